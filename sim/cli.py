@@ -1,0 +1,106 @@
+"""The `alliance-sim` command line."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from .inputs import InputError
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got '{text}'") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def seed_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got '{text}'") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
+    return value
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from .runner import run_scenario
+
+    out = run_scenario(
+        Path(args.scenario), runs=args.runs, seed=args.seed, out=args.out, engine=args.engine,
+        fmt=args.format, force=args.force,
+    )
+    print(f"wrote {out}")
+    return 0
+
+
+def cmd_explain(args: argparse.Namespace) -> int:
+    from .explain import explain
+
+    print(explain(args.state, Path(args.scenario)))
+    return 0
+
+
+def cmd_params(args: argparse.Namespace) -> int:
+    from .explain import parameter_table
+
+    print(parameter_table(Path(args.scenario) if args.scenario else None, args.format), end="")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="alliance-sim",
+        description="Simulate how post-Soviet states shift alignment between Russia, the US, China and Turkey.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = sub.add_parser("run", help="simulate a scenario as a Monte Carlo ensemble and write results and plots")
+    run.add_argument("scenario", help="scenario YAML, e.g. scenarios/baseline.yaml")
+    run.add_argument("--runs", type=positive_int, default=200, help="number of Monte Carlo runs (default 200)")
+    run.add_argument("--seed", type=seed_int, default=0, help="seed fixing every random number (default 0)")
+    run.add_argument("--out", type=Path, help="output folder (default results/<scenario name>/)")
+    run.add_argument("--engine", choices=["ensemble", "mesa"], default="ensemble",
+                     help="ensemble: all runs at once (fast); mesa: one Mesa model per run (same numbers)")
+    run.add_argument("--format", choices=["parquet", "csv"], default="parquet", help="trajectories file format")
+    run.add_argument("--force", action="store_true", help="replace a non-empty output folder")
+    run.set_defaults(func=cmd_run)
+
+    explain = sub.add_parser("explain", help="print a state's starting attributes and the evidence behind each")
+    explain.add_argument("state", help="a state, e.g. Kazakhstan")
+    explain.add_argument("--scenario", default=str(_baseline()), help="scenario whose powers to use (default baseline)")
+    explain.set_defaults(func=cmd_explain)
+
+    params = sub.add_parser("params", help="list every tunable parameter with default, range and meaning")
+    params.add_argument("scenario", nargs="?", help="show the values this scenario uses (default: the model's defaults)")
+    params.add_argument("--format", choices=["table", "csv"], default="table")
+    params.set_defaults(func=cmd_params)
+    return parser
+
+
+def _baseline() -> Path:
+    from .scenario import BASELINE
+
+    return BASELINE
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except InputError as exc:
+        print(f"alliance-sim: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("alliance-sim: interrupted; nothing was written", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

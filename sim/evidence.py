@@ -1,0 +1,175 @@
+"""Evidence from the documents and the attributes derived from it.
+
+Each entry of `calibration/evidence.yaml` informs one attribute of some states and/or a power.
+A level is the confidence-weighted mean of the entries that give a value (a documented prior
+when none does), moved by `DIRECTION_STEP` x confidence for each entry that only says up or down.
+Every derived number keeps the ids of the entries behind it.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .geography import BLOCS, POWERS, STATES
+from .inputs import Document, InputError, load_yaml, parse_month, suggest
+
+ROOT = Path(__file__).resolve().parent.parent
+EVIDENCE = ROOT / "calibration" / "evidence.yaml"
+SEEDS = ROOT.parent / "shared" / "seeds"
+
+PAIR_ATTRIBUTES = ("alignment", "economic", "security", "regime", "coercion", "credibility")
+STATE_ATTRIBUTES = ("neighbour_threat", "insurgent_threat")
+POWER_ATTRIBUTES = ("capability", "free_capacity", "leverage")
+STRUCTURE = ("membership", "border")
+ATTRIBUTES = PAIR_ATTRIBUTES + STATE_ATTRIBUTES + POWER_ATTRIBUTES + STRUCTURE
+
+#: Level assumed where no entry speaks (a weak "little or none"), and why it is safe.
+PRIORS = {
+    "alignment": 0.1, "economic": 0.05, "security": 0.0, "regime": 0.0, "coercion": 0.0,
+    "credibility": 0.3, "neighbour_threat": 0.1, "insurgent_threat": 0.05,
+    "capability": 0.3, "free_capacity": 0.8, "leverage": 0.0,
+}
+DIRECTION_STEP = 0.1
+FIELDS = {"id", "document", "source", "claim", "kind", "date", "states", "power", "attribute",
+          "value", "direction", "confidence", "bloc", "neighbours"}
+
+
+@dataclass
+class Entry:
+    id: str
+    document: str
+    claim: str
+    kind: str
+    attribute: str
+    confidence: float
+    states: tuple[str, ...] = ()
+    power: str | None = None
+    value: float | None = None
+    direction: int = 0
+    date: str | None = None
+    bloc: str | None = None
+    neighbours: tuple[str, ...] = ()
+    source: str | None = None
+
+
+@dataclass
+class Derived:
+    """One attribute's starting level and the evidence behind it."""
+
+    value: float
+    ids: list[str] = field(default_factory=list)
+
+
+class Evidence:
+    """All entries, indexed for deriving the starting attributes."""
+
+    def __init__(self, entries: list[Entry]) -> None:
+        self.entries = entries
+        self.by_id = {e.id: e for e in entries}
+        self._levels: dict[tuple, list[Entry]] = defaultdict(list)
+        for e in entries:
+            if e.kind == "level" and e.attribute not in STRUCTURE:
+                for key in _keys(e):
+                    self._levels[key].append(e)
+
+    def derive(self, attribute: str, state: str | None = None, power: str | None = None) -> Derived:
+        """Starting level of an attribute for a state, a power or a state-power pair."""
+        found = self._levels.get((attribute, state, power), [])
+        valued = [e for e in found if e.value is not None]
+        if valued:
+            weights = np.array([e.confidence for e in valued])
+            level = float(np.average([e.value for e in valued], weights=weights if weights.sum() else None))
+        else:
+            level = PRIORS[attribute]
+        level += sum(DIRECTION_STEP * e.confidence * e.direction for e in found)
+        return Derived(float(np.clip(level, 0.0, 1.0)), [e.id for e in found])
+
+    def members(self, bloc: str) -> set[str]:
+        return {s for e in self.entries if e.attribute == "membership" and e.bloc == bloc for s in e.states}
+
+    def borders(self) -> set[frozenset[str]]:
+        return {frozenset((s, n)) for e in self.entries if e.attribute == "border" for s in e.states for n in e.neighbours}
+
+
+def _keys(e: Entry) -> list[tuple]:
+    if e.attribute in POWER_ATTRIBUTES:
+        return [(e.attribute, None, e.power)]
+    if e.attribute in STATE_ATTRIBUTES:
+        return [(e.attribute, s, None) for s in e.states]
+    return [(e.attribute, s, e.power) for s in e.states]
+
+
+def load_evidence(path: Path | str = EVIDENCE) -> Evidence:
+    """Read and check the evidence file; InputError names the entry and field at fault."""
+    doc = load_yaml(path, "evidence")
+    raw = doc.data.get("entries")
+    if not isinstance(raw, list) or not raw:
+        raise doc.error(("entries",), "expected a list of evidence entries under 'entries:'")
+    seeds = {p.name for p in SEEDS.glob("*.txt")} if SEEDS.exists() else None
+    entries, seen = [], set()
+    for i, item in enumerate(raw):
+        entry = _entry(doc, i, item, seeds)
+        if entry.id in seen:
+            raise doc.error(("entries", i, "id"), f"duplicate id '{entry.id}'; ids must be unique")
+        seen.add(entry.id)
+        entries.append(entry)
+    return Evidence(entries)
+
+
+def _entry(doc: Document, i: int, item, seeds: set[str] | None) -> Entry:
+    place = ("entries", i)
+    if not isinstance(item, dict):
+        raise doc.error(place, "each entry must be a mapping with id, document, claim, kind, attribute, confidence")
+    for key in item:
+        if key not in FIELDS:
+            raise doc.error(place + (key,), f"unknown field '{key}'{suggest(key, sorted(FIELDS))}")
+    for key in ("id", "document", "claim", "kind", "attribute", "confidence"):
+        if item.get(key) in (None, ""):
+            raise doc.error(place, f"missing '{key}'")
+    attribute = item["attribute"]
+    if attribute not in ATTRIBUTES:
+        raise doc.error(place + ("attribute",), f"unknown attribute '{attribute}'{suggest(attribute, ATTRIBUTES)}")
+    document = str(item["document"])
+    if document == "structural":
+        if not item.get("source"):
+            raise doc.error(place, "a structural entry needs 'source:' naming where the fact comes from")
+    elif seeds is not None and document not in seeds:
+        raise doc.error(place + ("document",), f"'{document}' is not one of the documents{suggest(document, sorted(seeds))}")
+    if item["kind"] not in ("level", "change"):
+        raise doc.error(place + ("kind",), "kind must be 'level' or 'change'")
+    if item["kind"] == "change" and parse_month(item.get("date")) is None:
+        raise doc.error(place + ("date",), "a change entry needs date: YYYY-MM")
+    states = item.get("states") or []
+    states = [states] if isinstance(states, str) else states
+    for k, s in enumerate(states):
+        if s not in STATES:
+            raise doc.error(place + ("states", k), f"unknown state '{s}'{suggest(s, STATES)}")
+    power = item.get("power")
+    if power is not None and power not in POWERS:
+        raise doc.error(place + ("power",), f"unknown power '{power}'{suggest(power, POWERS)}")
+    if attribute in PAIR_ATTRIBUTES + POWER_ATTRIBUTES and power is None:
+        raise doc.error(place, f"attribute '{attribute}' needs 'power:'")
+    if attribute in PAIR_ATTRIBUTES + STATE_ATTRIBUTES + STRUCTURE and not states:
+        raise doc.error(place, f"attribute '{attribute}' needs 'states:'")
+    if attribute == "membership" and item.get("bloc") not in BLOCS:
+        raise doc.error(place + ("bloc",), f"membership needs a bloc{suggest(item.get('bloc'), BLOCS)}")
+    value, direction = item.get("value"), item.get("direction")
+    if value is not None and direction is not None:
+        raise doc.error(place, "give either value or direction, not both")
+    for key in ("value", "confidence"):
+        number = item.get(key)
+        if number is not None and (not isinstance(number, (int, float)) or not 0 <= number <= 1):
+            raise doc.error(place + (key,), f"{key} must be a number from 0 to 1, got {number!r}")
+    if direction not in (None, "up", "down"):
+        raise doc.error(place + ("direction",), "direction must be 'up' or 'down'")
+    return Entry(
+        id=str(item["id"]), document=document, claim=str(item["claim"]), kind=item["kind"],
+        attribute=attribute, confidence=float(item["confidence"]), states=tuple(states), power=power,
+        value=None if value is None else float(value), direction={"up": 1, "down": -1}.get(direction, 0),
+        date=str(item["date"]) if item.get("date") is not None else None, bloc=item.get("bloc"),
+        neighbours=tuple(item.get("neighbours") or ()), source=item.get("source"),
+    )

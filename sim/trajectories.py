@@ -1,0 +1,103 @@
+"""Simulated trajectories: the arrays every driver produces and every plot and report reads."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+#: Per-(state, power) series stored beside alignment, in the order written to disk.
+SERIES = ("alignment", "credibility", "economic", "security")
+
+
+@dataclass
+class Trajectories:
+    """Arrays shaped (runs, months, states, powers) plus the labels of each axis.
+
+    Month 0 is the scenario's start (before any update); month t is the state after t steps.
+    """
+
+    scenario: str
+    dates: list[str]
+    states: list[str]
+    powers: list[str]
+    alignment: np.ndarray
+    credibility: np.ndarray
+    economic: np.ndarray
+    security: np.ndarray
+    runs: np.ndarray = field(default=None)  # run ids, shape (R,)
+
+    def __post_init__(self) -> None:
+        if self.runs is None:
+            self.runs = np.arange(self.alignment.shape[0])
+
+    @property
+    def hedging(self) -> np.ndarray:
+        """Entropy of each state's alignment, normalised to [0, 1]: shape (R, T, S)."""
+        return hedging_index(self.alignment)
+
+    @property
+    def dominant(self) -> np.ndarray:
+        """Index of each state's largest share: shape (R, T, S)."""
+        return self.alignment.argmax(axis=-1)
+
+    def to_frame(self) -> pd.DataFrame:
+        """Long form: one row per run, month, state and power (alignment in double precision,
+        the other series in single precision to halve the files)."""
+        R, T, S, P = self.alignment.shape
+        index = pd.MultiIndex.from_product(
+            [self.runs, np.arange(T), np.arange(S), np.arange(P)],
+            names=["run", "step", "state", "power"],
+        )
+        codes = index.codes
+        frame = pd.DataFrame(
+            {
+                "run": np.asarray(self.runs)[codes[0]],
+                "step": codes[1].astype(np.int32),
+                "date": pd.Categorical.from_codes(codes[1], self.dates),
+                "state": pd.Categorical.from_codes(codes[2], self.states),
+                "power": pd.Categorical.from_codes(codes[3], self.powers),
+            }
+        )
+        for name in SERIES:
+            values = getattr(self, name).reshape(-1)
+            frame[name] = values if name == "alignment" else values.astype(np.float32)
+        return frame
+
+    @classmethod
+    def from_frame(cls, frame: pd.DataFrame, scenario: str = "") -> "Trajectories":
+        """Inverse of :meth:`to_frame` (rows may come in any order)."""
+        runs = np.sort(frame["run"].unique())
+        steps = np.sort(frame["step"].unique())
+        states = _labels(frame["state"])
+        powers = _labels(frame["power"])
+        dates = (
+            frame.drop_duplicates("step").set_index("step")["date"].astype(str).reindex(steps).tolist()
+        )
+        shape = (len(runs), len(steps), len(states), len(powers))
+        r = np.searchsorted(runs, frame["run"].to_numpy())
+        t = np.searchsorted(steps, frame["step"].to_numpy())
+        s = pd.Categorical(frame["state"].astype(str), categories=states).codes
+        p = pd.Categorical(frame["power"].astype(str), categories=powers).codes
+        arrays = {}
+        for name in SERIES:
+            out = np.full(shape, np.nan)
+            if name in frame:
+                out[r, t, s, p] = frame[name].to_numpy(dtype=float)
+            arrays[name] = out
+        return cls(scenario, dates, states, powers, runs=runs, **arrays)
+
+
+def _labels(column: pd.Series) -> list[str]:
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        present = set(column.astype(str).unique())
+        return [str(c) for c in column.cat.categories if str(c) in present]
+    return list(dict.fromkeys(column.astype(str)))
+
+
+def hedging_index(alignment: np.ndarray) -> np.ndarray:
+    """Shannon entropy of shares over the last axis divided by log(powers): 0 = one patron, 1 = even."""
+    shares = np.clip(alignment, 1e-12, 1.0)
+    entropy = -(shares * np.log(shares)).sum(axis=-1)
+    return entropy / np.log(alignment.shape[-1])
