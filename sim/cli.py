@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 from pathlib import Path
 
@@ -81,7 +82,14 @@ def build_parser() -> argparse.ArgumentParser:
     params.add_argument("scenario", nargs="?", help="show the values this scenario uses (default: the model's defaults)")
     params.add_argument("--format", choices=["table", "csv"], default="table")
     params.set_defaults(func=cmd_params)
+
+    for module in EXTENSIONS:
+        importlib.import_module(f"sim.{module}").register(sub)
     return parser
+
+
+#: Modules adding their own subcommands through `register(subparsers)`.
+EXTENSIONS = ("batch", "viz", "calibrate", "sensitivity", "compare")
 
 
 def _baseline() -> Path:
