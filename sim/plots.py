@@ -38,11 +38,10 @@ def fan_charts(traj: Trajectories, path: Path) -> Path:
     nrows = -(-n_states // ncols)
     fig = Figure(figsize=(3.1 * ncols, 2.7 * nrows + 0.9), layout="constrained")
     axes = fig.subplots(nrows, ncols, sharex=True, sharey=True, squeeze=False).ravel()
-    for s, (ax, state) in enumerate(zip(axes, traj.states)):
+    for s, state in enumerate(traj.states):
+        ax = axes[s]
         for p, power in enumerate(traj.powers):
-            ax.fill_between(
-                dates, low[:, s, p], high[:, s, p], color=colors[power], **BAND
-            )
+            ax.fill_between(dates, low[:, s, p], high[:, s, p], color=colors[power], **BAND)
             ax.plot(dates, mid[:, s, p], color=colors[power], lw=1.6)
         ax.set_title(state, fontsize=11)
         ax.set_ylim(0, 1)
@@ -55,9 +54,7 @@ def fan_charts(traj: Trajectories, path: Path) -> Path:
     fig.supylabel("alignment share")
     fig.supxlabel("date")
     _power_legend(fig, traj.powers)
-    fig.suptitle(
-        _title(traj, f"alignment with each power ({_spread(traj)})"), fontsize=14
-    )
+    fig.suptitle(_title(traj, f"alignment with each power ({_spread(traj)})"), fontsize=14)
     return _save(fig, path)
 
 
@@ -81,25 +78,19 @@ def dominant_heatmap(traj: Trajectories, path: Path) -> Path:
     extent = (x[0] - step / 2, x[-1] + step / 2, len(traj.states) - 0.5, -0.5)
     ax.imshow(image, aspect="auto", interpolation="nearest", extent=extent)
     ax.set_yticks(range(len(traj.states)), traj.states)
+    ax.set_yticks(np.arange(len(traj.states) + 1) - 0.5, minor=True)
+    ax.tick_params(which="minor", left=False)
+    ax.grid(which="minor", axis="y", color="white", lw=2)  # separates rows of the same colour
     ax.xaxis_date()
     _date_axis(ax, dates)
     ax.set_xlabel("date")
 
     grey = np.array(to_rgb("0.15"))
-    cmap = LinearSegmentedColormap.from_list(
-        "agreement", [1 - PALEST * (1 - grey), grey]
-    )
-    bar = fig.colorbar(
-        ScalarMappable(Normalize(1 / n_powers, 1), cmap), ax=ax, pad=0.01, fraction=0.03
-    )
+    cmap = LinearSegmentedColormap.from_list("agreement", [1 - PALEST * (1 - grey), grey])
+    bar = fig.colorbar(ScalarMappable(Normalize(1 / n_powers, 1), cmap), ax=ax, pad=0.01, fraction=0.03)
     bar.set_label("share of runs agreeing")
     _power_legend(fig, traj.powers)
-    fig.suptitle(
-        _title(
-            traj,
-            f"most frequent dominant partner ({_runs(traj)}; paler = fewer runs agree)",
-        )
-    )
+    fig.suptitle(_title(traj, f"most frequent dominant partner ({_runs(traj)}; paler = fewer runs agree)"))
     return _save(fig, path)
 
 
@@ -113,16 +104,14 @@ def hedging_plot(traj: Trajectories, path: Path) -> Path:
     ax = fig.subplots()
     palette = colormaps["tab10" if len(traj.states) <= 10 else "tab20"].colors
     for s, state in enumerate(traj.states):
-        ax.plot(
-            dates, per_state[:, s], color=palette[s % len(palette)], lw=1.4, label=state
-        )
+        ax.plot(dates, per_state[:, s], color=palette[s % len(palette)], lw=1.4, label=state)
     ax.plot(dates, overall, color="black", lw=3.2, label="mean over states")
     ax.set_ylim(0, 1)
     ax.set_ylabel("hedging index (0 = one patron, 1 = even split)")
     ax.set_xlabel("date")
     ax.grid(alpha=0.3)
     _date_axis(ax, dates)
-    fig.legend(loc="outside right upper", frameon=False)
+    fig.legend(loc="outside right upper", frameon=False, title="state")
     fig.suptitle(_title(traj, f"hedging between powers (median of {_runs(traj)})"))
     return _save(fig, path)
 
@@ -141,7 +130,7 @@ def credibility_plot(traj: Trajectories, path: Path) -> Path:
     ax.set_xlabel("date")
     ax.grid(alpha=0.3)
     _date_axis(ax, dates)
-    fig.legend(loc="outside right upper", frameon=False)
+    fig.legend(loc="outside right upper", frameon=False, fontsize=11, title="power")
     fig.suptitle(_title(traj, f"credibility as security guarantor ({_spread(traj)})"))
     return _save(fig, path)
 
@@ -165,9 +154,7 @@ def _dates(traj: Trajectories) -> np.ndarray:
 
 def _date_axis(ax: Axes, dates: np.ndarray, max_ticks: int = 12) -> None:
     """Year ticks on a date axis, every n-th year when more than ``max_ticks`` would crowd it."""
-    years = (
-        int(dates[-1].astype("datetime64[Y]") - dates[0].astype("datetime64[Y]")) + 1
-    )
+    years = int(dates[-1].astype("datetime64[Y]") - dates[0].astype("datetime64[Y]")) + 1
     ax.xaxis.set_major_locator(mdates.YearLocator(base=-(-years // max_ticks)))
     ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y"))
 
@@ -186,13 +173,7 @@ def _agreement_alpha(agreement: np.ndarray, n_powers: int) -> np.ndarray:
 def _power_legend(fig: Figure, powers: list[str]) -> None:
     """One legend entry per power in its colour, right of the panels so it covers no data."""
     handles = [Patch(color=c, label=p) for p, c in power_colors(powers).items()]
-    fig.legend(
-        handles=handles,
-        loc="outside right upper",
-        frameon=False,
-        fontsize=11,
-        title="power",
-    )
+    fig.legend(handles=handles, loc="outside right upper", frameon=False, fontsize=11, title="power")
 
 
 def _title(traj: Trajectories, text: str) -> str:
@@ -208,11 +189,7 @@ def _runs(traj: Trajectories) -> str:
 
 def _spread(traj: Trajectories) -> str:
     """What the line and band show; with one run there is no band to describe."""
-    return (
-        _runs(traj)
-        if traj.alignment.shape[0] == 1
-        else f"median, 5–95% of {_runs(traj)}"
-    )
+    return _runs(traj) if traj.alignment.shape[0] == 1 else f"median, 5–95% of {_runs(traj)}"
 
 
 def _save(fig: Figure, path: Path) -> Path:

@@ -78,8 +78,8 @@ class Trajectories:
         shape = (len(runs), len(steps), len(states), len(powers))
         r = np.searchsorted(runs, frame["run"].to_numpy())
         t = np.searchsorted(steps, frame["step"].to_numpy())
-        s = pd.Categorical(frame["state"].astype(str), categories=states).codes
-        p = pd.Categorical(frame["power"].astype(str), categories=powers).codes
+        s = _codes(frame["state"], states)
+        p = _codes(frame["power"], powers)
         arrays = {}
         for name in SERIES:
             out = np.full(shape, np.nan)
@@ -91,9 +91,18 @@ class Trajectories:
 
 def _labels(column: pd.Series) -> list[str]:
     if isinstance(column.dtype, pd.CategoricalDtype):
-        present = set(column.astype(str).unique())
-        return [str(c) for c in column.cat.categories if str(c) in present]
+        used = np.unique(column.cat.codes.to_numpy())
+        return [str(c) for c in column.cat.categories[used[used >= 0]]]
     return list(dict.fromkeys(column.astype(str)))
+
+
+def _codes(column: pd.Series, labels: list[str]) -> np.ndarray:
+    """Each row's position in `labels`; categorical columns are mapped through their codes, not
+    converted to millions of strings."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        positions = pd.Index(labels).get_indexer(column.cat.categories.astype(str))
+        return positions[column.cat.codes.to_numpy()]
+    return pd.Categorical(column.astype(str), categories=labels).codes
 
 
 def hedging_index(alignment: np.ndarray) -> np.ndarray:

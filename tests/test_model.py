@@ -1,0 +1,64 @@
+"""The Mesa model itself: agents, network, scheduled events, data collection."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from sim.agents import PowerAgent, StateAgent
+from sim.geography import STATES
+from sim.model import AllianceModel
+
+
+@pytest.fixture(scope="module")
+def model(short_scenario):
+    model = AllianceModel(short_scenario, rng=3)
+    while model.running:
+        model.step()
+    return model
+
+
+def test_agents_and_network(model):
+    assert sorted(a.name for a in model.agents_by_type[StateAgent]) == sorted(STATES)
+    assert [a.name for a in model.agents_by_type[PowerAgent]] == ["Russia", "US", "China", "Turkey"]
+    armenia = next(a for a in model.state_agents if a.name == "Armenia")
+    neighbours = {model.states[c.coordinate] for c in armenia.cell.neighborhood}
+    assert {"Azerbaijan", "Georgia"} <= neighbours  # borders
+    assert "Belarus" in neighbours  # shared CSTO and EAEU membership
+
+
+def test_runs_to_the_scenario_end(model):
+    assert model.steps == model.setup.scenario.months
+    assert model.date == "2023-12"
+    assert not model.running
+
+
+def test_events_fire_in_their_month(model):
+    """Armenia's unanswered appeal (2022-09) cuts Russia's credibility with Armenia that month."""
+    months = [d for d in model.setup.scenario.dates]
+    credibility = np.array([h[0, 0] for h in model.history["credibility"]])  # Armenia, Russia
+    before, after = months.index("2022-08"), months.index("2022-09")
+    assert credibility[after] < 0.8 * credibility[before]
+    logged = {e.date: e for e in model.event_log if "Armenia appeals" in e.label}
+    assert logged["2022-09"].answered < 0.5
+
+
+def test_datacollector(model):
+    frame = model.datacollector.get_model_vars_dataframe()
+    assert len(frame) == model.steps + 1
+    leaning = frame[[f"leaning_{p}" for p in model.powers]].sum(axis=1)
+    assert (leaning == 10).all()
+    states = model.datacollector.get_agenttype_vars_dataframe(StateAgent)
+    shares = states[[f"alignment_{p}" for p in model.powers]].sum(axis=1)
+    np.testing.assert_allclose(shares, 1.0)
+
+
+def test_parameter_overrides_change_the_run(short_scenario):
+    calm = AllianceModel(short_scenario, rng=1, shock_scale=0.0)
+    noisy = AllianceModel(short_scenario, rng=1, shock_scale=0.2)
+    for _ in range(6):
+        calm.step()
+        noisy.step()
+    assert not np.allclose(calm.world.alignment, noisy.world.alignment)
+    with pytest.raises(TypeError, match="unknown model parameters"):
+        AllianceModel(short_scenario, rng=1, shock_scael=0.1)

@@ -1,0 +1,79 @@
+"""`alliance-sim run` writes the results folder DESIGN.md promises, reproducibly."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import cli
+from matplotlib.image import imread
+
+
+@pytest.fixture(scope="module")
+def results(short_scenario, tmp_path_factory):
+    out = tmp_path_factory.mktemp("run") / "short"
+    result = cli("run", short_scenario, "--runs", 20, "--seed", 3, "--out", out)
+    assert result.returncode == 0, result.stderr
+    return out
+
+
+def test_output_contract(results):
+    frame = pd.read_parquet(results / "trajectories.parquet")
+    assert {"run", "step", "date", "state", "power", "alignment"} <= set(frame.columns)
+    assert len(frame) == 20 * 36 * 10 * 4
+    assert frame["date"].astype(str).iloc[0] == "2021-01" and frame["date"].astype(str).max() == "2023-12"
+    sums = frame.groupby(["run", "step", "state"], observed=True)["alignment"].sum()
+    np.testing.assert_allclose(sums, 1.0, atol=1e-9)
+    summary = pd.read_csv(results / "summary.csv")
+    assert set(summary["state"]) == set(frame["state"].astype(str))
+    assert ((summary["p05"] <= summary["median"]) & (summary["median"] <= summary["p95"])).all()
+    np.testing.assert_allclose(summary.groupby("state")["p_dominant"].sum(), 1.0)
+
+
+def test_manifest_says_how_to_reproduce(results):
+    manifest = json.loads((results / "manifest.json").read_text())
+    assert manifest["seed"] == 3 and manifest["runs"] == 20 and manifest["engine"] == "ensemble"
+    assert manifest["reproduce"].startswith("alliance-sim run ")
+    assert len(manifest["scenario_sha256"]) == 64
+    assert {"mesa", "numpy", "python"} <= set(manifest["versions"])
+    assert manifest["parameters"]["adjustment_rate"] > 0
+
+
+def test_plots_are_written(results):
+    names = {p.name for p in (results / "plots").glob("*.png")}
+    assert {"fan_charts.png", "dominant_partner.png", "hedging.png", "credibility.png"} <= names
+    image = imread(results / "plots" / "fan_charts.png")
+    assert image.shape[0] > 300 and image.std() > 0.05
+
+
+def test_same_seed_same_numbers(results, short_scenario, tmp_path):
+    again = cli("run", short_scenario, "--runs", 20, "--seed", 3, "--out", tmp_path / "again")
+    assert again.returncode == 0, again.stderr
+    pd.testing.assert_frame_equal(pd.read_parquet(results / "trajectories.parquet"), pd.read_parquet(tmp_path / "again" / "trajectories.parquet"))
+
+
+def test_refuses_to_overwrite_without_force(results, short_scenario):
+    before = (results / "manifest.json").read_text()
+    refused = cli("run", short_scenario, "--runs", 2, "--out", results)
+    assert refused.returncode == 2 and "--force" in refused.stderr
+    assert (results / "manifest.json").read_text() == before
+
+
+def test_force_and_csv(short_scenario, tmp_path):
+    out = tmp_path / "csv"
+    out.mkdir()
+    (out / "old.txt").write_text("stale")
+    result = cli("run", short_scenario, "--runs", 2, "--format", "csv", "--out", out, "--force")
+    assert result.returncode == 0, result.stderr
+    assert not (out / "old.txt").exists()
+    frame = pd.read_csv(out / "trajectories.csv")
+    assert len(frame) == 2 * 36 * 10 * 4
+
+
+def test_help_lists_commands():
+    result = cli("--help")
+    assert result.returncode == 0
+    for command in ("run", "explain", "params"):
+        assert command in result.stdout
