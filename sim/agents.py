@@ -26,7 +26,7 @@ class StateAgent(FixedAgent):
     @property
     def alignment(self) -> dict[str, float]:
         """Share of orientation toward each power (sums to 1)."""
-        return dict(zip(self.model.powers, self._row("alignment").tolist()))
+        return dict(zip(self.model.powers, self._row("alignment").tolist(), strict=True))
 
     @property
     def dominant_partner(self) -> str:
@@ -41,7 +41,7 @@ class StateAgent(FixedAgent):
     def dependence(self) -> dict[str, float]:
         """Economic + security + regime dependence on each power."""
         total = self._row("economic") + self._row("security") + self._row("regime")
-        return dict(zip(self.model.powers, total.tolist()))
+        return dict(zip(self.model.powers, total.tolist(), strict=True))
 
     @property
     def threat(self) -> float:
@@ -51,7 +51,7 @@ class StateAgent(FixedAgent):
     @property
     def credibility(self) -> dict[str, float]:
         """How credible each power is to this state as a security guarantor."""
-        return dict(zip(self.model.powers, self._row("credibility").tolist()))
+        return dict(zip(self.model.powers, self._row("credibility").tolist(), strict=True))
 
 
 class PowerAgent(mesa.Agent):

@@ -35,8 +35,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     from .runner import run_scenario
 
     out = run_scenario(
-        Path(args.scenario), runs=args.runs, seed=args.seed, out=args.out, engine=args.engine,
-        fmt=args.format, force=args.force,
+        Path(args.scenario),
+        runs=args.runs,
+        seed=args.seed,
+        out=args.out,
+        engine=args.engine,
+        fmt=args.format,
+        force=args.force,
     )
     print(f"wrote {out}")
     return 0
@@ -68,8 +73,12 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--runs", type=positive_int, default=200, help="number of Monte Carlo runs (default 200)")
     run.add_argument("--seed", type=seed_int, default=0, help="seed fixing every random number (default 0)")
     run.add_argument("--out", type=Path, help="output folder (default results/<scenario name>/)")
-    run.add_argument("--engine", choices=["ensemble", "mesa"], default="ensemble",
-                     help="ensemble: all runs at once (fast); mesa: one Mesa model per run (same numbers)")
+    run.add_argument(
+        "--engine",
+        choices=["ensemble", "mesa"],
+        default="ensemble",
+        help="ensemble: all runs at once (fast); mesa: one Mesa model per run (same numbers)",
+    )
     run.add_argument("--format", choices=["parquet", "csv"], default="parquet", help="trajectories file format")
     run.add_argument("--force", action="store_true", help="replace a non-empty output folder")
     run.set_defaults(func=cmd_run)
@@ -80,7 +89,9 @@ def build_parser() -> argparse.ArgumentParser:
     explain.set_defaults(func=cmd_explain)
 
     params = sub.add_parser("params", help="list every tunable parameter with default, range and meaning")
-    params.add_argument("scenario", nargs="?", help="show the values this scenario uses (default: the model's defaults)")
+    params.add_argument(
+        "scenario", nargs="?", help="show the values this scenario uses (default: the model's defaults)"
+    )
     params.add_argument("--format", choices=["table", "csv"], default="table")
     params.set_defaults(func=cmd_params)
 

@@ -37,15 +37,15 @@ class World:
     affinity: np.ndarray  # (B,S,P) historical ties not captured by the terms (fixed per run)
     reference_credibility: np.ndarray  # (B,S,P) level credibility recovers toward
 
-    def copy(self) -> "World":
+    def copy(self) -> World:
         return replace(self, **{f.name: getattr(self, f.name).copy() for f in fields(self)})
 
-    def take(self, rows: slice | np.ndarray) -> "World":
+    def take(self, rows: slice | np.ndarray) -> World:
         """The same world restricted to some batch rows."""
         return replace(self, **{f.name: getattr(self, f.name)[rows] for f in fields(self)})
 
     @classmethod
-    def stack(cls, worlds: list["World"]) -> "World":
+    def stack(cls, worlds: list[World]) -> World:
         return cls(**{f.name: np.concatenate([getattr(w, f.name) for w in worlds]) for f in fields(cls)})
 
 

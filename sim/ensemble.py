@@ -50,13 +50,21 @@ def simulate(
         for change in setup.events.get(month, ()):
             answered = apply_change(world, change, params)
             if log is not None:
-                log.append({"date": change.date, "label": change.label, "source": change.source,
-                            "answered": None if answered is None else float(answered.mean())})
+                log.append(
+                    {
+                        "date": change.date,
+                        "label": change.label,
+                        "source": change.source,
+                        "answered": None if answered is None else float(answered.mean()),
+                    }
+                )
         world = dynamics.step(world, setup.neighbourhood, scenario.instruments, params, draws[:, month - 1])
         _record(record, world, month)
         if progress is not None:
             progress(1)
-    return Trajectories(scenario.name, scenario.dates, list(scenario.states), list(scenario.powers), runs=run_ids, **record)
+    return Trajectories(
+        scenario.name, scenario.dates, list(scenario.states), list(scenario.powers), runs=run_ids, **record
+    )
 
 
 def _record(record: dict[str, np.ndarray], world: dynamics.World, month: int) -> None:

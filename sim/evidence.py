@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from .geography import BLOCS, POWERS, STATES
-from .inputs import Document, InputError, load_yaml, parse_month, suggest
+from .inputs import Document, load_yaml, parse_month, suggest
 
 ROOT = Path(__file__).resolve().parent.parent
 EVIDENCE = ROOT / "calibration" / "evidence.yaml"
@@ -29,13 +29,35 @@ ATTRIBUTES = PAIR_ATTRIBUTES + STATE_ATTRIBUTES + POWER_ATTRIBUTES + STRUCTURE
 
 #: Level assumed where no entry speaks (a weak "little or none"), and why it is safe.
 PRIORS = {
-    "alignment": 0.1, "economic": 0.05, "security": 0.0, "regime": 0.0, "coercion": 0.0,
-    "credibility": 0.3, "neighbour_threat": 0.1, "insurgent_threat": 0.05,
-    "capability": 0.3, "free_capacity": 0.8, "leverage": 0.0,
+    "alignment": 0.1,
+    "economic": 0.05,
+    "security": 0.0,
+    "regime": 0.0,
+    "coercion": 0.0,
+    "credibility": 0.3,
+    "neighbour_threat": 0.1,
+    "insurgent_threat": 0.05,
+    "capability": 0.3,
+    "free_capacity": 0.8,
+    "leverage": 0.0,
 }
 DIRECTION_STEP = 0.1
-FIELDS = {"id", "document", "source", "claim", "kind", "date", "states", "power", "attribute",
-          "value", "direction", "confidence", "bloc", "neighbours"}
+FIELDS = {
+    "id",
+    "document",
+    "source",
+    "claim",
+    "kind",
+    "date",
+    "states",
+    "power",
+    "attribute",
+    "value",
+    "direction",
+    "confidence",
+    "bloc",
+    "neighbours",
+}
 
 
 @dataclass
@@ -92,7 +114,9 @@ class Evidence:
         return {s for e in self.entries if e.attribute == "membership" and e.bloc == bloc for s in e.states}
 
     def borders(self) -> set[frozenset[str]]:
-        return {frozenset((s, n)) for e in self.entries if e.attribute == "border" for s in e.states for n in e.neighbours}
+        return {
+            frozenset((s, n)) for e in self.entries if e.attribute == "border" for s in e.states for n in e.neighbours
+        }
 
 
 def _keys(e: Entry) -> list[tuple]:
@@ -138,7 +162,9 @@ def _entry(doc: Document, i: int, item, seeds: set[str] | None) -> Entry:
         if not item.get("source"):
             raise doc.error(place, "a structural entry needs 'source:' naming where the fact comes from")
     elif seeds is not None and document not in seeds:
-        raise doc.error(place + ("document",), f"'{document}' is not one of the documents{suggest(document, sorted(seeds))}")
+        raise doc.error(
+            place + ("document",), f"'{document}' is not one of the documents{suggest(document, sorted(seeds))}"
+        )
     if item["kind"] not in ("level", "change"):
         raise doc.error(place + ("kind",), "kind must be 'level' or 'change'")
     if item["kind"] == "change" and parse_month(item.get("date")) is None:
@@ -167,9 +193,18 @@ def _entry(doc: Document, i: int, item, seeds: set[str] | None) -> Entry:
     if direction not in (None, "up", "down"):
         raise doc.error(place + ("direction",), "direction must be 'up' or 'down'")
     return Entry(
-        id=str(item["id"]), document=document, claim=str(item["claim"]), kind=item["kind"],
-        attribute=attribute, confidence=float(item["confidence"]), states=tuple(states), power=power,
-        value=None if value is None else float(value), direction={"up": 1, "down": -1}.get(direction, 0),
-        date=str(item["date"]) if item.get("date") is not None else None, bloc=item.get("bloc"),
-        neighbours=tuple(item.get("neighbours") or ()), source=item.get("source"),
+        id=str(item["id"]),
+        document=document,
+        claim=str(item["claim"]),
+        kind=item["kind"],
+        attribute=attribute,
+        confidence=float(item["confidence"]),
+        states=tuple(states),
+        power=power,
+        value=None if value is None else float(value),
+        direction={"up": 1, "down": -1}.get(direction, 0),
+        date=str(item["date"]) if item.get("date") is not None else None,
+        bloc=item.get("bloc"),
+        neighbours=tuple(item.get("neighbours") or ()),
+        source=item.get("source"),
     )

@@ -59,8 +59,16 @@ def parameter_table(scenario_path: Path | None, fmt: str) -> str:
     """Every tunable parameter: name, default (or the scenario's value), range, meaning."""
     values = load_scenario(scenario_path).parameters if scenario_path else None
     frame = pd.DataFrame(
-        [{"name": p.name, "default": values[p.name] if values else p.default, "low": p.low, "high": p.high,
-          "description": p.description} for p in PARAMETERS]
+        [
+            {
+                "name": p.name,
+                "default": values[p.name] if values else p.default,
+                "low": p.low,
+                "high": p.high,
+                "description": p.description,
+            }
+            for p in PARAMETERS
+        ]
     )
     if fmt == "csv":
         buffer = io.StringIO()

@@ -3,8 +3,16 @@
 from __future__ import annotations
 
 STATES: tuple[str, ...] = (
-    "Armenia", "Azerbaijan", "Belarus", "Georgia", "Kazakhstan",
-    "Kyrgyzstan", "Moldova", "Tajikistan", "Turkmenistan", "Uzbekistan",
+    "Armenia",
+    "Azerbaijan",
+    "Belarus",
+    "Georgia",
+    "Kazakhstan",
+    "Kyrgyzstan",
+    "Moldova",
+    "Tajikistan",
+    "Turkmenistan",
+    "Uzbekistan",
 )
 POWERS: tuple[str, ...] = ("Russia", "US", "China", "Turkey")
 
@@ -19,13 +27,23 @@ BLOCS: tuple[str, ...] = ("CSTO", "EAEU", "SCO", "OTS", "EaP")
 
 #: Approximate (longitude, latitude) of each capital, for map-like views.
 POSITIONS: dict[str, tuple[float, float]] = {
-    "Armenia": (44.5, 40.2), "Azerbaijan": (49.9, 40.4), "Belarus": (27.6, 53.9),
-    "Georgia": (44.8, 41.7), "Kazakhstan": (71.4, 51.2), "Kyrgyzstan": (74.6, 42.9),
-    "Moldova": (28.9, 47.0), "Tajikistan": (68.8, 38.6), "Turkmenistan": (58.4, 37.9),
+    "Armenia": (44.5, 40.2),
+    "Azerbaijan": (49.9, 40.4),
+    "Belarus": (27.6, 53.9),
+    "Georgia": (44.8, 41.7),
+    "Kazakhstan": (71.4, 51.2),
+    "Kyrgyzstan": (74.6, 42.9),
+    "Moldova": (28.9, 47.0),
+    "Tajikistan": (68.8, 38.6),
+    "Turkmenistan": (58.4, 37.9),
     "Uzbekistan": (69.2, 41.3),
 }
 
 #: Where each power sits around the map (longitude, latitude), for map-like views.
 POWER_POSITIONS: dict[str, tuple[float, float]] = {
-    "Russia": (50.0, 56.0), "US": (22.0, 36.0), "China": (80.0, 36.0), "Turkey": (33.0, 39.0), "EU": (22.0, 50.0),
+    "Russia": (50.0, 56.0),
+    "US": (22.0, 36.0),
+    "China": (80.0, 36.0),
+    "Turkey": (33.0, 39.0),
+    "EU": (22.0, 50.0),
 }

@@ -58,7 +58,9 @@ def load_yaml(path: Path | str, what: str) -> Document:
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path}: cannot read it as text ({exc.__class__.__name__}); expected a {what} YAML file") from None
+        raise InputError(
+            f"{path}: cannot read it as text ({exc.__class__.__name__}); expected a {what} YAML file"
+        ) from None
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.safe_load(text)

@@ -38,7 +38,7 @@ class LoggedEvent:
 class ScheduledEvent:
     """A scenario event waiting on the model's event list (kept alive by the model)."""
 
-    def __init__(self, model: "AllianceModel", change: Change) -> None:
+    def __init__(self, model: AllianceModel, change: Change) -> None:
         self.model, self.change = model, change
 
     def fire(self) -> None:
@@ -76,14 +76,18 @@ class AllianceModel(mesa.Model):
             i, j = self.states.index(a), self.states.index(b)
             kinds = graph.edges[i, j]["kinds"] if graph.has_edge(i, j) else []
             graph.add_edge(i, j, kinds=kinds + [kind])
-        self.network = Network(graph, capacity=1, random=self.random, layout={i: POSITIONS[s] for i, s in enumerate(self.states)})
+        self.network = Network(
+            graph, capacity=1, random=self.random, layout={i: POSITIONS[s] for i, s in enumerate(self.states)}
+        )
         for i, name in enumerate(self.states):
             agent = StateAgent(self, name, i)
             agent.cell = self.network[i]
         self.power_agents = [PowerAgent(self, name, p) for p, name in enumerate(self.powers)]
         self.state_agents = list(self.agents_by_type[StateAgent])
 
-        self._queued = [ScheduledEvent(self, c) for month in sorted(self.setup.events) for c in self.setup.events[month]]
+        self._queued = [
+            ScheduledEvent(self, c) for month in sorted(self.setup.events) for c in self.setup.events[month]
+        ]
         for item in self._queued:
             self.schedule_event(item.fire, at=item.change.month - 0.5, priority=Priority.HIGH)
 
@@ -92,8 +96,14 @@ class AllianceModel(mesa.Model):
             model_reporters={
                 "date": "date",
                 "mean_hedging": lambda m: float(hedging_index(m.world.alignment[0]).mean()),
-                **{f"leaning_{p}": (lambda m, i=i: int((m.world.alignment[0].argmax(axis=1) == i).sum())) for i, p in enumerate(self.powers)},
-                **{f"credibility_{p}": (lambda m, i=i: float(m.world.credibility[0, :, i].mean())) for i, p in enumerate(self.powers)},
+                **{
+                    f"leaning_{p}": (lambda m, i=i: int((m.world.alignment[0].argmax(axis=1) == i).sum()))
+                    for i, p in enumerate(self.powers)
+                },
+                **{
+                    f"credibility_{p}": (lambda m, i=i: float(m.world.credibility[0, :, i].mean()))
+                    for i, p in enumerate(self.powers)
+                },
             },
             agenttype_reporters={
                 StateAgent: {
@@ -105,7 +115,12 @@ class AllianceModel(mesa.Model):
                     **{f"dependence_{p}": (lambda a, p=p: a.dependence[p]) for p in self.powers},
                     **{f"credibility_{p}": (lambda a, p=p: a.credibility[p]) for p in self.powers},
                 },
-                PowerAgent: {"power": "name", "free_capacity": "free_capacity", "credibility": "credibility", "clients": "clients"},
+                PowerAgent: {
+                    "power": "name",
+                    "free_capacity": "free_capacity",
+                    "credibility": "credibility",
+                    "clients": "clients",
+                },
             },
         )
         self.datacollector.collect(self)
@@ -119,7 +134,9 @@ class AllianceModel(mesa.Model):
         """One month: events have fired; every state updates from the same snapshot; record."""
         shape = self.world.alignment.shape[1:]
         draws = self.rng.standard_normal(shape)[None]
-        self.world = dynamics.step(self.world, self.setup.neighbourhood, self.setup.scenario.instruments, self.params, draws)
+        self.world = dynamics.step(
+            self.world, self.setup.neighbourhood, self.setup.scenario.instruments, self.params, draws
+        )
         for name in SERIES:
             self.history[name].append(getattr(self.world, name)[0].copy())
         self.datacollector.collect(self)
@@ -129,7 +146,9 @@ class AllianceModel(mesa.Model):
         """Apply a change now (a scheduled event, or one a teacher triggers live) and log it."""
         answered = apply_change(self.world, change, self.params)
         date = change.date or self.setup.scenario.date(self.steps + 1)
-        self.event_log.append(LoggedEvent(date, change.label, change.source, None if answered is None else float(answered[0])))
+        self.event_log.append(
+            LoggedEvent(date, change.label, change.source, None if answered is None else float(answered[0]))
+        )
 
     def trajectories(self, run: int = 0) -> Trajectories:
         """Everything recorded so far as a one-run Trajectories."""

@@ -24,22 +24,58 @@ class Parameter:
 
 
 PARAMETERS: tuple[Parameter, ...] = (
-    Parameter("adjustment_rate", 0.08, 0.005, 0.5, "share of the gap to the target orientation closed each month (1 - inertia)"),
+    Parameter(
+        "adjustment_rate",
+        0.08,
+        0.005,
+        0.5,
+        "share of the gap to the target orientation closed each month (1 - inertia)",
+    ),
     Parameter("shock_scale", 0.03, 0.0, 0.3, "standard deviation of the monthly multiplicative shock to each share"),
-    Parameter("economic_weight", 1.0, 0.0, 5.0, "utility per unit of economic dependence (trade, energy routes, remittances)"),
+    Parameter(
+        "economic_weight", 1.0, 0.0, 5.0, "utility per unit of economic dependence (trade, energy routes, remittances)"
+    ),
     Parameter("security_weight", 1.5, 0.0, 5.0, "utility per unit of security dependence (bases, arms, treaties)"),
     Parameter("regime_weight", 1.0, 0.0, 5.0, "utility per unit of support a power gives the ruling regime"),
     Parameter("protection_weight", 3.0, 0.0, 10.0, "utility per unit of threat-weighted protection value"),
     Parameter("balancing_weight", 3.0, 0.0, 10.0, "disutility per unit of threat coming from the power itself"),
     Parameter("outreach_weight", 1.0, 0.0, 5.0, "utility per unit of a power's outreach (exercises, investment, ties)"),
     Parameter("peer_weight", 1.0, 0.0, 5.0, "pull of neighbours' and bloc partners' average orientation"),
-    Parameter("hedging_gain", 1.0, 0.0, 5.0, "how much a needy patron's leverage flattens its clients' choice (more hedging)"),
+    Parameter(
+        "hedging_gain", 1.0, 0.0, 5.0, "how much a needy patron's leverage flattens its clients' choice (more hedging)"
+    ),
     Parameter("dependence_build_rate", 0.01, 0.0, 0.1, "monthly rate at which outreach turns into dependence"),
-    Parameter("rerouting_rate", 0.004, 0.0, 0.05, "monthly rate at which dependence is rerouted toward the partners a state leans to"),
-    Parameter("appeal_failure_penalty", 0.5, 0.0, 1.0, "share of credibility a patron loses with a client whose appeal it fails"),
-    Parameter("appeal_success_gain", 0.2, 0.0, 1.0, "share of the remaining gap to full credibility a patron gains by answering"),
-    Parameter("reputation_spillover", 0.4, 0.0, 1.0, "fraction of a failure's penalty felt by the patron's other security clients"),
-    Parameter("credibility_recovery", 0.01, 0.0, 0.1, "monthly rate at which credibility returns toward its starting level"),
+    Parameter(
+        "rerouting_rate",
+        0.004,
+        0.0,
+        0.05,
+        "monthly rate at which dependence is rerouted toward the partners a state leans to",
+    ),
+    Parameter(
+        "appeal_failure_penalty",
+        0.5,
+        0.0,
+        1.0,
+        "share of credibility a patron loses with a client whose appeal it fails",
+    ),
+    Parameter(
+        "appeal_success_gain",
+        0.2,
+        0.0,
+        1.0,
+        "share of the remaining gap to full credibility a patron gains by answering",
+    ),
+    Parameter(
+        "reputation_spillover",
+        0.4,
+        0.0,
+        1.0,
+        "fraction of a failure's penalty felt by the patron's other security clients",
+    ),
+    Parameter(
+        "credibility_recovery", 0.01, 0.0, 0.1, "monthly rate at which credibility returns toward its starting level"
+    ),
 )
 
 BY_NAME: dict[str, Parameter] = {p.name: p for p in PARAMETERS}

@@ -12,7 +12,7 @@ import platform
 import shutil
 import tempfile
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 
@@ -71,12 +71,20 @@ def summary(traj: Trajectories) -> pd.DataFrame:
         hedging = float(np.median(traj.hedging[:, -1, s]))
         start = traj.alignment[:, 0, s]
         for p, power in enumerate(traj.powers):
-            rows.append({
-                "state": state, "power": power, "date": traj.dates[-1],
-                "start": float(start[:, p].mean()), "median": median[s, p], "p05": low[s, p], "p95": high[s, p],
-                "mean": float(final[:, s, p].mean()), "p_dominant": float((dominant[:, s] == p).mean()),
-                "hedging_median": hedging,
-            })
+            rows.append(
+                {
+                    "state": state,
+                    "power": power,
+                    "date": traj.dates[-1],
+                    "start": float(start[:, p].mean()),
+                    "median": median[s, p],
+                    "p05": low[s, p],
+                    "p95": high[s, p],
+                    "mean": float(final[:, s, p].mean()),
+                    "p_dominant": float((dominant[:, s] == p).mean()),
+                    "hedging_median": hedging,
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -109,7 +117,7 @@ def manifest(scenario, evidence_path: Path, **details) -> dict:
         "parameters": scenario.parameters,
         **details,
         "versions": versions(),
-        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
     }
 
 

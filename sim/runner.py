@@ -36,7 +36,9 @@ def run_scenario(
         traj, log = simulate_mesa(setup, runs, seed)
     else:
         events: list[dict] = []
-        with tqdm(total=scenario.months, desc=f"{scenario.name}: {runs} runs", unit="month", disable=None, leave=False) as bar:
+        with tqdm(
+            total=scenario.months, desc=f"{scenario.name}: {runs} runs", unit="month", disable=None, leave=False
+        ) as bar:
             traj = simulate(setup, runs, seed, progress=bar.update, log=events)
         log = pd.DataFrame(events, columns=["date", "label", "source", "answered"])
     with staged(out) as stage:
@@ -45,7 +47,12 @@ def run_scenario(
         write_table(log, stage / "events.csv")
         write_json(
             manifest(
-                scenario, EVIDENCE, seed=seed, runs=runs, engine=engine, run_seeds="run i uses SeedSequence(seed).spawn()[i]",
+                scenario,
+                EVIDENCE,
+                seed=seed,
+                runs=runs,
+                engine=engine,
+                run_seeds="run i uses SeedSequence(seed).spawn()[i]",
                 reproduce=f"alliance-sim run {path} --runs {runs} --seed {seed} --engine {engine} --format {fmt}",
             ),
             stage / "manifest.json",
@@ -67,9 +74,11 @@ def simulate_mesa(setup: Setup, runs: int, seed: int) -> tuple[Trajectories, pd.
             model.step()
         parts.append(model.trajectories(run))
         logs.append(pd.DataFrame([vars(e) for e in model.event_log]).assign(run=run))
-    arrays = {name: np.concatenate([getattr(t, name) for t in parts]) for name in ("alignment", "credibility", "economic", "security")}
+    arrays = {
+        name: np.concatenate([getattr(t, name) for t in parts])
+        for name in ("alignment", "credibility", "economic", "security")
+    }
     first = parts[0]
     traj = Trajectories(first.scenario, first.dates, first.states, first.powers, runs=np.arange(runs), **arrays)
     log = pd.concat(logs).groupby(["date", "label", "source"], sort=False, as_index=False)["answered"].mean()
     return traj, log
-

@@ -19,9 +19,28 @@ from .geography import BLOCS, POWERS, REGIONS, STATES
 from .inputs import Document, InputError, load_yaml, month_index, month_label, parse_month, suggest
 from .parameters import BY_NAME, defaults
 
-KEYS = ("name", "description", "extends", "without", "start", "end", "states", "powers", "parameters", "strategies", "initial", "events")
+KEYS = (
+    "name",
+    "description",
+    "extends",
+    "without",
+    "start",
+    "end",
+    "states",
+    "powers",
+    "parameters",
+    "strategies",
+    "initial",
+    "events",
+)
 EVENT_KEYS = ("id", "date", "label", "target", "power", "attribute", "operation", "value", "source", "evidence")
-EVENT_ATTRIBUTES = tuple(a for a in PAIR_ATTRIBUTES if a != "alignment") + ("outreach",) + STATE_ATTRIBUTES + POWER_ATTRIBUTES + ("appeal",)
+EVENT_ATTRIBUTES = (
+    tuple(a for a in PAIR_ATTRIBUTES if a != "alignment")
+    + ("outreach",)
+    + STATE_ATTRIBUTES
+    + POWER_ATTRIBUTES
+    + ("appeal",)
+)
 OPERATIONS = ("set", "add", "multiply")
 COMPONENT_KEYS = ("economic", "security", "regime")
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
@@ -102,8 +121,13 @@ def load_scenario(path: Path | str, evidence: Evidence | None = None) -> Scenari
         instruments=np.tile([1.0, 0.0, 0.0], (len(powers), 1)),
     )
     _strategies(doc, scenario, data.get("strategies") or {})
-    scenario.initial = [_change(doc, ("initial", i), item, scenario, evidence, dated=False) for i, item in enumerate(_list(doc, "initial"))]
-    scenario.events = [_change(doc, ("events", i), item, scenario, evidence, dated=True) for i, item in enumerate(_list(doc, "events"))]
+    scenario.initial = [
+        _change(doc, ("initial", i), item, scenario, evidence, dated=False)
+        for i, item in enumerate(_list(doc, "initial"))
+    ]
+    scenario.events = [
+        _change(doc, ("events", i), item, scenario, evidence, dated=True) for i, item in enumerate(_list(doc, "events"))
+    ]
     scenario.events.sort(key=lambda c: c.month)
     return scenario
 
@@ -125,7 +149,9 @@ def _inherit(doc: Document, evidence: Evidence | None, depth: int = 0) -> None:
     ids = {e.get("id") for e in merged.get("events") or [] if isinstance(e, dict)}
     for i, eid in enumerate(dropped):
         if eid not in ids:
-            raise doc.error(("without", i), f"the parent has no event with id '{eid}'{suggest(eid, sorted(i for i in ids if i))}")
+            raise doc.error(
+                ("without", i), f"the parent has no event with id '{eid}'{suggest(eid, sorted(i for i in ids if i))}"
+            )
     merged["events"] = [e for e in merged.get("events") or [] if e.get("id") not in dropped]
     for key, value in child.items():
         if key in ("extends", "without"):
@@ -173,7 +199,9 @@ def _powers(doc: Document, value) -> list[str]:
             raise doc.error(("powers", i), "a power's name must be text")
         near = difflib.get_close_matches(name, POWERS, n=1, cutoff=0.6)
         if name not in POWERS and near:
-            raise doc.error(("powers", i), f"unknown power '{name}' (did you mean '{near[0]}'? a new power needs a distinct name)")
+            raise doc.error(
+                ("powers", i), f"unknown power '{name}' (did you mean '{near[0]}'? a new power needs a distinct name)"
+            )
         if name not in POWERS and name in STATES:
             raise doc.error(("powers", i), f"'{name}' is a state, not a power")
     if len(set(value)) != len(value):
@@ -187,7 +215,9 @@ def _parameters(doc: Document, overrides) -> dict[str, float]:
     values = defaults()
     for name, value in overrides.items():
         if name not in BY_NAME:
-            raise doc.error(("parameters", name), f"unknown parameter '{name}'{suggest(name, BY_NAME)}; see 'alliance-sim params'")
+            raise doc.error(
+                ("parameters", name), f"unknown parameter '{name}'{suggest(name, BY_NAME)}; see 'alliance-sim params'"
+            )
         spec = BY_NAME[name]
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not spec.low <= value <= spec.high:
             raise doc.error(("parameters", name), f"{value!r} is outside {spec.low}..{spec.high} ({spec.description})")
@@ -211,7 +241,9 @@ def _selection(doc: Document, place: tuple, target, scenario: Scenario) -> np.nd
         elif name in BLOCS:
             chosen.append(name)  # resolved against the evidence's memberships by the world builder
         else:
-            raise doc.error(where, f"unknown target '{name}'{suggest(name, list(scenario.states) + list(groups) + ['all'])}")
+            raise doc.error(
+                where, f"unknown target '{name}'{suggest(name, list(scenario.states) + list(groups) + ['all'])}"
+            )
     return np.array(chosen, dtype=object)
 
 
@@ -226,7 +258,10 @@ def _strategies(doc: Document, scenario: Scenario, strategies) -> None:
             raise doc.error(place, "a strategy needs budget, instruments and priorities")
         for key in spec:
             if key not in ("budget", "instruments", "priorities", "note"):
-                raise doc.error(place + (key,), f"unknown strategy key '{key}'{suggest(key, ['budget', 'instruments', 'priorities', 'note'])}")
+                raise doc.error(
+                    place + (key,),
+                    f"unknown strategy key '{key}'{suggest(key, ['budget', 'instruments', 'priorities', 'note'])}",
+                )
         p = scenario.powers.index(power)
         budget = spec.get("budget", 0.0)
         if isinstance(budget, bool) or not isinstance(budget, (int, float)) or not 0 <= budget <= MAX_OUTREACH:
@@ -236,9 +271,13 @@ def _strategies(doc: Document, scenario: Scenario, strategies) -> None:
         mix = np.zeros(3)
         for key, share in instruments.items():
             if key not in COMPONENT_KEYS:
-                raise doc.error(place + ("instruments", key), f"unknown instrument '{key}'{suggest(key, COMPONENT_KEYS)}")
+                raise doc.error(
+                    place + ("instruments", key), f"unknown instrument '{key}'{suggest(key, COMPONENT_KEYS)}"
+                )
             if isinstance(share, bool) or not isinstance(share, (int, float)) or share < 0:
-                raise doc.error(place + ("instruments", key), f"an instrument share must be a number >= 0, got {share!r}")
+                raise doc.error(
+                    place + ("instruments", key), f"an instrument share must be a number >= 0, got {share!r}"
+                )
             mix[COMPONENT_KEYS.index(key)] = share
         if mix.sum() <= 0:
             raise doc.error(place + ("instruments",), "instrument shares must not all be 0")
@@ -260,20 +299,27 @@ def _change(doc: Document, place: tuple, item, scenario: Scenario, evidence: Evi
     for key in item:
         if key not in keys:
             raise doc.error(place + (key,), f"unknown key '{key}'{suggest(key, keys)}")
-    required = ("date", "target", "attribute", "value", "source") if dated else ("target", "attribute", "value", "source")
+    required = (
+        ("date", "target", "attribute", "value", "source") if dated else ("target", "attribute", "value", "source")
+    )
     for key in required:
         if item.get(key) in (None, ""):
             raise doc.error(place, f"missing '{key}:'")
     attribute = item["attribute"]
     if attribute not in EVENT_ATTRIBUTES:
-        raise doc.error(place + ("attribute",), f"unknown attribute '{attribute}'{suggest(attribute, EVENT_ATTRIBUTES)}")
+        raise doc.error(
+            place + ("attribute",), f"unknown attribute '{attribute}'{suggest(attribute, EVENT_ATTRIBUTES)}"
+        )
     month, date = 0, ""
     if dated:
         when = _month(doc, place + ("date",), item["date"])
         month, date = month_index(when, scenario.start), month_label(when, 0)
         if not 1 <= month <= scenario.months:
-            raise doc.error(place + ("date",), f"{date} is outside the run ({scenario.date(1)} to {scenario.date(scenario.months)}); "
-                            "events take effect in a month after the start; put the starting situation under 'initial:'")
+            raise doc.error(
+                place + ("date",),
+                f"{date} is outside the run ({scenario.date(1)} to {scenario.date(scenario.months)}); "
+                "events take effect in a month after the start; put the starting situation under 'initial:'",
+            )
     operation = item.get("operation", "appeal" if attribute == "appeal" else None)
     if attribute == "appeal":
         if operation != "appeal":
@@ -294,7 +340,10 @@ def _change(doc: Document, place: tuple, item, scenario: Scenario, evidence: Evi
     if attribute in POWER_ATTRIBUTES:
         power = power or target
         if power not in scenario.powers:
-            raise doc.error(place + ("target",), f"'{attribute}' belongs to a power; '{power}' is not one{suggest(power, scenario.powers)}")
+            raise doc.error(
+                place + ("target",),
+                f"'{attribute}' belongs to a power; '{power}' is not one{suggest(power, scenario.powers)}",
+            )
         states = np.array([], dtype=object)
     else:
         if power is None and attribute not in STATE_ATTRIBUTES:
@@ -313,9 +362,15 @@ def _change(doc: Document, place: tuple, item, scenario: Scenario, evidence: Evi
             if eid not in evidence.by_id:
                 raise doc.error(place + ("evidence", k), f"no evidence entry '{eid}'{suggest(eid, evidence.by_id)}")
     return Change(
-        attribute=attribute, operation=operation, value=float(value), states=states,
-        power=None if power is None else scenario.powers.index(power), source=str(item["source"]),
-        label=str(item.get("label") or f"{attribute} {operation} {value} ({target})"), month=month, date=date,
+        attribute=attribute,
+        operation=operation,
+        value=float(value),
+        states=states,
+        power=None if power is None else scenario.powers.index(power),
+        source=str(item["source"]),
+        label=str(item.get("label") or f"{attribute} {operation} {value} ({target})"),
+        month=month,
+        date=date,
         evidence=tuple(cited),
     )
 
@@ -324,4 +379,5 @@ def check_sources(scenario: Scenario, seeds: set[str]) -> None:
     """Events citing a document by file name must cite one that exists."""
     for change in scenario.initial + scenario.events:
         if change.source.endswith(".txt") and change.source not in seeds:
-            raise InputError(f"{scenario.path}: {change.date or 'initial'} '{change.label}': source '{change.source}' is not a known document")
+            where = change.date or "initial"
+            raise InputError(f"{scenario.path}: {where} '{change.label}': unknown source document '{change.source}'")

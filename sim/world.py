@@ -128,6 +128,10 @@ def apply_change(world: World, change: Change, params: dict) -> np.ndarray | Non
     else:
         index = (slice(None), change.states, change.power)
     current = array[index]
-    updated = {"set": np.full_like(current, change.value), "add": current + change.value, "multiply": current * change.value}[change.operation]
+    updated = {
+        "set": np.full_like(current, change.value),
+        "add": current + change.value,
+        "multiply": current * change.value,
+    }[change.operation]
     array[index] = np.clip(updated, 0.0, MAX_OUTREACH if change.attribute == "outreach" else 1.0)
     return None

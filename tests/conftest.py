@@ -22,4 +22,6 @@ def short_scenario(tmp_path_factory) -> Path:
 
 def cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
     """Run `python -m sim ARGS` as a user would, capturing output."""
-    return subprocess.run([sys.executable, "-m", "sim", *map(str, args)], capture_output=True, text=True, cwd=cwd or ROOT)
+    return subprocess.run(
+        [sys.executable, "-m", "sim", *map(str, args)], capture_output=True, text=True, cwd=cwd or ROOT
+    )

@@ -15,19 +15,37 @@ def scenario(tmp_path, text: str, name: str = "bad.yaml"):
 
 
 CASES = {
-    "misspelt state": (GOOD.replace("target: Tajikistan\n", "target: Tajikstan\n", 1), ["Tajikstan", "did you mean 'Tajikistan'", "events[0].target"]),
-    "misspelt power": (GOOD.replace("powers: [Russia, US, China, Turkey]", "powers: [Rusia, US, China, Turkey]"), ["Rusia", "did you mean 'Russia'", "powers[0]"]),
-    "unknown key": (GOOD.replace("start: 2021-01", "start: 2021-01\nstrat: 2021-01"), ["unknown key 'strat'", "did you mean 'start'"]),
+    "misspelt state": (
+        GOOD.replace("target: Tajikistan\n", "target: Tajikstan\n", 1),
+        ["Tajikstan", "did you mean 'Tajikistan'", "events[0].target"],
+    ),
+    "misspelt power": (
+        GOOD.replace("powers: [Russia, US, China, Turkey]", "powers: [Rusia, US, China, Turkey]"),
+        ["Rusia", "did you mean 'Russia'", "powers[0]"],
+    ),
+    "unknown key": (
+        GOOD.replace("start: 2021-01", "start: 2021-01\nstrat: 2021-01"),
+        ["unknown key 'strat'", "did you mean 'start'"],
+    ),
     "malformed date": (GOOD.replace("date: 2022-09", "date: 2022-13", 1), ["2022-13", "YYYY-MM", "date"]),
     "value out of range": (GOOD.replace("value: 0.45", "value: 45"), ["45", "out of range", "value"]),
-    "parameter out of range": (GOOD.replace("powers: [", "parameters: {adjustment_rate: 3}\npowers: ["), ["adjustment_rate", "outside"]),
+    "parameter out of range": (
+        GOOD.replace("powers: [", "parameters: {adjustment_rate: 3}\npowers: ["),
+        ["adjustment_rate", "outside"],
+    ),
     "broken yaml": ("name: x\nstart: [2021-01\n", ["not valid YAML"]),
     "empty file": ("", ["empty"]),
     "not a mapping": ("- just\n- a list\n", ["expected a YAML mapping"]),
     "not yaml at all": (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\xff\xfe", ["cannot read it as text"]),
-    "python tag": ("name: !!python/object/apply:os.system ['touch /tmp/owned']\nstart: 2021-01\nend: 2022-01\n", ["not valid YAML"]),
+    "python tag": (
+        "name: !!python/object/apply:os.system ['touch /tmp/owned']\nstart: 2021-01\nend: 2022-01\n",
+        ["not valid YAML"],
+    ),
     "event before start": (GOOD.replace("date: 2021-05", "date: 2020-05", 1), ["outside the run"]),
-    "unknown evidence": (GOOD.replace("evidence: [invasion-absorbs-forces]", "evidence: [invasion-absorbs-force]"), ["no evidence entry", "did you mean"]),
+    "unknown evidence": (
+        GOOD.replace("evidence: [invasion-absorbs-forces]", "evidence: [invasion-absorbs-force]"),
+        ["no evidence entry", "did you mean"],
+    ),
 }
 
 

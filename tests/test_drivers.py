@@ -33,7 +33,9 @@ def test_mesa_and_ensemble_agree(setup, seed):
     for run in range(4):
         model = mesa_run(setup, seed, run).trajectories(run)
         for name in ("alignment", "credibility", "economic", "security"):
-            np.testing.assert_allclose(getattr(model, name)[0], getattr(ensemble, name)[run], rtol=0, atol=1e-9, err_msg=name)
+            np.testing.assert_allclose(
+                getattr(model, name)[0], getattr(ensemble, name)[run], rtol=0, atol=1e-9, err_msg=name
+            )
 
 
 def test_runs_do_not_depend_on_chunking(setup):

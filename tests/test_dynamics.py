@@ -19,10 +19,19 @@ def random_world(rng: np.random.Generator, batch: int, extreme: bool) -> World:
     alignment = rng.dirichlet(np.full(P, 0.3 if extreme else 1.0), size=(batch, S))
     credibility = unit(batch, S, P)
     return World(
-        alignment=alignment, economic=unit(batch, S, P), security=unit(batch, S, P), regime=unit(batch, S, P),
-        coercion=unit(batch, S, P), credibility=credibility, outreach=5 * unit(batch, S, P),
-        neighbour_threat=unit(batch, S), insurgent_threat=unit(batch, S), capability=unit(batch, P),
-        free_capacity=unit(batch, P), leverage=unit(batch, P), affinity=np.zeros((batch, S, P)),
+        alignment=alignment,
+        economic=unit(batch, S, P),
+        security=unit(batch, S, P),
+        regime=unit(batch, S, P),
+        coercion=unit(batch, S, P),
+        credibility=credibility,
+        outreach=5 * unit(batch, S, P),
+        neighbour_threat=unit(batch, S),
+        insurgent_threat=unit(batch, S),
+        capability=unit(batch, P),
+        free_capacity=unit(batch, P),
+        leverage=unit(batch, P),
+        affinity=np.zeros((batch, S, P)),
         reference_credibility=credibility.copy(),
     )
 
@@ -57,11 +66,15 @@ def test_per_run_parameters_match_scalar_runs(params, seed):
     world = random_world(rng, 2, False)
     draws = rng.standard_normal((2, S, P))
     varied = {**params, "protection_weight": np.array([0.0, params["protection_weight"]])}
-    both = dynamics.step(dynamics.settle_affinity(world, neighbourhood, varied), neighbourhood, instruments, varied, draws)
+    both = dynamics.step(
+        dynamics.settle_affinity(world, neighbourhood, varied), neighbourhood, instruments, varied, draws
+    )
     for row, value in enumerate((0.0, params["protection_weight"])):
         alone = {**params, "protection_weight": value}
         one = world.take(slice(row, row + 1))
-        one = dynamics.step(dynamics.settle_affinity(one, neighbourhood, alone), neighbourhood, instruments, alone, draws[row : row + 1])
+        one = dynamics.step(
+            dynamics.settle_affinity(one, neighbourhood, alone), neighbourhood, instruments, alone, draws[row : row + 1]
+        )
         np.testing.assert_allclose(one.alignment[0], both.alignment[row], rtol=0, atol=1e-12)
 
 
@@ -94,7 +107,10 @@ def test_threat_from_a_power_pushes_away_and_protection_pulls_in():
 def test_leverage_raises_hedging():
     scores = np.array([[[2.0, 0.5, 0.1, 0.0]]])
     calm = dynamics.softmax(scores / 1.0)
-    needy = dynamics.softmax(scores / dynamics.hedging_temperature(np.array([[[1.0, 0, 0, 0]]]), np.array([[0.8, 0, 0, 0]]), {"hedging_gain": 2.0}))
+    needy = dynamics.softmax(
+        scores
+        / dynamics.hedging_temperature(np.array([[[1.0, 0, 0, 0]]]), np.array([[0.8, 0, 0, 0]]), {"hedging_gain": 2.0})
+    )
     entropy = lambda a: -(a * np.log(a)).sum()  # noqa: E731
     assert entropy(needy) > entropy(calm)
 

@@ -47,7 +47,12 @@ def test_no_sentences_copied_from_the_documents():
     for seed in SEEDS.glob("*.txt"):
         w = words(seed.read_text(errors="ignore"))
         runs.update(" ".join(w[i : i + 8]) for i in range(len(w) - 7))
-    for path in [*ROOT.glob("calibration/*.yaml"), *ROOT.glob("scenarios/*.yaml"), *ROOT.glob("docs/*.md"), ROOT / "README.md"]:
+    for path in [
+        *ROOT.glob("calibration/*.yaml"),
+        *ROOT.glob("scenarios/*.yaml"),
+        *ROOT.glob("docs/*.md"),
+        ROOT / "README.md",
+    ]:
         if path.exists():
             w = words(path.read_text())
             copied = [" ".join(w[i : i + 8]) for i in range(len(w) - 7) if " ".join(w[i : i + 8]) in runs]

@@ -51,7 +51,9 @@ def test_plots_are_written(results):
 def test_same_seed_same_numbers(results, short_scenario, tmp_path):
     again = cli("run", short_scenario, "--runs", 20, "--seed", 3, "--out", tmp_path / "again")
     assert again.returncode == 0, again.stderr
-    pd.testing.assert_frame_equal(pd.read_parquet(results / "trajectories.parquet"), pd.read_parquet(tmp_path / "again" / "trajectories.parquet"))
+    pd.testing.assert_frame_equal(
+        pd.read_parquet(results / "trajectories.parquet"), pd.read_parquet(tmp_path / "again" / "trajectories.parquet")
+    )
 
 
 def test_refuses_to_overwrite_without_force(results, short_scenario):
