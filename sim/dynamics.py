@@ -28,7 +28,8 @@ class World:
     regime: np.ndarray  # (B,S,P) support a power gives the ruling regime
     coercion: np.ndarray  # (B,S,P) threat the state perceives from the power itself
     credibility: np.ndarray  # (B,S,P) the power's credibility as a guarantor for the state
-    outreach: np.ndarray  # (B,S,P) the power's engagement effort toward the state
+    outreach: np.ndarray  # (B,S,P) the power's engagement effort toward the state this month
+    commitment: np.ndarray  # (B,S,P) the effort its strategy sustains; one-off pushes fade back to it
     neighbour_threat: np.ndarray  # (B,S) threat from neighbours and separatist conflicts
     insurgent_threat: np.ndarray  # (B,S) threat of insurgent spill-over (Afghanistan)
     capability: np.ndarray  # (B,P) power's ability to project force and money into the region
@@ -183,6 +184,12 @@ def reroute_dependence(level: np.ndarray, alignment: np.ndarray, params: dict) -
     return np.clip(level + rate * (alignment * total - level), 0.0, 1.0)
 
 
+def fade_outreach(outreach: np.ndarray, commitment: np.ndarray, params: dict) -> np.ndarray:
+    """One-off engagement (a visit, an exercise, a summit) fades back to what the strategy sustains."""
+    rate = per_run(params["outreach_fade"], 3)
+    return outreach + rate * (commitment - outreach)
+
+
 def recover_credibility(credibility: np.ndarray, reference: np.ndarray, params: dict) -> np.ndarray:
     """Reputation heals slowly toward its reference level when nothing new happens."""
     rate = per_run(params["credibility_recovery"], 3)
@@ -235,6 +242,7 @@ def step(world: World, neighbourhood: np.ndarray, instruments: np.ndarray, param
     for k, name in enumerate(COMPONENTS):
         built = build_dependence(getattr(world, name), world.outreach, instruments[:, k], params)
         setattr(new, name, reroute_dependence(built, world.alignment, params))
+    new.outreach = fade_outreach(world.outreach, world.commitment, params)
     new.credibility = recover_credibility(world.credibility, world.reference_credibility, params)
     return new
 

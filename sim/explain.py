@@ -10,7 +10,7 @@ import pandas as pd
 from .evidence import EVIDENCE, PAIR_ATTRIBUTES, POWER_ATTRIBUTES, STATE_ATTRIBUTES, load_evidence
 from .geography import STATES
 from .inputs import InputError, suggest
-from .parameters import PARAMETERS
+from .parameters import PARAMETERS, defaults
 from .scenario import load_scenario
 from .world import prepare
 
@@ -56,13 +56,13 @@ def _ids(ids: list[str]) -> str:
 
 
 def parameter_table(scenario_path: Path | None, fmt: str) -> str:
-    """Every tunable parameter: name, default (or the scenario's value), range, meaning."""
-    values = load_scenario(scenario_path).parameters if scenario_path else None
+    """Every tunable parameter: name, default (the fitted value, or the scenario's), range, meaning."""
+    values = load_scenario(scenario_path).parameters if scenario_path else defaults()
     frame = pd.DataFrame(
         [
             {
                 "name": p.name,
-                "default": values[p.name] if values else p.default,
+                "default": values[p.name],
                 "low": p.low,
                 "high": p.high,
                 "description": p.description,
@@ -74,4 +74,7 @@ def parameter_table(scenario_path: Path | None, fmt: str) -> str:
         buffer = io.StringIO()
         frame.to_csv(buffer, index=False)
         return buffer.getvalue()
-    return frame.to_string(index=False, justify="left") + "\n"
+    lines = [f"{'name':<24} {'default':>9} {'low':>7} {'high':>7}  description"]
+    lines += [f"{r.name:<24} {r.default:>9.4g} {r.low:>7g} {r.high:>7g}  {r.description}" for r in frame.itertuples()]
+    source = f"values used by {scenario_path}" if scenario_path else "defaults (fitted values: calibration/fitted.yaml)"
+    return "\n".join([*lines, "", source]) + "\n"

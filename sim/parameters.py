@@ -44,6 +44,13 @@ PARAMETERS: tuple[Parameter, ...] = (
     Parameter(
         "hedging_gain", 1.0, 0.0, 5.0, "how much a needy patron's leverage flattens its clients' choice (more hedging)"
     ),
+    Parameter(
+        "outreach_fade",
+        0.15,
+        0.0,
+        1.0,
+        "monthly share of a one-off engagement push that fades back to the strategy's level",
+    ),
     Parameter("dependence_build_rate", 0.01, 0.0, 0.1, "monthly rate at which outreach turns into dependence"),
     Parameter(
         "rerouting_rate",

@@ -36,7 +36,7 @@ KEYS = (
 EVENT_KEYS = ("id", "date", "label", "target", "power", "attribute", "operation", "value", "source", "evidence")
 EVENT_ATTRIBUTES = (
     tuple(a for a in PAIR_ATTRIBUTES if a != "alignment")
-    + ("outreach",)
+    + ("outreach", "commitment")
     + STATE_ATTRIBUTES
     + POWER_ATTRIBUTES
     + ("appeal",)
@@ -329,7 +329,7 @@ def _change(doc: Document, place: tuple, item, scenario: Scenario, evidence: Evi
     value = item["value"]
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise doc.error(place + ("value",), f"value must be a number, got {value!r}")
-    high = MAX_OUTREACH if attribute == "outreach" else 1.0
+    high = MAX_OUTREACH if attribute in ("outreach", "commitment") else 1.0
     ranges = {"set": (0.0, high), "add": (-high, high), "multiply": (0.0, 10.0), "appeal": (0.01, 1.0)}
     low, top = ranges[operation]
     if not low <= value <= top:

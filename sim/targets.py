@@ -21,8 +21,24 @@ from .trajectories import Trajectories, hedging_index
 TARGETS = ROOT / "calibration" / "targets.yaml"
 KINDS = ("order", "change", "level")
 MEASURES = ("alignment", "credibility", "economic", "security", "hedging")
-FIELDS = ("id", "claim", "source", "evidence", "kind", "measure", "states", "power", "over", "date", "from", "to",
-          "direction", "by", "above", "below")
+FIELDS = (
+    "id",
+    "claim",
+    "source",
+    "evidence",
+    "kind",
+    "measure",
+    "states",
+    "power",
+    "over",
+    "date",
+    "from",
+    "to",
+    "direction",
+    "by",
+    "above",
+    "below",
+)
 
 
 @dataclass(frozen=True)
@@ -105,18 +121,31 @@ def _target(doc: Document, place: tuple, item, evidence: Evidence, seeds: set[st
     direction, threshold = _test(doc, place, item, kind)
     sources = tuple(str(s) for s in _list(item["source"]))
     cited = tuple(str(e) for e in _list(item.get("evidence") or []))
-    for k, source in enumerate(sources):
+    for source in sources:
         if source != "structural" and seeds is not None and source not in seeds:
-            raise doc.error(place + ("source",), f"'{source}' is not one of the documents{suggest(source, sorted(seeds))}")
+            raise doc.error(
+                place + ("source",), f"'{source}' is not one of the documents{suggest(source, sorted(seeds))}"
+            )
         if source == "structural" and not cited:
             raise doc.error(place, "a structural target needs 'evidence:' naming the entries it rests on")
     for k, eid in enumerate(cited):
         if eid not in evidence.by_id:
             raise doc.error(place + ("evidence", k), f"no evidence entry '{eid}'{suggest(eid, evidence.by_id)}")
     return Target(
-        id=str(item["id"]), kind=kind, measure=measure, states=states, power=power, over=tuple(over),
-        start=start, end=end, direction=direction, threshold=threshold, sources=sources, evidence=cited,
-        claim=str(item["claim"]), where=doc.where(place),
+        id=str(item["id"]),
+        kind=kind,
+        measure=measure,
+        states=states,
+        power=power,
+        over=tuple(over),
+        start=start,
+        end=end,
+        direction=direction,
+        threshold=threshold,
+        sources=sources,
+        evidence=cited,
+        claim=str(item["claim"]),
+        where=doc.where(place),
     )
 
 
@@ -179,16 +208,20 @@ def _number(doc: Document, place: tuple, value) -> float:
 # --- measuring ----------------------------------------------------------------------------------
 
 
-def check_fits(targets: list[Target], traj: Trajectories) -> None:
-    """Every target's states, powers and months must exist in the simulated scenario."""
+def check_fits(targets: list[Target], scenario: str, states: list[str], powers: list[str], dates: list[str]) -> None:
+    """Every target's states, powers and months must exist in the scenario it is measured on."""
     for t in targets:
         for name in t.states + ((t.power,) if t.power else ()) + t.over:
-            if name not in traj.states + traj.powers:
-                raise InputError(f"{t.where}: '{name}' is not in scenario '{traj.scenario}'; drop the target or add it")
+            if name not in states and name not in powers:
+                raise InputError(f"{t.where}: '{name}' is not in scenario '{scenario}'; drop the target or add it")
         for month in (t.start, t.end):
-            if month not in traj.dates:
-                raise InputError(f"{t.where}: {month} is outside scenario '{traj.scenario}' "
-                                 f"({traj.dates[0]} to {traj.dates[-1]})")
+            if month not in dates:
+                raise InputError(f"{t.where}: {month} is outside scenario '{scenario}' ({dates[0]} to {dates[-1]})")
+
+
+def horizon(targets: list[Target], start: str) -> int:
+    """Months from a scenario's start to the last month any target looks at."""
+    return max(month_index(parse_month(t.end), parse_month(start)) for t in targets)
 
 
 def observe(traj: Trajectories, target: Target, hedging: np.ndarray | None = None) -> np.ndarray:
@@ -236,22 +269,26 @@ def assess(traj: Trajectories, targets: list[Target], groups: int = 1) -> tuple[
 
 def table(traj: Trajectories, targets: list[Target]) -> pd.DataFrame:
     """One row per target: target, date, expected, observed (median over runs), met, and details."""
-    check_fits(targets, traj)
+    check_fits(targets, traj.scenario, traj.states, traj.powers, traj.dates)
     hedging = hedging_index(traj.alignment)
     rows = []
     for t in targets:
         per_run = observe(traj, t, hedging)
         observed = float(np.median(per_run))
-        rows.append({
-            "target": t.id, "date": t.dates, "expected": t.expected, "observed": round(observed, 4),
-            "met": bool(margin(t, np.array(observed)) > 0), "margin": round(float(margin(t, np.array(observed))), 4),
-            "share_of_runs_met": round(float((margin(t, per_run) > 0).mean()), 3),
-            "kind": t.kind, "states": ", ".join(t.states), "source": ", ".join(t.sources),
-            "evidence": ", ".join(t.evidence), "claim": t.claim,
-        })
+        rows.append(
+            {
+                "target": t.id,
+                "date": t.dates,
+                "expected": t.expected,
+                "observed": round(observed, 4),
+                "met": bool(margin(t, np.array(observed)) > 0),
+                "margin": round(float(margin(t, np.array(observed))), 4),
+                "share_of_runs_met": round(float((margin(t, per_run) > 0).mean()), 3),
+                "kind": t.kind,
+                "states": ", ".join(t.states),
+                "source": ", ".join(t.sources),
+                "evidence": ", ".join(t.evidence),
+                "claim": t.claim,
+            }
+        )
     return pd.DataFrame(rows)
-
-
-def month_of(traj_start: str, month: str) -> int:
-    """Months from a scenario's start to a target month."""
-    return month_index(parse_month(month), parse_month(traj_start))

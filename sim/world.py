@@ -62,6 +62,7 @@ def prepare(scenario: Scenario, evidence: Evidence | None = None) -> Setup:
         alignment=(levels / levels.sum(axis=1, keepdims=True))[None],
         **{a: v[None] for a, v in pair.items()},
         outreach=(scenario.budget[None, :] * scenario.priorities)[None],
+        commitment=np.zeros((1, S, P)),
         **{a: v[None] for a, v in per_state.items()},
         **{a: v[None] for a, v in per_power.items()},
         affinity=np.zeros((1, S, P)),
@@ -72,6 +73,7 @@ def prepare(scenario: Scenario, evidence: Evidence | None = None) -> Setup:
     for change in scenario.initial:
         apply_change(base, resolve(change), scenario.parameters)
     base.reference_credibility = base.credibility.copy()
+    base.commitment = base.outreach.copy()  # the starting situation is what the strategies sustain
     events: dict[int, list[Change]] = {}
     for change in scenario.events:
         events.setdefault(change.month, []).append(resolve(change))
@@ -133,5 +135,5 @@ def apply_change(world: World, change: Change, params: dict) -> np.ndarray | Non
         "add": current + change.value,
         "multiply": current * change.value,
     }[change.operation]
-    array[index] = np.clip(updated, 0.0, MAX_OUTREACH if change.attribute == "outreach" else 1.0)
+    array[index] = np.clip(updated, 0.0, MAX_OUTREACH if change.attribute in ("outreach", "commitment") else 1.0)
     return None

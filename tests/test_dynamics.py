@@ -26,6 +26,7 @@ def random_world(rng: np.random.Generator, batch: int, extreme: bool) -> World:
         coercion=unit(batch, S, P),
         credibility=credibility,
         outreach=5 * unit(batch, S, P),
+        commitment=5 * unit(batch, S, P),
         neighbour_threat=unit(batch, S),
         insurgent_threat=unit(batch, S),
         capability=unit(batch, P),
@@ -83,7 +84,7 @@ def test_start_is_an_equilibrium_without_shocks():
     rng = np.random.default_rng(1)
     params = {p.name: p.default for p in PARAMETERS} | {"dependence_build_rate": 0.0, "rerouting_rate": 0.0}
     world = random_world(rng, 2, False)
-    world.outreach[:] = 0.0
+    world.outreach[:] = world.commitment[:] = 0.0
     neighbourhood = np.eye(S)
     settled = dynamics.settle_affinity(world, neighbourhood, params)
     after = dynamics.step(settled, neighbourhood, np.tile([1.0, 0, 0], (P, 1)), params, np.zeros((2, S, P)))

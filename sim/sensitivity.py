@@ -1,0 +1,240 @@
+"""`alliance-sim sensitivity`: which global parameters move the outcomes (Morris screening or Sobol indices).
+
+Every sample point SALib draws is simulated as several replicates, all points in a few ensemble
+calls (one parameter value per run); the replicates are averaged per point. The seed's own
+variance (spread across replicates at fixed parameters) is reported beside the indices, so an
+index can be told apart from noise.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from .cli import positive_int, seed_int
+from .inputs import InputError, suggest
+
+METHODS = ("morris", "sobol")
+#: Grid levels of the Morris design.
+LEVELS = 4
+#: Most runs simulated in one call (bounds memory; any chunking gives the same numbers).
+CHUNK = 1000
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the `sensitivity` subcommand."""
+    sen = subparsers.add_parser("sensitivity", help="rank the global parameters by their effect on the outcomes")
+    sen.add_argument("scenario", type=Path, help="scenario YAML, e.g. scenarios/baseline.yaml")
+    sen.add_argument("--method", choices=METHODS, default="morris", help="morris: screening; sobol: variance shares")
+    sen.add_argument(
+        "--samples",
+        type=positive_int,
+        default=20,
+        help="Morris trajectories, or Sobol base samples (a power of 2); default 20",
+    )
+    sen.add_argument("--runs", type=positive_int, default=8, help="replicates averaged per sample point (default 8)")
+    sen.add_argument("--seed", type=seed_int, default=0, help="seed fixing the design and every run (default 0)")
+    sen.add_argument("--out", type=Path, help="output folder (default results/sensitivity/<scenario>-<method>)")
+    sen.add_argument("--parameters", help="comma-separated parameters to vary (default all)")
+    sen.add_argument("--power", default="Russia", help="outcomes: final shares with this power (default Russia)")
+    sen.add_argument("--force", action="store_true", help="replace a non-empty output folder")
+    sen.set_defaults(func=cmd_sensitivity)
+
+
+def cmd_sensitivity(args: argparse.Namespace) -> int:
+    names = parameter_names(args.parameters)
+    indices, out = analyse(
+        args.scenario, args.method, args.samples, args.runs, args.seed, args.out, names, args.power, args.force
+    )
+    key = "mu_star" if args.method == "morris" else "ST"
+    for outcome in ("mean hedging", f"mean {args.power} share"):
+        top = indices[indices["outcome"] == outcome].nlargest(3, key)
+        print(
+            f"{outcome}: most influential "
+            + ", ".join(f"{p} ({v:.3g})" for p, v in zip(top["parameter"], top[key], strict=True))
+        )
+    print(f"wrote {out}")
+    return 0
+
+
+def parameter_names(text: str | None) -> list[str]:
+    """The parameters to vary: all, or a comma-separated choice checked against the known names."""
+    from .parameters import BY_NAME
+
+    if not text:
+        return list(BY_NAME)
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    for name in names:
+        if name not in BY_NAME:
+            raise InputError(f"--parameters: unknown parameter '{name}'{suggest(name, BY_NAME)}")
+    if len(names) < 2 or len(set(names)) != len(names):
+        raise InputError("--parameters: name at least two different parameters")
+    return names
+
+
+def analyse(
+    scenario_path: Path,
+    method: str,
+    samples: int,
+    runs: int,
+    seed: int,
+    out: Path | None,
+    names: list[str],
+    power: str = "Russia",
+    force: bool = False,
+):
+    """Sample the parameters, simulate every point's replicates, write indices.csv and the ranking plots."""
+    import numpy as np
+    import pandas as pd
+
+    from .evidence import EVIDENCE, load_evidence
+    from .parameters import BY_NAME
+    from .results import check_target, manifest, staged, write_json
+    from .scenario import load_scenario
+    from .world import prepare
+
+    if method not in METHODS:
+        raise InputError(f"--method: unknown method '{method}'{suggest(method, METHODS)}")
+    if method == "sobol" and samples & (samples - 1):
+        raise InputError(f"--samples {samples}: Sobol sampling needs a power of 2, e.g. {1 << samples.bit_length()}")
+    if method == "morris" and samples < 2:
+        raise InputError("--samples: Morris screening needs at least 2 trajectories")
+    evidence = load_evidence(EVIDENCE)
+    scenario = load_scenario(scenario_path, evidence)
+    if power not in scenario.powers:
+        raise InputError(f"--power: '{power}' is not in scenario '{scenario.name}'{suggest(power, scenario.powers)}")
+    out = Path(out) if out else Path("results") / "sensitivity" / f"{scenario.name}-{method}"
+    check_target(out, force)
+    problem = {"num_vars": len(names), "names": names, "bounds": [[BY_NAME[n].low, BY_NAME[n].high] for n in names]}
+    design = _sample(problem, method, samples, seed)
+    outcomes, replicate_variance = _simulate(prepare(scenario, evidence), design, names, runs, seed, power)
+    rows = []
+    for outcome, values in outcomes.items():
+        found = _analyse(problem, method, design, values, seed)
+        noise = replicate_variance[outcome] / runs  # variance the seed leaves in a point's average
+        for i, name in enumerate(names):
+            rows.append(
+                {
+                    "outcome": outcome,
+                    "parameter": name,
+                    **{k: float(v[i]) for k, v in found.items()},
+                    "output_variance": float(values.var(ddof=1)),
+                    "seed_variance": noise,
+                    "seed_share": noise / values.var(ddof=1) if values.var(ddof=1) > 0 else np.nan,
+                }
+            )
+    indices = pd.DataFrame(rows)
+    with staged(out) as stage:
+        indices.to_csv(stage / "indices.csv", index=False)
+        pd.DataFrame(design, columns=names).assign(**outcomes).to_csv(stage / "samples.csv", index=False)
+        where = f"{scenario.name}, final month {scenario.date(scenario.months)}"
+        _ranking(indices, method, runs, stage / "ranking.png", where, power)
+        write_json(
+            manifest(
+                scenario,
+                EVIDENCE,
+                method=method,
+                samples=samples,
+                points=len(design),
+                runs_per_point=runs,
+                seed=seed,
+                varied=names,
+                outcome_power=power,
+                reproduce=f"alliance-sim sensitivity {scenario_path} --method {method} --samples {samples} "
+                f"--runs {runs} --seed {seed} --parameters {','.join(names)} --power {power}",
+            ),
+            stage / "manifest.json",
+        )
+    return indices, out
+
+
+def _sample(problem: dict, method: str, samples: int, seed: int):
+    from SALib.sample import morris, sobol
+
+    if method == "morris":
+        return morris.sample(problem, samples, num_levels=LEVELS, seed=seed)
+    return sobol.sample(problem, samples, calc_second_order=False, seed=seed)
+
+
+def _simulate(setup, design, names: list[str], runs: int, seed: int, power: str):
+    """Per outcome: the replicate mean at each design point (N,), and the mean variance across replicates."""
+    import numpy as np
+    from tqdm import tqdm
+
+    from .ensemble import simulate
+    from .trajectories import hedging_index
+
+    scenario = setup.scenario
+    p = scenario.powers.index(power)
+    per_chunk = max(1, CHUNK // runs)
+    finals = []
+    with tqdm(total=len(design), desc="sensitivity", unit="point", disable=None, leave=False) as bar:
+        for first in range(0, len(design), per_chunk):
+            chunk = design[first : first + per_chunk]
+            params = dict(scenario.parameters)
+            for d, name in enumerate(names):
+                params[name] = np.repeat(chunk[:, d], runs)
+            traj = simulate(setup, np.tile(np.arange(runs), len(chunk)), seed, params)
+            finals.append(traj.alignment[:, -1].reshape(len(chunk), runs, *traj.alignment.shape[2:]))
+            bar.update(len(chunk))
+    final = np.concatenate(finals)  # (N, runs, S, P)
+    per_run = {f"{power} share {state}": final[:, :, s, p] for s, state in enumerate(scenario.states)}
+    per_run[f"mean {power} share"] = final[..., p].mean(axis=2)
+    per_run["mean hedging"] = hedging_index(final).mean(axis=2)
+    means = {k: v.mean(axis=1) for k, v in per_run.items()}
+    spread = {k: float(v.var(axis=1, ddof=1).mean()) if runs > 1 else float("nan") for k, v in per_run.items()}
+    return means, spread
+
+
+def _analyse(problem: dict, method: str, design, values, seed: int) -> dict:
+    from SALib.analyze import morris, sobol
+
+    if method == "morris":
+        found = morris.analyze(problem, design, values, num_levels=LEVELS, seed=seed)
+        return {k: found[k] for k in ("mu_star", "mu_star_conf", "sigma", "mu")}
+    found = sobol.analyze(problem, values, calc_second_order=False, seed=seed)
+    return {k: found[k] for k in ("S1", "S1_conf", "ST", "ST_conf")}
+
+
+def _ranking(indices, method: str, runs: int, path: Path, where: str, power: str) -> Path:
+    """Ranked bars for mean hedging and for the mean final share, with the seed's noise level marked."""
+    import numpy as np
+    from matplotlib.figure import Figure
+
+    key, conf = ("mu_star", "mu_star_conf") if method == "morris" else ("ST", "ST_conf")
+    outcomes = ("mean hedging", f"mean {power} share")
+    n = indices["parameter"].nunique()
+    fig = Figure(figsize=(13, 0.38 * n + 2.2), layout="constrained")
+    for ax, outcome in zip(fig.subplots(1, 2), outcomes, strict=True):
+        part = indices[indices["outcome"] == outcome].sort_values(key)
+        y = np.arange(len(part))
+        ax.barh(y, part[key], xerr=part[conf].clip(lower=0), color="#0072B2", height=0.65, capsize=2)
+        ax.set_yticks(y, part["parameter"], fontsize=9)
+        noise = _noise_level(part, method)
+        if np.isfinite(noise):
+            ax.axvline(
+                noise,
+                color="#D55E00",
+                ls="--",
+                lw=1.4,
+                label="seed noise level" if method == "morris" else "seed's share of variance",
+            )
+            ax.legend(loc="lower right", fontsize=8)
+        ax.set_xlabel("mu* (mean |elementary effect|)" if method == "morris" else "total-order index ST")
+        ax.set_title(outcome, fontsize=11)
+        ax.grid(axis="x", alpha=0.3)
+    fig.suptitle(f"{method} sensitivity: {where}; {runs} replicates averaged per point", fontsize=12)
+    fig.savefig(path, dpi=110, bbox_inches="tight")
+    return path
+
+
+def _noise_level(part, method: str) -> float:
+    """Where noise alone would put the index: for Morris the spread of an elementary effect made of two
+    independently noisy averages, sqrt(2 x seed variance) / delta (an upper bound: the points share their
+    random streams, which cancels part of the noise); for Sobol the seed's share of the output variance."""
+    import numpy as np
+
+    seed_variance = float(part["seed_variance"].iloc[0])
+    if method == "morris":
+        return float(np.sqrt(2 * seed_variance) / (LEVELS / (2 * (LEVELS - 1))))
+    return float(part["seed_share"].iloc[0])
