@@ -66,15 +66,13 @@ class Trajectories:
         return frame
 
     @classmethod
-    def from_frame(cls, frame: pd.DataFrame, scenario: str = "") -> "Trajectories":
+    def from_frame(cls, frame: pd.DataFrame, scenario: str = "") -> Trajectories:
         """Inverse of :meth:`to_frame` (rows may come in any order)."""
         runs = np.sort(frame["run"].unique())
         steps = np.sort(frame["step"].unique())
         states = _labels(frame["state"])
         powers = _labels(frame["power"])
-        dates = (
-            frame.drop_duplicates("step").set_index("step")["date"].astype(str).reindex(steps).tolist()
-        )
+        dates = frame.drop_duplicates("step").set_index("step")["date"].astype(str).reindex(steps).tolist()
         shape = (len(runs), len(steps), len(states), len(powers))
         r = np.searchsorted(runs, frame["run"].to_numpy())
         t = np.searchsorted(steps, frame["step"].to_numpy())

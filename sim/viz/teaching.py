@@ -8,11 +8,13 @@ number, a broken scenario file) never raises: the model falls back and says so i
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from ..evidence import EVIDENCE, Evidence, load_evidence
 from ..geography import REGIONS
 from ..inputs import InputError
 from ..model import AllianceModel, LoggedEvent
@@ -44,7 +46,7 @@ LEVERS: tuple[Lever, ...] = (
     Lever("china_outreach", "China's investment push", 0.0, 3.0, "outreach", "China"),
     Lever("us_outreach", "US engagement", 0.0, 3.0, "outreach", "US"),
     Lever("turkey_outreach", "Turkey's engagement", 0.0, 3.0, "outreach", "Turkey"),
-    Lever("inertia", "Speed of change (1 / inertia)", 0.25, 4.0, "adjustment_rate"),
+    Lever("inertia", "Speed of change", 0.25, 4.0, "adjustment_rate"),
     Lever("noise", "Noise", 0.0, 3.0, "shock_scale"),
 )
 
@@ -53,6 +55,12 @@ def scenario_files(folder: Path = SCENARIOS) -> list[str]:
     """File names of the scenarios offered in the picker, baseline first."""
     names = sorted(p.name for p in Path(folder).glob("*.yaml"))
     return sorted(names, key=lambda name: name != BASELINE.name)
+
+
+@functools.cache
+def shared_evidence() -> Evidence:
+    """The evidence file, read once per server: Reset then only re-reads the (small) scenario file."""
+    return load_evidence(EVIDENCE)
 
 
 def parse_seed(text: str | int) -> int | None:
@@ -86,17 +94,20 @@ class TeachingModel(AllianceModel):
             chosen = 0
         path = Path(scenarios_dir) / scenario_name
         try:
-            super().__init__(path, rng=chosen)
+            super().__init__(path, rng=chosen, evidence=shared_evidence())
         except InputError as exc:
             notes.append(f"Could not load {scenario_name}: {exc}. Showing the baseline instead.")
             path = BASELINE
-            super().__init__(path, rng=chosen)
+            super().__init__(path, rng=chosen, evidence=shared_evidence())
         self.scenario_name, self.seed, self.notes = path.name, chosen, notes
-        values = dict(zip((lever.name for lever in LEVERS), (russia_capacity, china_outreach, us_outreach,
-                                                              turkey_outreach, inertia, noise)))
+        self.levers: dict[str, float] = {}  # subject -> factor, for the sliders moved away from 1
+        factors = {
+            "russia_capacity": russia_capacity, "china_outreach": china_outreach, "us_outreach": us_outreach,
+            "turkey_outreach": turkey_outreach, "inertia": inertia, "noise": noise,
+        }  # fmt: skip
         for lever in LEVERS:
-            if float(values[lever.name]) != 1.0:
-                self._pull(lever, float(values[lever.name]))
+            if float(factors[lever.name]) != 1.0:
+                self._pull(lever, float(factors[lever.name]))
 
     def _pull(self, lever: Lever, factor: float) -> None:
         """Apply a lever from the first month on and log it at the start date."""
@@ -104,14 +115,19 @@ class TeachingModel(AllianceModel):
             spec = BY_NAME[lever.attribute]
             self.params[lever.attribute] = float(np.clip(self.params[lever.attribute] * factor, spec.low, spec.high))
         elif lever.power in self.powers:
-            states = np.array(self.states if lever.attribute == "outreach" else [], dtype=object)
-            apply_change(self.world, self.change(lever.attribute, "multiply", factor, states, lever.power, ""), self.params)
+            targets = self.states if lever.attribute == "outreach" else []
+            apply_change(
+                self.world, self.change(lever.attribute, "multiply", factor, targets, lever.power), self.params
+            )
         else:
             self.notes.append(f"{lever.subject}: {lever.power} is not in this scenario, so this slider does nothing.")
             return
+        self.levers[lever.subject] = factor
         self.event_log.append(LoggedEvent(self.date, f"{lever.subject} × {factor:g} (slider)", TEACHER))
 
-    def change(self, attribute: str, operation: str, value: float, targets, power: str, label: str) -> Change:
+    def change(
+        self, attribute: str, operation: str, value: float, targets: list[str], power: str, label: str = ""
+    ) -> Change:
         """A Change on this model's world, its targets (states, regions, blocs) resolved to indexes."""
         names: list[str] = []
         for target in targets:
@@ -121,6 +137,7 @@ class TeachingModel(AllianceModel):
 
 
 # --- events a teacher triggers live ----------------------------------------------------------------
+
 
 def appeal_states(model: TeachingModel) -> list[str]:
     """States that can appeal to the CSTO: its members in the evidence file."""
@@ -135,7 +152,16 @@ def csto_appeal(model: TeachingModel, state: str) -> list[Change]:
 
 def china_investment_surge(model: TeachingModel) -> list[Change]:
     """China announces an investment surge: its outreach in Central Asia × 1.5."""
-    return [model.change("outreach", "multiply", 1.5, ["Central Asia"], "China", "China announces an investment surge in Central Asia")]
+    return [
+        model.change(
+            "outreach",
+            "multiply",
+            1.5,
+            ["Central Asia"],
+            "China",
+            "China announces an investment surge in Central Asia",
+        )
+    ]
 
 
 def us_exercises(model: TeachingModel) -> list[Change]:

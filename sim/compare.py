@@ -1,0 +1,134 @@
+"""`alliance-sim compare` and `alliance-sim report`: scenarios side by side, and pages to send to readers.
+
+The first folder given to `compare` is the reference: every difference is another scenario minus it.
+A point of a batch folder is named ``DIR:point=N`` and compared like a scenario of its own.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+from datetime import UTC, datetime
+from pathlib import Path
+
+#: Default horizon besides the last month: mid-way through the projection.
+MIDWAY = "2025-12"
+
+
+def register(subparsers) -> None:
+    """Add the `compare` and `report` subcommands."""
+    compare = subparsers.add_parser(
+        "compare",
+        help="compare scenarios' results folders: differences, dominant partners, plots and a report page",
+        description="Compare the results folders of two or more scenarios over the same states, powers and months. "
+        "The first is the reference: every difference is another scenario minus it. Runs are paired (run i with "
+        "run i: common random numbers) when both folders used the same seed and runs, which narrows the bands. "
+        "A point of a batch folder is named DIR:point=N. Writes report.html, dominant_probabilities.csv, "
+        "alignment_differences.csv, manifest.json and plots/ into --out.",
+    )
+    compare.add_argument("reference", metavar="DIR_A", help="reference results folder (differences are minus this)")
+    compare.add_argument(
+        "others", metavar="DIR_B", nargs="+", help="results folders to compare with it; a batch point as DIR:point=N"
+    )
+    compare.add_argument("--out", type=Path, required=True, help="output folder for tables, plots and report.html")
+    compare.add_argument(
+        "--horizons",
+        metavar="MONTHS",
+        help=f"months for the dominant-partner tables and grids, e.g. {MIDWAY},2030-12 "
+        f"(default {MIDWAY} if covered, and the last month)",
+    )
+    compare.add_argument("--force", action="store_true", help="replace a non-empty output folder")
+    compare.set_defaults(func=cmd_compare)
+
+    report = subparsers.add_parser("report", help="write one self-contained HTML page of a run's results")
+    report.add_argument("folder", type=Path, metavar="RESULTS_DIR", help="a folder written by 'alliance-sim run'")
+    report.add_argument("--out", type=Path, help="HTML file to write (default RESULTS_DIR/report.html)")
+    report.set_defaults(func=cmd_report)
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    specs = [args.reference, *args.others]
+    out = compare(specs, args.out, args.horizons, args.force)
+    print(f"wrote {out}")
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from .report import run_page, write_page
+
+    path = write_page(run_page(args.folder), args.out or args.folder / "report.html")
+    print(f"wrote {path}")
+    return 0
+
+
+def compare(specs: list[str], out: Path, horizons: str | None = None, force: bool = False) -> Path:
+    """Compare the results folders `specs` (the first is the reference) and write tables, plots and report.html."""
+    from .compare_plots import write_comparison_plots
+    from .comparison import alignment_differences, difference_band, dominant_probabilities
+    from .folders import load_outcomes, paired
+    from .report import compare_page
+    from .results import check_target, staged, versions, write_json, write_table
+
+    check_target(out, force)
+    wanted = _parse_horizons(horizons)
+    outcomes = load_outcomes(specs)
+    dates = outcomes[0].traj.dates
+    chosen = _choose_horizons(wanted, dates)
+    ref = outcomes[0]
+    pairing = [paired(ref, other) for other in outcomes[1:]]
+    bands = [difference_band(ref.traj, o.traj, p) for o, p in zip(outcomes[1:], pairing, strict=True)]
+    probabilities = dominant_probabilities(outcomes, chosen)
+    alignment = alignment_differences(outcomes, bands, pairing, sorted(set(chosen) | {dates[-1]}))
+    manifest = {
+        "compared": [
+            {
+                "folder": o.spec,
+                "scenario": o.name,
+                "seed": o.seed,
+                "runs": o.runs,
+                "reproduce": o.manifest.get("reproduce"),
+            }
+            for o in outcomes
+        ],
+        "reference": ref.name,
+        "pairing": {o.name: "paired" if p else "unpaired" for o, p in zip(outcomes[1:], pairing, strict=True)},
+        "horizons": chosen,
+        "versions": versions(),
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "reproduce": shlex.join(["alliance-sim", "compare", *specs, "--out", str(out), "--horizons", ",".join(chosen)]),
+    }
+    with staged(out) as stage:
+        write_table(probabilities, stage / "dominant_probabilities.csv")
+        write_table(alignment, stage / "alignment_differences.csv")
+        figures = write_comparison_plots(outcomes, bands, pairing, chosen, stage / "plots")
+        write_json(manifest, stage / "manifest.json")
+        page = compare_page(outcomes, pairing, probabilities, alignment, figures, manifest)
+        (stage / "report.html").write_text(page, encoding="utf-8")
+    return out
+
+
+def _parse_horizons(text: str | None) -> list[str] | None:
+    from .inputs import InputError, parse_month
+
+    if text is None:
+        return None
+    months = [m.strip() for m in text.split(",") if m.strip()]
+    if not months:
+        raise InputError(f"--horizons: no month given in '{text}'; write months as YYYY-MM, e.g. {MIDWAY},2030-12")
+    for month in months:
+        if parse_month(month) is None:
+            raise InputError(f"--horizons: '{month}' is not a month; write YYYY-MM, e.g. {MIDWAY}")
+    return list(dict.fromkeys(months))
+
+
+def _choose_horizons(wanted: list[str] | None, dates: list[str]) -> list[str]:
+    from .inputs import InputError
+
+    if wanted is None:
+        return [d for d in dict.fromkeys([MIDWAY, dates[-1]]) if d in dates]
+    for month in wanted:
+        if month not in dates:
+            raise InputError(
+                f"--horizons: {month} is outside the results ({dates[0]} to {dates[-1]}); choose months in that range"
+            )
+    return sorted(wanted)

@@ -1,0 +1,435 @@
+"""Self-contained HTML pages of results, for readers who will not open a Parquet file.
+
+Plots are embedded as base64 PNG and the style sheet is inline: the page loads nothing from anywhere,
+so it can be mailed or archived as one file.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import os
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pandas as pd
+from matplotlib.colors import to_rgb
+
+from .colors import power_colors
+from .comparison import PAIRED, UNPAIRED
+from .folders import Outcome, read_manifest
+from .inputs import InputError
+
+STYLE = """
+body { font-family: "DejaVu Sans", "Segoe UI", Helvetica, Arial, sans-serif; color: #1a1a1a; margin: 0;
+       background: #fff; line-height: 1.45; }
+main { max-width: 1320px; margin: 0 auto; padding: 24px 32px 48px; }
+h1 { font-size: 1.9em; margin: 0.2em 0 0.1em; }
+h2 { font-size: 1.4em; margin-top: 1.8em; border-bottom: 2px solid #ddd; padding-bottom: 4px; }
+h3 { font-size: 1.15em; margin: 1.2em 0 0.4em; }
+p.lead { font-size: 1.08em; color: #333; max-width: 70em; }
+.note { color: #555; font-size: 0.92em; max-width: 75em; }
+.cards { display: flex; flex-wrap: wrap; gap: 18px; }
+.card { flex: 1 1 420px; border: 1px solid #ddd; border-radius: 6px; padding: 12px 18px; background: #fafafa; }
+.card h3 { margin-top: 0.2em; }
+blockquote { margin: 0.4em 0 0.8em; padding: 6px 12px; border-left: 4px solid #0072B2; background: #fff; }
+table { border-collapse: collapse; font-size: 0.9em; margin: 0.5em 0 1em; }
+th, td { border: 1px solid #d4d4d4; padding: 4px 8px; text-align: right; vertical-align: top; }
+th { background: #f0f0f0; text-align: center; }
+thead th { overflow-wrap: break-word; }
+tbody th { text-align: left; background: #f7f7f7; white-space: nowrap; }
+table.details th { text-align: left; background: none; border: none; padding: 2px 12px 2px 0; color: #555;
+                   font-weight: normal; white-space: nowrap; }
+table.details td { text-align: left; border: none; padding: 2px 0; }
+table.events td { text-align: left; }
+code { font-family: "DejaVu Sans Mono", Consolas, monospace; font-size: 0.88em; background: #f0f0f0;
+       padding: 1px 4px; border-radius: 3px; white-space: pre-wrap; word-break: break-word; }
+figure { margin: 1em 0 2.2em; }
+figure img { max-width: 100%; height: auto; border: 1px solid #e4e4e4; }
+figcaption { color: #444; font-size: 0.93em; margin-top: 6px; max-width: 75em; }
+details { margin: 0.4em 0; }
+summary { cursor: pointer; color: #0b5c8e; }
+.scroll { overflow-x: auto; }
+.scroll td { white-space: nowrap; }
+.band { color: #666; font-size: 0.85em; }
+footer { margin-top: 3em; color: #666; font-size: 0.85em; border-top: 1px solid #ddd; padding-top: 8px; }
+"""
+
+#: Captions of the plots `alliance-sim run` writes, in the order a reader wants them.
+RUN_PLOTS = {
+    "fan_charts.png": "Alignment of each state with each power over time: median across runs and its 5–95% band.",
+    "dominant_partner.png": "Each state's most frequent dominant partner by month; paler: the runs disagree more.",
+    "hedging.png": "Hedging index per state (0 = one patron, 1 = even split between all powers), median across runs.",
+    "credibility.png": "Each power's credibility as a security guarantor, averaged over states: median and 5–95% band.",
+}
+
+
+def compare_page(
+    outcomes: list[Outcome],
+    pairing: list[bool],
+    probabilities: pd.DataFrame,
+    alignment: pd.DataFrame,
+    figures: list[tuple[Path, str]],
+    manifest: dict,
+) -> str:
+    """The comparison page: questions, how each folder was made, key tables, then every figure."""
+    ref = outcomes[0]
+    names = [o.name for o in outcomes]
+    last = alignment["date"].iloc[-1]
+    pairs = "".join(
+        f"<li><b>{_e(o.name)}</b> vs <b>{_e(ref.name)}</b>: {PAIRED if p else UNPAIRED}</li>"
+        for o, p in zip(outcomes[1:], pairing, strict=True)
+    )
+    body = [
+        f"<h1>Scenario comparison: {_e(' vs '.join(names))}</h1>",
+        f"<p class='lead'>What the scenarios imply for each state's alignment with {_e(_and(ref.traj.powers))}, "
+        f"{_e(ref.traj.dates[0])} to {_e(ref.traj.dates[-1])}. Differences are always <i>scenario minus "
+        f"{_e(ref.name)}</i> (the first, the reference).</p>",
+        f"<ul class='note'>{pairs}</ul>",
+        "<p class='note'>Paired runs use the same random shocks in both scenarios (same seed, same run numbers), "
+        "so their differences show the effect of the scenario alone; unpaired differences also carry "
+        "run-to-run noise.</p>",
+        "<h2>The scenarios</h2>",
+        "<div class='cards'>" + "".join(_scenario_card(o) for o in outcomes) + "</div>",
+        _event_differences(outcomes),
+        _parameter_differences(outcomes),
+        "<h2>Dominant partner: how likely is each power to lead?</h2>",
+        "<p class='note'>Share of runs in which each power is the state's largest partner, with the 95% confidence "
+        "interval (Wilson score) for that share in brackets. Darker cells: more likely. "
+        "All values in <code>dominant_probabilities.csv</code>.</p>",
+    ]
+    for date in probabilities["date"].unique():
+        body.append(f"<h3>{_e(date)}</h3>")
+        body.append(_probability_table(probabilities[probabilities["date"] == date], names))
+    body += [
+        f"<h2>Alignment at {_e(last)}</h2>",
+        "<p class='note'>Median alignment share with each power across runs (darker: larger), and the change from "
+        f"{_e(ref.name)}: difference of medians, with 5–95% of the run-by-run differences beneath. Bold: the "
+        "change shows at two decimals and its band excludes zero. Every horizon, with 5–95% bands of the medians, "
+        "is in <code>alignment_differences.csv</code>.</p>",
+        _alignment_table(alignment[alignment["date"] == last], names),
+        "<h2>Figures</h2>",
+        *(_figure(path, caption) for path, caption in figures),
+        _footer(manifest.get("reproduce", ""), manifest.get("created", "")),
+    ]
+    return _page(f"Comparison: {' vs '.join(names)}", body)
+
+
+def run_page(folder: Path) -> str:
+    """One scenario's page from its results folder: question, manifest, final alignment, events, plots."""
+    manifest = read_manifest(folder)
+    summary = _read_csv(folder / "summary.csv", {"state", "power", "date", "median", "p05", "p95", "p_dominant"})
+    events_path = folder / "events.csv"
+    events = _read_csv(events_path, {"date", "label"}) if events_path.is_file() else pd.DataFrame()
+    name = str(manifest.get("scenario") or folder.name)
+    date = str(summary["date"].iloc[0])
+    body = [
+        f"<h1>Scenario: {_e(name)}</h1>",
+        f"<blockquote>{_e(manifest.get('description') or 'no description')}</blockquote>",
+        "<h2>How it was made</h2>",
+        _details(manifest, folder),
+        f"<h2>Where the states stand at {_e(date)}</h2>",
+        "<p class='note'>Median alignment share with each power across runs (5–95% of runs in brackets) and the share "
+        "of runs in which that power is the state's largest partner. Darker cells: larger values.</p>",
+        _summary_table(summary),
+    ]
+    if not events.empty:
+        body += ["<h2>Events</h2>", _events_table(events)]
+    plots = sorted(
+        (folder / "plots").glob("*.png"),
+        key=lambda p: (list(RUN_PLOTS).index(p.name) if p.name in RUN_PLOTS else len(RUN_PLOTS), p.name),
+    )
+    if plots:
+        body.append("<h2>Figures</h2>")
+        body += [_figure(p, RUN_PLOTS.get(p.name, p.stem.replace("_", " "))) for p in plots]
+    body.append(_footer(f"alliance-sim report {folder}", datetime.now(UTC).isoformat(timespec="seconds")))
+    return _page(f"Scenario: {name}", body)
+
+
+def write_page(page: str, path: Path) -> Path:
+    """Write through a temporary file beside `path` and rename it into place: never a half-written page."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as file:
+            file.write(page)
+        os.chmod(temporary, 0o644)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def _page(title: str, body: list[str]) -> str:
+    return (
+        "<!DOCTYPE html>\n<html lang='en'>\n<head>\n<meta charset='utf-8'>\n"
+        "<meta name='viewport' content='width=device-width, initial-scale=1'>\n"
+        f"<title>{_e(title)}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n<main>\n"
+        + "\n".join(part for part in body if part)
+        + "\n</main>\n</body>\n</html>\n"
+    )
+
+
+def _scenario_card(outcome: Outcome) -> str:
+    point = ""
+    if outcome.point_values:
+        point = (
+            "<p class='note'>Parameters of this batch point: "
+            + _e(", ".join(f"{k} = {v}" for k, v in outcome.point_values.items()))
+            + "</p>"
+        )
+    question = outcome.description or "no description"
+    return (
+        f"<div class='card'><h3>{_e(outcome.name)}</h3><blockquote>{_e(question)}</blockquote>"
+        f"{point}{_details(outcome.manifest, outcome.folder, runs=outcome.runs)}</div>"
+    )
+
+
+def _details(manifest: dict, folder: Path, runs: int | None = None) -> str:
+    """How a folder was made and how to make it again, from its manifest."""
+    versions = manifest.get("versions") or {}
+    rows = [
+        ("results folder", f"<code>{_e(folder)}</code>"),
+        ("scenario file", f"<code>{_e(manifest.get('scenario_file', '?'))}</code>"),
+        ("months", f"{_e(manifest.get('start', '?'))} to {_e(manifest.get('end', '?'))}"),
+        ("seed", _e(manifest.get("seed", "?"))),
+        ("runs", _e(runs if runs is not None else manifest.get("runs", "?"))),
+        ("engine", _e(manifest.get("engine", "?"))),
+        ("created", _e(manifest.get("created", "?"))),
+        ("versions", _e(", ".join(f"{k} {v}" for k, v in versions.items())) or "?"),
+        ("reproduce", f"<code>{_e(manifest.get('reproduce', '?'))}</code>"),
+    ]
+    table = "".join(f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in rows)
+    parameters = manifest.get("parameters") or {}
+    listed = ""
+    if parameters:
+        items = "".join(f"<tr><th>{_e(k)}</th><td>{_e(v)}</td></tr>" for k, v in parameters.items())
+        listed = (
+            f"<details><summary>parameters ({len(parameters)})</summary>"
+            f"<table class='details'>{items}</table></details>"
+        )
+    return f"<table class='details'>{table}</table>{listed}"
+
+
+def _event_differences(outcomes: list[Outcome]) -> str:
+    """Events (from each folder's events.csv) that not every scenario has: usually what the question changes."""
+    logs = {}
+    for outcome in outcomes:
+        path = outcome.folder / "events.csv"
+        frame = pd.read_csv(path) if path.is_file() else pd.DataFrame()
+        if not {"date", "label"} <= set(frame.columns):
+            return ""  # e.g. a batch point: no event log to compare
+        logs[outcome.name] = set(zip(frame["date"].astype(str), frame["label"].astype(str), strict=True))
+    rows = sorted(set.union(*logs.values()) - set.intersection(*logs.values()))
+    if not rows:
+        return "<p class='note'>All scenarios have the same events.</p>"
+    table = pd.DataFrame(
+        [
+            [date, label, *("yes" if (date, label) in events else "—" for events in logs.values())]
+            for date, label in rows
+        ],
+        columns=["date", "event", *logs],
+    )
+    return "<h3>Events that differ</h3>" + table.to_html(index=False, border=0, classes="events")
+
+
+def _parameter_differences(outcomes: list[Outcome]) -> str:
+    """Model parameters (and a batch point's values) known for every scenario and not the same in all."""
+    values = [{**(o.manifest.get("parameters") or {}), **o.point_values} for o in outcomes]
+    known = sorted(set.intersection(*(set(v) for v in values)))
+    differing = [k for k in known if len({repr(v[k]) for v in values}) > 1]
+    if not differing:
+        return "<p class='note'>All scenarios use the same parameter values.</p>" if known else ""
+    table = pd.DataFrame(
+        [[k, *(f"{v[k]:g}" if isinstance(v[k], int | float) else str(v[k]) for v in values)] for k in differing],
+        columns=["parameter", *(o.name for o in outcomes)],
+    )
+    return "<h3>Parameters that differ</h3>" + table.to_html(index=False, border=0, classes="events")
+
+
+def _probability_table(frame: pd.DataFrame, names: list[str]) -> str:
+    """States down, scenario × power across: 'p% (low–high)' tinted by the power's colour."""
+    frame = frame.assign(
+        text=[
+            f"{_percent(p)} ({_bound(lo)}–{_bound(hi)})"
+            for p, lo, hi in zip(frame["probability"], frame["ci_low"], frame["ci_high"], strict=True)
+        ]
+    )
+    powers = list(dict.fromkeys(frame["power"]))
+    states = list(dict.fromkeys(frame["state"]))
+    text = frame.pivot(index="state", columns=["scenario", "power"], values="text")
+    value = frame.pivot(index="state", columns=["scenario", "power"], values="probability")
+    parts = []
+    for group in _groups(names, len(powers), most=8):
+        columns = pd.MultiIndex.from_product([group, powers], names=["scenario", "power"])
+        parts.append(
+            _tinted(
+                text.reindex(index=states, columns=columns),
+                value.reindex(index=states, columns=columns),
+                [c[1] for c in columns],
+            )
+        )
+    return "".join(parts)
+
+
+def _alignment_table(frame: pd.DataFrame, names: list[str]) -> str:
+    """States down; for each power, every scenario's median and each change from the reference across."""
+    powers = list(dict.fromkeys(frame["power"]))
+    states = list(dict.fromkeys(frame["state"]))
+    wide = frame.pivot(index="state", columns=["power", "scenario"]).reindex(states)
+    return "".join(_alignment_part(wide, names, group) for group in _groups(powers, 2 * len(names) - 1))
+
+
+def _alignment_part(wide: pd.DataFrame, names: list[str], powers: list[str]) -> str:
+    text, value, column_powers = {}, {}, []
+    for power in powers:
+        for name in names:
+            text[(power, name)] = wide[("median", power, name)].map("{:.2f}".format)
+            value[(power, name)] = wide[("median", power, name)]
+            column_powers.append(power)
+        for name in names[1:]:
+            parts = [wide[(key, power, name)] for key in ("difference", "difference_p05", "difference_p95")]
+            label = "change" if len(names) == 2 else f"change {name}"
+            text[(power, label)] = [_change(*v) for v in zip(*parts, strict=True)]
+            value[(power, label)] = float("nan")  # no tint
+            column_powers.append(power)
+    return _tinted(pd.DataFrame(text), pd.DataFrame(value), column_powers, escape=False)
+
+
+def _summary_table(summary: pd.DataFrame) -> str:
+    """States down, power × (alignment, P(dominant)) across, plus the median hedging index."""
+    summary = summary.assign(
+        alignment=[
+            f"{m:.2f} ({lo:.2f}–{hi:.2f})"
+            for m, lo, hi in zip(summary["median"], summary["p05"], summary["p95"], strict=True)
+        ],
+        dominant=[_percent(p) for p in summary["p_dominant"]],
+    )
+    powers = list(dict.fromkeys(summary["power"]))
+    states = list(dict.fromkeys(summary["state"]))
+    columns = pd.MultiIndex.from_product([powers, ["alignment", "P(dominant)"]], names=["power", ""])
+    wide = summary.pivot(index="state", columns="power", values=["alignment", "dominant", "median", "p_dominant"])
+    text = pd.concat(
+        {(p, "alignment"): wide[("alignment", p)] for p in powers}
+        | {(p, "P(dominant)"): wide[("dominant", p)] for p in powers},
+        axis=1,
+    )
+    value = pd.concat(
+        {(p, "alignment"): wide[("median", p)] for p in powers}
+        | {(p, "P(dominant)"): wide[("p_dominant", p)] for p in powers},
+        axis=1,
+    )
+    text, value = text.reindex(index=states, columns=columns), value.reindex(index=states, columns=columns)
+    if "hedging_median" in summary:
+        text[("hedging", "median")] = (
+            summary.groupby("state")["hedging_median"].first().reindex(states).map("{:.2f}".format)
+        )
+        value[("hedging", "median")] = float("nan")
+    return _tinted(text, value, [c[0] for c in text.columns])
+
+
+def _groups(items: list[str], columns_each: int, most: int = 12) -> list[list[str]]:
+    """Split `items` so that no table has more than `most` data columns: wider would not fit the page."""
+    size = max(1, most // columns_each)
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+def _tinted(text: pd.DataFrame, value: pd.DataFrame, column_powers: list[str], escape: bool = True) -> str:
+    """Cells of `text` tinted by each column's power colour in proportion to `value` (0 to 1); zeros greyed."""
+    colors = power_colors(list(dict.fromkeys(column_powers)))
+    tints = pd.DataFrame(
+        [
+            [_tint(colors.get(power), v) for power, v in zip(column_powers, row, strict=True)]
+            for row in value.to_numpy()
+        ],
+        index=text.index,
+        columns=text.columns,
+    )
+    styler = text.style.apply(lambda _: tints, axis=None).format(escape="html" if escape else None)
+    return "<div class='scroll'>" + styler.hide(axis="index", names=True).to_html() + "</div>"
+
+
+def _tint(color: str | None, value: float) -> str:
+    if color is None or value != value:
+        return ""
+    if value <= 0:
+        return "color: #9a9a9a" if value == 0 and color else ""
+    r, g, b = to_rgb(color)
+    strength = 0.55 * min(float(value), 1.0)
+    mix = [round(255 * (1 - strength * (1 - c))) for c in (r, g, b)]
+    return f"background-color: rgb({mix[0]}, {mix[1]}, {mix[2]})"
+
+
+def _events_table(events: pd.DataFrame) -> str:
+    """Dated events with their source document; for appeals, the share of runs in which the patron answered."""
+    columns = [c for c in ("date", "label", "source", "answered") if c in events and events[c].notna().any()]
+    table = events[columns].rename(columns={"label": "event", "answered": "appeal answered (share of runs)"})
+    formatters = {"appeal answered (share of runs)": lambda v: "" if v != v else _percent(float(v))}
+    return table.to_html(index=False, border=0, classes="events", na_rep="", formatters=formatters)
+
+
+def _figure(path: Path, caption: str) -> str:
+    data = base64.b64encode(Path(path).read_bytes()).decode("ascii")
+    return (
+        f"<figure><img src='data:image/png;base64,{data}' alt='{_e(caption)}'>"
+        f"<figcaption>{_e(caption)}</figcaption></figure>"
+    )
+
+
+def _footer(command: str, created: str) -> str:
+    return (
+        f"<footer>Made with <code>{_e(command)}</code> on {_e(created)} by alliance-sim. Each scenario's "
+        "'reproduce' line above re-creates its results folder exactly.</footer>"
+    )
+
+
+def _change(difference: float, low: float, high: float) -> str:
+    """'+0.10' over its band '+0.08 to +0.12', bold when the band excludes zero and the change shows at two
+    decimals."""
+    shown = (low > 0 or high < 0) and abs(round(difference, 2)) >= 0.01
+    middle = f"<b>{_signed(difference)}</b>" if shown else _signed(difference)
+    return f"{middle}<br><span class='band'>{_signed(low)} to {_signed(high)}</span>"
+
+
+def _percent(p: float) -> str:
+    """Whole percent, but never rounding a rare outcome to 0% or 100%."""
+    text = f"{p:.0%}"
+    return "<1%" if p > 0 and text == "0%" else ">99%" if p < 1 and text == "100%" else text
+
+
+def _bound(p: float) -> str:
+    """A confidence bound in percent: whole, or finer where rounding would read as exactly 0 or 100."""
+    percent = p * 100
+    for digits in (0, 1):
+        text = f"{percent:.{digits}f}"
+        misleading = (float(text) == 0 and percent > 0) or (float(text) == 100 and percent < 100)
+        if not misleading:
+            return text
+    return "<0.1" if percent < 50 else ">99.9"
+
+
+def _signed(x: float) -> str:
+    return f"{round(x, 2) + 0.0:+.2f}".replace("-", "−")
+
+
+def _read_csv(path: Path, needed: set[str]) -> pd.DataFrame:
+    if not path.is_file():
+        raise InputError(f"{path.parent}: no {path.name}; give a run folder written by 'alliance-sim run'")
+    try:
+        frame = pd.read_csv(path)
+    except (OSError, ValueError) as exc:
+        raise InputError(f"{path}: cannot read it as CSV ({exc.__class__.__name__}); re-run to rewrite it") from None
+    missing = needed - set(frame.columns)
+    if missing:
+        raise InputError(f"{path}: missing column(s) {', '.join(sorted(missing))}; re-run to rewrite it")
+    return frame
+
+
+def _and(items: list[str]) -> str:
+    return ", ".join(items[:-1]) + f" and {items[-1]}" if len(items) > 1 else "".join(items)
+
+
+def _e(value) -> str:
+    return html.escape(str(value), quote=True)

@@ -1,0 +1,237 @@
+"""`alliance-sim compare` and `report`: files, paired bands, intervals, clear refusals, self-contained pages."""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+import shutil
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import BASELINE
+from matplotlib.image import imread
+
+from sim.cli import main
+from sim.comparison import difference_band
+from sim.folders import load_outcome, paired
+from sim.runner import run_scenario
+
+QUESTION = "What if Russia had not invaded Ukraine, in this short test variant?"
+
+
+def scenario(folder, name: str, body: str, end: str = "2023-12"):
+    path = folder / f"{name}.yaml"
+    path.write_text(f"name: {name}\nextends: {BASELINE}\nend: {end}\n{body}")
+    return path
+
+
+@pytest.fixture(scope="module")
+def folders(tmp_path_factory):
+    """Short runs of 20: baseline and no-invasion with one seed, plus folders that do not fit with them."""
+    root = tmp_path_factory.mktemp("compare")
+    specs = {
+        "base": (scenario(root, "short", "description: baseline to 2023\n"), 1, "parquet"),
+        "noinv": (scenario(root, "no-invasion", f"description: {QUESTION}\nwithout: [invasion]\n"), 1, "parquet"),
+        "other_seed": (scenario(root, "no-invasion", f"description: {QUESTION}\nwithout: [invasion]\n"), 2, "parquet"),
+        "earlier_end": (scenario(root, "shorter", "description: to 2022\n", end="2022-12"), 1, "parquet"),
+        "with_eu": (
+            scenario(root, "eu", "description: with the EU\npowers: [Russia, US, China, Turkey, EU]\n"),
+            1,
+            "parquet",
+        ),
+    }
+    out = {
+        key: run_scenario(path, runs=20, seed=seed, out=root / key, fmt=fmt) for key, (path, seed, fmt) in specs.items()
+    }
+    out["csv"] = root / "csv"  # the baseline's folder as `run --format csv` writes it
+    out["csv"].mkdir()
+    shutil.copy(out["base"] / "manifest.json", out["csv"])
+    pd.read_parquet(out["base"] / "trajectories.parquet").to_csv(out["csv"] / "trajectories.csv", index=False)
+    return out
+
+
+@pytest.fixture(scope="module")
+def compared(folders, tmp_path_factory):
+    out = tmp_path_factory.mktemp("cmp") / "out"
+    assert (
+        main(
+            ["compare", str(folders["base"]), str(folders["noinv"]), "--out", str(out), "--horizons", "2022-06,2023-12"]
+        )
+        == 0
+    )
+    return out
+
+
+def test_compare_writes_the_expected_files(compared):
+    names = {p.name for p in compared.iterdir()}
+    assert {"report.html", "dominant_probabilities.csv", "alignment_differences.csv", "manifest.json", "plots"} <= names
+    plots = {p.name for p in (compared / "plots").glob("*.png")}
+    assert {"difference_no-invasion.png", "dominant_partner.png", "blocs.png", "hedging.png"} <= plots
+    assert {f"alignment_{p}.png" for p in ("russia", "us", "china", "turkey")} <= plots
+    for path in (compared / "plots").glob("*.png"):
+        image = imread(path)
+        assert image.shape[0] > 300 and image.std() > 0.05, path.name
+    manifest = json.loads((compared / "manifest.json").read_text())
+    assert manifest["pairing"] == {"no-invasion": "paired"}
+    assert manifest["horizons"] == ["2022-06", "2023-12"]
+    assert manifest["reproduce"].startswith("alliance-sim compare ")
+    assert not list(compared.parent.glob(".out.*")), "no staging folder left behind"
+
+
+def test_differences_show_the_counterfactual(compared):
+    table = pd.read_csv(compared / "alignment_differences.csv")
+    noinv = table[(table["scenario"] == "no-invasion") & (table["date"] == "2023-12")]
+    assert set(noinv["pairing"]) == {"paired by run (common random numbers)"}
+    assert (
+        (noinv["difference_p05"] <= noinv["difference"] + 1e-12)
+        & (noinv["difference"] <= noinv["difference_p95"] + 1e-12)
+    ).all()
+    # Without the war absorbing its forces Russia keeps more of its clients' alignment.
+    russia = noinv[noinv["power"] == "Russia"].set_index("state")["difference"]
+    assert russia["Tajikistan"] > 0.02
+
+
+def test_paired_band_is_narrower_than_unpaired(folders):
+    base = load_outcome(str(folders["base"])).traj
+    noinv = load_outcome(str(folders["noinv"])).traj
+    paired = difference_band(base, noinv, paired=True)
+    unpaired = difference_band(base, noinv, paired=False)
+    np.testing.assert_allclose(paired[1], unpaired[1])  # same line: difference of medians
+    paired_width = (paired[2] - paired[0])[1:].mean()
+    unpaired_width = (unpaired[2] - unpaired[0])[1:].mean()
+    assert paired_width < 0.5 * unpaired_width
+
+
+def test_runs_are_paired_only_with_the_same_seed(folders):
+    base, noinv, other_seed = (load_outcome(str(folders[k])) for k in ("base", "noinv", "other_seed"))
+    assert paired(base, noinv)
+    assert not paired(base, other_seed)
+
+
+def test_probabilities_have_wilson_intervals(compared):
+    table = pd.read_csv(compared / "dominant_probabilities.csv")
+    assert set(table["date"]) == {"2022-06", "2023-12"} and set(table["scenario"]) == {"short", "no-invasion"}
+    assert len(table) == 2 * 2 * 10 * 4
+    assert ((table["ci_low"] >= 0) & (table["ci_high"] <= 1)).all()
+    assert ((table["ci_low"] <= table["probability"]) & (table["probability"] <= table["ci_high"])).all()
+    assert (table["ci_high"] - table["ci_low"] > 0).all()  # 20 runs never give certainty
+    sums = table.groupby(["scenario", "date", "state"])["probability"].sum()
+    np.testing.assert_allclose(sums, 1.0)
+    # Wilson's interval for 0 of 20: 0 to z²/(n+z²).
+    zero = table[table["count"] == 0].iloc[0]
+    assert zero["ci_low"] == pytest.approx(0, abs=1e-12)
+    assert zero["ci_high"] == pytest.approx(1.96**2 / (20 + 1.96**2), rel=1e-3)
+
+
+def test_report_is_self_contained(compared):
+    page = (compared / "report.html").read_text()
+    assert html.escape(QUESTION) in page
+    assert "paired by run (common random numbers)" in page
+    assert not re.search(r"""(src|href)\s*=\s*["']?\s*(https?:)?//""", page, re.I)
+    assert not re.search(r"url\(|@import|<script|<link", page, re.I)
+    sources = re.findall(r"""<img[^>]*src=["']([^"']*)""", page)
+    assert len(sources) == len(list((compared / "plots").glob("*.png")))
+    assert all(s.startswith("data:image/png;base64,") for s in sources)
+    assert "alliance-sim run " in page  # each scenario's reproduce line
+    assert "Events that differ" in page and "Russia invades Ukraine" in page
+
+
+@pytest.mark.parametrize(
+    ("other", "expected"),
+    [
+        ("earlier_end", "covers 2021-01 to 2022-12"),
+        ("with_eu", "it adds EU"),
+    ],
+)
+def test_mismatched_folders_are_refused(folders, tmp_path, capsys, other, expected):
+    out = tmp_path / "out"
+    assert main(["compare", str(folders["base"]), str(folders[other]), "--out", str(out)]) == 2
+    message = capsys.readouterr().err.strip()
+    assert len(message.splitlines()) == 1
+    assert str(folders[other]) in message and expected in message
+    assert not out.exists()
+
+
+def test_not_results_folders_are_refused(folders, tmp_path, capsys):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    no_trajectories = tmp_path / "no_trajectories"
+    no_trajectories.mkdir()
+    (no_trajectories / "manifest.json").write_text((folders["base"] / "manifest.json").read_text())
+    cases = [(empty, "no manifest.json"), (no_trajectories, "no trajectories file"), (tmp_path / "missing", "no such")]
+    for folder, expected in cases:
+        assert main(["compare", str(folders["base"]), str(folder), "--out", str(tmp_path / "out")]) == 2
+        message = capsys.readouterr().err.strip()
+        assert len(message.splitlines()) == 1 and str(folder) in message and expected in message
+    assert (
+        main(
+            [
+                "compare",
+                str(folders["base"]),
+                str(folders["noinv"]),
+                "--out",
+                str(tmp_path / "out"),
+                "--horizons",
+                "2030-12",
+            ]
+        )
+        == 2
+    )
+    assert "outside the results (2021-01 to 2023-12)" in capsys.readouterr().err
+
+
+def test_refuses_non_empty_out_without_force(folders, compared, capsys):
+    before = (compared / "manifest.json").read_text()
+    assert main(["compare", str(folders["base"]), str(folders["noinv"]), "--out", str(compared)]) == 2
+    assert "--force" in capsys.readouterr().err
+    assert (compared / "manifest.json").read_text() == before
+
+
+def test_csv_folder_reads_like_parquet(folders):
+    parquet, csv = load_outcome(str(folders["base"])).traj, load_outcome(str(folders["csv"])).traj
+    assert (csv.states, csv.powers, csv.dates) == (parquet.states, parquet.powers, parquet.dates)
+    np.testing.assert_allclose(csv.alignment, parquet.alignment, rtol=1e-12)
+
+
+def test_batch_points_compare_like_scenarios(folders, tmp_path):
+    """A batch folder (trajectories/ dataset with a point column, points.csv) is compared point by point."""
+    batch = tmp_path / "batch"
+    (batch / "trajectories").mkdir(parents=True)
+    for point, key in enumerate(("base", "noinv")):
+        frame = pd.read_parquet(folders[key] / "trajectories.parquet").assign(point=point)
+        frame["run"] += 20 * point  # batch run ids: point p's replicate k is run p * runs + k
+        frame.to_parquet(batch / "trajectories" / f"chunk-{point:06d}.parquet")
+    pd.DataFrame(
+        {
+            "point": [0, 1],
+            "scenario": ["short", "no-invasion"],
+            "scenario_file": ["a.yaml", "b.yaml"],
+            "adjustment_rate": [0.08, 0.08],
+        }
+    ).to_csv(batch / "points.csv", index=False)
+    (batch / "manifest.json").write_text(json.dumps({"kind": "batch", "seed": 1, "description": "a sweep"}))
+    out = tmp_path / "out"
+    assert main(["compare", f"{batch}:point=0", f"{batch}:point=1", "--out", str(out)]) == 0
+    table = pd.read_csv(out / "dominant_probabilities.csv")
+    assert set(table["scenario"]) == {"short point 0", "no-invasion point 1"}
+    run = load_outcome(str(folders["noinv"])).traj
+    point = load_outcome(f"{batch}:point=1").traj
+    np.testing.assert_array_equal(point.alignment, run.alignment)
+    assert json.loads((out / "manifest.json").read_text())["pairing"] == {"no-invasion point 1": "unpaired"}
+    assert "unpaired (runs matched at random)" in (out / "report.html").read_text()
+    assert main(["compare", str(batch), str(folders["base"]), "--out", str(tmp_path / "again")]) == 2
+
+
+def test_single_run_report(folders, tmp_path):
+    out = tmp_path / "page.html"
+    assert main(["report", str(folders["noinv"]), "--out", str(out)]) == 0
+    page = out.read_text()
+    assert html.escape(QUESTION) in page
+    assert "Tajikistan" in page and "Armenia appeals to the CSTO" in page  # summary and events tables
+    assert not re.search(r"""(src|href)\s*=\s*["']?\s*(https?:)?//""", page, re.I)
+    sources = re.findall(r"""<img[^>]*src=["']([^"']*)""", page)
+    assert len(sources) == 4 and all(s.startswith("data:image/png;base64,") for s in sources)
+    assert main(["report", str(folders["base"])]) == 0
+    assert (folders["base"] / "report.html").is_file()
