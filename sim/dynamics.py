@@ -100,7 +100,7 @@ def peer_pull(alignment: np.ndarray, neighbourhood: np.ndarray, params: dict) ->
 
     `neighbourhood` is (S,S), rows summing to 1 (or 0 for an isolated state).
     """
-    peers = np.einsum("sj,bjp->bsp", neighbourhood, alignment)
+    peers = np.matmul(neighbourhood, alignment)
     return per_run(params["peer_weight"], 3) * peers
 
 

@@ -9,6 +9,8 @@ from typing import Any
 
 import yaml
 
+#: The safe loader (tags never build objects), in C where the PyYAML build has it.
+SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 
 
@@ -61,14 +63,17 @@ def load_yaml(path: Path | str, what: str) -> Document:
         raise InputError(
             f"{path}: cannot read it as text ({exc.__class__.__name__}); expected a {what} YAML file"
         ) from None
+    loader = SAFE_LOADER(text)
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        root = loader.get_single_node()
+        data = loader.construct_document(root) if root is not None else None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f":{mark.line + 1}" if mark else ""
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise InputError(f"{path}{where}: not valid YAML ({problem}); fix the syntax there") from None
+    finally:
+        loader.dispose()
     if data is None:
         raise InputError(f"{path}: the file is empty; a {what} needs at least a name")
     if not isinstance(data, dict):

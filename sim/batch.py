@@ -1,0 +1,521 @@
+"""`alliance-sim batch`: run an experiment in chunks on a process pool or a Dask cluster.
+
+Finished chunks stream to Parquet as they complete, so a batch of any size runs in the memory
+of a few chunks, and `--resume` after a crash runs only the chunks that have no files yet:
+
+    DIR/trajectories/chunk-NNNNNN.parquet   every month of every run (skipped with store: outcomes)
+    DIR/outcomes/chunk-NNNNNN.parquet       per run and state: final shares, dominant partner, ...
+    DIR/points.csv                          each point's scenario and parameter values
+    DIR/manifest.json                       what was run, with what, and how to reproduce or resume
+    DIR/failures.csv                        points that raised (the batch goes on without them)
+
+The process that simulates a chunk also writes its files (pool workers here; Dask workers on a
+cluster, so there DIR must be a shared folder every worker can reach). Chunks are packed from
+consecutive runs of one scenario; run r's numbers do not depend on the chunking or the executor.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+import time
+from contextlib import contextmanager
+from datetime import UTC
+from pathlib import Path
+
+from .inputs import InputError
+
+#: Bytes on disk per trajectory row and per outcome row (measured on the baseline, lz4 Parquet).
+TRAJECTORY_ROW_BYTES, OUTCOME_ROW_BYTES = 18, 45
+
+
+def register(subparsers) -> None:
+    from .cli import positive_int
+
+    batch = subparsers.add_parser(
+        "batch",
+        help="run an experiment (replicates, grids, LHS/Sobol/Morris designs) streaming results to Parquet",
+        description="Run every point of an experiment file, writing each finished chunk of runs to DIR.",
+        epilog="DIR gets trajectories/ and outcomes/ (Parquet datasets: read each with pandas.read_parquet), "
+        "points.csv, manifest.json and, if points raise, failures.csv. Workers write the chunk files themselves: "
+        "with a remote --scheduler, DIR must be a folder every worker can reach.",
+    )
+    batch.add_argument("experiment", type=Path, help="experiment YAML, e.g. experiments/baseline_mc.yaml")
+    batch.add_argument("--out", type=Path, required=True, metavar="DIR", help="output folder")
+    batch.add_argument(
+        "--executor",
+        choices=["local", "dask"],
+        default="local",
+        help="local: a process pool on this machine (default); dask: a Dask cluster",
+    )
+    batch.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="Dask scheduler to connect to, e.g. tcp://10.0.0.5:8786 (default: start a local cluster)",
+    )
+    batch.add_argument(
+        "--workers",
+        type=positive_int,
+        help="worker processes (default: one per CPU); 1 runs the chunks in this process",
+    )
+    batch.add_argument(
+        "--resume", action="store_true", help="continue an interrupted batch in DIR: run only missing chunks"
+    )
+    batch.add_argument("--force", action="store_true", help="replace a non-empty output folder")
+    batch.set_defaults(func=cmd_batch)
+
+
+def cmd_batch(args: argparse.Namespace) -> int:
+    return run_batch(
+        args.experiment,
+        args.out,
+        executor=args.executor,
+        scheduler=args.scheduler,
+        workers=args.workers,
+        resume=args.resume,
+        force=args.force,
+    )
+
+
+def run_batch(
+    path: Path,
+    out: Path,
+    executor: str = "local",
+    scheduler: str | None = None,
+    workers: int | None = None,
+    resume: bool = False,
+    force: bool = False,
+) -> int:
+    """Run the experiment into `out`; 0 if every point ran, 1 if some failed (listed in failures.csv)."""
+    from . import chunks
+    from .experiment import load_experiment
+    from .results import check_target
+
+    experiment = load_experiment(path)
+    out = Path(out)
+    if scheduler and executor != "dask":
+        raise InputError(f"--scheduler {scheduler} needs --executor dask")
+    workers = workers or os.cpu_count() or 1
+    previous = _previous_manifest(out, experiment) if resume else None
+    if previous is None:
+        check_target(out, force)
+    plan = plan_chunks(experiment)
+    layout = _layout(experiment)
+    todo = [c for c in plan if previous is None or not chunks.finished(out, c, experiment.store)]
+    estimate = _estimate_bytes(experiment, todo)
+    _check_space(out, estimate)
+    print(_describe(experiment, plan, todo, estimate, executor, scheduler, workers, out), flush=True)
+
+    with _executor(executor, scheduler, workers) as run_all:
+        if previous is None and out.exists():
+            shutil.rmtree(out)
+        failures = Failures(
+            out / "failures.csv", experiment, keep_chunks={c.index for c in plan} - {c.index for c in todo}
+        )
+        _prepare_folder(out, experiment)
+        failures.write()
+        manifest = _manifest(experiment, out, plan, executor, workers, previous)
+        _write_json(manifest, out / "manifest.json")
+        started = time.perf_counter()
+        status = "stopped by an error"
+        try:
+            _run(run_all, todo, layout, out, experiment, failures)
+            status = "complete" if not failures.rows else "complete with failures"
+        except KeyboardInterrupt:
+            status = "interrupted"
+            done = sum(chunks.finished(out, c, experiment.store) for c in plan)
+            print(
+                f"interrupted: {done} of {len(plan)} chunks are finished in {out}; "
+                f"run the same command with --resume to finish",
+                file=sys.stderr,
+            )
+            return 130
+        finally:
+            elapsed = time.perf_counter() - started
+            manifest.update(
+                status=status,
+                failed_points=failures.points_failed,
+                seconds=round(elapsed, 2),
+                finished_chunks=sum(chunks.finished(out, c, experiment.store) for c in plan),
+            )
+            _write_json(manifest, out / "manifest.json")
+    runs = sum(c.size for c in todo)
+    print(f"wrote {out}: {runs:,} runs in {elapsed:.1f} s ({runs / max(elapsed, 1e-9):,.0f} runs/s)")
+    if failures.rows:
+        print(f"{failures.points_failed} points failed; see {out / 'failures.csv'}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def plan_chunks(experiment) -> list:
+    """Split each scenario's runs into chunks of at most chunk_runs consecutive runs."""
+    from .chunks import Chunk, slim
+    from .world import prepare
+
+    found = []
+    J, R = experiment.design_points, experiment.runs
+    for s, scenario in enumerate(experiment.scenarios):
+        setup = slim(prepare(scenario, experiment.evidence))
+        for first in range(s * J * R, (s + 1) * J * R, experiment.chunk_runs):
+            stop = min(first + experiment.chunk_runs, (s + 1) * J * R)
+            rows = slice(first // R - s * J, (stop - 1) // R - s * J + 1)
+            values = {name: v[rows] for name, v in experiment.values.items()}
+            found.append(Chunk(len(found), setup, first, stop, R, experiment.seed, values))
+    return found
+
+
+class Failures:
+    """failures.csv: one row per point and chunk that raised, rewritten (temp then rename) as failures come in."""
+
+    COLUMNS = ["chunk", "point", "scenario", "runs", "seed", "parameters", "error"]
+
+    def __init__(self, path: Path, experiment, keep_chunks: set[int]) -> None:
+        import pandas as pd
+
+        self.path, self.experiment = path, experiment
+        self.points = experiment.points_frame().set_index("point")
+        self.rows: list[dict] = []
+        if path.exists():  # resuming: keep what finished chunks recorded, drop what will run again
+            old = pd.read_csv(path, dtype={"parameters": str, "error": str}, keep_default_na=False)
+            self.rows = [row for row in old.to_dict("records") if row["chunk"] in keep_chunks]
+
+    @property
+    def points_failed(self) -> int:
+        """Points with a failure (a point split across two chunks has a row for each)."""
+        return len({row["point"] for row in self.rows})
+
+    def add(self, found: list[dict]) -> None:
+        import json
+
+        for row in found:
+            point = self.points.loc[row["point"]]
+            values = {name: float(point[name]) for name in self.experiment.values}
+            self.rows.append(
+                {**row, "scenario": point["scenario"], "seed": self.experiment.seed, "parameters": json.dumps(values)}
+            )
+        self.write()
+
+    def write(self) -> None:
+        import pandas as pd
+
+        if self.rows or self.path.exists():
+            _replace(self.path, lambda tmp: pd.DataFrame(self.rows, columns=self.COLUMNS).to_csv(tmp, index=False))
+
+
+def _run(run_all, todo: list, layout, out: Path, experiment, failures: Failures) -> None:
+    """Hand every chunk to the executor; record failures and move the progress bar as chunks finish."""
+    from tqdm import tqdm
+
+    from .chunks import finished, one_line
+
+    with tqdm(
+        total=sum(c.size for c in todo), unit="run", unit_scale=True, desc=experiment.name, disable=None, smoothing=0.05
+    ) as bar:
+
+        def done(chunk, result) -> None:
+            if isinstance(result, BaseException):
+                error = one_line(result)
+                points = range(chunk.first_point, (chunk.stop_run - 1) // chunk.runs_per_point + 1)
+                result = [
+                    {
+                        "chunk": chunk.index,
+                        "point": p,
+                        "runs": f"{max(chunk.first_run, p * chunk.runs_per_point)}-"
+                        f"{min(chunk.stop_run, (p + 1) * chunk.runs_per_point) - 1}",
+                        "error": error,
+                    }
+                    for p in points
+                ]
+            elif not finished(out, chunk, experiment.store):
+                raise InputError(
+                    f"{out}: a worker finished {chunk.name} but its file is not there; "
+                    "with a remote Dask cluster --out must be a folder every worker can reach"
+                )
+            if result:
+                failures.add(result)
+            bar.update(chunk.size)
+
+        run_all(todo, layout, out, done)
+
+
+@contextmanager
+def _executor(kind: str, scheduler: str | None, workers: int):
+    """Yield run_all(chunks, layout, out, done): runs every chunk, calling done(chunk, failures or exception)."""
+    from .chunks import run_chunk
+
+    if kind == "dask":
+        with _dask_client(scheduler, workers) as client:
+            yield lambda todo, layout, out, done: _run_dask(client, run_chunk, todo, layout, out, done)
+    elif workers == 1:
+        yield lambda todo, layout, out, done: _run_here(run_chunk, todo, layout, out, done)
+    else:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(["sim.chunks"])
+        pool = ProcessPoolExecutor(workers, mp_context=context)
+        try:
+            yield lambda todo, layout, out, done: _run_pool(pool, run_chunk, todo, layout, out, done)
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _run_here(task, todo, layout, out, done) -> None:
+    for chunk in todo:
+        try:
+            result = task(chunk, layout, out)
+        except Exception as exc:
+            result = exc
+        done(chunk, result)
+
+
+def _run_pool(pool, task, todo, layout, out, done) -> None:
+    from concurrent.futures import as_completed
+
+    futures = {pool.submit(task, chunk, layout, out): chunk for chunk in todo}
+    for future in as_completed(futures):
+        done(futures.pop(future), future.exception() or future.result())
+
+
+def _run_dask(client, task, todo, layout, out, done) -> None:
+    from dask.distributed import as_completed
+
+    futures = {client.submit(task, chunk, layout, out, pure=False): chunk for chunk in todo}
+    for future in as_completed(futures):
+        chunk = futures.pop(future)
+        done(chunk, future.exception() if future.status == "error" else future.result())
+        future.release()
+
+
+@contextmanager
+def _dask_client(scheduler: str | None, workers: int):
+    """A client of the given scheduler, or of a LocalCluster of single-threaded worker processes."""
+    import logging
+
+    from dask.distributed import Client, LocalCluster
+
+    cluster = None
+    try:
+        if scheduler:
+            client = Client(scheduler, timeout="10s")
+        else:
+            cluster = LocalCluster(
+                n_workers=workers,
+                threads_per_worker=1,
+                processes=True,
+                host="127.0.0.1",
+                dashboard_address=None,
+                silence_logs=logging.ERROR,
+            )
+            client = Client(cluster)
+    except OSError as exc:
+        raise InputError(f"cannot reach the Dask scheduler at {scheduler} ({exc}); check --scheduler") from None
+    try:
+        yield client
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+def _layout(experiment):
+    from .chunks import Layout
+
+    scenarios = experiment.scenarios
+    return Layout(
+        scenarios=[s.name for s in scenarios],
+        dates=sorted({d for s in scenarios for d in s.dates}),
+        states=list(dict.fromkeys(name for s in scenarios for name in s.states)),
+        powers=list(dict.fromkeys(name for s in scenarios for name in s.powers)),
+        store=experiment.store,
+    )
+
+
+def _rows_per_run(experiment) -> dict[str, tuple[int, int]]:
+    """Trajectory rows and outcome rows one run of each scenario writes, by scenario name."""
+    return {
+        s.name: (
+            (s.months + 1) * len(s.states) * len(s.powers) if experiment.store == "trajectories" else 0,
+            len(s.states),
+        )
+        for s in experiment.scenarios
+    }
+
+
+def _estimate_bytes(experiment, todo: list) -> int:
+    """Bytes the chunks will take on disk (before any is written), from the measured bytes per row."""
+    rows = _rows_per_run(experiment)
+    return sum(
+        c.size
+        * (rows[c.setup.scenario.name][0] * TRAJECTORY_ROW_BYTES + rows[c.setup.scenario.name][1] * OUTCOME_ROW_BYTES)
+        for c in todo
+    )
+
+
+def _check_space(out: Path, needed: int) -> None:
+    existing = next(p for p in [out, *out.resolve().parents] if p.exists())
+    free = shutil.disk_usage(existing).free
+    if needed > free:
+        raise InputError(
+            f"{out}: the batch needs about {_size(needed)} but only {_size(free)} is free there; "
+            "free some space, choose another --out, or use 'store: outcomes' in the experiment"
+        )
+
+
+def _describe(experiment, plan, todo, estimate, executor, scheduler, workers, out) -> str:
+    J, S = experiment.design_points, len(experiment.scenarios)
+    runs = sum(c.size for c in todo)
+    rows = sum(c.size * _rows_per_run(experiment)[c.setup.scenario.name][0] for c in todo)
+    where = (
+        f"Dask at {scheduler}"
+        if scheduler
+        else "a local Dask cluster"
+        if executor == "dask"
+        else ("this process" if workers == 1 else "a local process pool")
+    )
+    lines = [
+        f"batch {experiment.name}: {S} scenario(s) x {J:,} parameter point(s) = {experiment.points:,} points "
+        f"x {experiment.runs:,} runs = {experiment.total_runs:,} runs",
+        f"  design: {experiment.method}, seed {experiment.seed}",
+        f"  {len(plan):,} chunks of up to {experiment.chunk_runs:,} runs; store {experiment.store}"
+        + (f": about {rows:,} trajectory rows" if experiment.store == "trajectories" else ""),
+    ]
+    if len(todo) < len(plan):
+        lines.append(
+            f"  resuming: {len(plan) - len(todo):,} chunks already finished, {len(todo):,} to run ({runs:,} runs)"
+        )
+    lines.append(
+        f"  about {_size(estimate)} to write into {out}, on {where}"
+        + ("" if scheduler or workers == 1 else f" with {workers} workers")
+    )
+    return "\n".join(lines)
+
+
+def _size(count: float) -> str:
+    for unit in ("B", "KB", "MB", "GB"):
+        if count < 1000:
+            return f"{count:.0f} {unit}"
+        count /= 1000
+    return f"{count:.1f} TB"
+
+
+def _has_files(out: Path) -> bool:
+    return out.is_dir() and any(out.iterdir())
+
+
+def _previous_manifest(out: Path, experiment) -> dict | None:
+    """The manifest of the batch to resume in `out` (None if `out` is empty); InputError if it cannot be resumed."""
+    import json
+
+    from .evidence import EVIDENCE
+    from .parameters import FITTED
+    from .results import file_digest
+
+    if not _has_files(out):
+        return None
+    path = out / "manifest.json"
+    try:
+        previous = json.loads(path.read_text())
+    except (OSError, ValueError):
+        raise InputError(f"{out}: holds no batch to resume (no readable manifest.json); choose another --out") from None
+    if previous.get("kind") != "batch":
+        raise InputError(f"{path}: not a batch's manifest; choose another --out")
+    if previous.get("experiment_sha256") != experiment.sha256:
+        raise InputError(
+            f"{experiment.path}: changed since the batch in {out} started; resume with the file as it was, "
+            "or start again with --force instead of --resume"
+        )
+    for entry, scenario in zip(previous["scenarios"], experiment.scenarios, strict=True):
+        if file_digest(scenario.path) != entry["sha256"]:
+            raise InputError(
+                f"{scenario.path}: changed since the batch in {out} started; restore it, "
+                "or start again with --force instead of --resume"
+            )
+        if scenario.parameters != entry["parameters"]:
+            raise InputError(
+                f"{scenario.path}: its parameters differ from those the batch in {out} started with "
+                f"(was {FITTED.name} recalibrated?); restore them, or start again with --force instead of --resume"
+            )
+    if file_digest(EVIDENCE) != previous["evidence_sha256"]:
+        raise InputError(
+            f"{EVIDENCE}: changed since the batch in {out} started; restore it, "
+            "or start again with --force instead of --resume"
+        )
+    return previous
+
+
+def _prepare_folder(out: Path, experiment) -> None:
+    """Create the folders, drop half-written files of an interrupted run, write points.csv."""
+    out.mkdir(parents=True, exist_ok=True)
+    for folder in ("trajectories", "outcomes") if experiment.store == "trajectories" else ("outcomes",):
+        (out / folder).mkdir(exist_ok=True)
+        for leftover in (out / folder).glob(".*.tmp"):
+            leftover.unlink()
+    _replace(out / "points.csv", lambda tmp: experiment.points_frame().to_csv(tmp, index=False))
+
+
+def _manifest(experiment, out: Path, plan: list, executor: str, workers: int, previous: dict | None) -> dict:
+    from datetime import datetime
+
+    from .chunks import OUTCOME_COLUMNS
+    from .evidence import EVIDENCE
+    from .results import file_digest, versions
+
+    now = datetime.now(UTC).isoformat(timespec="seconds")
+    command = f"alliance-sim batch {experiment.path} --out {out}"
+    return {
+        "kind": "batch",
+        "experiment": experiment.name,
+        "description": experiment.description,
+        "experiment_file": str(experiment.path.resolve()),
+        "experiment_sha256": experiment.sha256,
+        "scenarios": [
+            {"name": s.name, "file": str(s.path.resolve()), "sha256": file_digest(s.path), "parameters": s.parameters}
+            for s in experiment.scenarios
+        ],
+        "evidence_sha256": file_digest(EVIDENCE),
+        "seed": experiment.seed,
+        "runs_per_point": experiment.runs,
+        "points": experiment.points,
+        "runs": experiment.total_runs,
+        "design": experiment.design(),
+        "run_ids": "point p's replicate k is run p * runs_per_point + k; run r draws its shocks from "
+        "SeedSequence(seed, spawn_key=(r,)), as `alliance-sim run` and the Mesa model with rng=run_seed(seed, r)",
+        "store": experiment.store,
+        "chunk_runs": experiment.chunk_runs,
+        "chunks": len(plan),
+        "files": {
+            "trajectories/": "Parquet dataset: point, run, scenario, step, date, state, power, alignment, credibility, "
+            "economic, security"
+            if experiment.store == "trajectories"
+            else "not stored (store: outcomes)",
+            "outcomes/": "Parquet dataset: one row per run and state",
+            "points.csv": "point, scenario, scenario_file and the varied parameters",
+            "failures.csv": "points that raised: chunk, point, scenario, runs, seed, parameters, error",
+        },
+        "outcome_columns": OUTCOME_COLUMNS,
+        "reproduce": command,
+        "resume": f"{command} --resume",
+        "executor": executor,
+        "workers": workers,
+        "status": "running",
+        "versions": versions(),
+        "created": previous["created"] if previous else now,
+        "updated": now,
+    }
+
+
+def _write_json(data: dict, path: Path) -> None:
+    from .results import write_json
+
+    _replace(path, lambda tmp: write_json(data, tmp))
+
+
+def _replace(path: Path, write) -> None:
+    """Write through a hidden temporary file, then rename it over `path`."""
+    temporary = path.with_name(f".{path.name}.tmp")
+    write(temporary)
+    os.replace(temporary, path)
