@@ -22,12 +22,12 @@ from tqdm import tqdm
 
 from .calibrate import CALIBRATION_OUT, CHUNK, FITTED, HELD, PRIOR_WEIGHT, RECHECK, REPLICATION, SMOOTHING, TOLERANCE
 from .ensemble import simulate
-from .evidence import EVIDENCE, SEEDS, load_evidence
+from .evidence import EVIDENCE, load_evidence
 from .inputs import InputError
 from .parameters import BY_NAME
 from .parameters import FITTED as FITTED_FILE
 from .results import check_target, file_digest, manifest, staged, write_json
-from .scenario import BASELINE, Scenario, check_sources, load_scenario
+from .scenario import BASELINE, Scenario, load_scenario
 from .targets import TARGETS, Target, assess, check_fits, horizon, load_targets, table
 from .world import Setup, prepare
 
@@ -195,7 +195,6 @@ def calibrate(
     evidence = load_evidence(EVIDENCE)
     scenario_path = Path(scenario_path or BASELINE)
     scenario = load_scenario(scenario_path, evidence)
-    check_sources(scenario, {p.name for p in SEEDS.glob("*.txt")})
     targets_path = Path(targets_path or TARGETS)
     targets = load_targets(targets_path, evidence)
     check_target(out, force)
@@ -258,7 +257,6 @@ def validate(
 
     evidence = load_evidence(EVIDENCE)
     scenario = load_scenario(Path(scenario_path or BASELINE), evidence)
-    check_sources(scenario, {p.name for p in SEEDS.glob("*.txt")})
     targets_path = Path(targets_path or TARGETS)
     targets = load_targets(targets_path, evidence)
     out = Path(out) if out else Path("results") / "validation" / scenario.name

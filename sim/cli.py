@@ -4,31 +4,36 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import importlib.util
 import sys
 from pathlib import Path
 
 from .inputs import InputError
 
 
-def positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got '{text}'") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
+class Parser(argparse.ArgumentParser):
+    """argparse with one-line errors (no usage dump), exit status 2."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
 
 
-def seed_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got '{text}'") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
-    return value
+def whole_number(minimum: int):
+    """An argparse type: a whole number no smaller than `minimum`, with a clear message otherwise."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got '{text}'") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {value}")
+        return value
+
+    return parse
+
+
+positive_int = whole_number(1)
+seed_int = whole_number(0)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -62,7 +67,7 @@ def cmd_params(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="alliance-sim",
         description="Simulate how post-Soviet states shift alignment between Russia, the US, China and Turkey.",
     )
@@ -96,10 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
     params.set_defaults(func=cmd_params)
 
     for module in EXTENSIONS:
-        if importlib.util.find_spec(f"sim.{module}"):  # TEMPORARY while modules are being written
-            found = importlib.import_module(f"sim.{module}")
-            if hasattr(found, "register"):
-                found.register(sub)
+        importlib.import_module(f"sim.{module}").register(sub)
     return parser
 
 

@@ -119,6 +119,11 @@ class Evidence:
         }
 
 
+def documents() -> set[str] | None:
+    """File names of the source documents, or None where ../shared/seeds is not beside the checkout."""
+    return {p.name for p in SEEDS.glob("*.txt")} if SEEDS.exists() else None
+
+
 def _keys(e: Entry) -> list[tuple]:
     if e.attribute in POWER_ATTRIBUTES:
         return [(e.attribute, None, e.power)]
@@ -133,7 +138,7 @@ def load_evidence(path: Path | str = EVIDENCE) -> Evidence:
     raw = doc.data.get("entries")
     if not isinstance(raw, list) or not raw:
         raise doc.error(("entries",), "expected a list of evidence entries under 'entries:'")
-    seeds = {p.name for p in SEEDS.glob("*.txt")} if SEEDS.exists() else None
+    seeds = documents()
     entries, seen = [], set()
     for i, item in enumerate(raw):
         entry = _entry(doc, i, item, seeds)

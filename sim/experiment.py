@@ -21,10 +21,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .evidence import EVIDENCE, SEEDS, Evidence, load_evidence
+from .evidence import EVIDENCE, Evidence, load_evidence
 from .inputs import Document, load_yaml, suggest
 from .parameters import BY_NAME
-from .scenario import Scenario, check_sources, load_scenario
+from .scenario import Scenario, load_scenario
 
 KEYS = ("name", "description", "scenario", "runs", "seed", "parameters", "sample", "store", "chunk_runs")
 SAMPLE_KEYS = ("method", "n", "ranges")
@@ -159,7 +159,7 @@ def _count(doc: Document, place: tuple, value, least: int) -> int:
 def _scenarios(doc: Document, evidence: Evidence) -> list[Scenario]:
     listed = doc.data["scenario"]
     many = isinstance(listed, list)
-    found, documents = [], {p.name for p in SEEDS.glob("*.txt")}
+    found = []
     for i, entry in enumerate(listed if many else [listed]):
         place = ("scenario", i) if many else ("scenario",)
         if not isinstance(entry, str):
@@ -168,7 +168,6 @@ def _scenarios(doc: Document, evidence: Evidence) -> list[Scenario]:
         if not file.is_file():
             raise doc.error(place, f"no such scenario file '{entry}' (paths are relative to {doc.path.parent})")
         found.append(load_scenario(file, evidence))
-        check_sources(found[-1], documents)
     names = [s.name for s in found]
     if len(set(names)) != len(names):
         raise doc.error(("scenario",), "two entries name the same scenario; list each once")

@@ -9,9 +9,9 @@ import pandas as pd
 from tqdm import tqdm
 
 from .ensemble import run_seed, simulate
-from .evidence import EVIDENCE, SEEDS, load_evidence
+from .evidence import EVIDENCE, load_evidence
 from .results import check_target, manifest, staged, summary, write_json, write_table
-from .scenario import check_sources, load_scenario
+from .scenario import load_scenario
 from .trajectories import Trajectories
 from .world import Setup, prepare
 
@@ -28,7 +28,6 @@ def run_scenario(
     """Simulate `runs` runs of the scenario and write results into `out` (default results/<name>)."""
     evidence = load_evidence(EVIDENCE)
     scenario = load_scenario(path, evidence)
-    check_sources(scenario, {p.name for p in SEEDS.glob("*.txt")})
     out = Path(out) if out else Path("results") / scenario.name
     check_target(out, force)
     setup = prepare(scenario, evidence)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .evidence import PAIR_ATTRIBUTES, POWER_ATTRIBUTES, STATE_ATTRIBUTES, Evidence
+from .evidence import PAIR_ATTRIBUTES, POWER_ATTRIBUTES, STATE_ATTRIBUTES, Evidence, documents
 from .geography import BLOCS, POWERS, REGIONS, STATES
 from .inputs import Document, InputError, load_yaml, month_index, month_label, parse_month, suggest
 from .parameters import BY_NAME, defaults
@@ -129,6 +129,7 @@ def load_scenario(path: Path | str, evidence: Evidence | None = None) -> Scenari
         _change(doc, ("events", i), item, scenario, evidence, dated=True) for i, item in enumerate(_list(doc, "events"))
     ]
     scenario.events.sort(key=lambda c: c.month)
+    _check_sources(scenario, documents())
     return scenario
 
 
@@ -375,8 +376,10 @@ def _change(doc: Document, place: tuple, item, scenario: Scenario, evidence: Evi
     )
 
 
-def check_sources(scenario: Scenario, seeds: set[str]) -> None:
-    """Events citing a document by file name must cite one that exists."""
+def _check_sources(scenario: Scenario, seeds: set[str] | None) -> None:
+    """Changes citing a document by file name must cite one that exists (where the documents are at hand)."""
+    if seeds is None:
+        return
     for change in scenario.initial + scenario.events:
         if change.source.endswith(".txt") and change.source not in seeds:
             where = change.date or "initial"

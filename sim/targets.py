@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .evidence import EVIDENCE, ROOT, SEEDS, Evidence, load_evidence
+from .evidence import EVIDENCE, ROOT, Evidence, documents, load_evidence
 from .geography import POWERS, REGIONS, STATES
 from .inputs import Document, InputError, load_yaml, month_index, parse_month, suggest
 from .trajectories import Trajectories, hedging_index
@@ -82,7 +82,7 @@ def load_targets(path: Path | str = TARGETS, evidence: Evidence | None = None) -
     if not isinstance(raw, list) or not raw:
         raise doc.error(("targets",), "expected a list of targets under 'targets:'")
     evidence = evidence or load_evidence(EVIDENCE)
-    seeds = {p.name for p in SEEDS.glob("*.txt")} if SEEDS.exists() else None
+    seeds = documents()
     targets: list[Target] = []
     for i, item in enumerate(raw):
         target = _target(doc, ("targets", i), item, evidence, seeds)

@@ -42,6 +42,10 @@ CASES = {
         ["not valid YAML"],
     ),
     "event before start": (GOOD.replace("date: 2021-05", "date: 2020-05", 1), ["outside the run"]),
+    "unknown source document": (
+        GOOD.replace("source: 001_5e764275289dc6a3.txt", "source: 001_nosuchdoc.txt", 1),
+        ["unknown source document", "001_nosuchdoc.txt"],
+    ),
     "unknown evidence": (
         GOOD.replace("evidence: [invasion-absorbs-forces]", "evidence: [invasion-absorbs-force]"),
         ["no evidence entry", "did you mean"],
@@ -77,6 +81,7 @@ def test_bad_run_count(tmp_path, runs):
     result = cli("run", BASELINE, "--runs", runs, "--out", tmp_path / "out")
     assert result.returncode == 2
     assert "--runs" in result.stderr and "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
     assert not (tmp_path / "out").exists()
 
 
