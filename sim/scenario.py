@@ -9,6 +9,7 @@ ids to drop under `without:`, and add or override the rest.
 from __future__ import annotations
 
 import difflib
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -43,6 +44,8 @@ EVENT_ATTRIBUTES = (
 )
 OPERATIONS = ("set", "add", "multiply")
 COMPONENT_KEYS = ("economic", "security", "regime")
+#: A document cited by file name inside a change's `source` text.
+DOCUMENT_NAME = re.compile(r"[\w.-]+\.txt\b")
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
 BASELINE = SCENARIOS / "baseline.yaml"
 #: Largest outreach a power can put into one state (budget x priority).
@@ -377,10 +380,11 @@ def _change(doc: Document, place: tuple, item, scenario: Scenario, evidence: Evi
 
 
 def _check_sources(scenario: Scenario, seeds: set[str] | None) -> None:
-    """Changes citing a document by file name must cite one that exists (where the documents are at hand)."""
+    """Documents a change cites by file name must exist (where the documents are at hand)."""
     if seeds is None:
         return
     for change in scenario.initial + scenario.events:
-        if change.source.endswith(".txt") and change.source not in seeds:
-            where = change.date or "initial"
-            raise InputError(f"{scenario.path}: {where} '{change.label}': unknown source document '{change.source}'")
+        for cited in DOCUMENT_NAME.findall(change.source):
+            if cited not in seeds:
+                where = change.date or "initial"
+                raise InputError(f"{scenario.path}: {where} '{change.label}': unknown source document '{cited}'")

@@ -81,3 +81,13 @@ def test_explain_prints_evidence_ids():
 def test_params_csv_header():
     result = cli("params", "--format", "csv")
     assert result.stdout.splitlines()[0] == "name,default,low,high,description"
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "scenarios").glob("*.yaml")), ids=lambda p: p.stem)
+def test_every_shipped_scenario_loads_and_runs(path):
+    from sim.ensemble import simulate
+
+    scenario = load_scenario(path)
+    assert scenario.description, "a scenario states its question"
+    traj = simulate(prepare(scenario), 2, 0)
+    assert traj.alignment.shape[1] == scenario.months + 1
