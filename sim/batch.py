@@ -4,7 +4,7 @@ Finished chunks stream to Parquet as they complete, so a batch of any size runs 
 of a few chunks, and `--resume` after a crash runs only the chunks that have no files yet:
 
     DIR/trajectories/chunk-NNNNNN.parquet   every month of every run (skipped with store: outcomes)
-    DIR/outcomes/chunk-NNNNNN.parquet       per run and state: final shares, dominant partner, ...
+    DIR/outcomes.parquet/chunk-NNNNNN.parquet  per run and state: final shares, dominant partner, ...
     DIR/points.csv                          each point's scenario and parameter values
     DIR/manifest.json                       what was run, with what, and how to reproduce or resume
     DIR/failures.csv                        points that raised (the batch goes on without them)
@@ -38,7 +38,7 @@ def register(subparsers) -> None:
         "batch",
         help="run an experiment (replicates, grids, LHS/Sobol/Morris designs) streaming results to Parquet",
         description="Run every point of an experiment file, writing each finished chunk of runs to DIR.",
-        epilog="DIR gets trajectories/ and outcomes/ (Parquet datasets: read each with pandas.read_parquet), "
+        epilog="DIR gets trajectories/ and outcomes.parquet/ (Parquet datasets: read each with pandas.read_parquet), "
         "points.csv, manifest.json and, if points raise, failures.csv. Workers write the chunk files themselves: "
         "with a remote --scheduler, DIR must be a folder every worker can reach.",
     )
@@ -449,8 +449,10 @@ def _previous_manifest(out: Path, experiment) -> dict | None:
 
 def _prepare_folder(out: Path, experiment) -> None:
     """Create the folders, drop half-written files of an interrupted run, write points.csv."""
+    from .chunks import OUTCOMES
+
     out.mkdir(parents=True, exist_ok=True)
-    for folder in ("trajectories", "outcomes") if experiment.store == "trajectories" else ("outcomes",):
+    for folder in ("trajectories", OUTCOMES) if experiment.store == "trajectories" else (OUTCOMES,):
         (out / folder).mkdir(exist_ok=True)
         for leftover in (out / folder).glob(".*.tmp"):
             leftover.unlink()
@@ -492,7 +494,7 @@ def _manifest(experiment, out: Path, plan: list, executor: str, workers: int, pr
             "economic, security"
             if experiment.store == "trajectories"
             else "not stored (store: outcomes)",
-            "outcomes/": "Parquet dataset: one row per run and state",
+            "outcomes.parquet/": "Parquet dataset: one row per run and state",
             "points.csv": "point, scenario, scenario_file and the varied parameters",
             "failures.csv": "points that raised: chunk, point, scenario, runs, seed, parameters, error",
         },

@@ -20,6 +20,9 @@ from .ensemble import simulate
 from .trajectories import SERIES, Trajectories
 from .world import Setup
 
+#: The per-run outcomes dataset: a folder of Parquet files, read whole with pandas.read_parquet.
+OUTCOMES = "outcomes.parquet"
+
 #: The outcome files record when this power's share first falls below THRESHOLD.
 WATCHED, THRESHOLD = "Russia", 0.3
 #: Runs converted and written at a time (one Parquet row group, about a million rows for the
@@ -106,7 +109,7 @@ class Chunk:
 
 def finished(out: Path, chunk: Chunk, store: str) -> bool:
     """Whether a chunk's files are all in place."""
-    done = (out / "outcomes" / chunk.name).exists()
+    done = (out / OUTCOMES / chunk.name).exists()
     return done and (store == "outcomes" or (out / "trajectories" / chunk.name).exists())
 
 
@@ -136,7 +139,7 @@ def run_chunk(chunk: Chunk, layout: Layout, out: Path) -> list[dict]:
         tables = (trajectory_table(b, b.runs // chunk.runs_per_point, layout) for b in blocks)
         _write(tables, layout.trajectory_schema(), out / "trajectories" / chunk.name)
     tables = (outcome_table(b, b.runs // chunk.runs_per_point, layout) for b in blocks)
-    _write(tables, layout.outcome_schema(), out / "outcomes" / chunk.name)
+    _write(tables, layout.outcome_schema(), out / OUTCOMES / chunk.name)
     return failures
 
 

@@ -10,9 +10,10 @@ from tqdm import tqdm
 
 from .ensemble import run_seed, simulate
 from .evidence import EVIDENCE, load_evidence
+from .plots import write_plots
 from .results import check_target, manifest, staged, summary, write_json, write_table
 from .scenario import load_scenario
-from .trajectories import Trajectories
+from .trajectories import SERIES, Trajectories
 from .world import Setup, prepare
 
 
@@ -56,8 +57,6 @@ def run_scenario(
             ),
             stage / "manifest.json",
         )
-        from .plots import write_plots
-
         write_plots(traj, stage / "plots")
     return out
 
@@ -73,10 +72,7 @@ def simulate_mesa(setup: Setup, runs: int, seed: int) -> tuple[Trajectories, pd.
             model.step()
         parts.append(model.trajectories(run))
         logs.append(pd.DataFrame([vars(e) for e in model.event_log]).assign(run=run))
-    arrays = {
-        name: np.concatenate([getattr(t, name) for t in parts])
-        for name in ("alignment", "credibility", "economic", "security")
-    }
+    arrays = {name: np.concatenate([getattr(t, name) for t in parts]) for name in SERIES}
     first = parts[0]
     traj = Trajectories(first.scenario, first.dates, first.states, first.powers, runs=np.arange(runs), **arrays)
     log = pd.concat(logs).groupby(["date", "label", "source"], sort=False, as_index=False)["answered"].mean()

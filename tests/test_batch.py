@@ -52,7 +52,7 @@ def write_experiment(
 
 
 def frames(out: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
-    return pd.read_parquet(out / "trajectories"), pd.read_parquet(out / "outcomes")
+    return pd.read_parquet(out / "trajectories"), pd.read_parquet(out / "outcomes.parquet")
 
 
 def assert_identical(ours: pd.DataFrame, theirs: pd.DataFrame) -> None:
@@ -178,7 +178,7 @@ def test_store_outcomes_keeps_the_same_outcomes(reference, scenarios, tmp_path):
     path = write_experiment(tmp_path, scenarios, "store: outcomes\n")
     assert run_batch(path, tmp_path / "out", workers=1) == 0
     assert not (tmp_path / "out" / "trajectories").exists()
-    assert_identical(frames(out)[1], pd.read_parquet(tmp_path / "out" / "outcomes"))
+    assert_identical(frames(out)[1], pd.read_parquet(tmp_path / "out" / "outcomes.parquet"))
 
 
 def test_resume_runs_only_the_missing_chunks(reference, tmp_path, capsys):
@@ -186,7 +186,7 @@ def test_resume_runs_only_the_missing_chunks(reference, tmp_path, capsys):
     copy = tmp_path / "out"
     shutil.copytree(out, copy)
     (copy / "trajectories" / "chunk-000001.parquet").unlink()
-    (copy / "outcomes" / "chunk-000005.parquet").unlink()
+    (copy / "outcomes.parquet" / "chunk-000005.parquet").unlink()
     (copy / "trajectories" / ".chunk-000002.parquet.999.tmp").write_bytes(b"half")
     untouched = copy / "trajectories" / "chunk-000003.parquet"
     before = untouched.stat().st_mtime_ns
@@ -206,11 +206,11 @@ def test_a_killed_batch_resumes_to_the_uninterrupted_result(scenarios, tmp_path,
     command = [sys.executable, "-m", "sim", "batch", str(path), "--out", str(out), "--workers", "1"]
     process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 60
-    while len(list((out / "outcomes").glob("chunk-*"))) < 3 and time.monotonic() < deadline:
+    while len(list((out / "outcomes.parquet").glob("chunk-*"))) < 3 and time.monotonic() < deadline:
         time.sleep(0.02)
     process.send_signal(stop)
     _, error = process.communicate(timeout=60)
-    finished = len(list((out / "outcomes").glob("chunk-*")))
+    finished = len(list((out / "outcomes.parquet").glob("chunk-*")))
     assert 3 <= finished < 20, "stopped too late to test resuming"
     if stop == signal.SIGINT:
         assert process.returncode == 130 and "--resume" in error
@@ -260,7 +260,7 @@ def test_a_failing_point_is_recorded_and_the_batch_goes_on(reference, scenarios,
     assert json.loads(failures["parameters"][0]) == {"shock_scale": 0.06, "peer_weight": 1.5}
     assert (failures["seed"] == 5).all()
     assert failures["error"][0] == "FloatingPointError: overflow in the shock at month 3"
-    outcomes = pd.read_parquet(tmp_path / "out" / "outcomes")
+    outcomes = pd.read_parquet(tmp_path / "out" / "outcomes.parquet")
     assert set(outcomes["point"]) == {0, 1, 2, 4, 5, 6}
     assert_identical(outcomes, frames(out)[1].query("point not in (3, 7)").reset_index(drop=True))
     assert json.loads((tmp_path / "out" / "manifest.json").read_text())["status"] == "complete with failures"
@@ -313,7 +313,7 @@ def test_a_chunk_that_dies_is_recorded_and_retried_on_resume(reference, tmp_path
     failures = pd.read_csv(tmp_path / "out" / "failures.csv")
     assert list(failures["point"]) == [1, 2] and list(failures["runs"]) == ["30-49", "50-59"]
     assert (failures["error"] == "OSError: No space left on device").all()
-    assert not (tmp_path / "out" / "outcomes" / "chunk-000001.parquet").exists()
+    assert not (tmp_path / "out" / "outcomes.parquet" / "chunk-000001.parquet").exists()
     monkeypatch.setattr(chunks, "run_chunk", healthy)
     capsys.readouterr()
     assert run_batch(path, tmp_path / "out", workers=1, resume=True) == 0
