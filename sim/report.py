@@ -279,7 +279,7 @@ def _alignment_table(frame: pd.DataFrame, names: list[str]) -> str:
     powers = list(dict.fromkeys(frame["power"]))
     states = list(dict.fromkeys(frame["state"]))
     wide = frame.pivot(index="state", columns=["power", "scenario"]).reindex(states)
-    return "".join(_alignment_part(wide, names, group) for group in _groups(powers, 2 * len(names) - 1))
+    return "".join(_alignment_part(wide, names, group) for group in _groups(powers, 2 * len(names) - 1, most=8))
 
 
 def _alignment_part(wide: pd.DataFrame, names: list[str], powers: list[str]) -> str:
