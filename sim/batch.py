@@ -200,8 +200,11 @@ class Failures:
     def write(self) -> None:
         import pandas as pd
 
+        from .results import replacing
+
         if self.rows or self.path.exists():
-            _replace(self.path, lambda tmp: pd.DataFrame(self.rows, columns=self.COLUMNS).to_csv(tmp, index=False))
+            with replacing(self.path) as temporary:
+                pd.DataFrame(self.rows, columns=self.COLUMNS).to_csv(temporary, index=False)
 
 
 def _run(run_all, todo: list, layout, out: Path, experiment, failures: Failures) -> None:
@@ -450,13 +453,15 @@ def _previous_manifest(out: Path, experiment) -> dict | None:
 def _prepare_folder(out: Path, experiment) -> None:
     """Create the folders, drop half-written files of an interrupted run, write points.csv."""
     from .chunks import OUTCOMES
+    from .results import replacing
 
     out.mkdir(parents=True, exist_ok=True)
     for folder in ("trajectories", OUTCOMES) if experiment.store == "trajectories" else (OUTCOMES,):
         (out / folder).mkdir(exist_ok=True)
         for leftover in (out / folder).glob(".*.tmp"):
             leftover.unlink()
-    _replace(out / "points.csv", lambda tmp: experiment.points_frame().to_csv(tmp, index=False))
+    with replacing(out / "points.csv") as temporary:
+        experiment.points_frame().to_csv(temporary, index=False)
 
 
 def _manifest(experiment, out: Path, plan: list, executor: str, workers: int, previous: dict | None) -> dict:
@@ -511,13 +516,7 @@ def _manifest(experiment, out: Path, plan: list, executor: str, workers: int, pr
 
 
 def _write_json(data: dict, path: Path) -> None:
-    from .results import write_json
+    from .results import replacing, write_json
 
-    _replace(path, lambda tmp: write_json(data, tmp))
-
-
-def _replace(path: Path, write) -> None:
-    """Write through a hidden temporary file, then rename it over `path`."""
-    temporary = path.with_name(f".{path.name}.tmp")
-    write(temporary)
-    os.replace(temporary, path)
+    with replacing(path) as temporary:
+        write_json(data, temporary)

@@ -8,8 +8,6 @@ numbers), so candidates differ by their parameters, not by luck.
 
 from __future__ import annotations
 
-import os
-import tempfile
 import time
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -26,7 +24,7 @@ from .evidence import EVIDENCE, load_evidence
 from .inputs import InputError
 from .parameters import BY_NAME
 from .parameters import FITTED as FITTED_FILE
-from .results import check_target, file_digest, manifest, staged, write_json
+from .results import check_target, file_digest, manifest, replacing, staged, write_json
 from .scenario import BASELINE, Scenario, load_scenario
 from .targets import TARGETS, Target, assess, check_fits, horizon, load_targets, table
 from .world import Setup, prepare
@@ -365,11 +363,8 @@ def _write_yaml(record: dict, path: Path) -> None:
         "# Global parameters fitted to the documents' stylized facts by `alliance-sim calibrate`.\n"
         "# sim.parameters.defaults() reads `parameters`; the rest says how and how well they fit.\n"
     )
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    with os.fdopen(handle, "w") as stream:
-        stream.write(header + yaml.safe_dump(record, sort_keys=False, width=110))
-    os.chmod(temporary, 0o644)
-    os.replace(temporary, path)
+    with replacing(path) as temporary:
+        temporary.write_text(header + yaml.safe_dump(record, sort_keys=False, width=110))
 
 
 def _plots(folder, found, frame, points, accepted, problem, values, n_targets) -> None:

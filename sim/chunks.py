@@ -8,7 +8,6 @@ folders read back with `pandas.read_parquet` as one frame.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -17,6 +16,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from .ensemble import simulate
+from .results import replacing
 from .trajectories import SERIES, Trajectories
 from .world import Setup
 
@@ -216,14 +216,13 @@ def _blocks(traj: Trajectories, size: int):
 def _write(tables, schema: pa.Schema, path: Path) -> None:
     """Write the tables as row groups of one file under a hidden temporary name (ignored by dataset
     readers), then rename it into place. Labels are dictionary-encoded; run ids keep statistics."""
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     labels = [field.name for field in schema if pa.types.is_dictionary(field.type)]
-    with pq.ParquetWriter(
-        temporary, schema, compression="lz4", use_dictionary=labels, write_statistics=["point", "run"]
-    ) as writer:
-        for table in tables:
-            writer.write_table(table)
-    os.replace(temporary, path)
+    with replacing(path) as temporary:
+        with pq.ParquetWriter(
+            temporary, schema, compression="lz4", use_dictionary=labels, write_statistics=["point", "run"]
+        ) as writer:
+            for table in tables:
+                writer.write_table(table)
 
 
 def _dictionary(index: pa.DataType) -> pa.DataType:

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import base64
 import html
-import os
-import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -20,6 +18,7 @@ from .colors import power_colors
 from .comparison import PAIRED, UNPAIRED
 from .folders import Outcome, read_manifest
 from .inputs import InputError
+from .results import replacing
 
 STYLE = """
 body { font-family: "DejaVu Sans", "Segoe UI", Helvetica, Arial, sans-serif; color: #1a1a1a; margin: 0;
@@ -148,17 +147,9 @@ def run_page(folder: Path) -> str:
 
 
 def write_page(page: str, path: Path) -> Path:
-    """Write through a temporary file beside `path` and rename it into place: never a half-written page."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as file:
-            file.write(page)
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    """Write the page through a temporary file renamed into place: never a half-written page."""
+    with replacing(path) as temporary:
+        temporary.write_text(page, encoding="utf-8")
     return path
 
 

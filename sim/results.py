@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import platform
 import shutil
 import tempfile
@@ -50,6 +51,23 @@ def staged(out: Path):
         shutil.rmtree(old, ignore_errors=True)
     else:
         stage.rename(out)
+
+
+@contextmanager
+def replacing(path: Path):
+    """Yield a hidden temporary path beside `path`; on success it is renamed over `path`, so readers
+    never see a half-written file; on failure it is removed."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(handle)
+    temporary = Path(name)
+    try:
+        yield temporary
+        temporary.chmod(0o644)
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
 
 
 def write_table(frame: pd.DataFrame, path: Path) -> Path:
