@@ -45,10 +45,6 @@ class World:
         """The same world restricted to some batch rows."""
         return replace(self, **{f.name: getattr(self, f.name)[rows] for f in fields(self)})
 
-    @classmethod
-    def stack(cls, worlds: list[World]) -> World:
-        return cls(**{f.name: np.concatenate([getattr(w, f.name) for w in worlds]) for f in fields(cls)})
-
 
 def per_run(value, ndim: int) -> np.ndarray:
     """A parameter (float or (B,) array) shaped to broadcast against a (B, ...) array of `ndim` dims."""

@@ -24,7 +24,7 @@ from .geography import POSITIONS
 from .parameters import BY_NAME
 from .scenario import BASELINE, Change, Scenario, load_scenario
 from .trajectories import SERIES, Trajectories, hedging_index
-from .world import Setup, apply_change, network_edges, prepare
+from .world import Setup, apply_change, prepare
 
 
 @dataclass
@@ -72,8 +72,7 @@ class AllianceModel(mesa.Model):
 
         graph = nx.Graph()
         graph.add_nodes_from(range(len(self.states)))
-        for a, b, kind in network_edges(self.setup):
-            i, j = self.states.index(a), self.states.index(b)
+        for i, j, kind in self.setup.edges:
             kinds = graph.edges[i, j]["kinds"] if graph.has_edge(i, j) else []
             graph.add_edge(i, j, kinds=kinds + [kind])
         self.network = Network(

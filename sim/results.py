@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from .inputs import InputError
-from .trajectories import Trajectories
+from .trajectories import Trajectories, hedging_index
 
 
 def check_target(out: Path, force: bool) -> None:
@@ -84,9 +84,9 @@ def summary(traj: Trajectories) -> pd.DataFrame:
     final = traj.alignment[:, -1]  # (R,S,P)
     low, median, high = np.quantile(final, [0.05, 0.5, 0.95], axis=0)
     dominant = traj.dominant[:, -1]
+    hedging = np.median(hedging_index(final), axis=0)  # (S,)
     rows = []
     for s, state in enumerate(traj.states):
-        hedging = float(np.median(traj.hedging[:, -1, s]))
         start = traj.alignment[:, 0, s]
         for p, power in enumerate(traj.powers):
             rows.append(
@@ -100,7 +100,7 @@ def summary(traj: Trajectories) -> pd.DataFrame:
                     "p95": high[s, p],
                     "mean": float(final[:, s, p].mean()),
                     "p_dominant": float((dominant[:, s] == p).mean()),
-                    "hedging_median": hedging,
+                    "hedging_median": float(hedging[s]),
                 }
             )
     return pd.DataFrame(rows)

@@ -29,6 +29,7 @@ class Setup:
     base: World  # batch of one, before affinity is settled
     neighbourhood: np.ndarray  # (S,S) rows sum to 1
     members: dict[str, list[int]]
+    edges: list[tuple[int, int, str]]  # (i, j, "border" or a bloc), i < j: the peer network
     events: dict[int, list[Change]]
     provenance: dict[tuple, Derived]
 
@@ -68,8 +69,14 @@ def prepare(scenario: Scenario, evidence: Evidence | None = None) -> Setup:
         affinity=np.zeros((1, S, P)),
         reference_credibility=pair["credibility"][None].copy(),
     )
-    members = {b: [i for i, s in enumerate(states) if s in evidence.members(b)] for b in BLOCS}
-    resolve = lambda change: replace(change, states=_indexes(change.states, states, members))  # noqa: E731
+    members = {}
+    for bloc in BLOCS:
+        listed = evidence.members(bloc)
+        members[bloc] = [i for i, s in enumerate(states) if s in listed]
+
+    def resolve(change: Change) -> Change:
+        return replace(change, states=_indexes(change.states, states, members))
+
     for change in scenario.initial:
         apply_change(base, resolve(change), scenario.parameters)
     base.reference_credibility = base.credibility.copy()
@@ -77,7 +84,8 @@ def prepare(scenario: Scenario, evidence: Evidence | None = None) -> Setup:
     events: dict[int, list[Change]] = {}
     for change in scenario.events:
         events.setdefault(change.month, []).append(resolve(change))
-    return Setup(scenario, evidence, base, _neighbourhood(states, evidence, members), members, events, provenance)
+    edges = _edges(states, evidence, members)
+    return Setup(scenario, evidence, base, _neighbourhood(S, edges), members, edges, events, provenance)
 
 
 def _indexes(names: np.ndarray, states: list[str], members: dict[str, list[int]]) -> np.ndarray:
@@ -87,31 +95,26 @@ def _indexes(names: np.ndarray, states: list[str], members: dict[str, list[int]]
     return np.array(sorted(set(chosen)), dtype=int)
 
 
-def _neighbourhood(states: list[str], evidence: Evidence, members: dict[str, list[int]]) -> np.ndarray:
-    """Peer weights: a shared border counts BORDER_WEIGHT, each shared bloc BLOC_WEIGHT; rows normalised."""
-    S = len(states)
-    weights = np.zeros((S, S))
+def _edges(states: list[str], evidence: Evidence, members: dict[str, list[int]]) -> list[tuple[int, int, str]]:
+    """Every shared border and shared bloc between the scenario's states, as (i, j, kind) with i < j."""
+    found = []
     for pair in evidence.borders():
-        a, b = tuple(pair)
+        a, b = sorted(pair)
         if a in states and b in states:
-            i, j = states.index(a), states.index(b)
-            weights[i, j] = weights[j, i] = BORDER_WEIGHT
-    for indexes in members.values():
-        for i in indexes:
-            for j in indexes:
-                if i != j:
-                    weights[i, j] += BLOC_WEIGHT
+            found.append((*sorted((states.index(a), states.index(b))), "border"))
+    found += [(i, j, bloc) for bloc, indexes in members.items() for i in indexes for j in indexes if i < j]
+    return found
+
+
+def _neighbourhood(size: int, edges: list[tuple[int, int, str]]) -> np.ndarray:
+    """Peer weights: a shared border counts BORDER_WEIGHT, each shared bloc BLOC_WEIGHT; rows normalised."""
+    weights = np.zeros((size, size))
+    for i, j, kind in edges:
+        weight = BORDER_WEIGHT if kind == "border" else BLOC_WEIGHT
+        weights[i, j] += weight
+        weights[j, i] += weight
     totals = weights.sum(axis=1, keepdims=True)
     return np.divide(weights, totals, out=np.zeros_like(weights), where=totals > 0)
-
-
-def network_edges(setup: Setup) -> list[tuple[str, str, str]]:
-    """(state, state, kind) for every border and shared bloc, for the Mesa network."""
-    states = setup.scenario.states
-    edges = [(a, b, "border") for a, b in (sorted(p) for p in setup.evidence.borders()) if a in states and b in states]
-    for bloc, indexes in setup.members.items():
-        edges += [(states[i], states[j], bloc) for i in indexes for j in indexes if i < j]
-    return edges
 
 
 def apply_change(world: World, change: Change, params: dict) -> np.ndarray | None:

@@ -16,7 +16,6 @@ from matplotlib.patches import Wedge
 from ..colors import power_colors
 from ..geography import POSITIONS, POWER_POSITIONS
 from ..model import AllianceModel
-from ..world import network_edges
 
 #: Nudges (degrees) so that close capitals (the Caucasus, Uzbekistan/Tajikistan) get room for a pie and a label.
 NUDGE: dict[str, tuple[float, float]] = {
@@ -44,9 +43,9 @@ def alignment_map(model: AllianceModel) -> Figure:
     fig = Figure(figsize=(8.4, 3.5))
     fig.subplots_adjust(left=0.005, right=0.995, bottom=0.01, top=0.93)
     ax = fig.add_subplot()
-    for a, b, kind in network_edges(model.setup):
+    for i, j, kind in model.setup.edges:
         if kind == "border":
-            (x1, y1), (x2, y2) = map_position(a), map_position(b)
+            (x1, y1), (x2, y2) = map_position(model.states[i]), map_position(model.states[j])
             ax.plot([x1, x2], [y1, y2], color="#bbbbbb", linewidth=1.0, zorder=1)
     wedges, faces = [], []
     for s, state in enumerate(model.states):
