@@ -10,7 +10,7 @@ import numpy as np
 
 from . import dynamics
 from .trajectories import SERIES, Trajectories
-from .world import Setup, apply_change
+from .world import Setup, apply_change, decision_records
 
 
 def run_seed(seed: int, run: int) -> int:
@@ -36,7 +36,8 @@ def simulate(
 
     `params` values may be floats or arrays with one value per run (a parameter design).
     `progress`, if given, is called with the number of months just done; `log`, if given,
-    receives one dict per event (for an appeal, the mean share of need answered).
+    receives one dict per event, scheduled or emergent (appeals, bloc freezes): in how many runs it
+    happened and, for an appeal, the mean share of the need answered.
     """
     scenario = setup.scenario
     run_ids = np.arange(runs) if np.isscalar(runs) else np.asarray(runs)
@@ -45,28 +46,31 @@ def simulate(
     T, S, P = scenario.months, len(scenario.states), len(scenario.powers)
     draws = shocks(seed, run_ids, T, (S, P))
     record = {name: np.empty((len(run_ids), T + 1, S, P)) for name in SERIES}
-    _record(record, world, 0)
+    participation = np.empty((len(run_ids), T + 1, *world.participation.shape[1:]), dtype=np.int8)
+    _record(record, participation, world, 0)
     for month in range(1, T + 1):
         for change in setup.events.get(month, ()):
-            answered = apply_change(world, change, params)
+            apply_change(world, change)
             if log is not None:
-                log.append(
-                    {
-                        "date": change.date,
-                        "label": change.label,
-                        "source": change.source,
-                        "answered": None if answered is None else float(answered.mean()),
-                    }
-                )
-        world = dynamics.step(world, setup.neighbourhood, scenario.instruments, params, draws[:, month - 1])
-        _record(record, world, month)
+                log.append({"date": change.date, "label": change.label, "source": change.source, "runs": len(run_ids)})
+        world, appeals, before = dynamics.month(world, setup.ties, scenario.instruments, params, draws[:, month - 1])
+        if log is not None:
+            log += decision_records(setup, scenario.date(month), appeals, before, world.participation)
+        _record(record, participation, world, month)
         if progress is not None:
             progress(1)
     return Trajectories(
-        scenario.name, scenario.dates, list(scenario.states), list(scenario.powers), runs=run_ids, **record
+        scenario.name,
+        scenario.dates,
+        list(scenario.states),
+        list(scenario.powers),
+        runs=run_ids,
+        participation=participation,
+        **record,
     )
 
 
-def _record(record: dict[str, np.ndarray], world: dynamics.World, month: int) -> None:
+def _record(record: dict[str, np.ndarray], participation: np.ndarray, world: dynamics.World, month: int) -> None:
     for name, array in record.items():
         array[:, month] = getattr(world, name)
+    participation[:, month] = world.participation

@@ -22,9 +22,9 @@ EVIDENCE = ROOT / "calibration" / "evidence.yaml"
 SEEDS = ROOT.parent / "shared" / "seeds"
 
 PAIR_ATTRIBUTES = ("alignment", "economic", "security", "regime", "coercion", "credibility")
-STATE_ATTRIBUTES = ("neighbour_threat", "insurgent_threat")
+STATE_ATTRIBUTES = ("neighbour_threat", "insurgent_threat", "acute_threat")
 POWER_ATTRIBUTES = ("capability", "free_capacity", "leverage")
-STRUCTURE = ("membership", "border")
+STRUCTURE = ("membership", "border", "rivalry")
 ATTRIBUTES = PAIR_ATTRIBUTES + STATE_ATTRIBUTES + POWER_ATTRIBUTES + STRUCTURE
 
 #: Level assumed where no entry speaks (a weak "little or none"), and why it is safe.
@@ -37,6 +37,7 @@ PRIORS = {
     "credibility": 0.3,
     "neighbour_threat": 0.1,
     "insurgent_threat": 0.05,
+    "acute_threat": 0.0,
     "capability": 0.3,
     "free_capacity": 0.8,
     "leverage": 0.0,
@@ -114,8 +115,15 @@ class Evidence:
         return {s for e in self.entries if e.attribute == "membership" and e.bloc == bloc for s in e.states}
 
     def borders(self) -> set[frozenset[str]]:
+        return self.pairs("border")
+
+    def rivalries(self) -> set[frozenset[str]]:
+        """Pairs of states in open conflict: they push each other away from their partners."""
+        return self.pairs("rivalry")
+
+    def pairs(self, attribute: str) -> set[frozenset[str]]:
         return {
-            frozenset((s, n)) for e in self.entries if e.attribute == "border" for s in e.states for n in e.neighbours
+            frozenset((s, n)) for e in self.entries if e.attribute == attribute for s in e.states for n in e.neighbours
         }
 
 

@@ -25,6 +25,20 @@ REGIONS: dict[str, tuple[str, ...]] = {
 #: Blocs whose memberships come from the evidence file.
 BLOCS: tuple[str, ...] = ("CSTO", "EAEU", "SCO", "OTS", "EaP")
 
+#: The power that leads each bloc: a member's standing in the bloc follows that power's credibility
+#: with it, and active members pull each other toward it. The SCO is counted as China's (its
+#: secretariat sits in Beijing), the Eastern Partnership as the EU's (inactive without an EU power).
+BLOC_LEADERS: dict[str, str] = {"CSTO": "Russia", "EAEU": "Russia", "SCO": "China", "OTS": "Turkey", "EaP": "EU"}
+
+#: The kind of dependence on its leader each bloc builds (stops growing while a membership is frozen).
+BLOC_TIES: dict[str, str] = {
+    "CSTO": "security",
+    "EAEU": "economic",
+    "SCO": "security",
+    "OTS": "economic",
+    "EaP": "economic",
+}
+
 #: Approximate (longitude, latitude) of each capital, for map-like views.
 POSITIONS: dict[str, tuple[float, float]] = {
     "Armenia": (44.5, 40.2),

@@ -1,9 +1,11 @@
 """AllianceModel: ten post-Soviet states drifting between the powers, one month per step.
 
-Each month the scenario's dated events fire, then every state weighs its dependence, the
-protection each power can offer against the threats it faces, the threat a power itself
-poses, the powers' outreach and its neighbours' choices, and moves part of the way toward
-the orientation those imply, with a random shock. The equations are in `sim.dynamics`.
+Each month the scenario's dated events fire; each power reallocates its outreach budget and
+decides whether to press states drifting away; each state calls on its security patron if a
+crisis has just flared up and reviews its bloc memberships; then every state weighs its
+dependence, the protection each power can offer, the threat a power itself poses, the powers'
+engagement and its peers' choices, and moves part of the way toward the orientation those imply,
+with a random shock. The rules and equations are in `sim.dynamics`.
 """
 
 from __future__ import annotations
@@ -20,11 +22,11 @@ from mesa.time import Priority
 from . import dynamics
 from .agents import PowerAgent, StateAgent
 from .evidence import Evidence
-from .geography import POSITIONS
+from .geography import BLOCS, POSITIONS
 from .parameters import BY_NAME
 from .scenario import BASELINE, Change, Scenario, load_scenario
 from .trajectories import SERIES, Trajectories, hedging_index
-from .world import Setup, apply_change, prepare
+from .world import Setup, apply_change, decision_records, prepare
 
 
 @dataclass
@@ -33,6 +35,7 @@ class LoggedEvent:
     label: str
     source: str
     answered: float | None = None  # for an appeal: share of the need the patron met
+    runs: int = 1
 
 
 class ScheduledEvent:
@@ -68,6 +71,8 @@ class AllianceModel(mesa.Model):
         self.params = {**plan.parameters, **{k: float(v) for k, v in parameters.items()}}
         self.states, self.powers = list(plan.states), list(plan.powers)
         self.world = self.setup.initial(1, self.params)
+        self.snapshot = self.world
+        self.appeals: list[dynamics.Appeal] = []
         self.event_log: list[LoggedEvent] = []
 
         graph = nx.Graph()
@@ -81,8 +86,10 @@ class AllianceModel(mesa.Model):
         for i, name in enumerate(self.states):
             agent = StateAgent(self, name, i)
             agent.cell = self.network[i]
-        self.power_agents = [PowerAgent(self, name, p) for p, name in enumerate(self.powers)]
-        self.state_agents = list(self.agents_by_type[StateAgent])
+        for p, name in enumerate(self.powers):
+            PowerAgent(self, name, p)
+        self.power_agents = self.agents_by_type[PowerAgent]
+        self.state_agents = self.agents_by_type[StateAgent]
 
         self._queued = [
             ScheduledEvent(self, c) for month in sorted(self.setup.events) for c in self.setup.events[month]
@@ -91,6 +98,7 @@ class AllianceModel(mesa.Model):
             self.schedule_event(item.fire, at=item.change.month - 0.5, priority=Priority.HIGH)
 
         self.history = {name: [getattr(self.world, name)[0].copy()] for name in SERIES}
+        self.participation = [self.world.participation[0].copy()]
         self.datacollector = mesa.DataCollector(
             model_reporters={
                 "date": "date",
@@ -113,12 +121,14 @@ class AllianceModel(mesa.Model):
                     **{f"alignment_{p}": (lambda a, p=p: a.alignment[p]) for p in self.powers},
                     **{f"dependence_{p}": (lambda a, p=p: a.dependence[p]) for p in self.powers},
                     **{f"credibility_{p}": (lambda a, p=p: a.credibility[p]) for p in self.powers},
+                    **{f"bloc_{b}": (lambda a, b=b: a.blocs.get(b, "-")) for b in BLOCS},
                 },
                 PowerAgent: {
                     "power": "name",
                     "free_capacity": "free_capacity",
                     "credibility": "credibility",
                     "clients": "clients",
+                    "outreach": "outreach",
                 },
             },
         )
@@ -130,27 +140,40 @@ class AllianceModel(mesa.Model):
         return self.setup.scenario.date(self.steps)
 
     def step(self) -> None:
-        """One month: events have fired; every state updates from the same snapshot; record."""
-        shape = self.world.alignment.shape[1:]
-        draws = self.rng.standard_normal(shape)[None]
-        self.world = dynamics.step(
-            self.world, self.setup.neighbourhood, self.setup.scenario.instruments, self.params, draws
-        )
+        """One month: events have fired; powers decide, states decide, alignment updates; record."""
+        self.snapshot = self.world.copy()
+        self.power_agents.do("step")
+        before = self.world.participation.copy()
+        self.appeals = []
+        self.state_agents.do("appeal")
+        self.state_agents.do("review_blocs")
+        date = self.setup.scenario.date(self.steps)
+        for record in decision_records(self.setup, date, self.appeals, before, self.world.participation):
+            self.event_log.append(LoggedEvent(**record))
+        draws = self.rng.standard_normal(self.world.alignment.shape[1:])[None]
+        self.world = dynamics.update(self.world, self.setup.ties, self.setup.scenario.instruments, self.params, draws)
         for name in SERIES:
             self.history[name].append(getattr(self.world, name)[0].copy())
+        self.participation.append(self.world.participation[0].copy())
         self.datacollector.collect(self)
         self.running = self.steps < self.setup.scenario.months
 
     def trigger(self, change: Change) -> None:
         """Apply a change now (a scheduled event, or one a teacher triggers live) and log it."""
-        answered = apply_change(self.world, change, self.params)
+        apply_change(self.world, change)
         date = change.date or self.setup.scenario.date(self.steps + 1)
-        self.event_log.append(
-            LoggedEvent(date, change.label, change.source, None if answered is None else float(answered[0]))
-        )
+        self.event_log.append(LoggedEvent(date, change.label, change.source))
 
     def trajectories(self, run: int = 0) -> Trajectories:
         """Everything recorded so far as a one-run Trajectories."""
         arrays = {name: np.stack(values)[None] for name, values in self.history.items()}
         dates = [self.setup.scenario.date(t) for t in range(len(self.history["alignment"]))]
-        return Trajectories(self.setup.scenario.name, dates, self.states, self.powers, runs=np.array([run]), **arrays)
+        return Trajectories(
+            self.setup.scenario.name,
+            dates,
+            self.states,
+            self.powers,
+            runs=np.array([run]),
+            participation=np.stack(self.participation)[None],
+            **arrays,
+        )

@@ -45,16 +45,39 @@ PARAMETERS: tuple[Parameter, ...] = (
         "hedging_gain", 1.0, 0.0, 5.0, "how much a needy patron's leverage flattens its clients' choice (more hedging)"
     ),
     Parameter(
-        "outreach_fade",
-        0.15,
+        "outreach_fade", 0.15, 0.0, 1.0, "monthly share of a one-off engagement push (a visit, an exercise) that fades"
+    ),
+    Parameter(
+        "affinity_shrinkage",
+        0.3,
         0.0,
-        1.0,
-        "monthly share of a one-off engagement push that fades back to the strategy's level",
+        0.9,
+        "how far the historical-ties constants are shrunk toward zero (0: the start is an exact equilibrium)",
+    ),
+    Parameter(
+        "responsiveness", 0.2, 0.0, 1.0, "share of the gap to its preferred allocation an adaptive power closes a month"
+    ),
+    Parameter(
+        "max_reallocation", 0.02, 0.0, 0.2, "largest change in the share of a power's budget one state gets in a month"
+    ),
+    Parameter(
+        "rivalry_weight", 1.0, 0.0, 5.0, "how much rivals' engagement in a state raises its value to a power holding it"
+    ),
+    Parameter(
+        "coercion_trigger", 0.03, 0.0, 0.3, "fall below its remembered share at which a power starts pressing a state"
+    ),
+    Parameter("appeal_threshold", 0.5, 0.05, 1.0, "acute threat at which a state calls on its security patron"),
+    Parameter("acute_fade", 0.5, 0.05, 1.0, "monthly share of a crisis's acute threat that passes"),
+    Parameter(
+        "freeze_threshold", 0.3, 0.0, 1.0, "bloc leader's credibility below which a member starts counting months"
+    ),
+    Parameter(
+        "freeze_months", 12.0, 1.0, 60.0, "months below the threshold before a member freezes (twice that: it leaves)"
     ),
     Parameter("dependence_build_rate", 0.01, 0.0, 0.1, "monthly rate at which outreach turns into dependence"),
     Parameter(
         "rerouting_rate",
-        0.004,
+        0.002,
         0.0,
         0.05,
         "monthly rate at which dependence is rerouted toward the partners a state leans to",

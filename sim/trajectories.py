@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 #: Per-(state, power) series stored beside alignment, in the order written to disk.
-SERIES = ("alignment", "credibility", "economic", "security")
+SERIES = ("alignment", "credibility", "economic", "security", "outreach")
 
 
 @dataclass
@@ -26,7 +26,9 @@ class Trajectories:
     credibility: np.ndarray
     economic: np.ndarray
     security: np.ndarray
+    outreach: np.ndarray
     runs: np.ndarray = field(default=None)  # run ids, shape (R,)
+    participation: np.ndarray | None = None  # (R, months, blocs, states) bloc standing codes, not written to disk
 
     def __post_init__(self) -> None:
         if self.runs is None:

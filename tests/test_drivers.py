@@ -11,6 +11,7 @@ from sim.ensemble import run_seed, simulate
 from sim.evidence import load_evidence
 from sim.model import AllianceModel
 from sim.scenario import load_scenario
+from sim.trajectories import SERIES
 from sim.world import prepare
 
 
@@ -29,13 +30,24 @@ def mesa_run(setup, seed: int, run: int):
 
 @pytest.mark.parametrize("seed", [0, 12345])
 def test_mesa_and_ensemble_agree(setup, seed):
-    ensemble = simulate(setup, 4, seed)
+    """Bit for bit: every series, every bloc standing, every appeal and its answer."""
+    log: list[dict] = []
+    ensemble = simulate(setup, 4, seed, log=log)
+    emergent = [r for r in log if r["source"] == "model"]
+    assert any("appeals" in r["label"] for r in emergent)
+    mesa_log = []
     for run in range(4):
-        model = mesa_run(setup, seed, run).trajectories(run)
-        for name in ("alignment", "credibility", "economic", "security"):
-            np.testing.assert_allclose(
-                getattr(model, name)[0], getattr(ensemble, name)[run], rtol=0, atol=1e-9, err_msg=name
-            )
+        model = mesa_run(setup, seed, run)
+        traj = model.trajectories(run)
+        for name in SERIES:
+            np.testing.assert_array_equal(getattr(traj, name)[0], getattr(ensemble, name)[run], err_msg=name)
+        np.testing.assert_array_equal(traj.participation[0], ensemble.participation[run])
+        mesa_log += [vars(e) for e in model.event_log if e.source == "model"]
+    for record in emergent:
+        same = [e for e in mesa_log if (e["date"], e["label"]) == (record["date"], record["label"])]
+        assert len(same) == record["runs"]
+        if record["answered"] is not None:
+            assert np.mean([e["answered"] for e in same]) == pytest.approx(record["answered"], abs=1e-12)
 
 
 def test_runs_do_not_depend_on_chunking(setup):
