@@ -45,9 +45,10 @@ class World:
     insurgent_threat: np.ndarray  # (B,S) standing threat of insurgent spill-over (Afghanistan)
     acute_threat: np.ndarray  # (B,S) a crisis now: an attack, clashes, unrest; fades within months
     previous_acute: np.ndarray  # (B,S) last month's acute threat, to see it jump
-    budget: np.ndarray  # (B,P) effort per unit of interest a power spends at full capability and free capacity
+    budget: np.ndarray  # (B,P) effort per unit of interest a power spends at its starting capacity
     capability: np.ndarray  # (B,P) power's ability to project force and money into the region
     free_capacity: np.ndarray  # (B,P) share of that capability not absorbed elsewhere
+    reference_capacity: np.ndarray  # (B,P) capability x free capacity at the start, what budgets are set against
     leverage: np.ndarray  # (B,P) how much the power needs its clients
     coercion_propensity: np.ndarray  # (B,P) how hard a power presses a client drifting away (strategy)
     adaptive: np.ndarray  # (B,P) 1 where the power reallocates its effort, 0 where it keeps it fixed
@@ -181,11 +182,18 @@ def hedging_temperature(alignment: np.ndarray, leverage: np.ndarray, params: dic
 
 
 def outreach_budget(world: World, power: int) -> np.ndarray:
-    """A power's total effort this month, (B,): its budget per unit of interest, times its interests,
-    scaled by capability x free capacity. A war that absorbs a power's forces absorbs its outreach too.
+    """A power's total effort this month, (B,): its budget per unit of interest times its interests,
+    scaled by its capability x free capacity relative to the start. A war that absorbs a power's
+    forces absorbs its outreach too.
     """
     capacity = world.capability[:, power] * world.free_capacity[:, power]
-    return world.budget[:, power] * capacity * world.interest[:, :, power].sum(axis=1)
+    scale = np.divide(
+        capacity,
+        world.reference_capacity[:, power],
+        out=np.zeros_like(capacity),
+        where=world.reference_capacity[:, power] > 0,
+    )
+    return world.budget[:, power] * scale * world.interest[:, :, power].sum(axis=1)
 
 
 def courting_value(world: World, power: int, params: dict) -> np.ndarray:
@@ -495,7 +503,7 @@ def month(
 ) -> tuple[World, list[Appeal], np.ndarray]:
     """One month for every run, as `AllianceModel.step` does it: powers decide, states decide,
     alignment updates. Returns the new world, this month's appeals and the bloc standings before."""
-    snapshot = world.copy()
+    snapshot = decision_snapshot(world)
     for power in range(world.budget.shape[1]):
         power_decides(world, snapshot, power, params)
     before = world.participation.copy()
@@ -503,6 +511,12 @@ def month(
     for state in range(world.alignment.shape[1]):
         bloc_standing(world, state, ties, params)
     return update(world, ties, instruments, params, draws), appeals, before
+
+
+def decision_snapshot(world: World) -> World:
+    """Last month's world as the powers judge it: a view sharing every array with `world` except the
+    ones their decisions overwrite, so that no power sees another's choice of this month."""
+    return replace(world, allocation=world.allocation.copy(), outreach=world.outreach.copy())
 
 
 def settle_affinity(world: World, ties: Ties, params: dict) -> World:

@@ -1,4 +1,4 @@
-"""`alliance-sim explain` and `alliance-sim params`: where the numbers come from."""
+"""`alliance-sim explain` and `alliance-sim params`: where the numbers come from, and why powers act as they do."""
 
 from __future__ import annotations
 
@@ -7,20 +7,24 @@ from pathlib import Path
 
 import pandas as pd
 
-from .evidence import EVIDENCE, PAIR_ATTRIBUTES, POWER_ATTRIBUTES, STATE_ATTRIBUTES, load_evidence
+from . import dynamics
+from .evidence import EVIDENCE, PAIR_ATTRIBUTES, POWER_ATTRIBUTES, STATE_ATTRIBUTES, Evidence, load_evidence
 from .geography import STATES
 from .inputs import InputError, suggest
 from .parameters import PARAMETERS, defaults
-from .scenario import load_scenario
+from .scenario import Scenario, load_scenario
 from .world import prepare
 
 
-def explain(state: str, scenario_path: Path) -> str:
-    """A state's starting attributes (after the scenario's `initial:` changes), each with its evidence ids."""
-    if state not in STATES:
-        raise InputError(f"unknown state '{state}'{suggest(state, STATES)}")
+def explain(name: str, scenario_path: Path, month: str | None = None, seed: int = 0) -> str:
+    """A state's starting attributes with their evidence, or a power's allocation at a month with its reasons."""
     evidence = load_evidence(EVIDENCE)
     scenario = load_scenario(scenario_path, evidence)
+    if name in scenario.powers:
+        return explain_power(name, scenario, evidence, month, seed)
+    if name not in STATES:
+        raise InputError(f"unknown state or power '{name}'{suggest(name, list(STATES) + scenario.powers)}")
+    state = name
     if state not in scenario.states:
         raise InputError(f"{scenario_path}: the scenario leaves out {state}")
     setup = prepare(scenario, evidence)
@@ -48,6 +52,53 @@ def explain(state: str, scenario_path: Path) -> str:
     if events:
         lines.append("scenario events touching it:")
         lines += [f"  {c.date} {c.label} [{', '.join(c.evidence) or c.source}]" for c in events]
+    return "\n".join(lines)
+
+
+def explain_power(power: str, scenario: Scenario, evidence: Evidence, month: str | None, seed: int) -> str:
+    """How a power spends its effort in a given month of one run (the Mesa model, run 0 of `seed`), and why:
+    its interest in each state and what a unit of effort is worth there (gaining a contested state,
+    defending a share that rivals push on)."""
+    from .ensemble import run_seed
+    from .model import AllianceModel
+
+    dates = scenario.dates
+    when = month or dates[-1]
+    if when not in dates[1:]:
+        raise InputError(f"--month {when}: choose a month from {dates[1]} to {dates[-1]} (YYYY-MM)")
+    model = AllianceModel(scenario, rng=run_seed(seed, 0), evidence=evidence)
+    while model.date != when:
+        model.step()
+    p = scenario.powers.index(power)
+    before = model.snapshot
+    share = before.alignment[0, :, p]
+    rivals = dynamics.engagement(before)[0].sum(axis=-1) - dynamics.engagement(before)[0, :, p]
+    gain = share * (1 - share)
+    defend = model.params["rivalry_weight"] * share * rivals
+    policy = "adaptive" if before.adaptive[0, p] else "scripted (fixed priorities)"
+    budget = float(dynamics.outreach_budget(before, p)[0])
+    lines = [
+        f"{power} in {when} ({scenario.name}, run 0 of seed {seed}): policy {policy}, coercion propensity "
+        f"{before.coercion_propensity[0, p]:.2f}",
+        f"effort this month {budget:.3f} = budget {before.budget[0, p]:.2f} x capability {before.capability[0, p]:.2f}"
+        f" x free capacity {before.free_capacity[0, p]:.2f} x total interest {before.interest[0, :, p].sum():.2f}",
+        "",
+        f"{'state':<13} {'interest':>8} {'its share':>9} {'gain':>6} {'defend':>7} {'allocation':>10} "
+        f"{'effort':>7} {'pressure':>8}",
+    ]
+    for s, state in enumerate(scenario.states):
+        lines.append(
+            f"{state:<13} {before.interest[0, s, p]:>8.2f} {share[s]:>9.2f} {gain[s]:>6.3f} {defend[s]:>7.3f} "
+            f"{model.world.allocation[0, s, p]:>10.1%} {model.world.outreach[0, s, p]:>7.3f} "
+            f"{model.world.pressure[0, s, p]:>8.3f}"
+        )
+    lines += [
+        "",
+        "gain: share x (1 - share), what a unit of effort buys where a state is contested; defend: rivalry weight x",
+        "share x rivals' engagement there. An adaptive power moves its allocation toward interest x (gain + defend),",
+        f"closing {model.params['responsiveness']:.0%} of the gap a month, at most "
+        f"{model.params['max_reallocation']:.0%} of its budget per state; pressure falls on states drifting away.",
+    ]
     return "\n".join(lines)
 
 

@@ -141,7 +141,7 @@ class AllianceModel(mesa.Model):
 
     def step(self) -> None:
         """One month: events have fired; powers decide, states decide, alignment updates; record."""
-        self.snapshot = self.world.copy()
+        self.snapshot = dynamics.decision_snapshot(self.world)
         self.power_agents.do("step")
         before = self.world.participation.copy()
         self.appeals = []

@@ -81,6 +81,7 @@ def prepare(scenario: Scenario, evidence: Evidence | None = None) -> Setup:
         previous_acute=per_state["acute_threat"][None].copy(),
         budget=scenario.budget[None].copy(),
         **{a: v[None] for a, v in per_power.items()},
+        reference_capacity=np.zeros((1, P)),
         coercion_propensity=scenario.coercion[None].copy(),
         adaptive=scenario.adaptive[None].astype(float),
         participation=participation[None],
@@ -98,6 +99,7 @@ def prepare(scenario: Scenario, evidence: Evidence | None = None) -> Setup:
     base.reference_credibility = base.credibility.copy()
     base.reference_coercion = base.coercion.copy()
     base.previous_acute = base.acute_threat.copy()
+    base.reference_capacity = base.capability * base.free_capacity
     _start_allocation(base)
     events: dict[int, list[Change]] = {}
     for change in scenario.events:

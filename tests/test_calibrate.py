@@ -53,6 +53,7 @@ def synthetic(offsets=(-0.01, 0.0, 0.05)) -> Trajectories:
         credibility=credibility,
         economic=np.full_like(alignment, 0.7),
         security=np.zeros_like(alignment),
+        outreach=np.zeros_like(alignment),
     )
 
 

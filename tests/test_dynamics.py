@@ -53,6 +53,7 @@ def random_world(rng: np.random.Generator, batch: int, extreme: bool, ties: Ties
         budget=5 * unit(batch, P),
         capability=unit(batch, P),
         free_capacity=unit(batch, P),
+        reference_capacity=unit(batch, P),
         leverage=unit(batch, P),
         coercion_propensity=unit(batch, P),
         adaptive=rng.choice([0.0, 1.0], size=(batch, P)),

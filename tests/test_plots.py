@@ -35,6 +35,7 @@ def synthetic(runs: int, powers: list[str], months: int = 25, seed: int = 0) -> 
         credibility=rng.uniform(0, 1, shape),
         economic=rng.uniform(0, 1, shape),
         security=rng.uniform(0, 1, shape),
+        outreach=rng.uniform(0, 1, shape),
     )
 
 
