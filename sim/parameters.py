@@ -40,7 +40,13 @@ PARAMETERS: tuple[Parameter, ...] = (
     Parameter("protection_weight", 3.0, 0.0, 10.0, "utility per unit of threat-weighted protection value"),
     Parameter("balancing_weight", 3.0, 0.0, 10.0, "disutility per unit of threat coming from the power itself"),
     Parameter("outreach_weight", 1.0, 0.0, 5.0, "utility per unit of a power's outreach (exercises, investment, ties)"),
-    Parameter("peer_weight", 1.0, 0.0, 5.0, "pull of neighbours' and bloc partners' average orientation"),
+    Parameter(
+        "peer_weight",
+        0.5,
+        0.0,
+        1.0,
+        "pull of neighbours' and bloc partners' orientation (at most 1: a state's own ties come first)",
+    ),
     Parameter(
         "hedging_gain", 1.0, 0.0, 5.0, "how much a needy patron's leverage flattens its clients' choice (more hedging)"
     ),

@@ -13,14 +13,17 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .dynamics import FROZEN, LEFT
 from .evidence import EVIDENCE, ROOT, Evidence, documents, load_evidence
-from .geography import POWERS, REGIONS, STATES
+from .geography import BLOCS, POWERS, REGIONS, STATES
 from .inputs import Document, InputError, load_yaml, month_index, parse_month, suggest
 from .trajectories import Trajectories, hedging_index
 
 TARGETS = ROOT / "calibration" / "targets.yaml"
 KINDS = ("order", "change", "level")
-MEASURES = ("alignment", "credibility", "economic", "security", "hedging")
+MEASURES = ("alignment", "credibility", "economic", "security", "hedging", "outside")
+#: Smallest move a change target asks for when it names none: a direction alone is met by noise.
+MIN_CHANGE = 0.02
 FIELDS = (
     "id",
     "claim",
@@ -38,6 +41,8 @@ FIELDS = (
     "by",
     "above",
     "below",
+    "record",
+    "bloc",
 )
 
 
@@ -59,6 +64,8 @@ class Target:
     evidence: tuple[str, ...]
     claim: str
     where: str  # "file:line: targets[i]" for messages
+    bloc: str | None = None  # measure 'outside': the bloc whose standing is measured
+    record: str = ""  # source 'record': the public record the fact comes from
 
     @property
     def dates(self) -> str:
@@ -70,6 +77,8 @@ class Target:
         if self.kind == "order":
             return f"{self.power} ahead of {', '.join(self.over) or 'every other power'} (lead > 0)"
         what = self.measure if self.power is None else f"{self.measure} {self.power}"
+        if self.measure == "outside":
+            what = f"share of runs with the {self.bloc} membership frozen or left"
         if self.kind == "change":
             return f"{what} {'up' if self.direction > 0 else 'down'} by more than {self.threshold:g}"
         return f"{what} {'>' if self.direction > 0 else '<'} {self.threshold:g}"
@@ -108,8 +117,18 @@ def _target(doc: Document, place: tuple, item, evidence: Evidence, seeds: set[st
         raise doc.error(place + ("measure",), f"unknown measure '{measure}'{suggest(measure, MEASURES)}")
     states = _states(doc, place + ("states",), item["states"])
     power = item.get("power")
-    if measure == "hedging":
-        if power is not None or kind == "order":
+    bloc = item.get("bloc")
+    if measure == "outside":
+        if bloc not in BLOCS or kind == "order" or power is not None:
+            raise doc.error(
+                place + ("bloc",),
+                f"'outside' measures a state's standing in a bloc: name the bloc"
+                f"{suggest(str(bloc), BLOCS)}, no 'power:' and no kind 'order'",
+            )
+    elif bloc is not None:
+        raise doc.error(place + ("bloc",), "'bloc:' goes with 'measure: outside' only")
+    if measure in ("hedging", "outside"):
+        if measure == "hedging" and (power is not None or kind == "order"):
             raise doc.error(place + ("measure",), "hedging belongs to a state alone: no 'power:' and no kind 'order'")
     elif power not in POWERS:
         raise doc.error(place + ("power",), f"'{measure}' needs a power{suggest(power, POWERS)}")
@@ -121,7 +140,12 @@ def _target(doc: Document, place: tuple, item, evidence: Evidence, seeds: set[st
     direction, threshold = _test(doc, place, item, kind)
     sources = tuple(str(s) for s in _list(item["source"]))
     cited = tuple(str(e) for e in _list(item.get("evidence") or []))
+    record = item.get("record")
+    if "record" in sources and not (isinstance(record, str) and record.strip()):
+        raise doc.error(place, "'source: record' needs 'record:' naming the public record (outlet or body, date)")
     for source in sources:
+        if source == "record":
+            continue
         if source != "structural" and seeds is not None and source not in seeds:
             raise doc.error(
                 place + ("source",), f"'{source}' is not one of the documents{suggest(source, sorted(seeds))}"
@@ -146,6 +170,8 @@ def _target(doc: Document, place: tuple, item, evidence: Evidence, seeds: set[st
         evidence=cited,
         claim=str(item["claim"]),
         where=doc.where(place),
+        bloc=bloc,
+        record=str(record or ""),
     )
 
 
@@ -192,7 +218,7 @@ def _test(doc: Document, place: tuple, item: dict, kind: str) -> tuple[int, floa
         direction = item.get("direction")
         if direction not in ("up", "down"):
             raise doc.error(place + ("direction",), "a change needs 'direction: up' or 'direction: down'")
-        return (1 if direction == "up" else -1), _number(doc, place + ("by",), item.get("by", 0.0))
+        return (1 if direction == "up" else -1), _number(doc, place + ("by",), item.get("by", MIN_CHANGE))
     bounds = [key for key in ("above", "below") if key in item]
     if len(bounds) != 1:
         raise doc.error(place, "a level needs exactly one of 'above:' or 'below:'")
@@ -231,6 +257,9 @@ def observe(traj: Trajectories, target: Target, hedging: np.ndarray | None = Non
     s = [traj.states.index(name) for name in target.states]
     if target.measure == "hedging":
         series = (traj.hedging if hedging is None else hedging)[:, :, s]  # (R,T,S)
+    elif target.measure == "outside":
+        standing = traj.participation[:, :, BLOCS.index(target.bloc)][:, :, s]  # (R,T,S)
+        series = ((standing == FROZEN) | (standing == LEFT)).astype(float)
     else:
         array = getattr(traj, target.measure)[:, :, s]  # (R,T,S,P)
         p = traj.powers.index(target.power)
