@@ -31,18 +31,21 @@ def simulate(
     params: dict | None = None,
     progress=None,
     log: list[dict] | None = None,
+    evidence_draws: bool = False,
 ) -> Trajectories:
     """Simulate the scenario for the given run ids (or 0..runs-1) and return every month's arrays.
 
     `params` values may be floats or arrays with one value per run (a parameter design).
     `progress`, if given, is called with the number of months just done; `log`, if given,
     receives one dict per event, scheduled or emergent (appeals, bloc freezes): in how many runs it
-    happened and, for an appeal, the mean share of the need answered.
+    happened and, for an appeal, the mean share of the need answered. With `evidence_draws`, each run
+    starts from its own draw of the evidence-derived levels (`Setup.initial`).
     """
     scenario = setup.scenario
     run_ids = np.arange(runs) if np.isscalar(runs) else np.asarray(runs)
     params = params or setup.params
-    world = setup.initial(len(run_ids), params)
+    evidence_seeds = np.array([run_seed(seed, int(r)) for r in run_ids], dtype=np.uint64) if evidence_draws else None
+    world = setup.initial(len(run_ids), params, evidence_seeds)
     T, S, P = scenario.months, len(scenario.states), len(scenario.powers)
     draws = shocks(seed, run_ids, T, (S, P))
     record = {name: np.empty((len(run_ids), T + 1, S, P)) for name in SERIES}

@@ -52,7 +52,8 @@ class AllianceModel(mesa.Model):
     """The post-Soviet states' alignment between the powers under one scenario.
 
     `scenario_file` is a path to a scenario YAML (or a loaded Scenario); keyword arguments
-    named like the model's parameters (see `alliance-sim params`) override the scenario's.
+    named like the model's parameters (see `alliance-sim params`) override the scenario's. With
+    `evidence_draws`, the run starts from its own draw of the evidence-derived levels (seeded by `rng`).
     """
 
     def __init__(
@@ -60,6 +61,7 @@ class AllianceModel(mesa.Model):
         scenario_file: str | Path | Scenario = BASELINE,
         rng: int | None = None,
         evidence: Evidence | None = None,
+        evidence_draws: bool = False,
         **parameters: float,
     ) -> None:
         super().__init__(rng=rng)
@@ -70,7 +72,8 @@ class AllianceModel(mesa.Model):
         self.setup: Setup = prepare(plan, evidence)
         self.params = {**plan.parameters, **{k: float(v) for k, v in parameters.items()}}
         self.states, self.powers = list(plan.states), list(plan.powers)
-        self.world = self.setup.initial(1, self.params)
+        drawn = np.array([rng]) if evidence_draws and rng is not None else None
+        self.world = self.setup.initial(1, self.params, drawn)
         self.snapshot = self.world
         self.appeals: list[dynamics.Appeal] = []
         self.event_log: list[LoggedEvent] = []

@@ -53,9 +53,9 @@ def scored(model: Trajectories, nulls: dict[str, Trajectories], targets: list[Ta
     """The model's target table with, per null, whether it meets each target; `informative` marks
     the targets every null misses, the only ones that count toward skill."""
     frame = table(model, targets)
-    for name, traj in nulls.items():
+    for i, (name, traj) in enumerate(nulls.items()):
         null = table(traj, targets)
-        frame.insert(frame.columns.get_loc("met") + 1, f"met_{name}", null["met"].to_numpy())
+        frame.insert(frame.columns.get_loc("met") + 1 + i, f"met_{name}", null["met"].to_numpy())
     met_by_null = frame[[f"met_{name}" for name in nulls]].any(axis=1)
     frame.insert(frame.columns.get_loc("met") + 1 + len(nulls), "informative", ~met_by_null)
     return frame

@@ -6,7 +6,7 @@ differ only in how many runs they carry at once.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -19,6 +19,13 @@ from .scenario import MAX_OUTREACH, Change, Scenario
 #: Smallest starting share with any power: evidence of "no ties at all" still leaves a state able
 #: to turn toward a power that courts it (a share of exactly 0 could never grow in a logit model).
 START_FLOOR = 0.02
+
+#: How wide a derived level's uncertainty is: its sd is this x (1 - confidence of its entries).
+EVIDENCE_SPREAD = 0.2
+#: Confidence counted for a number no evidence entry backs (a named assumption).
+ASSUMED_CONFIDENCE = 0.5
+#: Second word of the stream a run draws its evidence-derived levels from (the first is the run's seed).
+EVIDENCE_STREAM = 2
 
 #: Attributes a change may scale beyond 1 (efforts and budgets).
 UNBOUNDED = ("push", "interest", "budget")
@@ -36,76 +43,125 @@ class Setup:
     edges: list[tuple[int, int, str]]  # (i, j, "border", "rival" or a bloc), i < j: the peer network
     events: dict[int, list[Change]]
     provenance: dict[tuple, Derived]
+    levels: dict[str, np.ndarray] = field(default_factory=dict)  # evidence-derived levels, before `initial:`
+    spread: dict[str, np.ndarray] = field(default_factory=dict)  # their uncertainty (sd), from confidence
 
     @property
     def params(self) -> dict[str, float]:
         return self.scenario.parameters
 
-    def initial(self, runs: int, params: dict | None = None) -> World:
-        """The starting world for `runs` runs, its historical ties settled for `params`."""
-        world = self.base.take(np.zeros(runs, dtype=int))
+    def initial(self, runs: int, params: dict | None = None, evidence_seeds: np.ndarray | None = None) -> World:
+        """The starting world for `runs` runs, its historical ties settled for `params`. With
+        `evidence_seeds` (one per run), each run draws its evidence-derived levels from their spread."""
+        if evidence_seeds is None:
+            world = self.base.take(np.zeros(runs, dtype=int))
+        else:
+            world = self.start(draw_levels(self.levels, self.spread, evidence_seeds))
         return dynamics.settle_affinity(world, self.ties, params or self.params)
+
+    def start(self, levels: dict[str, np.ndarray]) -> World:
+        """The starting world (batch of the levels' leading axis) with the scenario's `initial:` changes."""
+        return _start(self.scenario, levels, self.members, self.resolve)
+
+    def resolve(self, change: Change) -> Change:
+        """A change with its target names (states, regions, blocs) turned into state indexes."""
+        return replace(change, states=_indexes(change.states, self.scenario.states, self.members))
 
 
 def prepare(scenario: Scenario, evidence: Evidence | None = None) -> Setup:
     """Derive the starting world from the evidence, apply the scenario's `initial:` changes."""
     evidence = evidence or load_evidence(EVIDENCE)
     states, powers = scenario.states, scenario.powers
-    S, P = len(states), len(powers)
     provenance: dict[tuple, Derived] = {}
-
-    def derived(attribute: str, state: str | None, power: str | None) -> float:
-        found = evidence.derive(attribute, state, power)
-        provenance[(attribute, state, power)] = found
-        return found.value
-
-    pair = {a: np.array([[derived(a, s, p) for p in powers] for s in states]) for a in PAIR_ATTRIBUTES}
-    per_state = {a: np.array([derived(a, s, None) for s in states]) for a in STATE_ATTRIBUTES}
-    per_power = {a: np.array([derived(a, None, p) for p in powers]) for a in POWER_ATTRIBUTES}
-    levels = np.maximum(pair.pop("alignment"), START_FLOOR)
-    alignment = levels / levels.sum(axis=1, keepdims=True)
+    levels: dict[str, np.ndarray] = {}
+    spread: dict[str, np.ndarray] = {}
+    grids = {
+        **{a: [[(a, s, p) for p in powers] for s in states] for a in PAIR_ATTRIBUTES},
+        **{a: [(a, s, None) for s in states] for a in STATE_ATTRIBUTES},
+        **{a: [(a, None, p) for p in powers] for a in POWER_ATTRIBUTES},
+    }
+    for attribute, grid in grids.items():
+        found = [
+            [evidence.derive(*key) for key in row] if isinstance(row, list) else evidence.derive(*row) for row in grid
+        ]
+        flat = [item for row in found for item in (row if isinstance(row, list) else [row])]
+        keys = [key for row in grid for key in (row if isinstance(row, list) else [row])]
+        provenance.update(zip(keys, flat, strict=True))
+        shape = (len(states), len(powers)) if attribute in PAIR_ATTRIBUTES else (len(grid),)
+        levels[attribute] = np.array([d.value for d in flat]).reshape(shape)
+        spread[attribute] = np.array([evidence_spread(evidence, d) for d in flat]).reshape(shape)
+    spread["acute_threat"][:] = 0.0  # no crisis at the start is a fact of the scenario, not a reading
     members = {bloc: [i for i, s in enumerate(states) if s in evidence.members(bloc)] for bloc in BLOCS}
+    setup = Setup(scenario, evidence, None, None, members, [], {}, provenance, levels, spread)
+    setup.base = setup.start({a: v[None] for a, v in levels.items()})
+    for change in scenario.events:
+        setup.events.setdefault(change.month, []).append(setup.resolve(change))
+    setup.ties, setup.edges = _ties(states, powers, evidence, members)
+    return setup
+
+
+def evidence_spread(evidence: Evidence, found: Derived) -> float:
+    """Uncertainty (sd) of a derived level: EVIDENCE_SPREAD x (1 - the mean confidence of the entries
+    behind it); a number no entry backs counts as confidence ASSUMED_CONFIDENCE."""
+    confidences = [evidence.by_id[i].confidence for i in found.ids if i in evidence.by_id]
+    confidence = float(np.mean(confidences)) if confidences else ASSUMED_CONFIDENCE
+    return EVIDENCE_SPREAD * (1.0 - confidence)
+
+
+def draw_levels(
+    levels: dict[str, np.ndarray], spread: dict[str, np.ndarray], seeds: np.ndarray
+) -> dict[str, np.ndarray]:
+    """Each run's evidence-derived levels (leading axis: runs), drawn around the derived values with
+    their spread from the run's own stream, kept in 0..1."""
+    draws = {a: np.empty((len(seeds), *v.shape)) for a, v in levels.items()}
+    for r, seed in enumerate(seeds):
+        rng = np.random.default_rng([int(seed), EVIDENCE_STREAM])
+        for a, value in levels.items():
+            draws[a][r] = np.clip(value + spread[a] * rng.standard_normal(value.shape), 0.0, 1.0)
+    return draws
+
+
+def _start(scenario: Scenario, levels: dict[str, np.ndarray], members: dict[str, list[int]], resolve) -> World:
+    """The starting world from (batched) levels: floor and normalise the alignment, set the strategies
+    and memberships, apply `initial:` changes, then take the references and the first allocation."""
+    runs = len(levels["alignment"])
+    S, P = len(scenario.states), len(scenario.powers)
+    batch = lambda array: np.repeat(np.asarray(array)[None], runs, axis=0)  # noqa: E731
+    floored = np.maximum(levels["alignment"], START_FLOOR)
+    alignment = floored / floored.sum(axis=-1, keepdims=True)
     participation = np.full((len(BLOCS), S), NOT_MEMBER, dtype=np.int8)
     for k, bloc in enumerate(BLOCS):
         participation[k, members[bloc]] = MEMBER
-    base = World(
-        alignment=alignment[None],
-        **{a: v[None] for a, v in pair.items()},
-        interest=scenario.priorities[None].copy(),
-        allocation=np.zeros((1, S, P)),
-        outreach=np.zeros((1, S, P)),
-        push=np.zeros((1, S, P)),
-        pressure=np.zeros((1, S, P)),
-        memory=alignment[None].copy(),
-        **{a: v[None] for a, v in per_state.items()},
-        previous_acute=per_state["acute_threat"][None].copy(),
-        budget=scenario.budget[None].copy(),
-        **{a: v[None] for a, v in per_power.items()},
-        reference_capacity=np.zeros((1, P)),
-        coercion_propensity=scenario.coercion[None].copy(),
-        adaptive=scenario.adaptive[None].astype(float),
-        participation=participation[None],
-        months_low=np.zeros((1, len(BLOCS), S)),
-        affinity=np.zeros((1, S, P)),
-        reference_credibility=pair["credibility"][None].copy(),
-        reference_coercion=pair["coercion"][None].copy(),
+    world = World(
+        alignment=alignment,
+        **{a: levels[a].copy() for a in PAIR_ATTRIBUTES if a != "alignment"},
+        interest=batch(scenario.priorities),
+        allocation=np.zeros((runs, S, P)),
+        outreach=np.zeros((runs, S, P)),
+        push=np.zeros((runs, S, P)),
+        pressure=np.zeros((runs, S, P)),
+        memory=alignment.copy(),
+        **{a: levels[a].copy() for a in STATE_ATTRIBUTES},
+        previous_acute=levels["acute_threat"].copy(),
+        budget=batch(scenario.budget),
+        **{a: levels[a].copy() for a in POWER_ATTRIBUTES},
+        reference_capacity=np.zeros((runs, P)),
+        coercion_propensity=batch(scenario.coercion),
+        adaptive=batch(scenario.adaptive.astype(float)),
+        participation=batch(participation),
+        months_low=np.zeros((runs, len(BLOCS), S)),
+        affinity=np.zeros((runs, S, P)),
+        reference_credibility=np.zeros((runs, S, P)),
+        reference_coercion=np.zeros((runs, S, P)),
     )
-
-    def resolve(change: Change) -> Change:
-        return replace(change, states=_indexes(change.states, states, members))
-
     for change in scenario.initial:
-        apply_change(base, resolve(change))
-    base.reference_credibility = base.credibility.copy()
-    base.reference_coercion = base.coercion.copy()
-    base.previous_acute = base.acute_threat.copy()
-    base.reference_capacity = base.capability * base.free_capacity
-    _start_allocation(base)
-    events: dict[int, list[Change]] = {}
-    for change in scenario.events:
-        events.setdefault(change.month, []).append(resolve(change))
-    ties, edges = _ties(states, powers, evidence, members)
-    return Setup(scenario, evidence, base, ties, members, edges, events, provenance)
+        apply_change(world, resolve(change))
+    world.reference_credibility = world.credibility.copy()
+    world.reference_coercion = world.coercion.copy()
+    world.previous_acute = world.acute_threat.copy()
+    world.reference_capacity = world.capability * world.free_capacity
+    _start_allocation(world)
+    return world
 
 
 def _start_allocation(world: World) -> None:
