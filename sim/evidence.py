@@ -1,9 +1,9 @@
 """Evidence from the documents and the attributes derived from it.
 
 Each entry of `calibration/evidence.yaml` informs one attribute of some states and/or a power.
-A level is the confidence-weighted mean of the entries that give a value (a documented prior
+A level is the confidence-weighted mean of the entries that give a value (a named assumption
 when none does), moved by `DIRECTION_STEP` x confidence for each entry that only says up or down.
-Every derived number keeps the ids of the entries behind it.
+Every derived number keeps the ids of the entries, or of the assumption, behind it.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .geography import BLOCS, POWERS, STATES
+from .geography import BLOCS, POWER_POSITIONS, STATES
 from .inputs import Document, load_yaml, parse_month, suggest
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -26,22 +26,35 @@ STATE_ATTRIBUTES = ("neighbour_threat", "insurgent_threat", "acute_threat")
 POWER_ATTRIBUTES = ("capability", "free_capacity", "leverage")
 STRUCTURE = ("membership", "border", "rivalry")
 ATTRIBUTES = PAIR_ATTRIBUTES + STATE_ATTRIBUTES + POWER_ATTRIBUTES + STRUCTURE
+#: Powers an entry may name: the four of every scenario and those a scenario may add (e.g. the EU).
+KNOWN_POWERS = tuple(POWER_POSITIONS)
 
-#: Level assumed where no entry speaks (a weak "little or none"), and why it is safe.
-PRIORS = {
-    "alignment": 0.1,
-    "economic": 0.05,
-    "security": 0.0,
-    "regime": 0.0,
-    "coercion": 0.0,
-    "credibility": 0.3,
-    "neighbour_threat": 0.1,
-    "insurgent_threat": 0.05,
-    "acute_threat": 0.0,
-    "capability": 0.3,
-    "free_capacity": 0.8,
-    "leverage": 0.0,
+
+@dataclass(frozen=True)
+class Assumption:
+    """A level taken where no entry speaks: a weak "little or none", named so that it can be traced."""
+
+    id: str
+    value: float
+    reason: str
+
+
+#: The assumption behind each attribute where no evidence entry gives a value.
+ASSUMPTIONS: dict[str, Assumption] = {
+    "alignment": Assumption("assume-alignment-slight", 0.1, "no documented tie: a slight lean a power can build on"),
+    "economic": Assumption("assume-economic-minor", 0.05, "no documented trade, energy, remittance or investment tie"),
+    "security": Assumption("assume-security-none", 0.0, "no documented base, arms supply, treaty or training"),
+    "regime": Assumption("assume-regime-none", 0.0, "no documented backing of the ruling group"),
+    "coercion": Assumption("assume-coercion-none", 0.0, "no documented threat from the power"),
+    "credibility": Assumption("assume-credibility-none", 0.3, "no record as a guarantor"),
+    "neighbour_threat": Assumption("assume-neighbour-threat-low", 0.1, "no documented dispute with a neighbour"),
+    "insurgent_threat": Assumption("assume-insurgent-threat-low", 0.05, "no documented militant spill-over risk"),
+    "acute_threat": Assumption("assume-acute-threat-none", 0.0, "no crisis under way at the start"),
+    "capability": Assumption("assume-capability-modest", 0.3, "no documented means to project weight into the region"),
+    "free_capacity": Assumption("assume-free-capacity-high", 0.8, "no documented commitment tying it down elsewhere"),
+    "leverage": Assumption("assume-leverage-none", 0.0, "no documented need for clients in the region"),
 }
+ASSUMPTIONS_BY_ID: dict[str, Assumption] = {a.id: a for a in ASSUMPTIONS.values()}
 DIRECTION_STEP = 0.1
 FIELDS = {
     "id",
@@ -81,7 +94,7 @@ class Entry:
 
 @dataclass
 class Derived:
-    """One attribute's starting level and the evidence behind it."""
+    """One attribute's starting level and the ids of the entries (or the assumption) behind it."""
 
     value: float
     ids: list[str] = field(default_factory=list)
@@ -103,13 +116,15 @@ class Evidence:
         """Starting level of an attribute for a state, a power or a state-power pair."""
         found = self._levels.get((attribute, state, power), [])
         valued = [e for e in found if e.value is not None]
+        ids = [e.id for e in found]
         if valued:
             weights = np.array([e.confidence for e in valued])
             level = float(np.average([e.value for e in valued], weights=weights if weights.sum() else None))
         else:
-            level = PRIORS[attribute]
+            level = ASSUMPTIONS[attribute].value
+            ids.append(ASSUMPTIONS[attribute].id)
         level += sum(DIRECTION_STEP * e.confidence * e.direction for e in found)
-        return Derived(float(np.clip(level, 0.0, 1.0)), [e.id for e in found])
+        return Derived(float(np.clip(level, 0.0, 1.0)), ids)
 
     def members(self, bloc: str) -> set[str]:
         return {s for e in self.entries if e.attribute == "membership" and e.bloc == bloc for s in e.states}
@@ -188,8 +203,8 @@ def _entry(doc: Document, i: int, item, seeds: set[str] | None) -> Entry:
         if s not in STATES:
             raise doc.error(place + ("states", k), f"unknown state '{s}'{suggest(s, STATES)}")
     power = item.get("power")
-    if power is not None and power not in POWERS:
-        raise doc.error(place + ("power",), f"unknown power '{power}'{suggest(power, POWERS)}")
+    if power is not None and power not in KNOWN_POWERS:
+        raise doc.error(place + ("power",), f"unknown power '{power}'{suggest(power, KNOWN_POWERS)}")
     if attribute in PAIR_ATTRIBUTES + POWER_ATTRIBUTES and power is None:
         raise doc.error(place, f"attribute '{attribute}' needs 'power:'")
     if attribute in PAIR_ATTRIBUTES + STATE_ATTRIBUTES + STRUCTURE and not states:

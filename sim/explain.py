@@ -8,7 +8,15 @@ from pathlib import Path
 import pandas as pd
 
 from . import dynamics
-from .evidence import EVIDENCE, PAIR_ATTRIBUTES, POWER_ATTRIBUTES, STATE_ATTRIBUTES, Evidence, load_evidence
+from .evidence import (
+    ASSUMPTIONS_BY_ID,
+    EVIDENCE,
+    PAIR_ATTRIBUTES,
+    POWER_ATTRIBUTES,
+    STATE_ATTRIBUTES,
+    Evidence,
+    load_evidence,
+)
 from .geography import STATES
 from .inputs import InputError, suggest
 from .parameters import PARAMETERS, defaults
@@ -103,7 +111,9 @@ def explain_power(power: str, scenario: Scenario, evidence: Evidence, month: str
 
 
 def _ids(ids: list[str]) -> str:
-    return ", ".join(ids) if ids else "prior (no entry)"
+    """Entry ids as they are; an assumption by its id and its reason."""
+    named = [f"assumption {i} ({ASSUMPTIONS_BY_ID[i].reason})" if i in ASSUMPTIONS_BY_ID else i for i in ids]
+    return ", ".join(named)
 
 
 def parameter_table(scenario_path: Path | None, fmt: str) -> str:

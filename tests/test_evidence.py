@@ -6,10 +6,13 @@ import os
 import re
 
 import pytest
+import yaml
 from conftest import BASELINE, ROOT, cli
 
-from sim.evidence import PRIORS, SEEDS, documents, load_evidence
-from sim.inputs import parse_month
+from sim.evidence import ASSUMPTIONS, ASSUMPTIONS_BY_ID, SEEDS, documents, load_evidence
+from sim.explain import explain
+from sim.geography import STATES
+from sim.inputs import InputError, parse_month
 from sim.scenario import load_scenario
 from sim.world import prepare
 
@@ -27,16 +30,19 @@ def test_enough_entries_from_every_document():
     assert {p.name for p in SEEDS.glob("*.txt")} <= cited
 
 
-def test_every_starting_number_traces_to_entries_or_a_named_prior():
-    """No silent numbers: untraced levels are exactly the documented prior; the key ones are all traced."""
-    setup = prepare(load_scenario(BASELINE))
+def test_every_starting_number_traces_to_entries_or_a_named_assumption():
+    """No silent numbers: a level no entry gives is exactly its named assumption; the key ones rest on entries."""
+    evidence = load_evidence()
+    setup = prepare(load_scenario(BASELINE, evidence), evidence)
     for (attribute, state, power), derived in setup.provenance.items():
-        if not derived.ids:
-            assert derived.value == PRIORS[attribute], (attribute, state, power)
-        if attribute in ("alignment", "credibility", "capability", "free_capacity", "leverage"):
-            assert derived.ids, (attribute, state, power)
-        if attribute in ("economic", "security") and power == "Russia":
-            assert derived.ids, (attribute, state, power)
+        assert derived.ids, (attribute, state, power)
+        assumed = [i for i in derived.ids if i in ASSUMPTIONS_BY_ID]
+        assert set(derived.ids) - set(assumed) <= set(evidence.by_id), (attribute, state, power)
+        if assumed == derived.ids:
+            assert assumed == [ASSUMPTIONS[attribute].id] and derived.value == ASSUMPTIONS[attribute].value
+        key = attribute in ("alignment", "credibility", "capability", "free_capacity", "leverage")
+        if key or (attribute in ("economic", "security") and power == "Russia"):
+            assert not assumed, (attribute, state, power)
 
 
 @needs_documents
@@ -79,6 +85,89 @@ def test_explain_prints_evidence_ids():
     evidence = load_evidence()
     shown = set(re.findall(r"[a-z0-9]+(?:-[a-z0-9]+)+", result.stdout))
     assert shown & set(evidence.by_id)
+
+
+#: An assumption as explain prints it: `assumption ID (REASON)`.
+SHOWN_ASSUMPTION = re.compile(r"assumption ([a-z0-9-]+) \(([^)]*)\)")
+
+
+@pytest.mark.parametrize("scenario", ["baseline", "eu_partnership"])
+def test_every_number_explain_shows_names_an_entry_or_an_assumption(scenario):
+    """Each `<-` of every state's explanation lists entry ids and assumptions with their reasons, nothing else."""
+    evidence = load_evidence()
+    for state in STATES:
+        text = explain(state, ROOT / "scenarios" / f"{scenario}.yaml")
+        sources = [line.split("<- ", 1)[1] for line in text.splitlines() if "<- " in line]
+        powers = 5 if scenario == "eu_partnership" else 4
+        assert len(sources) == 9 * powers + 3  # six pair and three power attributes per power, three state ones
+        for shown in sources:
+            for found, reason in SHOWN_ASSUMPTION.findall(shown):
+                assert ASSUMPTIONS_BY_ID[found].reason == reason
+            rest = [i for i in SHOWN_ASSUMPTION.sub("", shown).split(", ") if i]
+            assert rest or SHOWN_ASSUMPTION.search(shown), (state, shown)
+            assert set(rest) <= set(evidence.by_id), (state, shown)  # an entry id, nothing anonymous
+        assert "prior" not in text
+
+
+def test_the_eu_starts_from_evidence_not_from_scenario_settings():
+    """The EU counterfactual sets no starting value by hand: its means and its partners' ties come from entries."""
+    evidence = load_evidence()
+    scenario = load_scenario(ROOT / "scenarios" / "eu_partnership.yaml", evidence)
+    assert not scenario.initial
+    setup = prepare(scenario, evidence)
+    for key in [(a, None, "EU") for a in ("capability", "free_capacity", "leverage")] + [
+        (a, s, "EU") for a in ("alignment", "economic", "credibility") for s in ("Moldova", "Georgia", "Armenia")
+    ]:
+        assert set(setup.provenance[key].ids) <= set(evidence.by_id), key
+    assert all(evidence.by_id[i].power == "EU" for e in scenario.events if e.power == 4 for i in e.evidence)
+
+
+def test_an_entry_for_an_unknown_power_is_refused(tmp_path):
+    path = tmp_path / "evidence.yaml"
+    entry = {"id": "x", "document": "structural", "source": "s", "claim": "c", "kind": "level", "power": "Atlantis"}
+    path.write_text(yaml.safe_dump({"entries": [{**entry, "attribute": "capability", "value": 0.5, "confidence": 1}]}))
+    with pytest.raises(InputError, match="unknown power 'Atlantis'"):
+        load_evidence(path)
+
+
+def test_entries_read_from_the_opinion_column_carry_an_opinions_confidence():
+    """Document 001 is a partisan author's column: whatever it reports counts as opinion (0.6 at most)."""
+    column = [e for e in load_evidence().entries if e.document == "001_5e764275289dc6a3.txt"]
+    assert column and max(e.confidence for e in column) <= 0.6
+
+
+def test_baseline_events_cite_a_change_of_their_month():
+    """An event rests on a dated change entry of the same month (plus, at most, levels that size it)."""
+    evidence = load_evidence()
+    for event in load_scenario(BASELINE, evidence).events:
+        cited = [evidence.by_id[i] for i in event.evidence]
+        assert any(e.kind == "change" and e.date == event.date for e in cited), event.label
+
+
+def test_hindcast_facts_parse_with_the_target_schema():
+    """Out-of-sample facts: after the baseline window, each with its public record, kinds mixed, every state covered."""
+    facts = yaml.safe_load((ROOT / "calibration" / "hindcast.yaml").read_text())["targets"]
+    assert 12 <= len(facts) <= 20 and len({f["id"] for f in facts}) == len(facts)
+    regions = {"Central Asia": ["Kazakhstan", "Kyrgyzstan", "Tajikistan", "Turkmenistan", "Uzbekistan"]}
+    covered = set()
+    for fact in facts:
+        assert {"id", "claim", "source", "record", "kind", "measure", "states"} <= set(fact), fact["id"]
+        assert fact["source"] == "record" and fact["record"].strip(), fact["id"]
+        assert fact["kind"] in ("order", "change", "level"), fact["id"]
+        months = [parse_month(fact[k]) for k in ("date", "from", "to") if k in fact]
+        assert months and all((2023, 4) <= m <= (2030, 12) for m in months), fact["id"]
+        if fact["kind"] == "change":
+            assert fact["direction"] in ("up", "down") and "from" in fact and "to" in fact, fact["id"]
+        if fact["kind"] == "level":
+            assert ("above" in fact) != ("below" in fact), fact["id"]
+        if fact["measure"] == "outside":
+            assert fact["bloc"] in ("CSTO", "EAEU", "SCO", "OTS", "EaP") and "power" not in fact, fact["id"]
+        else:
+            assert fact["power"] in ("Russia", "US", "China", "Turkey"), fact["id"]
+        names = fact["states"] if isinstance(fact["states"], list) else [fact["states"]]
+        covered |= {s for name in names for s in regions.get(name, [name])}
+    assert covered == set(STATES)
+    assert {f["kind"] for f in facts} == {"order", "change", "level"}
 
 
 def test_params_csv_header():
