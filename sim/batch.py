@@ -29,6 +29,8 @@ from .inputs import InputError
 
 #: Bytes on disk per trajectory row and per outcome row (measured on the baseline, lz4 Parquet).
 TRAJECTORY_ROW_BYTES, OUTCOME_ROW_BYTES = 18, 45
+#: Memory of one planned chunk (its description, before it runs).
+PLANNED_CHUNK_BYTES = 2000
 
 
 def register(subparsers) -> None:
@@ -89,28 +91,38 @@ def run_batch(
     force: bool = False,
 ) -> int:
     """Run the experiment into `out`; 0 if every point ran, 1 if some failed (listed in failures.csv)."""
-    from . import chunks
     from .experiment import load_experiment
-    from .results import check_target
 
     experiment = load_experiment(path)
     out = Path(out)
     if scheduler and executor != "dask":
         raise InputError(f"--scheduler {scheduler} needs --executor dask")
     workers = workers or os.cpu_count() or 1
+    inputs = [experiment.path, *(s.path for s in experiment.scenarios)]
+    with _locked(out, inputs):
+        return _run_locked(experiment, out, executor, scheduler, workers, resume, force)
+
+
+def _run_locked(experiment, out: Path, executor: str, scheduler, workers: int, resume: bool, force: bool) -> int:
+    """The batch, once this process holds the folder's lock."""
+    from . import chunks
+    from .destination import check_target
+
     previous = _previous_manifest(out, experiment) if resume else None
     if previous is None:
-        check_target(out, force)
-    plan = plan_chunks(experiment)
+        check_target(out, force, inputs=[experiment.path, *(s.path for s in experiment.scenarios)])
+        _check_space(out, _estimate_total(experiment))  # before the plan, whose size grows with the runs
+    _check_memory(experiment, workers if executor == "local" else 1)
     layout = _layout(experiment)
+    plan = plan_chunks(experiment)
     todo = [c for c in plan if previous is None or not chunks.finished(out, c, experiment.store)]
     estimate = _estimate_bytes(experiment, todo)
     _check_space(out, estimate)
     print(_describe(experiment, plan, todo, estimate, executor, scheduler, workers, out), flush=True)
 
     with _executor(executor, scheduler, workers) as run_all:
-        if previous is None and out.exists():
-            shutil.rmtree(out)
+        if previous is None:
+            _empty(out)
         failures = Failures(
             out / "failures.csv", experiment, keep_chunks={c.index for c in plan} - {c.index for c in todo}
         )
@@ -200,7 +212,7 @@ class Failures:
     def write(self) -> None:
         import pandas as pd
 
-        from .results import replacing
+        from .destination import replacing
 
         if self.rows or self.path.exists():
             with replacing(self.path) as temporary:
@@ -246,7 +258,7 @@ def _run(run_all, todo: list, layout, out: Path, experiment, failures: Failures)
 @contextmanager
 def _executor(kind: str, scheduler: str | None, workers: int):
     """Yield run_all(chunks, layout, out, done): runs every chunk, calling done(chunk, failures or exception)."""
-    from .chunks import run_chunk
+    from .chunks import run_chunk, watch_parent
 
     if kind == "dask":
         with _dask_client(scheduler, workers) as client:
@@ -259,7 +271,7 @@ def _executor(kind: str, scheduler: str | None, workers: int):
 
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload(["sim.chunks"])
-        pool = ProcessPoolExecutor(workers, mp_context=context)
+        pool = ProcessPoolExecutor(workers, mp_context=context, initializer=watch_parent, initargs=(os.getpid(),))
         try:
             yield lambda todo, layout, out, done: _run_pool(pool, run_chunk, todo, layout, out, done)
         finally:
@@ -358,6 +370,79 @@ def _estimate_bytes(experiment, todo: list) -> int:
     )
 
 
+@contextmanager
+def _locked(out: Path, inputs: list[Path]):
+    """Hold an exclusive lock on the batch folder (a lock file inside it) while the batch runs: a second
+    batch into the same folder stops at once with one line instead of interleaving its writes."""
+    import fcntl
+
+    from .destination import LOCK, check_target, is_manifest, read_json
+
+    if out.exists() and (not out.is_dir() or out.is_symlink() or not is_manifest(read_json(out / "manifest.json"))):
+        check_target(out, False, inputs)  # a folder that is not ours gets no lock file: refused here if not empty
+    created, lock_created = not out.exists(), not (out / LOCK).exists()
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        handle = open(out / LOCK, "a+")  # held, and so locked, until the batch ends
+    except OSError as exc:
+        raise InputError(f"{out}: cannot write there ({exc.strerror}); choose another --out") from None
+    try:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise InputError(
+                f"{out}: another alliance-sim batch is writing into this folder; wait for it to finish or choose "
+                "another --out"
+            ) from None
+        yield
+    except BaseException:
+        if lock_created and [p.name for p in out.iterdir()] == [LOCK]:  # refused before writing: leave nothing
+            (out / LOCK).unlink(missing_ok=True)
+            if created:
+                out.rmdir()
+        raise
+    finally:
+        handle.close()
+
+
+def _empty(out: Path) -> None:
+    """Remove a replaced batch's files, keeping the lock this process holds."""
+    from .destination import LOCK
+
+    for entry in out.iterdir():
+        if entry.name == LOCK:
+            continue
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry)
+        else:
+            entry.unlink()
+
+
+def _check_memory(experiment, processes: int) -> None:
+    """Each worker holds one chunk's arrays and tables at a time."""
+    from .limits import WRITE_OVERHEAD, Cost, cell_bytes
+
+    longest = max(s.months for s in experiment.scenarios)
+    widest = max(len(s.states) * len(s.powers) for s in experiment.scenarios)
+    per_chunk = experiment.chunk_runs * cell_bytes(longest, widest, 1) * WRITE_OVERHEAD
+    plan = -(-experiment.total_runs // experiment.chunk_runs) * PLANNED_CHUNK_BYTES
+    Cost(memory=processes * (per_chunk + 300e6) + plan + 300e6, disk=0, seconds=0).check(
+        None,
+        f"batch {experiment.name} ({processes} worker(s), chunks of {experiment.chunk_runs:,} runs)",
+        "set a smaller chunk_runs in the experiment or use fewer --workers",
+    )
+
+
+def _estimate_total(experiment) -> int:
+    """Bytes the whole batch will take on disk, from the measured bytes per row."""
+    rows = _rows_per_run(experiment)
+    per_scenario = experiment.design_points * experiment.runs
+    return sum(
+        per_scenario * (rows[s.name][0] * TRAJECTORY_ROW_BYTES + rows[s.name][1] * OUTCOME_ROW_BYTES)
+        for s in experiment.scenarios
+    )
+
+
 def _check_space(out: Path, needed: int) -> None:
     existing = next(p for p in [out, *out.resolve().parents] if p.exists())
     free = shutil.disk_usage(existing).free
@@ -406,7 +491,9 @@ def _size(count: float) -> str:
 
 
 def _has_files(out: Path) -> bool:
-    return out.is_dir() and any(out.iterdir())
+    from .destination import LOCK
+
+    return out.is_dir() and any(p.name != LOCK for p in out.iterdir())
 
 
 def _previous_manifest(out: Path, experiment) -> dict | None:
@@ -424,14 +511,21 @@ def _previous_manifest(out: Path, experiment) -> dict | None:
         previous = json.loads(path.read_text())
     except (OSError, ValueError):
         raise InputError(f"{out}: holds no batch to resume (no readable manifest.json); choose another --out") from None
-    if previous.get("kind") != "batch":
+    if not isinstance(previous, dict) or previous.get("kind") != "batch":
         raise InputError(f"{path}: not a batch's manifest; choose another --out")
+    entries = previous.get("scenarios")
+    if not isinstance(entries, list) or len(entries) != len(experiment.scenarios):
+        entries = None
+    elif not all(isinstance(e, dict) and {"sha256", "parameters"} <= set(e) for e in entries):
+        entries = None
+    if entries is None:
+        raise InputError(f"{path}: does not list the experiment's scenarios; start again with --force instead")
     if previous.get("experiment_sha256") != experiment.sha256:
         raise InputError(
             f"{experiment.path}: changed since the batch in {out} started; resume with the file as it was, "
             "or start again with --force instead of --resume"
         )
-    for entry, scenario in zip(previous["scenarios"], experiment.scenarios, strict=True):
+    for entry, scenario in zip(entries, experiment.scenarios, strict=True):
         if file_digest(scenario.path) != entry["sha256"]:
             raise InputError(
                 f"{scenario.path}: changed since the batch in {out} started; restore it, "
@@ -442,7 +536,7 @@ def _previous_manifest(out: Path, experiment) -> dict | None:
                 f"{scenario.path}: its parameters differ from those the batch in {out} started with "
                 f"(was {FITTED.name} recalibrated?); restore them, or start again with --force instead of --resume"
             )
-    if file_digest(EVIDENCE) != previous["evidence_sha256"]:
+    if file_digest(EVIDENCE) != previous.get("evidence_sha256"):
         raise InputError(
             f"{EVIDENCE}: changed since the batch in {out} started; restore it, "
             "or start again with --force instead of --resume"
@@ -453,13 +547,16 @@ def _previous_manifest(out: Path, experiment) -> dict | None:
 def _prepare_folder(out: Path, experiment) -> None:
     """Create the folders, drop half-written files of an interrupted run, write points.csv."""
     from .chunks import OUTCOMES
-    from .results import replacing
+    from .destination import STAGING, replacing
 
     out.mkdir(parents=True, exist_ok=True)
-    for folder in ("trajectories", OUTCOMES) if experiment.store == "trajectories" else (OUTCOMES,):
+    folders = ("trajectories", OUTCOMES) if experiment.store == "trajectories" else (OUTCOMES,)
+    for folder in folders:
         (out / folder).mkdir(exist_ok=True)
-        for leftover in (out / folder).glob(".*.tmp"):
-            leftover.unlink()
+    for folder in (out, *(out / f for f in folders)):  # the lock is ours: any temporary file is a leftover
+        for leftover in folder.iterdir():
+            if STAGING.match(leftover.name) and leftover.is_file():
+                leftover.unlink()
     with replacing(out / "points.csv") as temporary:
         experiment.points_frame().to_csv(temporary, index=False)
 
@@ -468,12 +565,14 @@ def _manifest(experiment, out: Path, plan: list, executor: str, workers: int, pr
     from datetime import datetime
 
     from .chunks import OUTCOME_COLUMNS
+    from .destination import TOOL
     from .evidence import EVIDENCE
     from .results import file_digest, versions
 
     now = datetime.now(UTC).isoformat(timespec="seconds")
     command = f"alliance-sim batch {experiment.path} --out {out}"
     return {
+        "tool": TOOL,
         "kind": "batch",
         "experiment": experiment.name,
         "description": experiment.description,
@@ -516,7 +615,8 @@ def _manifest(experiment, out: Path, plan: list, executor: str, workers: int, pr
 
 
 def _write_json(data: dict, path: Path) -> None:
-    from .results import replacing, write_json
+    from .destination import replacing
+    from .results import write_json
 
     with replacing(path) as temporary:
         write_json(data, temporary)

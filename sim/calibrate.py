@@ -25,9 +25,9 @@ FITTED = (
     "outreach_weight",
     "peer_weight",
     "hedging_gain",
-    "rerouting_rate",
     "appeal_failure_penalty",
     "reputation_spillover",
+    "affinity_shrinkage",
 )
 #: Parameters held at their built-in defaults, and why (the fit report sweeps each across its range).
 HELD = {
@@ -43,6 +43,25 @@ HELD = {
     "of about four months",
     "credibility_recovery": "no document reports credibility recovering (the reported falls come at most six months "
     "before the window ends); across its range it changes no target's outcome",
+    "rerouting_rate": "how fast trade and energy routes follow a state's leaning: a self-reinforcing loop the "
+    "27-month window cannot pin down; held at the pace the documents report for Kazakhstan's oil (about 1.5 of "
+    "some 70 million tonnes a year sent around Russia in 2022, 004_aaee4ce7cbe7aa07.txt): 0.002 a month",
+    "responsiveness": "how fast an adaptive power moves its effort; no document reports a reallocation's speed, and "
+    "the window is too short for reallocations to show in the targets: held at a fifth of the gap a month",
+    "max_reallocation": "cap on a month's reallocation (two points of a power's budget per state): a bureaucratic "
+    "limit no document measures",
+    "rivalry_weight": "how much rivals' engagement raises a state's value to a power holding it; no document "
+    "measures it: held at 1 (defending a share counts as much as gaining one)",
+    "coercion_trigger": "the drift a power tolerates before pressing (three points below the share it remembers); "
+    "the documents report coercive words but not the drift that set them off",
+    "appeal_threshold": "acute threat at which a state calls for help: half the scale, a crisis rated serious; "
+    "the documented calls (Kazakhstan's unrest, the attack on Armenia) lie above it",
+    "acute_fade": "a crisis's acute phase halves each month: the documented ones (the January 2022 unrest, the "
+    "September 2022 shelling) were over within weeks",
+    "freeze_threshold": "credibility below which a security bloc's member starts counting months: 0.3, the "
+    "credibility the evidence gives a power with no record as a guarantor",
+    "freeze_months": "a year of low credibility before a member freezes its participation; no document reports "
+    "the delay",
 }
 #: Width (in 0-1 units) of the smooth hinge: a target missed by this much costs about one unmet target.
 SMOOTHING = 0.02

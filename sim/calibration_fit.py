@@ -19,12 +19,14 @@ import yaml
 from tqdm import tqdm
 
 from .calibrate import CALIBRATION_OUT, CHUNK, FITTED, HELD, PRIOR_WEIGHT, RECHECK, REPLICATION, SMOOTHING, TOLERANCE
+from .destination import RESULTS, check_target, default_folder, replacing, staged
 from .ensemble import simulate
 from .evidence import EVIDENCE, load_evidence
 from .inputs import InputError
+from .limits import WRITE_OVERHEAD, Cost, cell_bytes, simulation_seconds
 from .parameters import BY_NAME
 from .parameters import FITTED as FITTED_FILE
-from .results import check_target, file_digest, manifest, replacing, staged, write_json
+from .results import file_digest, manifest, write_json
 from .scenario import BASELINE, Scenario, load_scenario
 from .targets import TARGETS, Target, assess, check_fits, horizon, load_targets, table
 from .world import Setup, prepare
@@ -33,6 +35,8 @@ from .world import Setup, prepare
 MIN_POPULATION = 5
 #: Levels of each held parameter's range tried in the report.
 SWEEP = 5
+#: First line of the fitted-values file: marks it as this command's, so --fitted replaces only a fit.
+FITTED_HEADER = "# Global parameters fitted to the documents' stylized facts by `alliance-sim calibrate`."
 #: Rank correlation from which a target counts as informing a parameter in the report.
 INFORMS = 0.3
 
@@ -195,7 +199,11 @@ def calibrate(
     scenario = load_scenario(scenario_path, evidence)
     targets_path = Path(targets_path or TARGETS)
     targets = load_targets(targets_path, evidence)
-    check_target(out, force)
+    check_target(out, force, inputs=[scenario_path, targets_path, fitted_path])
+    _check_fitted_path(fitted_path, [scenario_path, targets_path])
+    _cost(scenario, max_evals, runs).check(
+        out, f"calibration with {max_evals:,} points x {runs} runs", "use fewer --max-evals or --runs"
+    )
     problem = problem_for(scenario, targets, evidence)
 
     found = search(problem, max_evals, runs, seed)
@@ -257,8 +265,12 @@ def validate(
     scenario = load_scenario(Path(scenario_path or BASELINE), evidence)
     targets_path = Path(targets_path or TARGETS)
     targets = load_targets(targets_path, evidence)
-    out = Path(out) if out else Path("results") / "validation" / scenario.name
-    check_target(out, force)
+    label = None if out else scenario.name  # a default folder must hold this scenario's validation, if any
+    out = Path(out) if out else default_folder(scenario.name, RESULTS / "validation")
+    check_target(out, force, inputs=[scenario.path, targets_path], label=label)
+    S, P = len(scenario.states), len(scenario.powers)
+    cost = Cost(runs * cell_bytes(scenario.months, S, P) * WRITE_OVERHEAD + 300e6, 5e6, simulation_seconds(runs, 1))
+    cost.check(out, f"validating with {runs:,} runs", "use fewer --runs")
     problem = problem_for(scenario, targets, evidence)
     traj = simulate(problem.setup, runs, seed, problem.base)
     frame = table(traj, targets)
@@ -357,11 +369,38 @@ def _fitted_record(values, best_loss, frame, found, accepted, points, scenario, 
     }
 
 
+def _cost(scenario: Scenario, max_evals: int, runs: int) -> Cost:
+    """Memory of a chunk of runs and of every evaluated point, disk of the report, and time of the search,
+    the recheck and the held-parameter sweeps."""
+    S, P = len(scenario.states), len(scenario.powers)
+    chunk = min(CHUNK, max_evals * runs) * cell_bytes(scenario.months, S, P) * WRITE_OVERHEAD
+    points = max_evals * (len(FITTED) + 40) * 8 * 4
+    simulated = (max_evals + RECHECK * REPLICATION + (SWEEP * len(HELD) + 2) * REPLICATION) * runs
+    return Cost(chunk + points + 300e6, max_evals * 400 + 5e6, simulation_seconds(simulated, scenario.months))
+
+
+def _check_fitted_path(path: Path, inputs: list[Path]) -> None:
+    """The fitted values may replace only an earlier fit (a file this command wrote), never another file."""
+    if any(path.resolve() == Path(given).resolve() for given in inputs):
+        raise InputError(f"{path}: is an input of this command; choose another --fitted")
+    if path.is_symlink() or (path.exists() and not path.is_file()):
+        raise InputError(f"{path}: not a plain file; choose another --fitted")
+    if path.exists():
+        try:
+            with path.open(encoding="utf-8") as stream:
+                first = stream.readline(200)
+        except (OSError, UnicodeDecodeError):
+            first = ""
+        if not first.startswith(FITTED_HEADER):
+            raise InputError(
+                f"{path}: not a file written by 'alliance-sim calibrate'; it is never replaced; choose another --fitted"
+            )
+
+
 def _write_yaml(record: dict, path: Path) -> None:
     """Write beside the target and rename, so the model's defaults are never half-written."""
     header = (
-        "# Global parameters fitted to the documents' stylized facts by `alliance-sim calibrate`.\n"
-        "# sim.parameters.defaults() reads `parameters`; the rest says how and how well they fit.\n"
+        f"{FITTED_HEADER}\n# sim.parameters.defaults() reads `parameters`; the rest says how and how well they fit.\n"
     )
     with replacing(path) as temporary:
         temporary.write_text(header + yaml.safe_dump(record, sort_keys=False, width=110))

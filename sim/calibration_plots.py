@@ -11,6 +11,8 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from .plots import plain
+
 DPI = 110
 MET, UNMET = "#009E73", "#D55E00"  # Okabe-Ito green and vermillion
 
@@ -25,16 +27,16 @@ def target_margins(frame: pd.DataFrame, path: Path, title: str) -> Path:
     colors = [MET if met else UNMET for met in frame["met"]]
     ax.barh(y, frame["margin"], color=colors, height=0.6)
     ax.axvline(0, color="black", lw=1)
-    ax.set_yticks(y, frame["target"], fontsize=9)
+    ax.set_yticks(y, [plain(t) for t in frame["target"]], fontsize=9)
     limit = max(0.05, float(np.abs(frame["margin"]).max()) * 1.05)
     ax.set_xlim(-limit, limit * 1.9)
     for yi, (_, row) in zip(y, frame.iterrows(), strict=True):
-        text = f"observed {row['observed']:+.3f}  |  expected {row['expected']}  [{row['date']}]"
+        text = plain(f"observed {row['observed']:+.3f}  |  expected {row['expected']}  [{row['date']}]")
         ax.text(max(row["margin"], 0) + limit * 0.02, yi, text, va="center", fontsize=7.5)
     ax.set_xlabel("margin: distance of the observed median from the documented threshold (> 0 = met)")
     ax.grid(axis="x", alpha=0.3)
     met = int(frame["met"].sum())
-    ax.set_title(f"{title}: {met} of {n} targets met ({100 * met / n:.0f}%)", fontsize=12)
+    ax.set_title(plain(f"{title}: {met} of {n} targets met ({100 * met / n:.0f}%)"), fontsize=12)
     return _save(fig, path)
 
 

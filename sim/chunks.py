@@ -8,6 +8,9 @@ folders read back with `pandas.read_parquet` as one frame.
 
 from __future__ import annotations
 
+import os
+import threading
+import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -15,8 +18,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from .destination import replacing
 from .ensemble import simulate
-from .results import replacing
 from .trajectories import SERIES, Trajectories
 from .world import Setup
 
@@ -141,6 +144,34 @@ def run_chunk(chunk: Chunk, layout: Layout, out: Path) -> list[dict]:
     tables = (outcome_table(b, b.runs // chunk.runs_per_point, layout) for b in blocks)
     _write(tables, layout.outcome_schema(), out / OUTCOMES / chunk.name)
     return failures
+
+
+def watch_parent(parent: int, every: float = 0.5) -> None:
+    """In a pool worker: end this process as soon as the batch process `parent` is gone (killed, even with
+    SIGKILL), instead of running on as an orphan."""
+
+    def watch() -> None:
+        while True:
+            time.sleep(every)
+            if not _running(parent):
+                os._exit(1)
+
+    threading.Thread(target=watch, name="watch-parent", daemon=True).start()
+
+
+def _running(pid: int) -> bool:
+    """Whether the process exists and is not a zombie (killed, not yet collected by its own parent)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as stream:
+            return stream.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return True
 
 
 def one_line(error: BaseException) -> str:

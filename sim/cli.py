@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import signal
 import sys
+import threading
 from pathlib import Path
 
 from .inputs import InputError
@@ -55,7 +57,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_explain(args: argparse.Namespace) -> int:
     from .explain import explain
 
-    print(explain(args.state, Path(args.scenario)))
+    print(explain(args.name, Path(args.scenario), args.month, args.seed))
     return 0
 
 
@@ -88,9 +90,14 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--force", action="store_true", help="replace a non-empty output folder")
     run.set_defaults(func=cmd_run)
 
-    explain = sub.add_parser("explain", help="print a state's starting attributes and the evidence behind each")
-    explain.add_argument("state", help="a state, e.g. Kazakhstan")
+    explain = sub.add_parser(
+        "explain",
+        help="a state's starting attributes and the evidence behind each, or a power's allocation and its reasons",
+    )
+    explain.add_argument("name", help="a state (e.g. Kazakhstan) or a power (e.g. Russia)")
     explain.add_argument("--scenario", default=str(_baseline()), help="scenario whose powers to use (default baseline)")
+    explain.add_argument("--month", help="for a power: the month to explain, YYYY-MM (default: the scenario's end)")
+    explain.add_argument("--seed", type=seed_int, default=0, help="for a power: seed of the run explained (default 0)")
     explain.set_defaults(func=cmd_explain)
 
     params = sub.add_parser("params", help="list every tunable parameter with default, range and meaning")
@@ -115,16 +122,33 @@ def _baseline() -> Path:
     return BASELINE
 
 
+#: Control characters quoted from a user's file (a newline in a name, say) are shown escaped: one line.
+ONE_LINE = {code: repr(chr(code))[1:-1] for code in range(32)}
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised like Ctrl-C so that staging folders and partial files are cleaned up on the way out."""
+
+
+def _terminate(signum, frame) -> None:
+    raise Terminated()
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    handled = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _terminate) if handled else None
     try:
         return args.func(args)
     except InputError as exc:
-        print(f"alliance-sim: error: {exc}", file=sys.stderr)
+        print(f"alliance-sim: error: {str(exc).translate(ONE_LINE)}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as stop:
         print("alliance-sim: interrupted; nothing was written", file=sys.stderr)
-        return 130
+        return 143 if isinstance(stop, Terminated) else 130
+    finally:
+        if handled:
+            signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":

@@ -13,6 +13,9 @@ from pathlib import Path
 
 #: Default horizon besides the last month: mid-way through the projection.
 MIDWAY = "2025-12"
+#: Peak bytes and seconds per trajectory row compared (the table read, its arrays, the differences;
+#: measured with two 1000-run baseline folders).
+ROW_MEMORY, ROW_SECONDS = 150, 1.1e-6
 
 
 def register(subparsers) -> None:
@@ -54,9 +57,11 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from .report import run_page, write_page
+    from .report import check_page, run_page, write_page
 
-    path = write_page(run_page(args.folder), args.out or args.folder / "report.html")
+    path = args.out or args.folder / "report.html"
+    check_page(path)
+    path = write_page(run_page(args.folder), path)
     print(f"wrote {path}")
     return 0
 
@@ -65,12 +70,14 @@ def compare(specs: list[str], out: Path, horizons: str | None = None, force: boo
     """Compare the results folders `specs` (the first is the reference) and write tables, plots and report.html."""
     from .compare_plots import write_comparison_plots
     from .comparison import alignment_differences, difference_band, dominant_probabilities
-    from .folders import load_outcomes, paired
+    from .destination import TOOL, check_target, staged
+    from .folders import folder_of, load_outcomes, paired
     from .report import compare_page
-    from .results import check_target, staged, versions, write_json, write_table
+    from .results import versions, write_json, write_table
 
-    check_target(out, force)
+    check_target(out, force, inputs=[folder_of(spec) for spec in specs])
     wanted = _parse_horizons(horizons)
+    compare_cost(specs).check(out, f"comparing {len(specs)} folders", "compare fewer or smaller folders")
     outcomes = load_outcomes(specs)
     dates = outcomes[0].traj.dates
     chosen = _choose_horizons(wanted, dates)
@@ -80,6 +87,7 @@ def compare(specs: list[str], out: Path, horizons: str | None = None, force: boo
     probabilities = dominant_probabilities(outcomes, chosen)
     alignment = alignment_differences(outcomes, bands, pairing, sorted(set(chosen) | {dates[-1]}))
     manifest = {
+        "tool": TOOL,
         "compared": [
             {
                 "folder": o.spec,
@@ -105,6 +113,15 @@ def compare(specs: list[str], out: Path, horizons: str | None = None, force: boo
         page = compare_page(outcomes, pairing, probabilities, alignment, figures, manifest)
         (stage / "report.html").write_text(page, encoding="utf-8")
     return out
+
+
+def compare_cost(specs: list[str]):
+    """Memory (the rows read, their arrays and the run-by-run differences), disk (tables, plots, page) and time."""
+    from .folders import stored_rows
+    from .limits import Cost
+
+    rows = [stored_rows(spec) for spec in specs]
+    return Cost(memory=ROW_MEMORY * sum(rows) + 300e6, disk=50e6 * len(specs), seconds=ROW_SECONDS * sum(rows))
 
 
 def _parse_horizons(text: str | None) -> list[str] | None:

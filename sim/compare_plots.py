@@ -19,7 +19,7 @@ from matplotlib.lines import Line2D
 from .colors import power_colors
 from .comparison import PAIRED, SPREAD, UNPAIRED, bloc_sizes
 from .folders import Outcome
-from .plots import BAND, _agreement_alpha, _date_axis, _dates, _power_legend, _save
+from .plots import BAND, _agreement_alpha, _date_axis, _dates, _power_legend, _save, plain_text
 
 STYLES = ["solid", "dashed", "dotted", "dashdot", (0, (6, 2, 1, 2, 1, 2)), (0, (10, 3))]
 #: Lighter bands for the scenarios after the first, so the reference's band stays readable beneath.
@@ -69,6 +69,7 @@ def write_comparison_plots(
     return figures
 
 
+@plain_text
 def difference_chart(ref: Outcome, other: Outcome, band: np.ndarray, paired: bool, path: Path) -> Path:
     """One panel per state: `other` minus `ref` in alignment with each power, line and band from `band`."""
     traj = ref.traj
@@ -95,6 +96,7 @@ def difference_chart(ref: Outcome, other: Outcome, band: np.ndarray, paired: boo
     return _save(fig, path)
 
 
+@plain_text
 def overlaid_fans(outcomes: list[Outcome], power: str, path: Path) -> Path:
     """One panel per state: every scenario's median alignment with `power` and its 5–95% band."""
     first = outcomes[0].traj
@@ -119,6 +121,7 @@ def overlaid_fans(outcomes: list[Outcome], power: str, path: Path) -> Path:
     return _save(fig, path)
 
 
+@plain_text
 def dominant_grid(outcomes: list[Outcome], horizons: list[str], path: Path) -> Path:
     """Side by side for each horizon: per state and scenario, the most frequent dominant partner and its share."""
     first = outcomes[0].traj
@@ -166,6 +169,7 @@ def dominant_grid(outcomes: list[Outcome], horizons: list[str], path: Path) -> P
     return _save(fig, path)
 
 
+@plain_text
 def bloc_chart(outcomes: list[Outcome], path: Path) -> Path:
     """One panel per power: number of states leaning most towards it, per scenario, over time."""
     first = outcomes[0].traj
@@ -192,6 +196,7 @@ def bloc_chart(outcomes: list[Outcome], path: Path) -> Path:
     return _save(fig, path)
 
 
+@plain_text
 def hedging_chart(outcomes: list[Outcome], path: Path) -> Path:
     """Median hedging index per scenario: the mean over states first, then one panel per state."""
     first = outcomes[0].traj

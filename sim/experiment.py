@@ -22,7 +22,8 @@ import numpy as np
 import pandas as pd
 
 from .evidence import EVIDENCE, Evidence, load_evidence
-from .inputs import Document, load_yaml, suggest
+from .inputs import Document, InputError, load_yaml, suggest, text
+from .limits import Cost
 from .parameters import BY_NAME
 from .scenario import Scenario, load_scenario
 
@@ -34,6 +35,8 @@ STORES = ("trajectories", "outcomes")
 CHUNK_RUNS = 1000
 #: Levels of the Morris grid (SALib's default).
 MORRIS_LEVELS = 4
+#: Memory per design point while the design is built and listed (values, SALib's copies, points.csv rows).
+POINT_BYTES = 400
 
 
 @dataclass
@@ -110,17 +113,20 @@ def load_experiment(path: Path | str) -> Experiment:
     store = data.get("store", "trajectories")
     if store not in STORES:
         raise doc.error(("store",), f"unknown store '{store}'{suggest(store, STORES)}")
+    name = text(doc, ("name",), data["name"], "a name (text)", longest=200).strip()
+    description = text(doc, ("description",), data.get("description") or "", "a description (text)").strip()
     evidence = load_evidence(EVIDENCE)
     scenarios = _scenarios(doc, evidence)
     method, values, ranges, n = "none", {}, {}, None
     if data.get("parameters") is not None:
-        method, values = "grid", _grid(doc, data["parameters"])
+        method, values = "grid", _grid(doc, data["parameters"], len(scenarios))
     elif data.get("sample") is not None:
         method, n, ranges = _sample_spec(doc, data["sample"])
+        _check_design(doc, ("sample", "n"), design_size(method, n, len(ranges)) * len(scenarios), len(ranges))
         values = sample(method, n, ranges, _count(doc, ("seed",), data.get("seed", 0), 0))
     return Experiment(
-        name=str(data["name"]),
-        description=str(data.get("description", "")).strip(),
+        name=name,
+        description=description,
         path=doc.path,
         sha256=hashlib.sha256(doc.path.read_bytes()).hexdigest(),
         evidence=evidence,
@@ -134,6 +140,20 @@ def load_experiment(path: Path | str) -> Experiment:
         store=store,
         chunk_runs=_count(doc, ("chunk_runs",), data.get("chunk_runs", CHUNK_RUNS), 1),
     )
+
+
+def design_size(method: str, n: int, parameters: int) -> int:
+    """Points a sampled design has per scenario (SALib: lhs n, sobol n * (2D + 2), morris n * (D + 1))."""
+    return {"lhs": n, "sobol": n * (2 * parameters + 2), "morris": n * (parameters + 1)}[method]
+
+
+def _check_design(doc: Document, place: tuple, points: int, parameters: int) -> None:
+    """Refuse, before building it, a design whose points will not fit in memory."""
+    cost = Cost(memory=points * (POINT_BYTES + 32 * parameters) + 300e6, disk=0, seconds=0)
+    try:
+        cost.check(None, f"a design of {points:,} points", "use fewer points")
+    except InputError as exc:
+        raise doc.error(place, str(exc)) from None
 
 
 def sample(method: str, n: int, ranges: dict[str, tuple[float, float]], seed: int) -> dict[str, np.ndarray]:
@@ -187,7 +207,7 @@ def _in_range(doc: Document, place: tuple, name: str, value) -> float:
     return float(value)
 
 
-def _grid(doc: Document, grid) -> dict[str, np.ndarray]:
+def _grid(doc: Document, grid, scenarios: int) -> dict[str, np.ndarray]:
     """Every combination of the listed values, first parameter varying slowest."""
     if not isinstance(grid, dict) or not grid:
         raise doc.error(("parameters",), "expected a mapping of parameter name to a list of values")
@@ -198,6 +218,8 @@ def _grid(doc: Document, grid) -> dict[str, np.ndarray]:
         if not values:
             raise doc.error(("parameters", name), "give at least one value")
         lists[name] = [_in_range(doc, ("parameters", name, i), name, v) for i, v in enumerate(values)]
+    points = int(np.prod([len(v) for v in lists.values()], dtype=object))
+    _check_design(doc, ("parameters",), points * scenarios, len(lists))
     combos = np.array(list(itertools.product(*lists.values())), dtype=float)
     return {name: combos[:, i] for i, name in enumerate(lists)}
 

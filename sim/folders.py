@@ -51,10 +51,16 @@ class Outcome:
         return len(self.traj.runs)
 
 
+def folder_of(spec: str) -> Path:
+    """The folder a comparison argument names ('DIR' or 'DIR:point=N')."""
+    match = POINT.match(spec)
+    return Path(match["folder"] if match else spec)
+
+
 def load_outcome(spec: str) -> Outcome:
     """Read one results folder (or batch point); InputError naming the folder if it is not one."""
     match = POINT.match(spec)
-    folder = Path(match["folder"] if match else spec)
+    folder = folder_of(spec)
     point = int(match["point"]) if match else None
     manifest = read_manifest(folder)
     batch = manifest.get("kind") == "batch" or (folder / "trajectories").is_dir()
@@ -76,12 +82,52 @@ def load_outcome(spec: str) -> Outcome:
         }
     else:
         frame = _run_frame(folder)
+    _check_values(spec, frame)
     traj = Trajectories.from_frame(frame, scenario=str(manifest.get("scenario") or folder.name))
     if np.isnan(traj.alignment).any():
         raise InputError(f"{spec}: trajectories are incomplete (rows missing for some run, month, state or power)")
     manifest.setdefault("start", traj.dates[0])
     manifest.setdefault("end", traj.dates[-1])
     return Outcome(spec, folder, manifest, traj, point, values)
+
+
+def stored_rows(spec: str) -> int:
+    """Trajectory rows a comparison argument will read, from file metadata (nothing is loaded)."""
+    import pyarrow.parquet as pq
+
+    from .limits import ROW_BYTES
+
+    folder = folder_of(spec)
+    try:
+        if (folder / "trajectories.parquet").is_file():
+            return pq.ParquetFile(folder / "trajectories.parquet").metadata.num_rows
+        if (folder / "trajectories.csv").is_file():
+            return (folder / "trajectories.csv").stat().st_size // ROW_BYTES["csv"]
+        if (folder / "trajectories").is_dir():  # a batch: one point's share of the dataset
+            rows = sum(pq.ParquetFile(p).metadata.num_rows for p in (folder / "trajectories").glob("*.parquet"))
+            points = read_manifest(folder).get("points")
+            return rows // points if isinstance(points, int) and points > 0 else rows
+    except (OSError, ValueError):
+        return 0  # unreadable: reading it reports the problem
+    return 0
+
+
+def _check_values(spec: str, frame: pd.DataFrame) -> None:
+    """Refuse damaged trajectories before building arrays or plots from them: one row per run, month,
+    state and power, and every alignment a share between 0 and 1."""
+    counts = [frame[column].nunique() for column in ("run", "step", "state", "power")]
+    if int(np.prod(counts, dtype=float)) != len(frame):
+        raise InputError(
+            f"{spec}: trajectories are incomplete or repeated ({len(frame):,} rows for {counts[0]:,} runs x "
+            f"{counts[1]:,} months x {counts[2]} states x {counts[3]} powers); re-run the scenario"
+        )
+    alignment = frame["alignment"].to_numpy(dtype=float)
+    bad = ~(np.isfinite(alignment) & (alignment >= -1e-9) & (alignment <= 1 + 1e-9))
+    if bad.any():
+        raise InputError(
+            f"{spec}: {int(bad.sum()):,} alignment values are not shares between 0 and 1 "
+            f"(e.g. {alignment[bad][0]:.6g}); the trajectories file is damaged; re-run the scenario"
+        )
 
 
 def load_outcomes(specs: list[str]) -> list[Outcome]:
@@ -167,7 +213,10 @@ def _point_row(folder: Path, point: int) -> dict:
     path = folder / "points.csv"
     if not path.is_file():
         raise InputError(f"{folder}: batch folder without points.csv; re-run or resume the batch")
-    points = pd.read_csv(path)
+    try:
+        points = pd.read_csv(path)
+    except (OSError, ValueError) as exc:
+        raise InputError(f"{path}: cannot read it as CSV ({exc.__class__.__name__}); resume the batch") from None
     rows = points[points["point"] == point] if "point" in points else points.iloc[0:0]
     if rows.empty:
         raise InputError(f"{folder}:point={point}: no point {point} in {path} (points 0 to {len(points) - 1})")

@@ -3,15 +3,44 @@
 from __future__ import annotations
 
 import difflib
+import math
+import os
 import re
+import stat
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-#: The safe loader (tags never build objects), in C where the PyYAML build has it.
-SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+#: Largest input file read (the evidence, the biggest shipped file, is under 100 kB).
+MAX_FILE_BYTES = 4_000_000
+#: Most values a document may expand to once aliases are followed, and deepest nesting:
+#: a few aliases are fine, an alias bomb is refused before anything is built from it.
+MAX_NODES, MAX_DEPTH = 200_000, 40
+#: Longest text accepted for a name, a label or a description.
+MAX_TEXT = 10_000
+#: Longest scenario (months from start to end) and longest chain of scenarios extending one another.
+MAX_MONTHS, MAX_EXTENDS = 1200, 8
+
+
+class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
+    """The safe loader (tags never build objects, in C where PyYAML has it) refusing duplicate keys."""
+
+    def construct_mapping(self, node, deep=False):
+        if isinstance(node, yaml.MappingNode):
+            seen: dict = {}
+            for key, _ in node.value:
+                if key.tag == "tag:yaml.org,2002:merge" or not isinstance(key, yaml.ScalarNode):
+                    continue
+                if key.value in seen:
+                    problem = f"duplicate key '{key.value}' (first on line {seen[key.value]}); keep one"
+                    raise yaml.constructor.ConstructorError(None, None, problem, key.start_mark)
+                seen[key.value] = key.start_mark.line + 1
+        return super().construct_mapping(node, deep=deep)
+
+
+SAFE_LOADER = _Loader
 
 
 class InputError(Exception):
@@ -51,34 +80,193 @@ class Document:
 
 
 def load_yaml(path: Path | str, what: str) -> Document:
-    """Parse a YAML file with the safe loader (tags never build objects); InputError on any problem."""
+    """Parse a YAML file with the safe loader; InputError on any problem.
+
+    Only a regular file up to MAX_FILE_BYTES is read (a FIFO or a device never blocks or floods),
+    duplicate keys and alias bombs are refused, and so is any non-finite number.
+    """
     path = Path(path)
-    if not path.exists():
-        raise InputError(f"{path}: no such {what} file (check the path)")
-    if path.is_dir():
-        raise InputError(f"{path}: is a folder, expected a {what} YAML file")
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(
-            f"{path}: cannot read it as text ({exc.__class__.__name__}); expected a {what} YAML file"
-        ) from None
+    text = read_text(path, what)
     loader = SAFE_LOADER(text)
     try:
         root = loader.get_single_node()
+        if root is not None:
+            _check_nodes(path, root)
         data = loader.construct_document(root) if root is not None else None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f":{mark.line + 1}" if mark else ""
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise InputError(f"{path}{where}: not valid YAML ({problem}); fix the syntax there") from None
+    except ValueError as exc:  # e.g. a date such as 2022-02-30, or a number of thousands of digits
+        raise InputError(f"{path}: a value cannot be read ({_first_line(exc)}); quote it or correct it") from None
     finally:
         loader.dispose()
     if data is None:
         raise InputError(f"{path}: the file is empty; a {what} needs at least a name")
     if not isinstance(data, dict):
         raise InputError(f"{path}: expected a YAML mapping of keys (a {what}), found {type(data).__name__}")
-    return Document(path, data, root)
+    doc = Document(path, data, root)
+    place = _non_finite(data)
+    if place is not None:
+        raise doc.error(place, "not a finite number (.nan and .inf are refused); write a number")
+    return doc
+
+
+def read_text(path: Path, what: str, limit: int = MAX_FILE_BYTES) -> str:
+    """A regular file's text, at most `limit` bytes; InputError for folders, FIFOs, devices, binary or huge files.
+
+    The file is checked before it is opened and opened without blocking, so a FIFO never hangs the command.
+    """
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such {what} file (check the path)") from None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read it ({exc.strerror or exc.__class__.__name__}); check the path") from None
+    if stat.S_ISDIR(info.st_mode):
+        raise InputError(f"{path}: is a folder, expected a {what} YAML file")
+    if not stat.S_ISREG(info.st_mode):
+        raise InputError(f"{path}: not a regular file (a device, FIFO or socket); give a {what} YAML file")
+    if info.st_size > limit:
+        raise InputError(f"{path}: {info.st_size:,} bytes is too large for a {what} file (at most {limit:,})")
+    try:
+        handle = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+        try:
+            if not stat.S_ISREG(os.fstat(handle).st_mode):
+                raise InputError(f"{path}: not a regular file; give a {what} YAML file")
+            with os.fdopen(handle, "rb", closefd=False) as stream:
+                raw = stream.read(limit + 1)
+        finally:
+            os.close(handle)
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read it ({exc.strerror or exc.__class__.__name__}); check the path") from None
+    if len(raw) > limit:
+        raise InputError(f"{path}: too large for a {what} file (at most {limit:,} bytes)")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            f"{path}: cannot read it as text ({exc.__class__.__name__}); expected a {what} YAML file"
+        ) from None
+
+
+def _check_nodes(path: Path, root: yaml.Node) -> None:
+    """Refuse documents whose aliases expand to more than MAX_NODES values, nest deeper than MAX_DEPTH,
+    or refer to themselves; counted on the parsed nodes, before any value is built."""
+    size: dict[int, int] = {}
+    stack: list[tuple[yaml.Node, int, bool]] = [(root, 1, False)]
+    open_nodes: set[int] = set()
+    while stack:
+        node, depth, done = stack.pop()
+        key = id(node)
+        children = _children(node)
+        if done:
+            open_nodes.discard(key)
+            size[key] = 1 + sum(size[id(child)] for child in children)
+            if size[key] > MAX_NODES:
+                raise InputError(
+                    f"{path}:{node.start_mark.line + 1}: aliases expand to more than {MAX_NODES:,} values; "
+                    "write the values out instead of nesting aliases"
+                )
+            continue
+        if key in size:
+            continue
+        if key in open_nodes:
+            raise InputError(f"{path}:{node.start_mark.line + 1}: an alias refers to the value that contains it")
+        if depth > MAX_DEPTH:
+            raise InputError(f"{path}:{node.start_mark.line + 1}: nested more than {MAX_DEPTH} levels deep")
+        open_nodes.add(key)
+        stack.append((node, depth, True))
+        stack.extend((child, depth + 1, False) for child in children if id(child) not in size)
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    if isinstance(node, yaml.MappingNode):
+        return [part for pair in node.value for part in pair]
+    return []
+
+
+def _non_finite(data: Any, place: tuple = ()) -> tuple | None:
+    """The place of the first NaN or infinite number in parsed YAML, or None."""
+    stack = [(data, place)]
+    while stack:
+        value, where = stack.pop()
+        if isinstance(value, float) and not math.isfinite(value):
+            return where
+        if isinstance(value, dict):
+            stack.extend((v, where + (k,)) for k, v in value.items())
+        elif isinstance(value, list):
+            stack.extend((v, where + (i,)) for i, v in enumerate(value))
+    return None
+
+
+def number(doc: Document, place: tuple, value: Any, low: float = -math.inf, high: float = math.inf) -> float:
+    """`value` as a float if it is a finite number (not a bool) within [low, high]; else a one-line InputError."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise doc.error(place, f"expected a number from {low:g} to {high:g}, got {_shown(value)}")
+    if not (math.isfinite(value) and low <= value <= high):
+        raise doc.error(place, f"{_shown(value)} is outside {low:g} to {high:g}")
+    return float(value)
+
+
+def whole(doc: Document, place: tuple, value: Any, low: int = 0, high: int | None = None) -> int:
+    """`value` if it is a whole number (not a bool) within [low, high]; else a one-line InputError."""
+    top = "" if high is None else f" and at most {high:,}"
+    if isinstance(value, bool) or not isinstance(value, int) or value < low or (high is not None and value > high):
+        raise doc.error(place, f"expected a whole number of at least {low}{top}, got {_shown(value)}")
+    return value
+
+
+def mapping(doc: Document, place: tuple, value: Any, what: str = "a mapping of keys to values") -> dict:
+    """`value` if it is a YAML mapping (None reads as empty); else a one-line InputError naming `what`."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise doc.error(place, f"expected {what}, got {_kind(value)}")
+    return value
+
+
+def sequence(doc: Document, place: tuple, value: Any, what: str = "a list") -> list:
+    """`value` if it is a YAML list (None reads as empty); else a one-line InputError naming `what`."""
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise doc.error(place, f"expected {what}, got {_kind(value)}")
+    return value
+
+
+def text(doc: Document, place: tuple, value: Any, what: str = "text", longest: int = MAX_TEXT) -> str:
+    """`value` as text if it is a string or a plain number (YAML reads `name: 2030` as a number) of at most
+    `longest` characters without control characters; else a one-line InputError."""
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise doc.error(place, f"expected {what}, got {_kind(value)}")
+    value = str(value)
+    if len(value) > longest:
+        raise doc.error(place, f"{len(value):,} characters is too long for {what} (at most {longest:,})")
+    if any(ord(c) < 32 and c not in "\n\t" for c in value):
+        raise doc.error(place, f"{what} holds control characters; remove them")
+    return value
+
+
+def _first_line(error: BaseException) -> str:
+    lines = str(error).strip().splitlines()
+    return lines[0][:200] if lines else error.__class__.__name__
+
+
+def _kind(value: Any) -> str:
+    kinds = {dict: "a mapping", list: "a list", str: "text", bool: "true/false", type(None): "nothing"}
+    return kinds.get(type(value), f"a {type(value).__name__}")
+
+
+def _shown(value: Any) -> str:
+    """A value as the message shows it: short, on one line."""
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > 10**30:
+        return "a number of more than 30 digits"
+    shown = repr(value) if isinstance(value, str | int | float) else _kind(value)
+    return shown if len(shown) <= 40 else shown[:37] + "..."
 
 
 def suggest(word: str, choices) -> str:

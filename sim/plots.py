@@ -1,13 +1,16 @@
 """Static PNG plots of simulated trajectories: what each state leans towards, how sure the runs are.
 
 Figures are built with ``matplotlib.figure.Figure`` rather than pyplot, so no global state or GUI
-backend is involved and the functions are safe to call from worker processes.
+backend is involved and the functions are safe to call from worker processes. Names come from
+user files, so no text is parsed as mathtext (a '$' in a name stays a '$').
 """
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
+import matplotlib
 import matplotlib.dates as mdates
 import numpy as np
 from matplotlib import colormaps
@@ -28,6 +31,23 @@ BAND = {"alpha": 0.2, "linewidth": 0}
 PALEST = 0.12
 
 
+def plain_text(draw):
+    """Draw a figure with mathtext off, so user-written names are shown as written, never parsed."""
+
+    @functools.wraps(draw)
+    def drawn(*args, **kwargs):
+        with matplotlib.rc_context({"text.parse_math": False}):
+            return draw(*args, **kwargs)
+
+    return drawn
+
+
+def plain(text: object) -> str:
+    """User text for a figure that keeps mathtext on (e.g. for log-axis labels): '$' escaped."""
+    return str(text).replace("$", r"\$")
+
+
+@plain_text
 def fan_charts(traj: Trajectories, path: Path) -> Path:
     """One panel per state: median alignment with each power and its 5–95% band across runs."""
     dates = _dates(traj)
@@ -58,6 +78,7 @@ def fan_charts(traj: Trajectories, path: Path) -> Path:
     return _save(fig, path)
 
 
+@plain_text
 def dominant_heatmap(traj: Trajectories, path: Path) -> Path:
     """Most frequent dominant partner per state and month; paler cells mean fewer runs agree."""
     n_powers = len(traj.powers)
@@ -94,6 +115,7 @@ def dominant_heatmap(traj: Trajectories, path: Path) -> Path:
     return _save(fig, path)
 
 
+@plain_text
 def hedging_plot(traj: Trajectories, path: Path) -> Path:
     """Median hedging index per state over time, plus the (median over runs of the) mean over states."""
     dates = _dates(traj)
@@ -116,6 +138,7 @@ def hedging_plot(traj: Trajectories, path: Path) -> Path:
     return _save(fig, path)
 
 
+@plain_text
 def credibility_plot(traj: Trajectories, path: Path) -> Path:
     """Each power's credibility as a security guarantor, averaged over states: median and 5–95% band."""
     dates = _dates(traj)

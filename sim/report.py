@@ -16,9 +16,9 @@ from matplotlib.colors import to_rgb
 
 from .colors import power_colors
 from .comparison import PAIRED, UNPAIRED
+from .destination import TOOL, is_manifest, read_json, replacing
 from .folders import Outcome, read_manifest
 from .inputs import InputError
-from .results import replacing
 
 STYLE = """
 body { font-family: "DejaVu Sans", "Segoe UI", Helvetica, Arial, sans-serif; color: #1a1a1a; margin: 0;
@@ -146,6 +146,19 @@ def run_page(folder: Path) -> str:
     return _page(f"Scenario: {name}", body)
 
 
+def check_page(path: Path) -> None:
+    """A page may replace only a page alliance-sim wrote: never another file, a folder or a link."""
+    if path.is_symlink() or (path.exists() and not path.is_file()):
+        raise InputError(f"{path}: not a plain file; choose another --out")
+    if path.exists():
+        with path.open("rb") as stream:
+            head = stream.read(2000)
+        ours = f"<meta name='generator' content='{TOOL}'>".encode() in head
+        in_results = path.name == "report.html" and is_manifest(read_json(path.parent / "manifest.json"))
+        if not (ours or in_results):
+            raise InputError(f"{path}: exists and is not a page alliance-sim wrote; choose another --out")
+
+
 def write_page(page: str, path: Path) -> Path:
     """Write the page through a temporary file renamed into place: never a half-written page."""
     with replacing(path) as temporary:
@@ -157,6 +170,7 @@ def _page(title: str, body: list[str]) -> str:
     return (
         "<!DOCTYPE html>\n<html lang='en'>\n<head>\n<meta charset='utf-8'>\n"
         "<meta name='viewport' content='width=device-width, initial-scale=1'>\n"
+        f"<meta name='generator' content='{TOOL}'>\n"
         f"<title>{_e(title)}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n<main>\n"
         + "\n".join(part for part in body if part)
         + "\n</main>\n</body>\n</html>\n"
@@ -180,7 +194,7 @@ def _scenario_card(outcome: Outcome) -> str:
 
 def _details(manifest: dict, folder: Path, runs: int | None = None) -> str:
     """How a folder was made and how to make it again, from its manifest."""
-    versions = manifest.get("versions") or {}
+    versions = _mapping(manifest.get("versions"))
     rows = [
         ("results folder", f"<code>{_e(folder)}</code>"),
         ("scenario file", f"<code>{_e(manifest.get('scenario_file', '?'))}</code>"),
@@ -193,7 +207,7 @@ def _details(manifest: dict, folder: Path, runs: int | None = None) -> str:
         ("reproduce", f"<code>{_e(manifest.get('reproduce', '?'))}</code>"),
     ]
     table = "".join(f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in rows)
-    parameters = manifest.get("parameters") or {}
+    parameters = _mapping(manifest.get("parameters"))
     listed = ""
     if parameters:
         items = "".join(f"<tr><th>{_e(k)}</th><td>{_e(v)}</td></tr>" for k, v in parameters.items())
@@ -209,7 +223,7 @@ def _event_differences(outcomes: list[Outcome]) -> str:
     logs = {}
     for outcome in outcomes:
         path = outcome.folder / "events.csv"
-        frame = pd.read_csv(path) if path.is_file() else pd.DataFrame()
+        frame = _read_csv(path, set()) if path.is_file() else pd.DataFrame()
         if not {"date", "label"} <= set(frame.columns):
             return ""  # e.g. a batch point: no event log to compare
         logs[outcome.name] = set(zip(frame["date"].astype(str), frame["label"].astype(str), strict=True))
@@ -228,7 +242,7 @@ def _event_differences(outcomes: list[Outcome]) -> str:
 
 def _parameter_differences(outcomes: list[Outcome]) -> str:
     """Model parameters (and a batch point's values) known for every scenario and not the same in all."""
-    values = [{**(o.manifest.get("parameters") or {}), **o.point_values} for o in outcomes]
+    values = [{**_mapping(o.manifest.get("parameters")), **o.point_values} for o in outcomes]
     known = sorted(set.intersection(*(set(v) for v in values)))
     differing = [k for k in known if len({repr(v[k]) for v in values}) > 1]
     if not differing:
@@ -339,6 +353,8 @@ def _tinted(text: pd.DataFrame, value: pd.DataFrame, column_powers: list[str], e
         columns=text.columns,
     )
     styler = text.style.apply(lambda _: tints, axis=None).format(escape="html" if escape else None)
+    # Row and column labels are names from user files: always escaped, whatever the cells hold.
+    styler = styler.format_index(escape="html", axis=0).format_index(escape="html", axis=1)
     return "<div class='scroll'>" + styler.hide(axis="index", names=True).to_html() + "</div>"
 
 
@@ -416,6 +432,11 @@ def _read_csv(path: Path, needed: set[str]) -> pd.DataFrame:
     if missing:
         raise InputError(f"{path}: missing column(s) {', '.join(sorted(missing))}; re-run to rewrite it")
     return frame
+
+
+def _mapping(value) -> dict:
+    """A manifest's entry that should be a mapping; anything else (a damaged manifest) reads as empty."""
+    return value if isinstance(value, dict) else {}
 
 
 def _and(items: list[str]) -> str:

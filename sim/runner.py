@@ -1,4 +1,10 @@
-"""`alliance-sim run`: simulate a scenario with either driver and write its results folder."""
+"""`alliance-sim run`: simulate a scenario with either driver and write its results folder.
+
+The ensemble engine runs in chunks of runs that stream to the trajectories file, so a large run
+needs the memory of one chunk; run i gives the same numbers whatever the chunking. The summary
+uses every run; the plots use the first PLOT_RUNS runs (each has its own random stream, so they
+are a sample like any other) and say how many.
+"""
 
 from __future__ import annotations
 
@@ -6,15 +12,23 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 from tqdm import tqdm
 
+from .destination import check_target, default_folder, staged
 from .ensemble import run_seed, simulate
 from .evidence import EVIDENCE, load_evidence
+from .limits import ROW_BYTES, Cost, cell_bytes, chunk_runs, simulation_seconds
 from .plots import write_plots
-from .results import check_target, manifest, staged, summary, write_json, write_table
-from .scenario import load_scenario
+from .results import manifest, summary_of, write_json, write_table
+from .scenario import Scenario, load_scenario
 from .trajectories import SERIES, Trajectories
 from .world import Setup, prepare
+
+#: Most runs the plots are drawn from.
+PLOT_RUNS = 2000
+EVENT_COLUMNS = ["date", "label", "source", "answered"]
 
 
 def run_scenario(
@@ -26,24 +40,23 @@ def run_scenario(
     fmt: str = "parquet",
     force: bool = False,
 ) -> Path:
-    """Simulate `runs` runs of the scenario and write results into `out` (default results/<name>)."""
+    """Simulate `runs` runs of the scenario and write results into `out` (default results/<slug of its name>)."""
     evidence = load_evidence(EVIDENCE)
     scenario = load_scenario(path, evidence)
-    out = Path(out) if out else Path("results") / scenario.name
-    check_target(out, force)
+    label = None if out else scenario.name  # a default folder must not hold another scenario's results
+    out = Path(out) if out else default_folder(scenario.name)
+    check_target(out, force, inputs=[path], label=label)
+    run_cost(scenario, runs, engine, fmt).check(out, f"{runs:,} runs of {scenario.name}", "use fewer --runs")
     setup = prepare(scenario, evidence)
-    if engine == "mesa":
-        traj, log = simulate_mesa(setup, runs, seed)
-    else:
-        events: list[dict] = []
-        with tqdm(
-            total=scenario.months, desc=f"{scenario.name}: {runs} runs", unit="month", disable=None, leave=False
-        ) as bar:
-            traj = simulate(setup, runs, seed, progress=bar.update, log=events)
-        log = pd.DataFrame(events, columns=["date", "label", "source", "answered"])
-    with staged(out) as stage:
-        write_table(traj.to_frame(), stage / f"trajectories.{fmt}")
-        write_table(summary(traj), stage / "summary.csv")
+    with staged(out) as stage:  # made before simulating: an unwritable folder is found at once
+        trajectories = stage / f"trajectories.{fmt}"
+        if engine == "mesa":
+            traj, log = simulate_mesa(setup, runs, seed)
+            write_table(traj.to_frame(), trajectories)
+            table, sample = summary_of(traj.alignment[:, 0], traj.alignment[:, -1], traj), traj
+        else:
+            table, sample, log = _stream(setup, runs, seed, trajectories)
+        write_table(table, stage / "summary.csv")
         write_table(log, stage / "events.csv")
         write_json(
             manifest(
@@ -53,12 +66,100 @@ def run_scenario(
                 runs=runs,
                 engine=engine,
                 run_seeds="run i uses SeedSequence(seed).spawn()[i]",
+                plots=f"drawn from runs 0 to {len(sample.runs) - 1}",
                 reproduce=f"alliance-sim run {path} --runs {runs} --seed {seed} --engine {engine} --format {fmt}",
             ),
             stage / "manifest.json",
         )
-        write_plots(traj, stage / "plots")
+        write_plots(sample, stage / "plots")
     return out
+
+
+def run_cost(scenario: Scenario, runs: int, engine: str, fmt: str) -> Cost:
+    """Peak memory (a chunk, or every run for the Mesa driver, plus the final month of every run), disk and time."""
+    T, S, P = scenario.months, len(scenario.states), len(scenario.powers)
+    per_run = cell_bytes(T, S, P)
+    held = runs if engine == "mesa" else min(runs, max(chunk_runs(T, S, P), PLOT_RUNS))
+    memory = 3.0 * held * per_run + 4 * runs * S * P * 8 + 300e6  # + the interpreter and libraries
+    disk = runs * (T + 1) * S * P * ROW_BYTES[fmt]
+    return Cost(memory, disk, simulation_seconds(runs, T, engine) * (1 if engine == "mesa" else 2))
+
+
+def _stream(setup: Setup, runs: int, seed: int, path: Path) -> tuple[pd.DataFrame, Trajectories, pd.DataFrame]:
+    """Simulate chunk by chunk, appending each to the trajectories file; return the summary, the runs kept
+    for the plots and the event log (for appeals, the share answered over all runs)."""
+    scenario = setup.scenario
+    size = chunk_runs(scenario.months, len(scenario.states), len(scenario.powers))
+    starts, finals, kept, logs = [], [], [], []
+    writer = None
+    with tqdm(
+        total=scenario.months * runs, desc=f"{scenario.name}: {runs} runs", unit="run-month", disable=None, leave=False
+    ) as bar:
+        try:
+            for first in range(0, runs, size):
+                ids = np.arange(first, min(first + size, runs))
+                events: list[dict] = []
+                traj = simulate(setup, ids, seed, progress=_per_run(bar, len(ids)), log=events)
+                writer = _append(traj.to_frame(), path, writer)
+                starts.append(traj.alignment[:, 0].copy())
+                finals.append(traj.alignment[:, -1].copy())
+                logs.append((len(ids), _events(events)))
+                if first < PLOT_RUNS:
+                    kept.append(_first(traj, PLOT_RUNS - first))
+        finally:
+            if writer is not None:
+                writer.close()
+    sample = _join(kept)
+    return summary_of(np.concatenate(starts), np.concatenate(finals), sample), sample, _combine(logs)
+
+
+def _per_run(bar: tqdm, runs: int):
+    return lambda months: bar.update(months * runs)
+
+
+def _events(events: list[dict]) -> pd.DataFrame:
+    frame = pd.DataFrame(events)
+    return frame.reindex(columns=EVENT_COLUMNS + [c for c in frame.columns if c not in EVENT_COLUMNS])
+
+
+def _append(frame: pd.DataFrame, path: Path, writer: pq.ParquetWriter | None) -> pq.ParquetWriter | None:
+    """Add a chunk's rows to the Parquet file (one row group each) or the CSV file (header once)."""
+    if path.suffix == ".csv":
+        frame.to_csv(path, index=False, mode="a", header=not path.exists())
+        return None
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    writer = writer or pq.ParquetWriter(path, table.schema, compression="snappy")
+    writer.write_table(table)
+    return writer
+
+
+def _first(traj: Trajectories, count: int) -> Trajectories:
+    arrays = {name: getattr(traj, name)[:count] for name in SERIES}
+    return Trajectories(traj.scenario, traj.dates, traj.states, traj.powers, runs=traj.runs[:count], **arrays)
+
+
+def _join(parts: list[Trajectories]) -> Trajectories:
+    if len(parts) == 1:
+        return parts[0]
+    arrays = {name: np.concatenate([getattr(t, name) for t in parts]) for name in SERIES}
+    first = parts[0]
+    runs = np.concatenate([t.runs for t in parts])
+    return Trajectories(first.scenario, first.dates, first.states, first.powers, runs=runs, **arrays)
+
+
+def _combine(logs: list[tuple[int, pd.DataFrame]]) -> pd.DataFrame:
+    """One row per event over all chunks: an appeal's answered share averaged over the chunks' runs, counts
+    (such as how many runs an emergent event happened in) added up."""
+    if len(logs) == 1:
+        return logs[0][1]
+    log = pd.concat([frame.assign(_runs=n) for n, frame in logs], ignore_index=True)
+    answered = log["answered"].astype(float)
+    log["_weight"] = log["_runs"].where(answered.notna(), 0)
+    log["answered"] = answered * log["_runs"]
+    sums = log.groupby(["date", "label", "source"], sort=False, as_index=False, dropna=False).sum(numeric_only=True)
+    sums["answered"] = (sums["answered"] / sums["_weight"]).where(sums["_weight"] > 0)
+    columns = [c for c in logs[0][1].columns if c in sums]
+    return sums[columns].astype({"answered": object}).where(sums[columns].notna(), None)
 
 
 def simulate_mesa(setup: Setup, runs: int, seed: int) -> tuple[Trajectories, pd.DataFrame]:
@@ -71,9 +172,8 @@ def simulate_mesa(setup: Setup, runs: int, seed: int) -> tuple[Trajectories, pd.
         while model.steps < setup.scenario.months:
             model.step()
         parts.append(model.trajectories(run))
-        logs.append(pd.DataFrame([vars(e) for e in model.event_log]).assign(run=run))
+        logs.append((1, _events(pd.DataFrame([vars(e) for e in model.event_log]))))
     arrays = {name: np.concatenate([getattr(t, name) for t in parts]) for name in SERIES}
     first = parts[0]
     traj = Trajectories(first.scenario, first.dates, first.states, first.powers, runs=np.arange(runs), **arrays)
-    log = pd.concat(logs).groupby(["date", "label", "source"], sort=False, as_index=False)["answered"].mean()
-    return traj, log
+    return traj, _combine(logs)

@@ -17,7 +17,21 @@ import numpy as np
 
 from .evidence import PAIR_ATTRIBUTES, POWER_ATTRIBUTES, STATE_ATTRIBUTES, Evidence, documents
 from .geography import BLOCS, POWERS, REGIONS, STATES
-from .inputs import Document, InputError, load_yaml, month_index, month_label, parse_month, suggest
+from .inputs import (
+    MAX_EXTENDS,
+    MAX_MONTHS,
+    Document,
+    InputError,
+    load_yaml,
+    mapping,
+    month_index,
+    month_label,
+    number,
+    parse_month,
+    sequence,
+    suggest,
+    text,
+)
 from .parameters import BY_NAME, defaults
 
 KEYS = (
@@ -35,20 +49,25 @@ KEYS = (
     "events",
 )
 EVENT_KEYS = ("id", "date", "label", "target", "power", "attribute", "operation", "value", "source", "evidence")
+#: What an event may change: a state-power pair's ties, a power's interest in a state (a lasting
+#: strategy change) or a one-off push there, a state's threats, a power's means and budget.
 EVENT_ATTRIBUTES = (
     tuple(a for a in PAIR_ATTRIBUTES if a != "alignment")
-    + ("outreach", "commitment")
+    + ("interest", "push")
     + STATE_ATTRIBUTES
     + POWER_ATTRIBUTES
-    + ("appeal",)
+    + ("budget",)
 )
+POWER_EVENT_ATTRIBUTES = POWER_ATTRIBUTES + ("budget",)
+POLICIES = ("adaptive", "scripted")
+STRATEGY_KEYS = ("policy", "budget", "instruments", "priorities", "coercion", "note")
 OPERATIONS = ("set", "add", "multiply")
 COMPONENT_KEYS = ("economic", "security", "regime")
 #: A document cited by file name inside a change's `source` text.
 DOCUMENT_NAME = re.compile(r"[\w.-]+\.txt\b")
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
 BASELINE = SCENARIOS / "baseline.yaml"
-#: Largest outreach a power can put into one state (budget x priority).
+#: Largest budget, interest or one-off push a scenario may give a power.
 MAX_OUTREACH = 5.0
 
 
@@ -78,9 +97,11 @@ class Scenario:
     states: list[str]
     powers: list[str]
     parameters: dict[str, float]
-    budget: np.ndarray  # (P,)
-    priorities: np.ndarray  # (S,P)
+    budget: np.ndarray  # (P,) effort per unit of interest at full capacity
+    priorities: np.ndarray  # (S,P) each power's declared interest in each state
     instruments: np.ndarray  # (P,3) shares of each power's outreach per dependence component
+    coercion: np.ndarray = field(default=None)  # (P,) how hard each power presses a drifting client
+    adaptive: np.ndarray = field(default=None)  # (P,) bool: the power reallocates its effort each month
     initial: list[Change] = field(default_factory=list)
     events: list[Change] = field(default_factory=list)
 
@@ -94,25 +115,37 @@ class Scenario:
 
 def load_scenario(path: Path | str, evidence: Evidence | None = None) -> Scenario:
     """Read and check a scenario file; InputError (one line: file, place, fix) on any mistake."""
+    return _load(Path(path), evidence, ())[0]
+
+
+def _load(path: Path, evidence: Evidence | None, chain: tuple[Path, ...]) -> tuple[Scenario, Document]:
+    """The checked scenario and its document, with the scenarios it extends merged in; `chain` holds the
+    files that extend this one, to refuse loops."""
     doc = load_yaml(path, "scenario")
     for key in doc.data:
         if key not in KEYS:
             raise doc.error((key,), f"unknown key '{key}'{suggest(key, KEYS)}")
-    if doc.data.get("extends"):
-        _inherit(doc, evidence)
+    if doc.data.get("extends") not in (None, ""):
+        _inherit(doc, evidence, chain)
     data = doc.data
     for key in ("name", "start", "end"):
         if data.get(key) in (None, ""):
             raise doc.error((), f"missing '{key}:' (a scenario needs name, start and end)")
+    name = text(doc, ("name",), data["name"], "a name (text)", longest=200).strip()
+    if not name:
+        raise doc.error(("name",), "the name is blank; give the scenario a name")
+    description = text(doc, ("description",), data.get("description") or "", "a description (text)").strip()
     start, end = (_month(doc, (key,), data[key]) for key in ("start", "end"))
     months = month_index(end, start)
     if months < 1:
         raise doc.error(("end",), f"end {data['end']} must come after start {data['start']}")
+    if months > MAX_MONTHS:
+        raise doc.error(("end",), f"{months:,} months from start to end; a scenario spans at most {MAX_MONTHS:,}")
     states = _names(doc, ("states",), data.get("states", list(STATES)), STATES, "state")
     powers = _powers(doc, data.get("powers", list(POWERS)))
     scenario = Scenario(
-        name=str(data["name"]),
-        description=str(data.get("description", "")).strip(),
+        name=name,
+        description=description,
         path=doc.path,
         start=start,
         months=months,
@@ -128,40 +161,43 @@ def load_scenario(path: Path | str, evidence: Evidence | None = None) -> Scenari
         _change(doc, ("initial", i), item, scenario, evidence, dated=False)
         for i, item in enumerate(_list(doc, "initial"))
     ]
+    events = _list(doc, "events")
     scenario.events = [
-        _change(doc, ("events", i), item, scenario, evidence, dated=True) for i, item in enumerate(_list(doc, "events"))
+        _change(doc, ("events", i), item, scenario, evidence, dated=True) for i, item in enumerate(events)
     ]
+    _unique_ids(doc, events)
     scenario.events.sort(key=lambda c: c.month)
     _check_sources(scenario, documents())
-    return scenario
+    return scenario, doc
 
 
-def _inherit(doc: Document, evidence: Evidence | None, depth: int = 0) -> None:
+def _inherit(doc: Document, evidence: Evidence | None, chain: tuple[Path, ...]) -> None:
     """Merge the parent scenario under this one: lists of changes are appended, mappings merged."""
-    parent_path = doc.path.parent / str(doc.data["extends"])
-    if depth > 5 or parent_path.resolve() == doc.path.resolve():
-        raise doc.error(("extends",), "scenarios extend each other in a loop")
-    load_scenario(parent_path, evidence)  # reports the parent's own mistakes against the parent
-    parent = load_yaml(parent_path, "scenario")
-    if parent.data.get("extends"):
-        _inherit(parent, evidence, depth + 1)
+    extends = text(doc, ("extends",), doc.data["extends"], "a scenario file name")
+    parent_path = doc.path.parent / extends
+    here = doc.path.resolve()
+    if parent_path.resolve() in (*chain, here):
+        raise doc.error(("extends",), f"scenarios extend each other in a loop ({parent_path} leads back here)")
+    if len(chain) >= MAX_EXTENDS:
+        raise doc.error(("extends",), f"more than {MAX_EXTENDS} scenarios extend one another; shorten the chain")
+    # The parent's own mistakes are reported against the parent.
+    parent = _load(parent_path, evidence, (*chain, here))[1]
     merged = {k: v for k, v in parent.data.items() if k not in ("extends", "without")}
     child = doc.data
-    dropped = child.get("without") or []
-    if not isinstance(dropped, list):
-        raise doc.error(("without",), "'without' must be a list of event ids from the parent scenario")
-    ids = {e.get("id") for e in merged.get("events") or [] if isinstance(e, dict)}
+    dropped = sequence(doc, ("without",), child.get("without"), "a list of event ids from the parent scenario")
+    ids = {e.get("id") for e in merged.get("events") or [] if isinstance(e, dict) and isinstance(e.get("id"), str)}
     for i, eid in enumerate(dropped):
+        eid = text(doc, ("without", i), eid, "an event id")
         if eid not in ids:
             raise doc.error(
-                ("without", i), f"the parent has no event with id '{eid}'{suggest(eid, sorted(i for i in ids if i))}"
+                ("without", i), f"the parent has no event with id '{eid}'{suggest(eid, sorted(ids))}"
             )
     merged["events"] = [e for e in merged.get("events") or [] if e.get("id") not in dropped]
     for key, value in child.items():
         if key in ("extends", "without"):
             continue
         if key in ("initial", "events"):
-            merged[key] = (merged.get(key) or []) + (value or [])
+            merged[key] = (merged.get(key) or []) + sequence(doc, (key,), value, f"'{key}' as a list of changes")
         elif key in ("parameters", "strategies") and isinstance(value, dict):
             merged[key] = {**(merged.get(key) or {}), **value}
         else:
@@ -169,10 +205,26 @@ def _inherit(doc: Document, evidence: Evidence | None, depth: int = 0) -> None:
     doc.data = merged
 
 
+def _unique_ids(doc: Document, events: list) -> None:
+    """Event ids name events for `without:`; two events with one id would make that ambiguous."""
+    seen: dict[str, int] = {}
+    for i, item in enumerate(events):
+        eid = item.get("id")
+        if eid is None:
+            continue
+        eid = text(doc, ("events", i, "id"), eid, "an event id", longest=200)
+        if eid in seen:
+            raise doc.error(("events", i, "id"), f"event id '{eid}' is also used by events[{seen[eid]}]; use another")
+        seen[eid] = i
+
+
 def _list(doc: Document, key: str) -> list:
     items = doc.data.get(key) or []
     if not isinstance(items, list):
         raise doc.error((key,), f"'{key}' must be a list of changes (each starting with '- ')")
+    for i, item in enumerate(items):
+        if not isinstance(item, dict):
+            raise doc.error((key, i), "each change must be a mapping with target, attribute, operation, value, source")
     return items
 
 
@@ -194,13 +246,19 @@ def _names(doc: Document, place: tuple, value, allowed, kind: str) -> list[str]:
     return list(value)
 
 
+#: A new power's name: it labels plots, tables and file names.
+POWER_NAME = re.compile(r"[A-Za-z][A-Za-z0-9 _.-]{0,39}")
+
+
 def _powers(doc: Document, value) -> list[str]:
     """The four main powers are checked for spelling; a clearly different name adds a power (e.g. EU)."""
     if not isinstance(value, list) or not value:
         raise doc.error(("powers",), "expected a non-empty list of power names")
     for i, name in enumerate(value):
-        if not isinstance(name, str) or not name.strip():
-            raise doc.error(("powers", i), "a power's name must be text")
+        if not isinstance(name, str) or not POWER_NAME.fullmatch(name):
+            raise doc.error(
+                ("powers", i), "a power's name is a word of letters, digits, spaces or '-' (at most 40 characters)"
+            )
         near = difflib.get_close_matches(name, POWERS, n=1, cutoff=0.6)
         if name not in POWERS and near:
             raise doc.error(
@@ -236,6 +294,8 @@ def _selection(doc: Document, place: tuple, target, scenario: Scenario) -> np.nd
     groups = {**REGIONS, **{b: b for b in BLOCS}}
     for i, name in enumerate(targets):
         where = place + (i,) if isinstance(target, list) else place
+        if not isinstance(name, str):
+            raise doc.error(where, "a target is a state, a region, a bloc or 'all' (text), or a list of these")
         if name == "all":
             chosen += scenario.states
         elif name in scenario.states:
@@ -252,44 +312,39 @@ def _selection(doc: Document, place: tuple, target, scenario: Scenario) -> np.nd
 
 
 def _strategies(doc: Document, scenario: Scenario, strategies) -> None:
-    if not isinstance(strategies, dict):
-        raise doc.error(("strategies",), "expected a mapping of power name to strategy")
-    for power, spec in strategies.items():
+    """Each power's policy (adaptive or scripted), budget, instrument mix, interests and coercion."""
+    scenario.coercion = np.zeros(len(scenario.powers))
+    scenario.adaptive = np.ones(len(scenario.powers), dtype=bool)
+    for power, spec in mapping(doc, ("strategies",), strategies, "a mapping of power name to strategy").items():
         place = ("strategies", power)
         if power not in scenario.powers:
             raise doc.error(place, f"'{power}' is not among the scenario's powers{suggest(power, scenario.powers)}")
-        if not isinstance(spec, dict):
-            raise doc.error(place, "a strategy needs budget, instruments and priorities")
+        spec = mapping(doc, place, spec, "a strategy: policy, budget, instruments, priorities, coercion")
         for key in spec:
-            if key not in ("budget", "instruments", "priorities", "note"):
-                raise doc.error(
-                    place + (key,),
-                    f"unknown strategy key '{key}'{suggest(key, ['budget', 'instruments', 'priorities', 'note'])}",
-                )
+            if key not in STRATEGY_KEYS:
+                raise doc.error(place + (key,), f"unknown strategy key '{key}'{suggest(key, STRATEGY_KEYS)}")
         p = scenario.powers.index(power)
-        budget = spec.get("budget", 0.0)
-        if isinstance(budget, bool) or not isinstance(budget, (int, float)) or not 0 <= budget <= MAX_OUTREACH:
-            raise doc.error(place + ("budget",), f"budget must be a number from 0 to {MAX_OUTREACH}, got {budget!r}")
-        scenario.budget[p] = budget
-        instruments = spec.get("instruments") or {"economic": 1.0}
+        policy = spec.get("policy", "adaptive")
+        if policy not in POLICIES:
+            raise doc.error(place + ("policy",), f"policy must be adaptive or scripted, got {policy!r}")
+        scenario.adaptive[p] = policy == "adaptive"
+        scenario.budget[p] = number(doc, place + ("budget",), spec.get("budget", 0.0), 0.0, MAX_OUTREACH)
+        scenario.coercion[p] = number(doc, place + ("coercion",), spec.get("coercion", 0.0), 0.0, 1.0)
+        instruments = mapping(doc, place + ("instruments",), spec.get("instruments"), "a mapping of instrument: share")
         mix = np.zeros(3)
-        for key, share in instruments.items():
+        for key, share in (instruments or {"economic": 1.0}).items():
             if key not in COMPONENT_KEYS:
                 raise doc.error(
                     place + ("instruments", key), f"unknown instrument '{key}'{suggest(key, COMPONENT_KEYS)}"
                 )
-            if isinstance(share, bool) or not isinstance(share, (int, float)) or share < 0:
-                raise doc.error(
-                    place + ("instruments", key), f"an instrument share must be a number >= 0, got {share!r}"
-                )
-            mix[COMPONENT_KEYS.index(key)] = share
+            mix[COMPONENT_KEYS.index(key)] = number(doc, place + ("instruments", key), share, 0.0, 1.0)
         if mix.sum() <= 0:
             raise doc.error(place + ("instruments",), "instrument shares must not all be 0")
         scenario.instruments[p] = mix / mix.sum()
-        for target, weight in (spec.get("priorities") or {"all": 1.0}).items():
+        priorities = mapping(doc, place + ("priorities",), spec.get("priorities"), "a mapping of state to priority")
+        for target, weight in (priorities or {"all": 1.0}).items():
             where = place + ("priorities", target)
-            if isinstance(weight, bool) or not isinstance(weight, (int, float)) or not 0 <= weight <= 1:
-                raise doc.error(where, f"a priority must be a number from 0 to 1, got {weight!r}")
+            weight = number(doc, where, weight, 0.0, MAX_OUTREACH)
             for name in _selection(doc, where, target, scenario):
                 if name in BLOCS:
                     raise doc.error(where, "priorities take states, regions or 'all' (not blocs)")
@@ -324,24 +379,21 @@ def _change(doc: Document, place: tuple, item, scenario: Scenario, evidence: Evi
                 f"{date} is outside the run ({scenario.date(1)} to {scenario.date(scenario.months)}); "
                 "events take effect in a month after the start; put the starting situation under 'initial:'",
             )
-    operation = item.get("operation", "appeal" if attribute == "appeal" else None)
-    if attribute == "appeal":
-        if operation != "appeal":
-            raise doc.error(place + ("operation",), "an appeal has no operation (or 'operation: appeal')")
-    elif operation not in OPERATIONS:
+    operation = item.get("operation")
+    if operation not in OPERATIONS:
         raise doc.error(place + ("operation",), f"operation must be one of {', '.join(OPERATIONS)}, got {operation!r}")
     value = item["value"]
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise doc.error(place + ("value",), f"value must be a number, got {value!r}")
-    high = MAX_OUTREACH if attribute in ("outreach", "commitment") else 1.0
-    ranges = {"set": (0.0, high), "add": (-high, high), "multiply": (0.0, 10.0), "appeal": (0.01, 1.0)}
+    high = MAX_OUTREACH if attribute in ("interest", "push", "budget") else 1.0
+    ranges = {"set": (0.0, high), "add": (-high, high), "multiply": (0.0, 10.0)}
     low, top = ranges[operation]
     if not low <= value <= top:
-        what = "the acute threat behind an appeal" if operation == "appeal" else f"'{operation}' on {attribute}"
+        what = f"'{operation}' on {attribute}"
         raise doc.error(place + ("value",), f"{value} is out of range for {what}: use {low} to {top}")
     power = item.get("power")
     target = item["target"]
-    if attribute in POWER_ATTRIBUTES:
+    if attribute in POWER_EVENT_ATTRIBUTES:
         power = power or target
         if power not in scenario.powers:
             raise doc.error(
@@ -357,10 +409,12 @@ def _change(doc: Document, place: tuple, item, scenario: Scenario, evidence: Evi
         if attribute in STATE_ATTRIBUTES and power is not None:
             raise doc.error(place + ("power",), f"'{attribute}' belongs to the state alone: remove 'power:'")
         states = _selection(doc, place + ("target",), target, scenario)
-        if attribute == "appeal" and (len(states) != 1 or states[0] in BLOCS):
-            raise doc.error(place + ("target",), "an appeal comes from one state")
     cited = item.get("evidence") or []
-    cited = [cited] if isinstance(cited, str) else cited
+    cited = [cited] if isinstance(cited, str) else sequence(doc, place + ("evidence",), cited, "evidence ids")
+    for k, eid in enumerate(cited):
+        text(doc, place + ("evidence", k), eid, "an evidence id", longest=200)
+    source = text(doc, place + ("source",), item["source"], "a source (a document's file name or text)")
+    label = text(doc, place + ("label",), item.get("label") or "", "a label (text)").strip()
     if evidence is not None:
         for k, eid in enumerate(cited):
             if eid not in evidence.by_id:
@@ -371,8 +425,8 @@ def _change(doc: Document, place: tuple, item, scenario: Scenario, evidence: Evi
         value=float(value),
         states=states,
         power=None if power is None else scenario.powers.index(power),
-        source=str(item["source"]),
-        label=str(item.get("label") or f"{attribute} {operation} {value} ({target})"),
+        source=source,
+        label=label or f"{attribute} {operation} {value} ({target})",
         month=month,
         date=date,
         evidence=tuple(cited),

@@ -87,9 +87,10 @@ def analyse(
     import numpy as np
     import pandas as pd
 
+    from .destination import RESULTS, check_target, default_folder, staged
     from .evidence import EVIDENCE, load_evidence
     from .parameters import BY_NAME
-    from .results import check_target, manifest, staged, write_json
+    from .results import manifest, write_json
     from .scenario import load_scenario
     from .world import prepare
 
@@ -103,8 +104,11 @@ def analyse(
     scenario = load_scenario(scenario_path, evidence)
     if power not in scenario.powers:
         raise InputError(f"--power: '{power}' is not in scenario '{scenario.name}'{suggest(power, scenario.powers)}")
-    out = Path(out) if out else Path("results") / "sensitivity" / f"{scenario.name}-{method}"
-    check_target(out, force)
+    label = None if out else scenario.name  # a default folder must not hold another scenario's analysis
+    out = Path(out) if out else default_folder(scenario.name, RESULTS / "sensitivity", f"-{method}")
+    check_target(out, force, inputs=[scenario_path], label=label)
+    points = samples * (len(names) + (1 if method == "morris" else 2))
+    _cost(scenario, points, runs).check(out, f"{method} with {points:,} points x {runs} runs", "use fewer --samples")
     problem = {"num_vars": len(names), "names": names, "bounds": [[BY_NAME[n].low, BY_NAME[n].high] for n in names]}
     design = _sample(problem, method, samples, seed)
     outcomes, replicate_variance = _simulate(prepare(scenario, evidence), design, names, runs, seed, power)
@@ -146,6 +150,17 @@ def analyse(
             stage / "manifest.json",
         )
     return indices, out
+
+
+def _cost(scenario, points: int, runs: int):
+    """Memory of a chunk of runs and of every point's final shares, disk of the samples table, and time."""
+    from .limits import WRITE_OVERHEAD, Cost, cell_bytes, simulation_seconds
+
+    S, P = len(scenario.states), len(scenario.powers)
+    chunk = min(CHUNK, points * runs) * cell_bytes(scenario.months, S, P) * WRITE_OVERHEAD
+    finals = points * runs * S * P * 8 * 3
+    disk = points * (S + 20) * 20
+    return Cost(chunk + finals + 300e6, disk, simulation_seconds(points * runs, scenario.months))
 
 
 def _sample(problem: dict, method: str, samples: int, seed: int):
@@ -201,6 +216,8 @@ def _ranking(indices, method: str, runs: int, path: Path, where: str, power: str
     import numpy as np
     from matplotlib.figure import Figure
 
+    from .plots import plain
+
     key, conf = ("mu_star", "mu_star_conf") if method == "morris" else ("ST", "ST_conf")
     outcomes = ("mean hedging", f"mean {power} share")
     n = indices["parameter"].nunique()
@@ -223,7 +240,7 @@ def _ranking(indices, method: str, runs: int, path: Path, where: str, power: str
         ax.set_xlabel("mu* (mean |elementary effect|)" if method == "morris" else "total-order index ST")
         ax.set_title(outcome, fontsize=11)
         ax.grid(axis="x", alpha=0.3)
-    fig.suptitle(f"{method} sensitivity: {where}; {runs} replicates averaged per point", fontsize=12)
+    fig.suptitle(plain(f"{method} sensitivity: {where}; {runs} replicates averaged per point"), fontsize=12)
     fig.savefig(path, dpi=110, bbox_inches="tight")
     return path
 

@@ -17,7 +17,7 @@ def scenario(tmp_path, text: str, name: str = "bad.yaml"):
 CASES = {
     "misspelt state": (
         GOOD.replace("target: Tajikistan\n", "target: Tajikstan\n", 1),
-        ["Tajikstan", "did you mean 'Tajikistan'", "events[0].target"],
+        ["Tajikstan", "did you mean 'Tajikistan'", "events[", "].target"],
     ),
     "misspelt power": (
         GOOD.replace("powers: [Russia, US, China, Turkey]", "powers: [Rusia, US, China, Turkey]"),

@@ -22,21 +22,10 @@ from sim.batch import run_batch
 from sim.ensemble import run_seed, simulate
 from sim.parameters import PARAMETERS
 from sim.scenario import load_scenario
+from sim.trajectories import SERIES
 from sim.world import prepare
 
-COLUMNS = [
-    "point",
-    "run",
-    "scenario",
-    "step",
-    "date",
-    "state",
-    "power",
-    "alignment",
-    "credibility",
-    "economic",
-    "security",
-]
+COLUMNS = ["point", "run", "scenario", "step", "date", "state", "power", *SERIES]
 
 
 def write_experiment(
@@ -46,7 +35,7 @@ def write_experiment(
     path = folder / "experiment.yaml"
     path.write_text(
         f"name: grid\nscenario: [{listed}]\nruns: {runs}\nseed: 5\nchunk_runs: {chunk_runs}\n"
-        f"parameters:\n  shock_scale: [0.02, 0.06]\n  peer_weight: [0.5, 1.5]\n{extra}"
+        f"parameters:\n  shock_scale: [0.02, 0.06]\n  peer_weight: [0.5, 0.9]\n{extra}"
     )
     return path
 
@@ -143,7 +132,7 @@ def test_manifest_says_how_to_reproduce_and_resume(reference):
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["kind"] == "batch" and manifest["status"] == "complete"
     assert manifest["seed"] == 5 and manifest["runs"] == 200 and manifest["points"] == 8 and manifest["chunks"] == 8
-    assert manifest["design"]["grid"] == {"shock_scale": [0.02, 0.06], "peer_weight": [0.5, 1.5]}
+    assert manifest["design"]["grid"] == {"shock_scale": [0.02, 0.06], "peer_weight": [0.5, 0.9]}
     assert len(manifest["experiment_sha256"]) == 64 and len(manifest["scenarios"]) == 2
     assert manifest["reproduce"] == f"alliance-sim batch {path} --out {out}"
     assert manifest["resume"].endswith("--resume")
@@ -187,13 +176,13 @@ def test_resume_runs_only_the_missing_chunks(reference, tmp_path, capsys):
     shutil.copytree(out, copy)
     (copy / "trajectories" / "chunk-000001.parquet").unlink()
     (copy / "outcomes.parquet" / "chunk-000005.parquet").unlink()
-    (copy / "trajectories" / ".chunk-000002.parquet.999.tmp").write_bytes(b"half")
+    (copy / "trajectories" / ".chunk-000002.parquet.tmp-999999999-0badf00d").write_bytes(b"half")
     untouched = copy / "trajectories" / "chunk-000003.parquet"
     before = untouched.stat().st_mtime_ns
     assert run_batch(path, copy, workers=1, resume=True) == 0
     assert "2 to run" in capsys.readouterr().out
     assert untouched.stat().st_mtime_ns == before
-    assert not list(copy.glob("*/.*.tmp"))
+    assert not list(copy.glob("*/.*.tmp-*"))
     assert_same_results(out, copy)
 
 
@@ -244,7 +233,7 @@ def test_a_failing_point_is_recorded_and_the_batch_goes_on(reference, scenarios,
     _, out = reference
 
     def fragile(setup, runs, seed, params=None, **kwargs):
-        if np.any((np.asarray(params["shock_scale"]) == 0.06) & (np.asarray(params["peer_weight"]) == 1.5)):
+        if np.any((np.asarray(params["shock_scale"]) == 0.06) & (np.asarray(params["peer_weight"]) == 0.9)):
             raise FloatingPointError("overflow in the shock\nat month 3")
         return simulate(setup, runs, seed, params=params, **kwargs)
 
@@ -257,7 +246,7 @@ def test_a_failing_point_is_recorded_and_the_batch_goes_on(reference, scenarios,
     assert list(failures["point"]) == [3, 3, 7, 7] and list(failures["chunk"]) == [2, 3, 6, 7]
     assert list(failures["runs"][:2]) == ["75-89", "90-99"]
     assert list(failures["scenario"]) == ["short"] * 2 + ["short_no_invasion"] * 2
-    assert json.loads(failures["parameters"][0]) == {"shock_scale": 0.06, "peer_weight": 1.5}
+    assert json.loads(failures["parameters"][0]) == {"shock_scale": 0.06, "peer_weight": 0.9}
     assert (failures["seed"] == 5).all()
     assert failures["error"][0] == "FloatingPointError: overflow in the shock at month 3"
     outcomes = pd.read_parquet(tmp_path / "out" / "outcomes.parquet")

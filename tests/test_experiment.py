@@ -49,7 +49,7 @@ scenario: [{BASELINE}, {ROOT / "scenarios" / "no_invasion.yaml"}]
 runs: 4
 parameters:
   shock_scale: [0.01, 0.05]
-  peer_weight: [0.5, 1.0, 2.0]
+  peer_weight: [0.2, 0.5, 1.0]
 """,
     )
     experiment = load_experiment(path)
@@ -58,7 +58,7 @@ parameters:
     assert list(points.columns) == ["point", "scenario", "scenario_file", "shock_scale", "peer_weight"]
     assert list(points["scenario"]) == ["baseline"] * 6 + ["no_invasion"] * 6
     first = points[points["scenario"] == "baseline"][["shock_scale", "peer_weight"]]
-    assert set(map(tuple, first.to_numpy())) == {(s, p) for s in (0.01, 0.05) for p in (0.5, 1.0, 2.0)}
+    assert set(map(tuple, first.to_numpy())) == {(s, p) for s in (0.01, 0.05) for p in (0.2, 0.5, 1.0)}
 
 
 @pytest.mark.parametrize(
@@ -74,14 +74,14 @@ sample:
   n: {n}
   ranges:
     shock_scale: [0.01, 0.1]
-    peer_weight: [0.5, 2.0]
+    peer_weight: [0.2, 0.8]
     protection_weight:
 """
     experiment = load_experiment(write(tmp_path, text))
     assert experiment.design_points == points
     values = experiment.values
     assert values["shock_scale"].min() >= 0.01 and values["shock_scale"].max() <= 0.1
-    assert values["peer_weight"].min() >= 0.5 and values["peer_weight"].max() <= 2.0
+    assert values["peer_weight"].min() >= 0.2 and values["peer_weight"].max() <= 0.8
     full = BY_NAME["protection_weight"]
     assert experiment.ranges["protection_weight"] == (full.low, full.high)
     assert values["protection_weight"].max() > full.low + 0.5 * (full.high - full.low)
@@ -119,8 +119,12 @@ BAD = {
     "missing scenario": (VALID.replace(str(BASELINE), "nowhere.yaml"), "no such scenario file 'nowhere.yaml'", ":2:"),
     "sobol n": (VALID + "sample: {method: sobol, n: 10, ranges: {shock_scale: }}\n", "power of 2", "8 or 16"),
     "both designs": (VALID + "parameters: {shock_scale: [0.1]}\nsample: {method: lhs, n: 2}\n", "not both", "sample"),
-    "empty range": (VALID + "sample: {method: lhs, n: 4, ranges: {peer_weight: [2, 1]}}\n", "must be below high", ""),
-    "range outside": (VALID + "sample: {method: lhs, n: 4, ranges: {peer_weight: [0, 9]}}\n", "outside 0.0..5.0", ""),
+    "empty range": (VALID + "sample: {method: lhs, n: 4, ranges: {peer_weight: [0.8, 0.2]}}\n", "below high", ""),
+    "range outside": (
+        VALID + "sample: {method: lhs, n: 4, ranges: {peer_weight: [0, 9]}}\n",
+        f"outside {BY_NAME['peer_weight'].low}..{BY_NAME['peer_weight'].high}",
+        "",
+    ),
     "bad store": (VALID + "store: everything\n", "unknown store 'everything'", "trajectories"),
     "no name": (VALID.replace("name: bad\n", ""), "missing 'name:'", ""),
 }

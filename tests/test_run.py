@@ -65,7 +65,7 @@ def test_refuses_to_overwrite_without_force(results, short_scenario):
 
 def test_force_and_csv(short_scenario, tmp_path):
     out = tmp_path / "csv"
-    out.mkdir()
+    assert cli("run", short_scenario, "--runs", 1, "--out", out).returncode == 0
     (out / "old.txt").write_text("stale")
     result = cli("run", short_scenario, "--runs", 2, "--format", "csv", "--out", out, "--force")
     assert result.returncode == 0, result.stderr

@@ -1,0 +1,192 @@
+"""Fuzzing the inputs: the shipped scenarios and experiment examples, mutated (wrong types, non-finite and
+huge numbers, odd strings, missing and duplicated keys), must give exit 2 with one line, or a valid result;
+never a traceback, and nothing written outside the chosen folder.
+
+The files are read from scenarios/ and experiments/ when the tests run, so the suite follows their schema.
+Commands run in-process with one or two runs; the whole file takes well under two minutes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import io
+import math
+import os
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import yaml
+from conftest import ROOT
+from hypothesis import HealthCheck, Phase, event, given, settings
+from hypothesis import strategies as st
+
+from sim.cli import main
+
+#: The shipped files, read once: every example starts from the same text.
+SCENARIOS = {p.name: p.read_text() for p in sorted((ROOT / "scenarios").glob("*.yaml"))}
+EXPERIMENTS = {p.name: p.read_text() for p in sorted((ROOT / "experiments").glob("*.yaml"))}
+ODD_VALUES = [
+    math.nan,
+    math.inf,
+    -math.inf,
+    1e308,
+    -1e300,
+    10**30,
+    -1,
+    0,
+    True,
+    None,
+    "",
+    "   ",
+    "$x^$ \\frac{",
+    "<script>alert(1)</script>",
+    "../../outside",
+    "/",
+    ".",
+    "é" * 300,
+    "2021-13",
+    [],
+    [1, "two", None],
+    {},
+    {"a": {"b": 1}},
+    # plausible values, so that some mutants are valid and run
+    0.5,
+    0.0,
+    "2022-06",
+    "Kazakhstan",
+    "all",
+]
+#: Bounded for CI: a fixed set of examples, and no shrinking (each example is one CLI call; the failing
+#: document is printed whole).
+ODD_KEYS = ["na\nme", "$x$", "<b>", "", "é" * 100, "12"]
+SETTINGS = settings(
+    max_examples=int(os.environ.get("FUZZ_EXAMPLES", 60)),
+    deadline=None,
+    derandomize=True,
+    database=None,
+    phases=[Phase.explicit, Phase.generate],
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+
+
+def places(data, path: tuple = ()) -> list[tuple]:
+    """Every key path into parsed YAML (mapping keys and list indexes)."""
+    found = [path] if path else []
+    if isinstance(data, dict):
+        for key, value in data.items():
+            found += places(value, path + (key,))
+    elif isinstance(data, list):
+        for index, value in enumerate(data):
+            found += places(value, path + (index,))
+    return found
+
+
+def mutate(data, path: tuple, how: str, value) -> None:
+    """Replace, delete, wrap or rename (an odd key) the value at `path`."""
+    *parents, last = path
+    holder = data
+    for key in parents:
+        holder = holder[key]
+    if how == "delete":
+        del holder[last]
+    elif how == "wrap":
+        holder[last] = [holder[last]]
+    elif how == "rename" and isinstance(holder, dict):
+        holder[ODD_KEYS[len(str(value)) % len(ODD_KEYS)]] = holder.pop(last)
+    else:
+        holder[last] = copy.deepcopy(value)  # later mutations must not reach the shared list of values
+
+
+@st.composite
+def documents(draw, files: dict[str, str], prepare) -> tuple[str, str]:
+    """A shipped file (name and YAML text) with one to three mutations, maybe a duplicated key."""
+    name = draw(st.sampled_from(sorted(files)))
+    data = prepare(yaml.safe_load(files[name]))
+    for _ in range(draw(st.integers(1, 3))):
+        where = places(data)
+        if not where:
+            break
+        path = draw(st.sampled_from(where))
+        how = draw(st.sampled_from(["replace", "replace", "replace", "delete", "wrap", "rename"]))
+        mutate(data, path, how, draw(st.sampled_from(ODD_VALUES)))
+    text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+    if draw(st.booleans()) and isinstance(data, dict) and data:
+        key = draw(st.sampled_from(list(data)))
+        text += yaml.safe_dump({key: draw(st.sampled_from(ODD_VALUES))})  # the same key twice
+    return name, text
+
+
+def shorten_scenario(data):
+    """Shipped scenarios with parents named by absolute path (the mutant lives elsewhere)."""
+    if isinstance(data, dict) and isinstance(data.get("extends"), str):
+        data["extends"] = str(ROOT / "scenarios" / data["extends"])
+    return data
+
+
+def shorten_experiment(data):
+    """Experiment examples made tiny: two runs a point, a handful of points, scenarios by absolute path."""
+    if not isinstance(data, dict):
+        return data
+    data["runs"] = 2
+    listed = data.get("scenario")
+    data["scenario"] = (
+        [str((ROOT / "experiments" / s).resolve()) for s in listed][:1]
+        if isinstance(listed, list)
+        else str((ROOT / "experiments" / listed).resolve())
+    )
+    if isinstance(data.get("sample"), dict):
+        data["sample"]["n"] = 2
+    return data
+
+
+def run_cli(*argv) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            code = main([str(a) for a in argv])
+        except SystemExit as stop:
+            code = stop.code
+    return code, out.getvalue(), err.getvalue()
+
+
+def check(folder: Path, name: str, text: str, command: list[str], produced: str) -> None:
+    """Run `command` on the mutant and hold the result to the contract."""
+    if folder.exists():
+        shutil.rmtree(folder)
+    folder.mkdir()
+    path = folder / name
+    path.write_text(text, encoding="utf-8")
+    out = folder / "out"
+    here = sorted(os.listdir())
+    code, _, err = run_cli(*command[:1], path, *command[1:], "--out", out)
+    assert sorted(os.listdir()) == here, "something written in the working directory"
+    event(f"exit {code}")  # shown by --hypothesis-show-statistics
+    assert "Traceback" not in err, err
+    assert {p.name for p in folder.iterdir()} <= {name, "out"}, "something written beside --out"
+    if code == 2:
+        assert len(err.strip().splitlines()) == 1, err
+        assert not out.exists() or not any(out.iterdir()), "a refused command left output"
+        return
+    assert code == 0, (code, err)
+    assert (out / "manifest.json").is_file()
+    alignment = pd.read_parquet(out / produced)["alignment" if "traj" in produced else "hedging"].to_numpy()
+    assert len(alignment) and np.isfinite(alignment).all()
+
+
+@SETTINGS
+@given(documents(SCENARIOS, shorten_scenario))
+def test_mutated_scenarios(tmp_path_factory, mutant):
+    name, text = mutant
+    folder = tmp_path_factory.getbasetemp() / "fuzz-scenario"
+    check(folder, name, text, ["run", "--runs", "1"], "trajectories.parquet")
+
+
+@settings(SETTINGS, max_examples=20)
+@given(documents(EXPERIMENTS, shorten_experiment))
+def test_mutated_experiments(tmp_path_factory, mutant):
+    name, text = mutant
+    folder = tmp_path_factory.getbasetemp() / "fuzz-experiment"
+    check(folder, name, text, ["batch", "--workers", "1"], "outcomes.parquet")

@@ -1,0 +1,485 @@
+"""Safe by construction: user files are never harmed, every input is checked before work, no traceback.
+
+One test (or case) per defect found by trying the commands as a careless or hostile user would.
+Commands run in-process (`sim.cli.main`) on a five-month scenario, so the whole file stays quick.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from html.parser import HTMLParser
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import BASELINE, ROOT
+
+from sim.cli import main
+from sim.destination import LOCK, default_folder, remove_stale, slug
+from sim.inputs import InputError
+from sim.parameters import PARAMETERS
+
+#: A scenario of five months with one event: quick to run, and a parent to extend.
+EVENT = (
+    "  - {{id: {id}, date: {date}, target: Georgia, power: US, attribute: credibility, operation: multiply, "
+    "value: 0.9, source: counterfactual}}\n"
+)
+
+
+def call(*argv) -> tuple[int, str, str]:
+    """Run the CLI in-process: exit status, stdout, stderr."""
+    import contextlib
+    import io
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            code = main([str(a) for a in argv])
+        except SystemExit as stop:
+            code = stop.code
+    return code, out.getvalue(), err.getvalue()
+
+
+def refused(result, *fragments: str) -> None:
+    """Exit 2 with one line holding every fragment, and no traceback."""
+    code, _, err = result
+    assert code == 2, err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1, err
+    for fragment in fragments:
+        assert fragment in err, (fragment, err)
+
+
+def scenario(folder: Path, body: str = "", name: str = "short", file: str = "s.yaml", end: str = "2021-06") -> Path:
+    path = folder / file
+    path.write_text(f"name: {json.dumps(name)}\nstart: 2021-01\nend: {end}\n{body}")
+    return path
+
+
+def events(*dates: str, id: str = "e") -> str:
+    return "events:\n" + "".join(EVENT.format(id=f"{id}{i}" if id == "e" else id, date=d) for i, d in enumerate(dates))
+
+
+def tree(folder: Path) -> dict[str, bytes]:
+    """Every file under `folder` with its content: to prove nothing changed."""
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture
+def work(tmp_path, monkeypatch):
+    """A working directory of its own (results/ goes there) holding a user's precious folder."""
+    folder = tmp_path / "work"
+    folder.mkdir()
+    monkeypatch.chdir(folder)
+    precious = tmp_path / "precious"
+    precious.mkdir()
+    (precious / "thesis.txt").write_text("years of work")
+    return folder
+
+
+# 1. Output paths come from the user's arguments, never from file content.
+
+
+def test_a_name_naming_a_folder_is_only_a_label(work):
+    precious = work.parent / "precious"
+    before = tree(precious)
+    path = scenario(work, name=str(precious))
+    code, out, err = call("run", path, "--runs", 2, "--force")
+    assert code == 0, err
+    assert tree(precious) == before
+    assert (work / "results" / slug(str(precious)) / "manifest.json").is_file()
+
+
+@pytest.mark.parametrize("name", [".", "..", "/", "../..", "$$$", "calibration"])
+def test_names_that_give_no_safe_folder_are_refused(work, name):
+    refused(call("run", scenario(work, name=name), "--runs", 2, "--force"), "pass --out")
+    assert not (work / "results").exists()
+
+
+def test_a_climbing_name_stays_inside_results(work):
+    code, _, err = call("run", scenario(work, name="../../x"), "--runs", 2)
+    assert code == 0, err
+    assert [p.name for p in work.iterdir()] == ["results", "s.yaml"]
+    assert default_folder("../../x") == Path("results/x") and (work / "results" / "x").is_dir()
+
+
+def test_two_names_with_one_slug_do_not_replace_each_other(work):
+    assert call("run", scenario(work, name="Base line"), "--runs", 2)[0] == 0
+    refused(call("run", scenario(work, name="base-line"), "--runs", 2, "--force"), "not 'base-line'")
+    assert json.loads((work / "results" / "base-line" / "manifest.json").read_text())["scenario"] == "Base line"
+
+
+def test_force_replaces_only_an_alliance_sim_folder(work):
+    precious = work.parent / "precious"
+    before = tree(precious)
+    refused(call("run", scenario(work), "--runs", 2, "--out", precious, "--force"), "not an alliance-sim")
+    assert tree(precious) == before
+
+
+@pytest.mark.parametrize("out", [".", "..", "/"])
+def test_the_working_directory_and_its_parents_are_never_replaced(work, out):
+    path = scenario(work)
+    before = sorted(p.name for p in work.iterdir())
+    refused(call("run", path, "--runs", 2, "--out", out, "--force"), "working directory")
+    assert sorted(p.name for p in work.iterdir()) == before  # no staging folder either
+
+
+def test_an_output_folder_holding_the_input_is_refused(work):
+    folder = work / "inputs"
+    folder.mkdir()
+    refused(call("run", scenario(folder), "--runs", 2, "--out", folder, "--force"), "an input")
+
+
+def test_compare_never_writes_over_one_of_its_inputs(work):
+    for name in ("a", "b"):
+        assert call("run", scenario(work, name=name), "--runs", 3, "--out", work / name)[0] == 0
+    before = tree(work / "a")
+    refused(call("compare", work / "a", work / "b", "--out", work / "a", "--force"), "an input")
+    refused(call("compare", work / "a", work / "b", "--out", work, "--force"), "working directory")
+    assert tree(work / "a") == before
+
+
+def test_report_never_overwrites_a_users_file(work):
+    assert call("run", scenario(work), "--runs", 2, "--out", work / "r")[0] == 0
+    mine = work / "notes.html"
+    mine.write_text("<p>my notes</p>")
+    refused(call("report", work / "r", "--out", mine), "not a page alliance-sim wrote")
+    refused(call("report", work / "r", "--out", work / "r" / "manifest.json"), "not a page")
+    assert mine.read_text() == "<p>my notes</p>"
+    assert call("report", work / "r")[0] == 0 and call("report", work / "r")[0] == 0  # its own page: replaced
+
+
+def test_calibrate_never_overwrites_a_scenario_with_its_fit(work):
+    path = scenario(work)
+    before = path.read_bytes()
+    refused(
+        call("calibrate", "--max-evals", 5, "--runs", 1, "--scenario", path, "--fitted", path, "--out", work / "c"),
+        "an input",
+    )
+    other = work / "other.yaml"
+    other.write_text("keep: me\n")
+    refused(call("calibrate", "--max-evals", 5, "--runs", 1, "--fitted", other, "--out", work / "c"), "never replaced")
+    assert path.read_bytes() == before and other.read_text() == "keep: me\n"
+
+
+@pytest.mark.parametrize("where", ["file/out", "/proc/alliance-sim-out", "/sys/out"])
+def test_an_unwritable_output_is_found_before_simulating(work, where):
+    (work / "file").write_text("a file, not a folder")
+    started = time.perf_counter()
+    refused(call("run", scenario(work), "--runs", 2, "--out", where), "choose another --out")
+    assert time.perf_counter() - started < 5
+
+
+# 2. Everything checked before any work.
+
+BAD_SCENARIOS = {
+    "instruments as a list": (
+        "strategies:\n  China:\n    budget: 0.4\n    instruments: [economic, security]\n",
+        "instruments",
+    ),
+    "priorities as a list": ("strategies:\n  China:\n    budget: 0.4\n    priorities: [Kazakhstan]\n", "priorities"),
+    "target as a mapping": (events("2021-03").replace("target: Georgia", "target: {a: 1}"), "target"),
+    "without holding a mapping": ("extends: parent.yaml\nwithout: [{a: 1}]\n", "without[0]"),
+    "without as a mapping": ("extends: parent.yaml\nwithout: {a: 1}\n", "without"),
+    "extends as a list": ("extends: [parent.yaml]\n", "extends"),
+    "events as a mapping": ("events: {a: 1}\n", "events"),
+    "name as a list": ("", "name"),
+    "duplicate key": ("start: 2021-02\n", "duplicate key 'start'"),
+    "duplicate event id": (events("2021-03", "2021-04", id="twice"), "event id 'twice'"),
+    "id shared with the parent": ("extends: parent.yaml\n" + events("2021-04", id="e0"), "event id 'e0'"),
+    "nan share": ("strategies:\n  China:\n    instruments: {economic: .nan}\n", "not a finite number"),
+    "inf budget": ("strategies:\n  China:\n    budget: .inf\n", "not a finite number"),
+    "huge priority": ("strategies:\n  China:\n    priorities: {Georgia: 1e300}\n", "Georgia"),
+    "share out of range": ("strategies:\n  China:\n    instruments: {economic: 7}\n", "economic"),
+    "year 9999": ("", "at most"),
+    "alias bomb": (
+        "".join(f"l{i}: &l{i} [{', '.join([f'*l{i - 1}'] * 9) if i else 'x'}]\n" for i in range(9))
+        + "description: *l8\n",
+        "aliases expand",
+    ),
+    "dollar power": ("powers: [Russia, US, China, Turkey, '$\\alpha$']\n", "powers[4]"),
+    "script power": ("powers: [Russia, US, China, Turkey, '<img src=x onerror=alert(1)>']\n", "powers[4]"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_SCENARIOS))
+def test_bad_scenarios_get_one_line(work, case):
+    body, fragment = BAD_SCENARIOS[case]
+    scenario(work, events("2021-03"), name="parent", file="parent.yaml")
+    path = scenario(work, body, end="9999-12" if case == "year 9999" else "2021-06")
+    if case == "name as a list":
+        path.write_text(path.read_text().replace('name: "short"', "name: [a, b]"))
+    before = sorted(p.name for p in work.iterdir())
+    refused(call("run", path, "--runs", 2, "--out", work / "out"), str(path), fragment)
+    assert sorted(p.name for p in work.iterdir()) == before
+
+
+def test_extends_cycles_and_chains_are_refused(work):
+    (work / "a.yaml").write_text("name: a\nextends: b.yaml\n")
+    (work / "b.yaml").write_text("name: b\nextends: a.yaml\n")
+    refused(call("run", work / "a.yaml", "--out", work / "out"), "loop")
+    (work / "self.yaml").write_text("name: me\nextends: ./self.yaml\n")
+    refused(call("run", work / "self.yaml", "--out", work / "out"), "loop")
+    for i in range(12):
+        (work / f"c{i}.yaml").write_text(f"name: c{i}\nextends: c{i + 1}.yaml\n")
+    scenario(work, name="c12", file="c12.yaml")
+    refused(call("run", work / "c0.yaml", "--out", work / "out"), "shorten the chain")
+
+
+def test_only_regular_files_are_read(work):
+    fifo = work / "fifo.yaml"
+    os.mkfifo(fifo)
+    started = time.perf_counter()
+    refused(call("run", fifo, "--out", work / "out"), "not a regular file")
+    refused(call("run", "/dev/zero", "--out", work / "out"), "not a regular file")
+    refused(call("run", work, "--out", work / "out"), "is a folder")
+    (work / "z.yaml").write_text("name: z\nextends: /dev/zero\n")
+    refused(call("run", work / "z.yaml", "--out", work / "out"), "/dev/zero", "not a regular file")
+    big = work / "big.yaml"
+    with big.open("wb") as stream:
+        stream.truncate(50_000_000)
+    refused(call("run", big, "--out", work / "out"), "too large")
+    assert time.perf_counter() - started < 10
+
+
+def test_every_command_refuses_non_finite_experiment_values(work):
+    path = work / "e.yaml"
+    path.write_text(f"name: e\nscenario: {BASELINE}\nruns: 2\nparameters: {{shock_scale: [0.01, .nan]}}\n")
+    refused(call("batch", path, "--out", work / "out"), "not a finite number")
+    assert not (work / "out").exists()
+
+
+# 3. Limits, estimated before any work.
+
+
+@pytest.mark.parametrize("runs", [10**12, 10**8])
+def test_huge_runs_are_refused_with_the_estimate(work, runs):
+    started = time.perf_counter()
+    refused(call("run", scenario(work), "--runs", runs, "--out", work / "out"), "needs about", "use fewer --runs")
+    assert time.perf_counter() - started < 10 and not (work / "out").exists()
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["calibrate", "--max-evals", 10**10, "--runs", 4],
+        ["sensitivity", "SCENARIO", "--samples", 10**9],
+        ["validate", "SCENARIO", "--runs", 10**9],
+    ],
+    ids=["calibrate", "sensitivity", "validate"],
+)
+def test_other_commands_refuse_what_will_not_fit(work, command):
+    command = [scenario(work) if part == "SCENARIO" else part for part in command]
+    started = time.perf_counter()
+    refused(call(*command, "--out", work / "out"), "needs about")
+    assert time.perf_counter() - started < 20 and not (work / "out").exists()
+
+
+@pytest.mark.parametrize(
+    "design",
+    [
+        "sample: {method: lhs, n: 100000000, ranges: {shock_scale: , peer_weight: }}",
+        "parameters: {" + ", ".join(f"{p.name}: [{', '.join([str(p.default)] * 32)}]" for p in PARAMETERS[:6]) + "}",
+        "runs: 1000000000000\nstore: outcomes",
+    ],
+    ids=["lhs 1e8", "grid 1e9", "runs 1e12"],
+)
+def test_huge_designs_are_refused_before_they_are_built(work, design):
+    path = work / "e.yaml"
+    runs = "" if "runs:" in design else "runs: 2\n"
+    path.write_text(f"name: e\nscenario: {BASELINE}\n{runs}{design}\n")
+    started = time.perf_counter()
+    refused(call("batch", path, "--out", work / "out"), "needs about")
+    assert time.perf_counter() - started < 20 and not (work / "out").exists()
+
+
+def test_a_large_run_streams_in_chunks_with_the_same_numbers(work, monkeypatch):
+    from sim import runner
+
+    path = scenario(work)
+    assert call("run", path, "--runs", 7, "--seed", 4, "--out", work / "whole")[0] == 0
+    monkeypatch.setattr(runner, "chunk_runs", lambda *shape: 3)
+    monkeypatch.setattr(runner, "PLOT_RUNS", 4)
+    assert call("run", path, "--runs", 7, "--seed", 4, "--out", work / "chunked")[0] == 0
+    whole, chunked = (pd.read_parquet(work / f / "trajectories.parquet") for f in ("whole", "chunked"))
+    pd.testing.assert_frame_equal(whole, chunked)
+    for table in ("summary.csv", "events.csv"):
+        pd.testing.assert_frame_equal(*(pd.read_csv(work / f / table) for f in ("whole", "chunked")))
+
+
+# 4. Escaping wherever user text reaches HTML or a figure.
+
+
+class Elements(HTMLParser):
+    """Tags and attribute names of a page, to find anything a browser would run."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[str] = []
+        self.attributes: list[str] = []
+
+    def handle_starttag(self, tag, attrs) -> None:
+        self.tags.append(tag)
+        self.attributes += [name for name, _ in attrs]
+
+
+def runnable(page: str) -> list[str]:
+    parser = Elements()
+    parser.feed(page)
+    return [t for t in parser.tags if t in ("script", "iframe", "object", "embed")] + [
+        a for a in parser.attributes if a.startswith("on")
+    ]
+
+
+INJECTED = "<script>alert(1)</script><img src=x onerror=alert(2)> $x^$"
+
+
+def test_names_are_escaped_in_pages_and_never_parsed_as_mathtext(work):
+    for folder, name in (("a", INJECTED), ("b", f"{INJECTED} $\\frac$")):
+        code, _, err = call("run", scenario(work, name=name), "--runs", 3, "--out", work / folder)
+        assert code == 0, err
+    assert call("compare", work / "a", work / "b", "--out", work / "cmp")[0] == 0
+    assert call("report", work / "a")[0] == 0
+    for page in (work / "cmp" / "report.html", work / "a" / "report.html"):
+        text = page.read_text()
+        assert runnable(text) == [], page
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text
+
+
+def test_power_names_in_a_run_report_are_escaped(work):
+    assert call("run", scenario(work), "--runs", 2, "--out", work / "r")[0] == 0
+    summary = pd.read_csv(work / "r" / "summary.csv")
+    summary["power"] = summary["power"].replace("Turkey", "<img src=x onerror=alert(1)>")
+    summary.to_csv(work / "r" / "summary.csv", index=False)
+    assert call("report", work / "r")[0] == 0
+    assert runnable((work / "r" / "report.html").read_text()) == []
+
+
+# 5. Clean interruption.
+
+
+def child(*argv: str, cwd: Path) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "sim", *argv], cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+
+
+def staging(folder: Path) -> list[Path]:
+    return [p for p in folder.iterdir() if ".stage-" in p.name or ".old-" in p.name]
+
+
+def wait_for(condition, seconds: float = 30) -> bool:
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        if condition():
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def test_sigterm_removes_the_staging_folder_and_sigkill_leftovers_go_next_time(work):
+    short = scenario(work)
+    for stop in (signal.SIGTERM, signal.SIGKILL):
+        process = child("run", str(BASELINE), "--runs", "3000", "--out", str(work / "out"), cwd=ROOT)
+        assert wait_for(lambda: staging(work) != []), "the run never started writing"
+        process.send_signal(stop)
+        process.communicate(timeout=60)
+        if stop == signal.SIGTERM:
+            assert process.returncode == 143
+            assert staging(work) == [] and not (work / "out").exists()
+    assert staging(work) != []  # what SIGKILL left
+    assert call("run", short, "--runs", 2, "--out", work / "out")[0] == 0
+    assert staging(work) == []
+
+
+def test_stale_staging_of_a_live_process_is_kept(tmp_path):
+    live = tmp_path / f".out.stage-{os.getpid()}-0123abcd"
+    dead = tmp_path / ".out.stage-999999999-0123abcd"
+    user = tmp_path / ".out.stage-mine"
+    for folder in (live, dead, user):
+        folder.mkdir()
+    assert remove_stale(tmp_path) == [dead]
+    assert live.exists() and user.exists()
+
+
+def descendants(pid: int) -> set[int]:
+    parents = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        parents[int(stat.parent.name)] = int(fields[1])
+    found, frontier = set(), {pid}
+    while frontier:
+        frontier = {p for p, parent in parents.items() if parent in frontier} - found
+        found |= frontier
+    return found
+
+
+def test_batch_workers_exit_when_the_batch_is_killed(work):
+    experiment = work / "e.yaml"
+    experiment.write_text(f"name: e\nscenario: {BASELINE}\nruns: 4000\nchunk_runs: 500\n")
+    process = child("batch", str(experiment), "--out", str(work / "out"), "--workers", "2", cwd=ROOT)
+    assert wait_for(lambda: len(descendants(process.pid)) >= 3, 60), "no pool workers"
+    workers = descendants(process.pid)
+    process.kill()
+    process.communicate(timeout=30)
+    assert wait_for(lambda: not any(Path(f"/proc/{p}").exists() for p in workers), 15), "orphaned workers"
+
+
+def test_a_second_batch_into_the_same_folder_gets_one_line(work):
+    experiment = work / "e.yaml"
+    experiment.write_text(f"name: e\nscenario: {work / 's.yaml'}\nruns: 2\n")
+    scenario(work)
+    out = work / "out"
+    out.mkdir()
+    with open(out / LOCK, "a+") as held:
+        fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        refused(call("batch", experiment, "--out", out, "--force", "--workers", 1), "another alliance-sim batch")
+        refused(call("batch", experiment, "--out", out, "--resume", "--workers", 1), "another alliance-sim batch")
+    assert call("batch", experiment, "--out", out, "--workers", 1)[0] == 0
+
+
+def test_a_refused_batch_leaves_no_lock_file_in_a_users_folder(work):
+    experiment = work / "e.yaml"
+    experiment.write_text(f"name: e\nscenario: {scenario(work)}\nruns: 2\n")
+    before = tree(work)
+    for extra in ([], ["--force"], ["--resume"]):
+        code, _, err = call("batch", experiment, "--out", work, "--workers", 1, *extra)
+        assert code == 2 and len(err.strip().splitlines()) == 1, err
+    assert tree(work) == before and not (work / LOCK).exists()
+
+
+# 6. Damaged results folders.
+
+
+def test_compare_refuses_absurd_values_quickly(work):
+    for name in ("a", "b"):
+        assert call("run", scenario(work, name=name), "--runs", 3, "--out", work / name)[0] == 0
+    frame = pd.read_parquet(work / "b" / "trajectories.parquet")
+    frame["alignment"] = np.where(frame.index % 7 == 0, 1e300, frame["alignment"])
+    frame.to_parquet(work / "b" / "trajectories.parquet")
+    started = time.perf_counter()
+    refused(call("compare", work / "a", work / "b", "--out", work / "cmp"), "not shares between 0 and 1")
+    assert time.perf_counter() - started < 20 and not (work / "cmp").exists()
+
+
+def test_a_damaged_manifest_does_not_break_a_report(work):
+    assert call("run", scenario(work), "--runs", 2, "--out", work / "r")[0] == 0
+    manifest = json.loads((work / "r" / "manifest.json").read_text())
+    manifest.update(versions=["not", "a", "mapping"], parameters="nor this")
+    (work / "r" / "manifest.json").write_text(json.dumps(manifest))
+    code, _, err = call("report", work / "r")
+    assert code == 0, err
+
+
+def test_input_errors_are_input_errors():
+    with pytest.raises(InputError):
+        default_folder("///")
