@@ -13,6 +13,7 @@ import argparse
 from pathlib import Path
 
 from .cli import positive_int, seed_int
+from .inputs import InputError
 
 #: Parameters the fit adjusts: the utility weights and the rates the targets constrain.
 FITTED = (
@@ -63,6 +64,8 @@ HELD = {
     "freeze_months": "a year of low credibility before a member freezes its participation; no document reports "
     "the delay",
 }
+#: Public-record facts after the documents' window: scored by `validate --hindcast`, never read by `calibrate`.
+HINDCAST = Path(__file__).resolve().parent.parent / "calibration" / "hindcast.yaml"
 #: Width (in 0-1 units) of the smooth hinge: a target missed by this much costs about one unmet target.
 SMOOTHING = 0.02
 #: Weight of the weak pull toward the built-in defaults: moving one parameter across half its search range
@@ -105,6 +108,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     val.add_argument("--runs", type=positive_int, default=100, help="Monte Carlo runs (default 100)")
     val.add_argument("--seed", type=seed_int, default=1, help="seed fixing every run (default 1)")
     val.add_argument("--targets", type=Path, help="targets file (default calibration/targets.yaml)")
+    val.add_argument(
+        "--hindcast",
+        action="store_true",
+        help="score the projection against calibration/hindcast.yaml: public-record facts after early 2023, "
+        "which calibrate never reads",
+    )
     val.add_argument("--force", action="store_true", help="replace a non-empty output folder")
     val.set_defaults(func=cmd_validate)
 
@@ -132,12 +141,15 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
 
 def cmd_validate(args: argparse.Namespace) -> int:
     from .calibration_fit import validate
+    from .validation import summary_lines
 
+    if args.hindcast and args.targets:
+        raise InputError("--hindcast and --targets: choose one (--hindcast reads calibration/hindcast.yaml)")
+    targets = HINDCAST if args.hindcast else args.targets
     frame, out = validate(
-        args.scenario, args.out, runs=args.runs, seed=args.seed, targets_path=args.targets, force=args.force
+        args.scenario, args.out, runs=args.runs, seed=args.seed, targets_path=targets, force=args.force
     )
-    met = int(frame["met"].sum())
-    print(f"{met} of {len(frame)} targets met ({100 * met / len(frame):.0f}%)")
+    print("\n".join(summary_lines(frame, "out of sample (hindcast)" if args.hindcast else "in sample (targets)")))
     for _, row in frame[~frame["met"]].iterrows():
         print(f"  unmet: {row['target']} [{row['date']}] expected {row['expected']}, observed {row['observed']:+.3f}")
     print(f"wrote {out}")

@@ -26,9 +26,11 @@ from .inputs import InputError
 from .limits import WRITE_OVERHEAD, Cost, cell_bytes, simulation_seconds
 from .parameters import BY_NAME
 from .parameters import FITTED as FITTED_FILE
+from .posterior import Posterior, abc_smc
 from .results import file_digest, manifest, write_json
 from .scenario import BASELINE, Scenario, load_scenario
 from .targets import TARGETS, Target, assess, check_fits, horizon, load_targets, table
+from .validation import NULLS, null_runs, scored, skill
 from .world import Setup, prepare
 
 #: Smallest population differential evolution accepts.
@@ -39,6 +41,9 @@ SWEEP = 5
 FITTED_HEADER = "# Global parameters fitted to the documents' stylized facts by `alliance-sim calibrate`."
 #: Rank correlation from which a target counts as informing a parameter in the report.
 INFORMS = 0.3
+#: The ABC posterior: particles, generations at most, replicates per particle, and the file beside the fit.
+ABC_POPULATION, ABC_GENERATIONS, ABC_RUNS = 300, 20, 8
+POSTERIOR_FILE = "posterior.csv"
 
 
 @dataclass
@@ -216,8 +221,9 @@ def calibrate(
     command = _command(max_evals, runs, seed, scenario_path, targets_path)
     accepted = found.accepted()
     points = pd.DataFrame(found.points, columns=list(problem.names))
+    posterior = abc_posterior(problem, best, runs, seed)
     record = _fitted_record(
-        values, best_loss, frame, found, accepted, points, scenario, targets_path, command, runs, problem.base
+        values, best_loss, frame, found, posterior, scenario, targets_path, command, runs, problem.base
     )
     sweeps = held_sweeps(problem, values, runs * REPLICATION, seed + 1)
 
@@ -226,7 +232,8 @@ def calibrate(
         evaluations.to_csv(stage / "evaluations.csv", index=False)
         frame.to_csv(stage / "targets.csv", index=False)
         outlook.to_csv(stage / "projection.csv", index=False)
-        _plots(stage / "plots", found, frame, points, accepted, problem, values, len(targets))
+        drawn = pd.DataFrame(posterior.points, columns=list(posterior.names))
+        _plots(stage / "plots", found, frame, drawn, np.ones(len(drawn), dtype=bool), problem, values, len(targets))
         (stage / "fit_report.md").write_text(
             _report(record, frame, found, targets, points, accepted, problem, seconds, fitted_path, outlook, sweeps)
         )
@@ -247,6 +254,8 @@ def calibrate(
             stage / "manifest.json",
         )
         _write_yaml(record, fitted_path)
+        with replacing(fitted_path.with_name(POSTERIOR_FILE)) as path:
+            posterior.write(path)
     return Fit(values, best_loss, int(frame["met"].sum()), len(targets), seconds, out, fitted_path)
 
 
@@ -269,11 +278,14 @@ def validate(
     out = Path(out) if out else default_folder(scenario.name, RESULTS / "validation")
     check_target(out, force, inputs=[scenario.path, targets_path], label=label)
     S, P = len(scenario.states), len(scenario.powers)
-    cost = Cost(runs * cell_bytes(scenario.months, S, P) * WRITE_OVERHEAD + 300e6, 5e6, simulation_seconds(runs, 1))
+    cost = Cost(
+        3 * runs * cell_bytes(scenario.months, S, P) * WRITE_OVERHEAD + 300e6, 5e6, simulation_seconds(3 * runs, 1)
+    )  # the model and two simulated nulls
     cost.check(out, f"validating with {runs:,} runs", "use fewer --runs")
     problem = problem_for(scenario, targets, evidence)
     traj = simulate(problem.setup, runs, seed, problem.base)
-    frame = table(traj, targets)
+    frame = scored(traj, null_runs(problem.setup, problem.base, runs, seed, traj), targets)
+    met, informative = skill(frame)
     with staged(out) as stage:
         frame.to_csv(stage / "targets.csv", index=False)
         target_margins(frame, stage / "targets.png", f"{scenario.name} ({runs} runs, seed {seed})")
@@ -287,6 +299,8 @@ def validate(
                 targets_sha256=file_digest(targets_path),
                 met=int(frame["met"].sum()),
                 targets=len(frame),
+                nulls={name: int(frame[f"met_{name}"].sum()) for name in NULLS},
+                skill={"informative_met": met, "informative": informative},
                 reproduce=f"alliance-sim validate {scenario.path} --runs {runs} --seed {seed} --targets {targets_path}",
             ),
             stage / "manifest.json",
@@ -339,15 +353,25 @@ def _command(max_evals: int, runs: int, seed: int, scenario_path: Path, targets_
     return command
 
 
-def _fitted_record(values, best_loss, frame, found, accepted, points, scenario, targets_path, command, runs, base):
+def abc_posterior(problem: Problem, best: np.ndarray, runs: int, seed: int) -> Posterior:
+    """ABC-SMC over the fitted parameters: the tolerance ends at the fitted point's target loss plus
+    TOLERANCE (about one more target's worth of misfit), the prior uniform over each search range."""
+
+    def losses(points: np.ndarray) -> np.ndarray:
+        return target_loss(problem.evaluate(points, ABC_RUNS, seed)[1])
+
+    epsilon = float(losses(best[None])[0]) + TOLERANCE
+    return abc_smc(losses, problem.names, problem.bounds, ABC_POPULATION, ABC_GENERATIONS, epsilon, seed)
+
+
+def _fitted_record(values, best_loss, frame, found, posterior, scenario, targets_path, command, runs, base):
     ranges = {}
-    for name in points:
-        kept = points.loc[accepted, name]
+    for d, name in enumerate(posterior.names):
+        order = np.argsort(posterior.points[:, d])
+        cumulative = np.cumsum(posterior.weights[order])
         ranges[name] = {
-            k: round(float(v), 4)
-            for k, v in zip(
-                ("min", "p05", "median", "p95", "max"), np.quantile(kept, [0, 0.05, 0.5, 0.95, 1]), strict=True
-            )
+            k: round(float(posterior.points[order[min(np.searchsorted(cumulative, q), len(order) - 1)], d]), 4)
+            for k, q in zip(("min", "p05", "median", "p95", "max"), (0, 0.05, 0.5, 0.95, 1), strict=True)
         }
     return {
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -362,8 +386,13 @@ def _fitted_record(values, best_loss, frame, found, accepted, points, scenario, 
         "parameters": {n: round(v, 5) for n, v in values.items()},
         "held": {n: {"value": float(base[n]), "reason": reason} for n, reason in HELD.items()},
         "posterior": {
-            "rule": f"evaluated points meeting as many targets as the best, with loss within {TOLERANCE} of it",
-            "accepted": int(accepted.sum()),
+            "rule": f"ABC-SMC: uniform prior over each search range; accepted where the target loss ({ABC_RUNS} "
+            f"replicates) is at most the fitted point's plus {TOLERANCE}",
+            "file": POSTERIOR_FILE,
+            "accepted": len(posterior.weights),
+            "effective_size": round(posterior.effective_size, 1),
+            "tolerance_reached": round(posterior.epsilon, 3),
+            "evaluations": posterior.evaluations,
             "ranges": ranges,
         },
     }

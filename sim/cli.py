@@ -34,6 +34,19 @@ def whole_number(minimum: int):
     return parse
 
 
+def uncertainty_sources(text: str) -> tuple[str, ...]:
+    """The --uncertainty list: any of shocks, parameters, evidence (or 'none')."""
+    from .uncertainty import SOURCES
+
+    chosen = tuple(dict.fromkeys(part.strip() for part in text.split(",") if part.strip()))
+    if chosen == ("none",):
+        return ()
+    unknown = [part for part in chosen if part not in SOURCES]
+    if unknown or not chosen:
+        raise argparse.ArgumentTypeError(f"'{text}': choose from {', '.join(SOURCES)} (comma-separated) or none")
+    return chosen
+
+
 positive_int = whole_number(1)
 seed_int = whole_number(0)
 
@@ -49,6 +62,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         engine=args.engine,
         fmt=args.format,
         force=args.force,
+        **({} if args.uncertainty is None else {"sources": args.uncertainty}),
     )
     print(f"wrote {out}")
     return 0
@@ -88,6 +102,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--format", choices=["parquet", "csv"], default="parquet", help="trajectories file format")
     run.add_argument("--force", action="store_true", help="replace a non-empty output folder")
+    run.add_argument(
+        "--uncertainty",
+        type=uncertainty_sources,
+        metavar="SOURCES",
+        help="comma-separated sources each run carries: shocks, parameters (a draw from the calibration "
+        "posterior), evidence (a draw of the starting levels); default all three",
+    )
     run.set_defaults(func=cmd_run)
 
     explain = sub.add_parser(

@@ -46,6 +46,7 @@ def simulate(
     params = params or setup.params
     evidence_seeds = np.array([run_seed(seed, int(r)) for r in run_ids], dtype=np.uint64) if evidence_draws else None
     world = setup.initial(len(run_ids), params, evidence_seeds)
+    start = world.copy()
     T, S, P = scenario.months, len(scenario.states), len(scenario.powers)
     draws = shocks(seed, run_ids, T, (S, P))
     record = {name: np.empty((len(run_ids), T + 1, S, P)) for name in SERIES}
@@ -53,7 +54,7 @@ def simulate(
     _record(record, participation, world, 0)
     for month in range(1, T + 1):
         for change in setup.events.get(month, ()):
-            apply_change(world, change)
+            apply_change(world, change, start)
             if log is not None:
                 log.append({"date": change.date, "label": change.label, "source": change.source, "runs": len(run_ids)})
         world, appeals, before = dynamics.month(world, setup.ties, scenario.instruments, params, draws[:, month - 1])

@@ -74,6 +74,7 @@ class AllianceModel(mesa.Model):
         self.states, self.powers = list(plan.states), list(plan.powers)
         drawn = np.array([rng]) if evidence_draws and rng is not None else None
         self.world = self.setup.initial(1, self.params, drawn)
+        self.start = self.world.copy()
         self.snapshot = self.world
         self.appeals: list[dynamics.Appeal] = []
         self.event_log: list[LoggedEvent] = []
@@ -163,7 +164,7 @@ class AllianceModel(mesa.Model):
 
     def trigger(self, change: Change) -> None:
         """Apply a change now (a scheduled event, or one a teacher triggers live) and log it."""
-        apply_change(self.world, change)
+        apply_change(self.world, change, self.start)
         date = change.date or self.setup.scenario.date(self.steps + 1)
         self.event_log.append(LoggedEvent(date, change.label, change.source))
 

@@ -23,7 +23,7 @@ PARAMETER_STREAM = 1
 #: Each generation's tolerance is this quantile of the previous generation's losses.
 QUANTILE = 0.5
 #: Batches of candidates tried per generation before giving up on filling it.
-MAX_BATCHES = 12
+MAX_BATCHES = 40
 
 
 @dataclass

@@ -17,17 +17,21 @@ import pyarrow.parquet as pq
 from tqdm import tqdm
 
 from .destination import check_target, default_folder, staged
-from .ensemble import run_seed, simulate
+from .ensemble import run_seed
 from .evidence import EVIDENCE, load_evidence
 from .limits import ROW_BYTES, Cost, cell_bytes, chunk_runs, simulation_seconds
 from .plots import write_plots
-from .results import manifest, summary_of, write_json, write_table
+from .posterior import Posterior
+from .results import file_digest, manifest, summary_of, write_json, write_table
 from .scenario import Scenario, load_scenario
 from .trajectories import SERIES, Trajectories
+from .uncertainty import POSTERIOR, SOURCES, load_posterior, run_parameters, simulate_uncertain, spread_by_source
 from .world import Setup, prepare
 
 #: Most runs the plots are drawn from.
 PLOT_RUNS = 2000
+#: Runs per source used to say how much of the final spread each source of uncertainty contributes.
+SPREAD_RUNS = 200
 EVENT_COLUMNS = ["date", "label", "source", "answered"]
 
 
@@ -39,8 +43,12 @@ def run_scenario(
     engine: str = "ensemble",
     fmt: str = "parquet",
     force: bool = False,
+    sources: tuple[str, ...] = SOURCES,
 ) -> Path:
-    """Simulate `runs` runs of the scenario and write results into `out` (default results/<slug of its name>)."""
+    """Simulate `runs` runs of the scenario and write results into `out` (default results/<slug of its name>).
+
+    `sources` are the uncertainties each run carries: monthly shocks, its own parameter point from the
+    calibration posterior, its own draw of the evidence-derived starting levels."""
     evidence = load_evidence(EVIDENCE)
     scenario = load_scenario(path, evidence)
     label = None if out else scenario.name  # a default folder must not hold another scenario's results
@@ -48,16 +56,19 @@ def run_scenario(
     check_target(out, force, inputs=[path], label=label)
     run_cost(scenario, runs, engine, fmt).check(out, f"{runs:,} runs of {scenario.name}", "use fewer --runs")
     setup = prepare(scenario, evidence)
+    posterior = load_posterior() if "parameters" in sources else None
     with staged(out) as stage:  # made before simulating: an unwritable folder is found at once
         trajectories = stage / f"trajectories.{fmt}"
         if engine == "mesa":
-            traj, log = simulate_mesa(setup, runs, seed)
+            traj, log = simulate_mesa(setup, runs, seed, sources, posterior)
             write_table(traj.to_frame(), trajectories)
             table, sample = summary_of(traj.alignment[:, 0], traj.alignment[:, -1], traj), traj
         else:
-            table, sample, log = _stream(setup, runs, seed, trajectories)
+            table, sample, log = _stream(setup, runs, seed, trajectories, sources, posterior)
+        spread = spread_by_source(setup, min(runs, SPREAD_RUNS), seed, posterior if "parameters" in sources else None)
         write_table(table, stage / "summary.csv")
         write_table(log, stage / "events.csv")
+        write_table(spread, stage / "uncertainty.csv")
         write_json(
             manifest(
                 scenario,
@@ -66,8 +77,18 @@ def run_scenario(
                 runs=runs,
                 engine=engine,
                 run_seeds="run i uses SeedSequence(seed).spawn()[i]",
+                uncertainty=list(sources),
+                posterior=None
+                if posterior is None
+                else {
+                    "file": str(POSTERIOR),
+                    "sha256": file_digest(POSTERIOR),
+                    "points": len(posterior.weights),
+                    "effective_size": round(posterior.effective_size, 1),
+                },
                 plots=f"drawn from runs 0 to {len(sample.runs) - 1}",
-                reproduce=f"alliance-sim run {path} --runs {runs} --seed {seed} --engine {engine} --format {fmt}",
+                reproduce=f"alliance-sim run {path} --runs {runs} --seed {seed} --engine {engine} --format {fmt}"
+                f" --uncertainty {','.join(sources)}",
             ),
             stage / "manifest.json",
         )
@@ -85,7 +106,9 @@ def run_cost(scenario: Scenario, runs: int, engine: str, fmt: str) -> Cost:
     return Cost(memory, disk, simulation_seconds(runs, T, engine) * (1 if engine == "mesa" else 2))
 
 
-def _stream(setup: Setup, runs: int, seed: int, path: Path) -> tuple[pd.DataFrame, Trajectories, pd.DataFrame]:
+def _stream(
+    setup: Setup, runs: int, seed: int, path: Path, sources: tuple[str, ...], posterior: Posterior | None
+) -> tuple[pd.DataFrame, Trajectories, pd.DataFrame]:
     """Simulate chunk by chunk, appending each to the trajectories file; return the summary, the runs kept
     for the plots and the event log (for appeals, the share answered over all runs)."""
     scenario = setup.scenario
@@ -99,7 +122,7 @@ def _stream(setup: Setup, runs: int, seed: int, path: Path) -> tuple[pd.DataFram
             for first in range(0, runs, size):
                 ids = np.arange(first, min(first + size, runs))
                 events: list[dict] = []
-                traj = simulate(setup, ids, seed, progress=_per_run(bar, len(ids)), log=events)
+                traj = simulate_uncertain(setup, ids, seed, sources, posterior, _per_run(bar, len(ids)), events)
                 writer = _append(traj.to_frame(), path, writer)
                 starts.append(traj.alignment[:, 0].copy())
                 finals.append(traj.alignment[:, -1].copy())
@@ -162,13 +185,24 @@ def _combine(logs: list[tuple[int, pd.DataFrame]]) -> pd.DataFrame:
     return sums[columns].astype({"answered": object}).where(sums[columns].notna(), None)
 
 
-def simulate_mesa(setup: Setup, runs: int, seed: int) -> tuple[Trajectories, pd.DataFrame]:
-    """One AllianceModel per run, each seeded with its run's stream: the reference driver."""
+def simulate_mesa(
+    setup: Setup, runs: int, seed: int, sources: tuple[str, ...] = SOURCES, posterior: Posterior | None = None
+) -> tuple[Trajectories, pd.DataFrame]:
+    """One AllianceModel per run, each seeded with its run's stream and given its run's parameters and
+    evidence draw: the reference driver, the same numbers as the ensemble."""
     from .model import AllianceModel
 
     parts, logs = [], []
+    params = run_parameters(setup, np.arange(runs), seed, sources, posterior)
     for run in tqdm(range(runs), desc=f"{setup.scenario.name}: Mesa runs", unit="run", disable=None, leave=False):
-        model = AllianceModel(setup.scenario, rng=run_seed(seed, run), evidence=setup.evidence)
+        own = {name: float(np.asarray(value)[run]) if np.ndim(value) else value for name, value in params.items()}
+        model = AllianceModel(
+            setup.scenario,
+            rng=run_seed(seed, run),
+            evidence=setup.evidence,
+            evidence_draws="evidence" in sources,
+            **own,
+        )
         while model.steps < setup.scenario.months:
             model.step()
         parts.append(model.trajectories(run))

@@ -61,7 +61,8 @@ EVENT_ATTRIBUTES = (
 POWER_EVENT_ATTRIBUTES = POWER_ATTRIBUTES + ("budget",)
 POLICIES = ("adaptive", "scripted")
 STRATEGY_KEYS = ("policy", "budget", "instruments", "priorities", "coercion", "note")
-OPERATIONS = ("set", "add", "multiply")
+#: `restore` returns an attribute to where the run started (its evidence-derived level): it takes no value.
+OPERATIONS = ("set", "add", "multiply", "restore")
 COMPONENT_KEYS = ("economic", "security", "regime")
 #: A document cited by file name inside a change's `source` text.
 DOCUMENT_NAME = re.compile(r"[\w.-]+\.txt\b")
@@ -362,7 +363,7 @@ def _change(doc: Document, place: tuple, item, scenario: Scenario, evidence: Evi
         ("date", "target", "attribute", "value", "source") if dated else ("target", "attribute", "value", "source")
     )
     for key in required:
-        if item.get(key) in (None, ""):
+        if item.get(key) in (None, "") and not (key == "value" and item.get("operation") == "restore"):
             raise doc.error(place, f"missing '{key}:'")
     attribute = item["attribute"]
     if attribute not in EVENT_ATTRIBUTES:
@@ -382,11 +383,13 @@ def _change(doc: Document, place: tuple, item, scenario: Scenario, evidence: Evi
     operation = item.get("operation")
     if operation not in OPERATIONS:
         raise doc.error(place + ("operation",), f"operation must be one of {', '.join(OPERATIONS)}, got {operation!r}")
-    value = item["value"]
+    if operation == "restore" and "value" in item:
+        raise doc.error(place + ("value",), "'restore' returns the attribute to its starting level: remove 'value:'")
+    value = item.get("value", 0.0)
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise doc.error(place + ("value",), f"value must be a number, got {value!r}")
     high = MAX_OUTREACH if attribute in ("interest", "push", "budget") else 1.0
-    ranges = {"set": (0.0, high), "add": (-high, high), "multiply": (0.0, 10.0)}
+    ranges = {"set": (0.0, high), "add": (-high, high), "multiply": (0.0, 10.0), "restore": (0.0, 0.0)}
     low, top = ranges[operation]
     if not low <= value <= top:
         what = f"'{operation}' on {attribute}"

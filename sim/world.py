@@ -203,8 +203,8 @@ def _ties(
     return Ties(borders, rivals, member_matrix, leader, tie), sorted(edges)
 
 
-def apply_change(world: World, change: Change) -> None:
-    """Apply one change to every run in place."""
+def apply_change(world: World, change: Change, start: World | None = None) -> None:
+    """Apply one change to every run in place. `restore` needs `start`, the runs' starting world."""
     array = getattr(world, change.attribute)
     if change.attribute in POWER_ATTRIBUTES + ("budget",):
         index = (slice(None), change.power)
@@ -212,6 +212,9 @@ def apply_change(world: World, change: Change) -> None:
         index = (slice(None), change.states)
     else:
         index = (slice(None), change.states, change.power)
+    if change.operation == "restore":
+        array[index] = getattr(start, change.attribute)[index]
+        return
     current = array[index]
     updated = {
         "set": np.full_like(current, change.value),

@@ -99,3 +99,37 @@ def test_mesa_and_ensemble_agree_with_every_source_of_uncertainty(setup):
         traj = model.trajectories(run)
         for name in SERIES:
             np.testing.assert_array_equal(getattr(traj, name)[0], getattr(ensemble, name)[run], err_msg=name)
+
+
+def test_calibrate_never_reads_the_hindcast(tmp_path):
+    """Every file the calibration opens is recorded (Python's audit hook); the out-of-sample facts are not
+    among them, while the in-sample targets are."""
+    script = f"""
+import sys
+opened = []
+sys.addaudithook(lambda event, args: opened.append(str(args[0])) if event == "open" else None)
+from sim.calibration_fit import calibrate
+calibrate(max_evals=6, runs=2, seed=0, out={str(tmp_path / "fit")!r}, fitted_path={str(tmp_path / "fitted.yaml")!r})
+print("\\n".join(opened))
+"""
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=tmp_path, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    opened = done.stdout.splitlines()
+    assert any(path.endswith("targets.yaml") for path in opened)
+    assert not any("hindcast" in path for path in opened)
+
+
+def test_validate_scores_the_hindcast_with_the_nulls(tmp_path):
+    from conftest import cli
+
+    result = cli("validate", "--hindcast", "--runs", 8, "--out", tmp_path / "hindcast")
+    assert result.returncode == 0, result.stderr
+    assert "out of sample (hindcast)" in result.stdout and "skill:" in result.stdout
+    import pandas as pd
+
+    frame = pd.read_csv(tmp_path / "hindcast" / "targets.csv")
+    assert {"met", "met_persistence", "met_no_events", "met_zero_weights", "informative"} <= set(frame.columns)
+    assert len(frame) >= 12
