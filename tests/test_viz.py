@@ -1,7 +1,8 @@
-"""The visualizer without a browser: the teaching model's levers and events, its figures, the `viz` command."""
+"""The visualizer without a browser: sessions, levers, events, the SVG pictures, the lesson, the `viz` command."""
 
 from __future__ import annotations
 
+import re
 import socket
 import subprocess
 import sys
@@ -11,19 +12,25 @@ import pytest
 from conftest import ROOT, cli
 
 from sim.geography import REGIONS
-from sim.viz import command, is_loopback
-from sim.viz import figures as viz_figures
+from sim.parameters import BY_NAME
+from sim.scenario import SCENARIOS
+from sim.viz import charts, command, is_loopback, lesson, mapview, scenario_files
+from sim.viz import session as session_module
+from sim.viz.classroom import start
+from sim.viz.session import Session, Settings
 from sim.viz.teaching import (
+    DECIDED,
+    LEVERS,
     TEACHER,
     TeachingModel,
     china_investment_surge,
-    csto_appeal,
+    crisis,
     parse_seed,
-    scenario_files,
     us_exercises,
 )
+from sim.world import UNBOUNDED
 
-PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+HORIZON = "2025-01"
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +39,18 @@ def baseline() -> TeachingModel:
 
 
 def column(model: TeachingModel, attribute: str, power: str) -> np.ndarray:
-    return getattr(model.world, attribute)[0, :, model.powers.index(power)].copy()
+    return getattr(model.world, attribute)[..., model.powers.index(power)].copy()
+
+
+def run_to(model: TeachingModel, date: str) -> TeachingModel:
+    while model.date < date:
+        model.step()
+    return model
+
+
+@pytest.fixture(scope="module")
+def plain_2025() -> TeachingModel:
+    return run_to(TeachingModel(), HORIZON)
 
 
 def test_picker_lists_every_scenario_file_baseline_first():
@@ -46,90 +64,228 @@ def test_seed_typed_into_the_page(text, seed):
     assert parse_seed(text) == seed
 
 
-def test_bad_seed_falls_back_to_zero_with_a_note(baseline):
+def test_bad_seed_falls_back_to_zero_with_a_note():
     model = TeachingModel(seed="forty-two")
     assert model.seed == 0 and "not a whole number" in model.notes[0]
-    for m in (model, fresh := TeachingModel(seed="0")):
-        m.step()
-        m.step()
+    fresh = TeachingModel(seed="0")
+    for m in (model, fresh):
+        run_to(m, "2021-03")
     np.testing.assert_allclose(model.world.alignment, fresh.world.alignment)
 
 
-def test_broken_scenario_falls_back_to_baseline_with_a_note(tmp_path):
-    (tmp_path / "broken.yaml").write_text("name: [unclosed\n")
-    model = TeachingModel("broken.yaml", scenarios_dir=tmp_path)
-    assert model.scenario_name == "baseline.yaml"
-    assert "broken.yaml" in model.notes[0] and "baseline" in model.notes[0]
+BROKEN = {
+    "syntax.yaml": "name: [unclosed\n",
+    "types.yaml": "name: x\nstart: 2021-01\nend: 2022-01\nstrategies: [1, 2]\n",
+    "dates.yaml": "name: x\nstart: 2021-13\nend: 2022-01\n",
+    "loop.yaml": "name: x\nextends: loop.yaml\nstart: 2021-01\nend: 2022-01\n",
+    "nan.yaml": "name: x\nstart: 2021-01\nend: 2022-01\nparameters: {adjustment_rate: .nan}\n",
+    "binary.yaml": "\x00\x01\x02name",
+}
 
 
-def test_levers_scale_the_scenario_from_the_first_month(baseline):
-    moved = TeachingModel(china_outreach=2.0, russia_capacity=0.5, noise=0.0, inertia=2.0)
-    np.testing.assert_allclose(column(moved, "outreach", "China"), 2 * column(baseline, "outreach", "China"))
-    russia = baseline.powers.index("Russia")
-    assert moved.world.free_capacity[0, russia] == pytest.approx(0.5 * baseline.world.free_capacity[0, russia])
-    assert moved.params["shock_scale"] == 0.0
-    assert moved.params["adjustment_rate"] == pytest.approx(2 * baseline.params["adjustment_rate"])
-    assert moved.levers == {"China's investment push": 2.0, "Russia's free capacity": 0.5, "Speed of change": 2.0,
-                            "Noise": 0.0}  # fmt: skip
-    assert [e.source for e in moved.event_log] == [TEACHER] * 4
+@pytest.mark.parametrize("name", sorted(BROKEN))
+def test_a_broken_scenario_gives_one_line_and_the_baseline(tmp_path, name):
+    (tmp_path / name).write_text(BROKEN[name])
+    model = TeachingModel(name, scenarios_dir=tmp_path)
+    assert model.scenario_name == "baseline.yaml" and len(model.notes) == 1
+    note = model.notes[0]
+    assert "\n" not in note and "Traceback" not in note and name in note and "baseline" in note
+
+
+def test_a_run_that_breaks_stops_with_one_line(monkeypatch):
+    session = Session(Settings("baseline.yaml"), SCENARIOS)
+    monkeypatch.setattr(session.model, "step", lambda: (_ for _ in ()).throw(ValueError("bad\nsecond line")))
+    assert not session.step() and not session.running
+    assert session.error == "baseline.yaml: bad"
+
+
+def test_when_no_model_can_be_built_the_page_gets_one_line(monkeypatch):
+    def broken(*args, **kwargs):
+        raise ValueError("evidence.yaml:12: entries[3]: unknown power 'XX'\nmore detail")
+
+    monkeypatch.setattr(session_module, "TeachingModel", broken)
+    line = start(Settings("baseline.yaml"), SCENARIOS)
+    assert line == "baseline.yaml: evidence.yaml:12: entries[3]: unknown power 'XX'"
+
+
+def test_each_session_has_its_own_model_and_a_baseline_twin():
+    one, two = (Session(Settings("baseline.yaml"), SCENARIOS) for _ in range(2))
+    assert one.model is not two.model and one.baseline is not one.model
+    for _ in range(3):
+        one.step()
+    two.step()
+    assert (one.model.steps, two.model.steps, one.baseline.steps) == (3, 1, 3)
+    np.testing.assert_allclose(one.model.world.alignment, one.baseline.world.alignment)  # nothing changed yet
+    one.trigger(china_investment_surge)
+    assert [e.source for e in one.model.event_log].count(TEACHER) == 1
+    assert TEACHER not in {e.source for e in one.baseline.event_log} | {e.source for e in two.model.event_log}
+    for _ in range(6):
+        one.step()
+    assert not np.allclose(one.model.world.alignment, one.baseline.world.alignment)
+
+
+def test_settings_record_the_sliders_and_tell_what_changed():
+    first, (one, two) = Settings("baseline.yaml"), (lever.name for lever in LEVERS[:2])
+    moved = first.with_lever(one, 2.0).with_lever(two, 0.5)
+    assert moved != first and moved.factor(one) == 2.0 and first.factor(one) == 1.0
+    assert moved == first.with_lever(two, 0.5).with_lever(one, 2.0)  # order does not matter
+    assert Session(moved, SCENARIOS).settings == moved
+    assert moved.with_lever(one, 1.0) == first.with_lever(two, 0.5)  # a slider moved back to 1 is no change
+
+
+def test_settings_survive_a_reload_through_the_page_address():
+    choices = scenario_files()
+    lever = LEVERS[0]
+    chosen = Settings(choices[-1], "7").with_lever(lever.name, lever.high)
+    assert Settings.from_query(chosen.query(), choices) == chosen
+    assert Settings.from_query(None, choices) == Settings(choices[0])
+    hostile = f"scenario=../../etc/passwd&seed=1&{lever.name}=nan&nosuch=2&{LEVERS[1].name}={LEVERS[1].high + 1}"
+    assert Settings.from_query(hostile, choices) == Settings(choices[0], "1")
+
+
+@pytest.mark.parametrize("lever", LEVERS, ids=[lever.name for lever in LEVERS])
+def test_each_lever_scales_its_target_from_the_first_month(baseline, lever):
+    factor = lever.high
+    moved = TeachingModel(levers={lever.name: factor})
+    if lever.power is None:
+        (name,) = lever.attributes
+        spec = BY_NAME[name]
+        assert moved.params[name] == pytest.approx(np.clip(baseline.params[name] * factor, spec.low, spec.high))
+    else:
+        for attribute in lever.attributes:
+            before, after = column(baseline, attribute, lever.power), column(moved, attribute, lever.power)
+            np.testing.assert_allclose(after, np.clip(before * factor, 0, 5.0 if attribute in UNBOUNDED else 1.0))
+            assert (after >= before).all() and (after > before).any()
+    assert moved.levers == {lever.name: factor} and moved.event_log[0].source == TEACHER
     np.testing.assert_allclose(moved.world.alignment, baseline.world.alignment)  # the drift starts with the first step
-    for m in (moved, still := TeachingModel()):
-        for _ in range(6):
-            m.step()
-    kazakhstan, china = moved.states.index("Kazakhstan"), moved.powers.index("China")
-    assert moved.world.alignment[0, kazakhstan, china] > still.world.alignment[0, kazakhstan, china]
+
+
+@pytest.mark.parametrize(
+    ("lever", "factor"),
+    [(lever, end) for lever in LEVERS for end in (lever.low, lever.high)],
+    ids=[f"{lever.name}-x{end:g}" for lever in LEVERS for end in (lever.low, lever.high)],
+)
+def test_each_lever_at_its_ends_changes_a_main_partner_or_a_share_by_5_points_by_2025(plain_2025, lever, factor):
+    moved = run_to(TeachingModel(levers={lever.name: factor}), HORIZON)
+    before, after = plain_2025.world.alignment[0], moved.world.alignment[0]
+    flips = [s for s in moved.states if after[moved.states.index(s)].argmax() != before[moved.states.index(s)].argmax()]
+    largest = 100 * np.abs(after - before).max()
+    assert flips or largest >= 5, f"{lever.label} {factor:g}: largest change {largest:.1f} points, no partner changes"
 
 
 def test_a_lever_for_a_power_the_scenario_lacks_says_so(tmp_path):
-    (tmp_path / "three.yaml").write_text("name: three\nstart: 2021-01\nend: 2021-06\npowers: [Russia, US, China]\n")
-    model = TeachingModel("three.yaml", scenarios_dir=tmp_path, turkey_outreach=2.0)
-    assert model.notes and "Turkey" in model.notes[0] and not model.levers
+    (tmp_path / "three.yaml").write_text("name: three\nstart: 2021-01\nend: 2021-06\npowers: [Russia, US, Turkey]\n")
+    model = TeachingModel("three.yaml", scenarios_dir=tmp_path, levers={"china_engagement": 2.0})
+    assert model.notes and "China" in model.notes[0] and not model.levers
 
 
-def test_china_surge_multiplies_its_outreach_in_central_asia_only():
+def test_china_surge_raises_its_interest_in_central_asia_only():
     model = TeachingModel()
-    before = column(model, "outreach", "China")
-    for change in china_investment_surge(model):
-        model.trigger(change)
+    before = column(model, "interest", "China")[0]
+    model.trigger(china_investment_surge(model)[0])
     central = np.isin(model.states, REGIONS["Central Asia"])
-    np.testing.assert_allclose(column(model, "outreach", "China")[central], 1.5 * before[central])
-    np.testing.assert_allclose(column(model, "outreach", "China")[~central], before[~central])
+    after = column(model, "interest", "China")[0]
+    np.testing.assert_allclose(after[central], np.minimum(1.5 * before[central], 5.0))
+    np.testing.assert_allclose(after[~central], before[~central])
     assert model.event_log[-1].source == TEACHER and model.event_log[-1].date == "2021-02"
 
 
-def test_us_exercises_add_security_ties_and_engagement_in_central_asia():
+def test_us_exercises_add_security_ties_in_central_asia_only():
     model = TeachingModel()
-    security, outreach = column(model, "security", "US"), column(model, "outreach", "US")
+    security = column(model, "security", "US")[0]
     for change in us_exercises(model):
         model.trigger(change)
     central = np.isin(model.states, REGIONS["Central Asia"])
-    assert (column(model, "security", "US")[central] > security[central]).all()
-    assert (column(model, "outreach", "US")[central] > outreach[central]).all()
-    np.testing.assert_allclose(column(model, "security", "US")[~central], security[~central])
+    assert (column(model, "security", "US")[0][central] > security[central]).all()
+    np.testing.assert_allclose(column(model, "security", "US")[0][~central], security[~central])
     assert len(model.event_log) == 2
 
 
-def test_csto_appeal_under_war_is_mostly_unanswered_and_costs_russia_credibility():
-    model = TeachingModel()
-    while model.date < "2022-10":  # after the invasion and the Kharkiv rout
-        model.step()
-    kyrgyzstan = model.states.index("Kyrgyzstan")
-    before = column(model, "credibility", "Russia")
-    for change in csto_appeal(model, "Kyrgyzstan"):
+def test_an_attack_makes_the_state_appeal_to_its_patron_next_month():
+    model = run_to(TeachingModel(), "2022-10")
+    for change in crisis(model, "Kyrgyzstan"):
         model.trigger(change)
-    logged = model.event_log[-1]
-    assert "Kyrgyzstan" in logged.label and 0 < logged.answered < 0.5
-    assert column(model, "credibility", "Russia")[kyrgyzstan] < before[kyrgyzstan]
+    assert model.event_log[-1].label == "Kyrgyzstan comes under attack" and model.event_log[-1].date == "2022-11"
+    model.step()
+    appeals = [e for e in model.event_log if e.date == "2022-11" and e.source == DECIDED and "Kyrgyzstan" in e.label]
+    assert appeals and 0 <= appeals[0].answered <= 1
 
 
-def test_figures_render_every_state_and_power(baseline):
-    model = TeachingModel("eu_partnership.yaml") if (ROOT / "scenarios/eu_partnership.yaml").exists() else baseline
-    figure = viz_figures.alignment_map(model)
-    texts = {t.get_text() for t in figure.axes[0].texts}
-    assert set(model.states) <= texts and set(model.powers) <= texts
-    assert len(figure.axes[0].collections[0].get_paths()) == len(model.states) * len(model.powers)  # pie wedges
-    for fig in (figure, viz_figures.state_history(model, "Armenia"), viz_figures.leaning_counts(model)):
-        assert viz_figures.png(fig).startswith(PNG_MAGIC)
+def test_this_month_names_the_largest_move_and_its_cause():
+    session = Session(Settings("baseline.yaml"), SCENARIOS)
+    assert "starting picture" in session.this_month()
+    session.trigger(lambda m: crisis(m, "Armenia"))
+    session.step()
+    change = session.model.history["alignment"][-1] - session.model.history["alignment"][-2]
+    s, p = np.unravel_index(np.abs(change).argmax(), change.shape)
+    line = session.this_month()
+    assert line.startswith(f"2021-02: largest move {session.model.states[s]} {session.model.powers[p]}")
+    assert f"{100 * change[s, p]:+.1f} points" in line and "(you)" in line
+
+
+def test_the_map_shows_every_state_as_a_pie_with_its_shares_as_a_tooltip(baseline):
+    svg = mapview.alignment_map(baseline)
+    assert svg.count('<g class="pie"') == len(baseline.states)
+    for s, state in enumerate(baseline.states):
+        top = baseline.powers[int(baseline.world.alignment[0, s].argmax())]
+        assert re.search(rf'<title>{state}: [^<]*{top} \d+%', svg)
+    for power in baseline.powers:
+        assert f">{power}</text>" in svg
+    x, y = mapview.place("Armenia")
+    assert mapview.wedge(x, y, 0.0, 1.0).count("a") == 2  # a whole pie is two arcs
+    assert 2 * mapview.PIE_RADIUS >= 60 and min(mapview.NAME_SIZE, mapview.PARTNER_SIZE) >= 14
+
+
+def test_places_keep_pies_and_labels_apart():
+    boxes = []
+    for state in mapview.PLACES:
+        x, y = mapview.place(state)
+        half = max(mapview.PIE_RADIUS, 0.62 * mapview.NAME_SIZE * len(state) / 2)
+        boxes.append((x - half, y - mapview.PIE_RADIUS, x + half, y + mapview.PIE_RADIUS + 44))
+        assert 0 <= x - half and x + half <= mapview.WIDTH and y + mapview.PIE_RADIUS + 44 <= mapview.HEIGHT
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1 :]:
+            assert a[2] <= b[0] or b[2] <= a[0] or a[3] <= b[1] or b[3] <= a[1], (a, b)
+
+
+def test_charts_draw_the_run_over_its_baseline_with_event_marks():
+    session = Session(Settings("baseline.yaml"), SCENARIOS)
+    session.trigger(us_exercises)
+    for _ in range(10):
+        session.step()
+    model = session.model
+    history = charts.state_history(model, session.baseline, "Armenia")
+    leaning = charts.leaning_counts(model, session.baseline)
+    for svg in (history, leaning):
+        assert svg.count('stroke-dasharray="6 4"') == len(model.powers)  # the baseline, one per power
+        assert svg.count("<polyline") == 2 * len(model.powers)
+        assert 'class="marker you"' in svg and "US exercises in Central Asia" in svg
+        assert svg.count('class="marker') == len({e.date for e in model.event_log})
+    assert "Armenia" in history and ">2021</text>" in history
+
+
+def test_the_time_axis_grows_two_years_at_a_time(baseline):
+    model = TeachingModel()
+    assert charts.span(model) == 24
+    run_to(model, "2023-02")
+    assert charts.span(model) == 48
+
+
+def test_the_lesson_in_the_docs_is_what_the_model_gives_now():
+    """Fails when a model change moves a number in docs/teaching.md: run `python -m sim.viz.lesson` to regenerate."""
+    written = lesson.DOC.read_text(encoding="utf-8")
+    assert written == lesson.render(), "docs/teaching.md is stale: run python -m sim.viz.lesson"
+    assert f"seed {lesson.SEED}" in written
+
+
+def test_the_page_makes_no_model_at_import_and_does_not_load_altair():
+    code = (
+        "import sys; import sim.viz.teaching as t; made = []; init = t.TeachingModel.__init__\n"
+        "t.TeachingModel.__init__ = lambda self, *a, **k: made.append(1) or init(self, *a, **k)\n"
+        "import sim.viz.app as app; print(len(made), 'mesa.visualization' in sys.modules, 'altair' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert out.stdout.split() == ["0", "False", "False"], out.stderr
 
 
 def test_viz_command_serves_locally_without_opening_a_browser():

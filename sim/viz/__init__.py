@@ -1,6 +1,6 @@
-"""`alliance-sim viz`: the classroom visualizer, Mesa's SolaraViz served by Solara on this machine.
+"""`alliance-sim viz`: the classroom visualizer, a Solara page driving the Mesa model, served on this machine.
 
-Only light imports here: Solara, Mesa and matplotlib load in the server process that
+Only light imports here: Solara and Mesa load in the server process that
 `solara run` starts, so `alliance-sim --help` stays fast.
 """
 
@@ -14,15 +14,22 @@ import sys
 from pathlib import Path
 
 from ..inputs import InputError
+from ..scenario import BASELINE, SCENARIOS
 
 #: Environment variable through which the server learns which scenario folder to offer.
 SCENARIOS_ENV = "ALLIANCE_SIM_SCENARIOS"
 APP = Path(__file__).resolve().parent / "app.py"
 
 
+def scenario_files(folder: Path = SCENARIOS) -> list[str]:
+    """File names of the scenarios the page offers, baseline first."""
+    names = sorted(p.name for p in Path(folder).glob("*.yaml"))
+    return sorted(names, key=lambda name: name != BASELINE.name)
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
     viz = subparsers.add_parser(
-        "viz", help="open the classroom visualizer in a browser (Mesa SolaraViz, works offline)"
+        "viz", help="open the classroom visualizer in a browser (a Solara page on the Mesa model, works offline)"
     )
     viz.add_argument(
         "--host",
@@ -65,7 +72,8 @@ def command(host: str, port: int) -> list[str]:
 
 
 def cmd_viz(args: argparse.Namespace) -> int:
-    env = {**os.environ, "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False"}  # offline: no usage reports, no version check
+    # offline: no usage reports, no version check; and no Solara banner over the page's bottom corner
+    env = {**os.environ, "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False", "SOLARA_THEME_SHOW_BANNER": "False"}
     if args.scenarios is not None:
         folder = args.scenarios.resolve()
         if not folder.is_dir() or not any(folder.glob("*.yaml")):

@@ -1,64 +1,93 @@
-"""The classroom page: Mesa's SolaraViz on the alignment model, started by `alliance-sim viz`.
+"""The classroom page, started by `alliance-sim viz` (or `solara run sim/viz/app.py`).
 
-Run directly with `solara run sim/viz/app.py`. The scenario picker offers every file in the
-folder named by the ALLIANCE_SIM_SCENARIOS environment variable (default: scenarios/).
+Every browser gets its own model, made inside the page when it first renders (see classroom.py):
+nothing about a run lives at module level, so pages never share a model and a reload starts
+afresh. The scenario picker offers every file in the folder named by ALLIANCE_SIM_SCENARIOS
+(default: scenarios/). Neither mesa.visualization nor altair is imported.
 """
 
 from __future__ import annotations
 
+import contextlib
+import importlib
 import os
+import threading
 from pathlib import Path
 
 import solara
-from mesa.visualization import SolaraViz
-from mesa.visualization.user_param import Slider
 
-from sim.scenario import BASELINE, SCENARIOS
-from sim.viz import SCENARIOS_ENV
-from sim.viz.components import AlignmentMap, EventPanel, LeaningChart, ScenarioInfo, SharesTable, StateChart
-from sim.viz.teaching import LEVERS, TeachingModel, scenario_files
+from sim.inputs import InputError
+from sim.scenario import SCENARIOS
+from sim.viz import SCENARIOS_ENV, scenario_files
 
 TITLE = "Post-Soviet alignment: classroom view"
-folder = Path(os.environ.get(SCENARIOS_ENV) or SCENARIOS)
-choices = scenario_files(folder) or [BASELINE.name]
-first = BASELINE.name if BASELINE.name in choices else choices[0]
+FOLDER = Path(os.environ.get(SCENARIOS_ENV) or SCENARIOS)
+CHOICES = scenario_files(FOLDER) or ["baseline.yaml"]
 
-model_params = {
-    "scenario_name": {"type": "Select", "value": first, "values": choices, "label": "Scenario (then Reset)"},
-    "seed": {"type": "InputText", "value": "0", "label": "Seed (whole number)"},
-    "scenarios_dir": str(folder),
-    **{lever.name: Slider(lever.label, value=1.0, min=lever.low, max=lever.high, step=0.05) for lever in LEVERS},
-}
+
+def load_model_code() -> None:
+    """Import the model's modules (Mesa, pandas, SciPy: a second or two) and read the evidence file once.
+
+    Run in a thread at start, so that the server answers at once and the browser fetches the page's
+    scripts meanwhile; the first page waits only for what is left.
+    """
+    importlib.import_module("sim.viz.classroom")
+    with contextlib.suppress(InputError):  # a broken evidence file: the page says so in one line
+        importlib.import_module("sim.viz.teaching").shared_evidence()
+
+
+threading.Thread(target=load_model_code, daemon=True).start()
 
 CSS = """
-table.shares td, table.shares th { padding: 1px 8px; text-align: right; }
+.v-application { font-size: 16px; }
+.classroom { padding: 0 12px 24px 12px; max-width: 1900px; margin: 0 auto; }
+.top-bar { position: sticky; top: 0; z-index: 5; padding: 6px 12px; margin: 0 -12px 6px -12px; }
+.date #month { font-size: 34px; font-weight: bold; letter-spacing: 1px; }
+.date .of { font-size: 15px; opacity: 0.8; margin-left: 6px; }
+.changed { font-weight: bold; color: #B35C00; border: 2px solid #E69F00; border-radius: 6px; padding: 2px 8px; }
+.theme--dark .changed { color: #FFC857; }
+.this-month { font-size: 17px; margin-top: 2px; }
+.scenario-name { font-size: 17px; font-weight: bold; }
+.alignment-map svg { display: block; width: 100%; max-height: calc(100vh - 150px); margin: 0 auto; }
+.chart svg { display: block; width: 100%; }
+svg .ink { fill: currentColor; }
+svg .grid { stroke: currentColor; stroke-opacity: 0.15; }
+svg line.border { stroke: #9a9a9a; stroke-width: 2; }
+svg .pie path { stroke: white; stroke-width: 1; }
+table.shares { border-collapse: collapse; font-size: 16px; }
+table.shares td, table.shares th { padding: 2px 10px; text-align: right; }
+table.shares th:first-child { text-align: left; }
 table.shares td.top { font-weight: bold; }
-table.shares caption { text-align: left; padding-bottom: 4px; }
-table.event-log { border-collapse: collapse; width: 100%; }
+table.shares caption { text-align: left; padding-bottom: 4px; font-weight: bold; }
+.log-panel { height: 220px; overflow-y: auto; border: 1px solid rgba(128, 128, 128, 0.4); border-radius: 4px; }
+table.event-log { border-collapse: collapse; width: 100%; font-size: 15px; }
 table.event-log td, table.event-log th { padding: 2px 6px; text-align: left; vertical-align: top; }
-table.event-log tr { border-bottom: 1px solid #eee; }
+table.event-log tr { border-bottom: 1px solid rgba(128, 128, 128, 0.25); }
 table.event-log td:first-child { white-space: nowrap; }
-table.event-log tr.teacher td { background: #fff6e0; }
+table.event-log tr.teacher td { background: rgba(230, 159, 0, 0.22); font-weight: bold; }
+table.event-log tr.decision td { background: rgba(192, 57, 43, 0.12); }
+.events .v-btn { max-width: 100%; }
+.lever { width: 100%; }
+.lever .v-input { flex: 1 1 auto; }
+.lever .v-label { min-width: 190px; }
+.lever-value { min-width: 42px; font-weight: bold; font-size: 17px; text-align: right; }
+.lever-value.moved { color: #B35C00; }
+div:has(> b > a[href="https://solara.dev"]) { display: none; }
+.theme--dark .lever-value.moved { color: #FFC857; }
 """
 
-model = solara.reactive(TeachingModel(first, scenarios_dir=folder))
+
+@solara.component
+def Layout(children: list = []) -> None:  # noqa: B006 (Solara's signature for a layout)
+    """The page alone, without Solara's app bar and drawer: the drawer covered the map at high zoom."""
+    solara.Column(children=children, style={"padding": "0"})
 
 
 @solara.component
 def Page() -> None:
-    """SolaraViz's controls and parameters in the sidebar; the classroom components laid out map first."""
+    """The page's title and style, and its content once the model's modules are loaded."""
+    from sim.viz.classroom import Classroom  # loaded by the thread above; waits for it if still importing
+
     solara.Title(TITLE)
     solara.Style(CSS)
-    SolaraViz(model, components=[], model_params=model_params, name=TITLE, play_interval=300)
-    with solara.Sidebar(), solara.Card("Scenario"):
-        ScenarioInfo(model.value)
-    with solara.Columns([8, 4]):
-        AlignmentMap(model.value)
-        EventPanel(model.value)
-    with solara.Columns([4, 4, 4]):
-        StateChart(model.value)
-        LeaningChart(model.value)
-        SharesTable(model.value)
-
-
-page = Page()
+    Classroom(FOLDER, CHOICES)

@@ -1,162 +1,263 @@
-"""Solara components of the classroom page: map, charts, current shares, event buttons and log.
+"""Solara components of the classroom page: controls, map, charts, shares, events and settings.
 
-Each reads Mesa's `update_counter` so that it redraws after Step, Play, Reset and after a
-teacher triggers an event (`force_update`), the pattern Mesa's own components use.
+Each takes the browser's Session and the page's `tick` (bumped after every step or event) and
+rebuilds its picture only when what it shows has moved on.
 """
 
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
 
 import solara
-from mesa.visualization.utils import force_update, update_counter
 
 from ..colors import power_colors
-from ..scenario import Change
-from . import figures
-from .teaching import TeachingModel, appeal_states, china_investment_surge, csto_appeal, us_exercises
+from . import charts, mapview
+from .session import Session, Settings
+from .teaching import LEVERS, china_investment_surge, crisis, origin, us_exercises
 
-#: The state whose history is charted and the state that appeals to the CSTO (per browser session).
-focus_state = solara.reactive("Armenia")
-appellant = solara.reactive("Kyrgyzstan")
-
-
-def use_png(draw, model: TeachingModel, *keys) -> bytes:
-    """A figure of the model as PNG, redrawn only when the model has moved on (not when an event is merely logged)."""
-    return solara.use_memo(lambda: figures.png(draw()), dependencies=[model, model.steps, *keys])
+#: Play's pace: seconds per month.
+SPEEDS = {"0.3 s per month": 0.3, "0.5 s per month": 0.5, "1 s per month": 1.0, "2 s per month": 2.0}
+CHANGED = "changed: press Reset to apply"
+#: Row class in the event log for each origin.
+KIND = {"you": "teacher", "a state": "decision", "scenario": "scenario"}
 
 
 @solara.component
-def AlignmentMap(model: TeachingModel) -> None:
-    """The states as pies of their alignment at their places on a map, the powers around them."""
-    update_counter.get()
-    with solara.Div(classes=["alignment-map"]):
-        solara.Image(use_png(lambda: figures.alignment_map(model), model), width="100%")
-
-
-@solara.component
-def StateChart(model: TeachingModel) -> None:
-    """A state picker and that state's alignment over time."""
-    update_counter.get()
-    state = focus_state.value if focus_state.value in model.states else model.states[0]
-    with solara.Column(gap="0px"):
-        solara.Select("State to follow", values=model.states, value=state, on_value=focus_state.set)
-        solara.Image(use_png(lambda: figures.state_history(model, state), model, state), width="100%")
-
-
-@solara.component
-def LeaningChart(model: TeachingModel) -> None:
-    """How many states lean to each power over time."""
-    update_counter.get()
-    solara.Image(use_png(lambda: figures.leaning_counts(model), model), width="100%")
-
-
-@solara.component
-def SharesTable(model: TeachingModel) -> None:
-    """Current alignment shares in per cent, one row per state (cells carry ids for tests and screen readers)."""
-    update_counter.get()
-    colors = power_colors(model.powers)
-    shares = model.world.alignment[0]
-    head = "".join(f'<th style="color:{colors[p]}">{html.escape(p)}</th>' for p in model.powers)
-    rows = []
-    for s, state in enumerate(model.states):
-        top = int(shares[s].argmax())
-        cells = "".join(
-            f'<td id="share-{state}-{p}"{' class="top"' if i == top else ""}>{100 * shares[s, i]:.1f}</td>'
-            for i, p in enumerate(model.powers)
+def Controls(
+    session: Session,
+    tick: int,
+    playing: solara.Reactive[bool],
+    speed: solara.Reactive[str],
+    changed: bool,
+    on_step: Callable[[], None],
+    on_reset: Callable[[], None],
+) -> None:
+    """The month in large type, Reset / Play / Step, Play's pace, and the cue that settings wait for Reset."""
+    model = session.model
+    with solara.Row(gap="12px", style={"align-items": "center", "flex-wrap": "wrap"}, classes=["controls"]):
+        solara.HTML(
+            tag="div",
+            unsafe_innerHTML=f'<span id="month">{model.date}</span> '
+            f'<span class="of">month <span id="step">{model.steps}</span> of {model.setup.scenario.months}</span>',
+            classes=["date"],
         )
-        rows.append(f"<tr><th>{html.escape(state)}</th>{cells}</tr>")
-    solara.HTML(
-        tag="div",
-        unsafe_innerHTML=f'<table class="shares"><caption>Alignment in {model.date}, % (largest in bold)</caption>'
-        f"<tr><th></th>{head}</tr>{''.join(rows)}</table>",
-        style={"font-size": "13px"},
-    )
+        with solara.Tooltip("Start again from the first month, with the scenario, seed and sliders below"):
+            solara.Button("Reset", color="primary", on_click=on_reset, outlined=not changed)
+        with solara.Tooltip("Play month after month at the pace chosen on the right; press again to pause"):
+            solara.Button(
+                "❚❚ Pause" if playing.value else "▶ Play",
+                color="primary",
+                on_click=lambda: playing.set(not playing.value),
+                disabled=not session.running,
+            )
+        with solara.Tooltip("Advance one month"):
+            solara.Button("Step", color="primary", on_click=on_step, disabled=playing.value or not session.running)
+        solara.Select("Play pace", values=list(SPEEDS), value=speed, style={"width": "170px", "flex": "0 0 auto"})
+        solara.HTML(
+            tag="span",
+            unsafe_innerHTML=f"{html.escape(model.setup.scenario.name)}, seed {model.seed}",
+            classes=["scenario-name"],
+        )
+        Cue(changed)
 
 
 @solara.component
-def EventPanel(model: TeachingModel) -> None:
-    """Buttons that trigger an event now, and the log of everything that has happened so far."""
-    update_counter.get()
+def Cue(changed: bool) -> None:
+    """The reminder that settings wait for Reset; always in place (empty when nothing changed) so that the
+    elements after it keep their order."""
+    solara.HTML(tag="div", unsafe_innerHTML=CHANGED if changed else "", classes=["changed" if changed else "same"])
 
-    def fire(changes: list[Change]) -> None:
-        for change in changes:
-            model.trigger(change)
-        force_update()
 
-    members = appeal_states(model)
+@solara.component
+def ThisMonth(session: Session, tick: int) -> None:
+    """One line under the controls: the largest move this month and its cause, and below it what went wrong."""
+    line = solara.use_memo(session.this_month, [session, session.model.steps, len(session.model.event_log)])
+    with solara.Column(gap="2px"):
+        solara.HTML(tag="div", unsafe_innerHTML=html.escape(line), classes=["this-month"])
+        Notes(session, tick)
+
+
+@solara.component
+def Notes(session: Session, tick: int) -> None:
+    """One line per problem with the input or the run (a bad seed, a broken scenario), never a traceback."""
+    with solara.Column(gap="2px"):
+        for note in session.model.notes:
+            solara.Warning(note, dense=True, classes=["note"])
+        if session.error:
+            solara.Error(f"The run stopped: {session.error}", dense=True, classes=["note"])
+
+
+@solara.component
+def AlignmentMap(session: Session, tick: int) -> None:
+    """The map of pies, redrawn when the month changes (its borders and powers are drawn once)."""
+    svg = solara.use_memo(lambda: mapview.alignment_map(session.model), [session, session.model.steps])
+    solara.HTML(tag="div", unsafe_innerHTML=svg, classes=["alignment-map"])
+
+
+@solara.component
+def StateChart(session: Session, tick: int) -> None:
+    """A state picker and that state's shares over time, over the baseline's."""
+    model = session.model
+    follow = solara.use_reactive("Armenia")
+    state = follow.value if follow.value in model.states else model.states[0]
+    svg = solara.use_memo(
+        lambda: charts.state_history(model, session.baseline, state),
+        [session, model.steps, len(model.event_log), state],
+    )
+    with solara.Column(gap="0px"):
+        with solara.Tooltip("The state whose shares the chart below follows"):
+            solara.Select("State to follow", values=model.states, value=state, on_value=follow.set, dense=True)
+        solara.HTML(tag="div", unsafe_innerHTML=svg, classes=["chart", "state-chart"])
+
+
+@solara.component
+def LeaningChart(session: Session, tick: int) -> None:
+    """How many states lean to each power over time, over the baseline's."""
+    model = session.model
+    svg = solara.use_memo(
+        lambda: charts.leaning_counts(model, session.baseline), [session, model.steps, len(model.event_log)]
+    )
+    solara.HTML(tag="div", unsafe_innerHTML=svg, classes=["chart", "leaning-chart"])
+
+
+@solara.component
+def SharesTable(session: Session, tick: int) -> None:
+    """Current shares in per cent, one row per state, the largest in bold (cells carry ids for tests)."""
+    model = session.model
+
+    def table() -> str:
+        colors = power_colors(model.powers)
+        shares = model.world.alignment[0]
+        head = "".join(
+            f'<th title="share of each state\'s orientation toward {html.escape(p)}">'
+            f'<span style="color:{colors[p]}">■</span> {html.escape(p)}</th>'
+            for p in model.powers
+        )
+        rows = []
+        for s, state in enumerate(model.states):
+            top = int(shares[s].argmax())
+            cells = "".join(
+                f'<td id="share-{html.escape(state)}-{html.escape(p)}"{' class="top"' if i == top else ""}>'
+                f"{100 * shares[s, i]:.1f}</td>"
+                for i, p in enumerate(model.powers)
+            )
+            rows.append(f"<tr><th>{html.escape(state)}</th>{cells}</tr>")
+        return (
+            f'<table class="shares"><caption>Shares in {model.date}, % (largest in bold)</caption>'
+            f"<tr><th></th>{head}</tr>{''.join(rows)}</table>"
+        )
+
+    solara.HTML(tag="div", unsafe_innerHTML=solara.use_memo(table, [session, model.steps]))
+
+
+@solara.component
+def EventPanel(session: Session, tick: int, on_event: Callable[[Callable], None]) -> None:
+    """Buttons that trigger an event now, and the log of what has happened, in a panel of fixed height."""
+    model = session.model
+    target = solara.use_reactive("Kyrgyzstan")
     has = set(model.powers)
-    wide = {"width": "100%"}
-    with solara.Column(gap="6px"):
-        when = model.setup.scenario.date(model.steps + 1)
-        solara.HTML(tag="div", unsafe_innerHTML=f"<b>Trigger an event now</b> (it takes effect in {when})")
-        if members:
-            who = appellant.value if appellant.value in members else members[0]
-            with solara.Row(gap="6px", style={"align-items": "center"}):
-                solara.Select(
-                    "Appeal from", values=members, value=who, on_value=appellant.set, style={"max-width": "140px"}
-                )
+    when = model.setup.scenario.date(model.steps + 1)
+    who = target.value if target.value in model.states else model.states[0]
+    with solara.Column(gap="6px", classes=["events"]):
+        solara.HTML(tag="div", unsafe_innerHTML=f"<b>Trigger an event now</b> (it acts in {when})")
+        with solara.Row(gap="6px", style={"align-items": "center", "flex-wrap": "wrap"}):
+            with solara.Tooltip("The state that comes under attack"):
+                solara.Select("Attack on", values=model.states, value=who, on_value=target.set, dense=True,
+                              style={"width": "160px", "flex": "0 0 auto"})  # fmt: skip
+            with solara.Tooltip("A sudden threat: the state may appeal to its security patron, who answers "
+                                "as far as its free forces allow (failing costs it trust)"):  # fmt: skip
                 solara.Button(
-                    "Appeal to the CSTO",
+                    "Attack: it calls for help",
                     color="error",
                     outlined=True,
-                    disabled="Russia" not in has,
-                    on_click=lambda: fire(csto_appeal(model, who)),
+                    on_click=lambda: on_event(lambda m: crisis(m, who)),
                 )
-        solara.Button(
-            "China: investment surge",
-            color="success",
-            outlined=True,
-            disabled="China" not in has,
-            on_click=lambda: fire(china_investment_surge(model)),
-            style=wide,
-        )
-        solara.Button(
-            "US exercises in Central Asia",
-            color="primary",
-            outlined=True,
-            disabled="US" not in has,
-            on_click=lambda: fire(us_exercises(model)),
-            style=wide,
-        )
-        EventLog(model)
+        with solara.Tooltip("Central Asia matters 1.5 times as much to China from now on: more investment there"):
+            solara.Button(
+                "China: investment surge",
+                color="success",
+                outlined=True,
+                disabled="China" not in has,
+                on_click=lambda: on_event(china_investment_surge),
+            )
+        with solara.Tooltip("More US security ties in Central Asia, and a push of engagement that fades"):
+            solara.Button(
+                "US exercises in Central Asia",
+                color="primary",
+                outlined=True,
+                disabled="US" not in has,
+                on_click=lambda: on_event(us_exercises),
+            )
+        EventLog(session, tick)
 
 
 @solara.component
-def EventLog(model: TeachingModel) -> None:
-    """What happened at each date: scenario events and the teacher's, newest first."""
-    update_counter.get()
-    rows = []
-    for event in reversed(model.event_log):
-        answered = "" if event.answered is None else f" <i>(answered {event.answered:.0%})</i>"
-        who = "teacher" if event.source == "teacher" else "scenario"
-        rows.append(
-            f'<tr class="{who}"><td>{event.date}</td><td>{html.escape(event.label)}{answered}</td><td>{who}</td></tr>'
-        )
-    body = "".join(rows) or '<tr><td colspan="3">nothing yet: press Step or Play</td></tr>'
-    solara.HTML(
-        tag="div",
-        unsafe_innerHTML=f'<table class="event-log"><tr><th>date</th><th>event</th><th>by</th></tr>{body}</table>',
-        style={"max-height": "230px", "overflow-y": "auto", "font-size": "13px"},
-    )
+def EventLog(session: Session, tick: int) -> None:
+    """What happened at each date: the scenario's events, the states' decisions and the teacher's, newest first."""
+    log = session.model.event_log
+
+    def table() -> str:
+        rows = []
+        for event in reversed(log):
+            answered = "" if event.answered is None else f" <i>(answered {event.answered:.0%})</i>"
+            who = origin(event.source)
+            rows.append(
+                f'<tr class="{KIND[who]}"><td>{event.date}</td>'
+                f"<td>{html.escape(event.label)}{answered}</td><td>{who}</td></tr>"
+            )
+        body = "".join(rows) or '<tr><td colspan="3">nothing yet: press Step or Play</td></tr>'
+        return f'<table class="event-log"><tr><th>date</th><th>event</th><th>by</th></tr>{body}</table>'
+
+    solara.HTML(tag="div", unsafe_innerHTML=solara.use_memo(table, [session, len(log)]), classes=["log-panel"])
 
 
 @solara.component
-def ScenarioInfo(model: TeachingModel) -> None:
-    """The month reached, the scenario's question, and any note about the input (a bad seed, a broken file)."""
-    update_counter.get()
-    scenario = model.setup.scenario
-    solara.HTML(
-        tag="div",
-        unsafe_innerHTML=f"<b>Month: {model.date}</b> (step {model.steps} of {scenario.months})",
-        style={"font-size": "16px", "margin-bottom": "8px"},
-    )
-    solara.HTML(
-        tag="div",
-        unsafe_innerHTML=f"<b>{html.escape(scenario.name)}</b> (seed {model.seed}): "
-        f"{html.escape(scenario.description)}",
-    )
-    moved = ", ".join(f"{subject} × {factor:g}" for subject, factor in model.levers.items())
-    solara.HTML(tag="div", unsafe_innerHTML=f"Sliders in effect: {html.escape(moved) or 'none (all at 1)'}")
-    for note in model.notes:
-        solara.Warning(note, dense=True)
+def SettingsPanel(session: Session, pending: solara.Reactive[Settings], choices: list[str]) -> None:
+    """Scenario, seed and sliders; what differs from the running model is marked until Reset applies it."""
+    applied, wanted = session.settings, pending.value
+    scenario = session.model.setup.scenario
+    with solara.Column(gap="4px", classes=["settings"]):
+        solara.HTML(
+            tag="div",
+            unsafe_innerHTML=f"<b>{html.escape(scenario.name)}</b> (seed {session.model.seed}): "
+            f"{html.escape(scenario.description)}",
+            classes=["question"],
+        )
+        Cue(wanted != applied)
+        with solara.Row(gap="12px", style={"flex-wrap": "wrap"}):
+            with solara.Tooltip("The scenario file to run: the baseline or a what-if"):
+                solara.Select(
+                    "Scenario",
+                    values=choices,
+                    value=wanted.scenario,
+                    on_value=lambda name: pending.set(Settings(name, wanted.seed, wanted.levers)),
+                    style={"width": "260px", "flex": "0 0 auto"},
+                )
+            with solara.Tooltip("The same seed gives the same run; another seed, other random shocks"):
+                solara.InputText(
+                    "Seed (whole number)",
+                    value=wanted.seed,
+                    on_value=lambda text: pending.set(Settings(wanted.scenario, text, wanted.levers)),
+                    continuous_update=True,
+                    style={"width": "170px", "flex": "0 0 auto"},
+                )
+        for lever in LEVERS:
+            factor = wanted.factor(lever.name)
+            moved = factor != applied.factor(lever.name)
+            with solara.Tooltip(f"{lever.tip} (1 = as the scenario says)"):
+                with solara.Row(gap="8px", style={"align-items": "center"}, classes=["lever"]):
+                    solara.SliderFloat(
+                        lever.label,
+                        value=factor,
+                        min=lever.low,
+                        max=lever.high,
+                        step=lever.step,
+                        thumb_label=False,
+                        on_value=lambda value, name=lever.name: pending.set(pending.value.with_lever(name, value)),
+                    )
+                    solara.HTML(
+                        tag="span",
+                        unsafe_innerHTML=f"{factor:g}",
+                        classes=["lever-value", "moved" if moved else "same"],
+                    )

@@ -2,13 +2,18 @@
 
 The levers are multipliers on what the scenario says (1 = as written). They act from the first
 month on, after the states' historical ties are settled, so moving a lever sets states drifting
-instead of being absorbed into the starting equilibrium. Bad input (a seed that is not a whole
-number, a broken scenario file) never raises: the model falls back and says so in `notes`.
+instead of being absorbed into the starting equilibrium. LEVERS is a small table: the powers'
+budgets and Russia's free forces (their strategies), and the two utility weights that moved
+outcomes most at both ends of their range; a Morris screening of the baseline ranks speed of
+change and the pull of neighbours higher, but at 4x and 2x they moved no share by 5 points by
+2025. Re-select when the model changes: tests/test_viz.py holds every slider to moving a share by
+5 points or a main partner by 2025 at each end.
 """
 
 from __future__ import annotations
 
 import functools
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,45 +21,47 @@ import numpy as np
 
 from ..evidence import EVIDENCE, Evidence, load_evidence
 from ..geography import REGIONS
-from ..inputs import InputError
 from ..model import AllianceModel, LoggedEvent
 from ..parameters import BY_NAME
-from ..scenario import BASELINE, SCENARIOS, Change
-from ..world import _indexes, apply_change
+from ..scenario import BASELINE, MAX_OUTREACH, SCENARIOS, Change
+from ..world import UNBOUNDED, _indexes
 
 TEACHER = "teacher"
+#: Source the model gives the events its agents decide (appeals, answers, bloc exits).
+DECIDED = "model"
 
 
 @dataclass(frozen=True)
 class Lever:
-    """A slider: a multiplier on one power's attribute or on one model parameter."""
+    """A slider: a multiplier on one power's attributes (`power` set) or on one model parameter."""
 
     name: str
-    subject: str
+    label: str
+    tip: str
     low: float
     high: float
-    attribute: str  # a World attribute, or a parameter name when `power` is None
+    attributes: tuple[str, ...]  # World attributes of `power`, or one parameter name when `power` is None
     power: str | None = None
-
-    @property
-    def label(self) -> str:
-        return f"{self.subject} ×"
+    step: float = 0.1
 
 
 LEVERS: tuple[Lever, ...] = (
-    Lever("russia_capacity", "Russia's free capacity", 0.25, 1.4, "free_capacity", "Russia"),
-    Lever("china_outreach", "China's investment push", 0.0, 3.0, "outreach", "China"),
-    Lever("us_outreach", "US engagement", 0.0, 3.0, "outreach", "US"),
-    Lever("turkey_outreach", "Turkey's engagement", 0.0, 3.0, "outreach", "Turkey"),
-    Lever("inertia", "Speed of change", 0.25, 4.0, "adjustment_rate"),
-    Lever("noise", "Noise", 0.0, 3.0, "shock_scale"),
-)
-
-
-def scenario_files(folder: Path = SCENARIOS) -> list[str]:
-    """File names of the scenarios offered in the picker, baseline first."""
-    names = sorted(p.name for p in Path(folder).glob("*.yaml"))
-    return sorted(names, key=lambda name: name != BASELINE.name)
+    Lever("russia_forces", "Russia's free forces ×", "forces Russia can spare for the region (the war still takes "
+          "its share)", 0.25, 2.0, ("free_capacity",), "Russia", 0.05),
+    Lever("russia_engagement", "Russia's engagement ×", "Russia's budget for bases, arms, trade and regime support",
+          0.0, 3.0, ("budget",), "Russia"),
+    Lever("us_engagement", "US engagement ×", "the US budget for exercises, aid and partnership",
+          0.0, 3.0, ("budget",), "US"),
+    Lever("china_engagement", "China's investment ×", "China's budget for investment and trade",
+          0.0, 3.0, ("budget",), "China"),
+    Lever("turkey_engagement", "Turkey's engagement ×", "Turkey's budget for Turkic ties, energy routes and arms",
+          0.0, 3.0, ("budget",), "Turkey"),
+    Lever("protection", "Need for protection ×", "how much a state under threat values a protector's forces",
+          0.0, 2.0, ("protection_weight",)),
+    Lever("resentment", "Resentment of pressure ×", "how strongly a state turns away from a power that threatens "
+          "or presses it", 0.0, 2.0, ("balancing_weight",)),
+)  # fmt: skip
+BY_LEVER: dict[str, Lever] = {lever.name: lever for lever in LEVERS}
 
 
 @functools.cache
@@ -72,20 +79,25 @@ def parse_seed(text: str | int) -> int | None:
     return value if value >= 0 else None
 
 
+def one_line(exc: Exception, name: str) -> str:
+    """An exception as the one line a page shows: the input's own message, or what failed in which file."""
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return text if name in text else f"{name}: {text}"
+
+
 class TeachingModel(AllianceModel):
-    """The alignment model as a classroom demo: scenario by file name, seed as typed, levers as multipliers."""
+    """The alignment model as a classroom demo: scenario by file name, seed as typed, levers as multipliers.
+
+    Bad input never raises: a seed that is not a whole number becomes 0, and a scenario that
+    cannot be loaded gives the baseline; each says so in one line in `notes`.
+    """
 
     def __init__(
         self,
         scenario_name: str = BASELINE.name,
         seed: str | int = "0",
         scenarios_dir: str | Path = SCENARIOS,
-        russia_capacity: float = 1.0,
-        china_outreach: float = 1.0,
-        us_outreach: float = 1.0,
-        turkey_outreach: float = 1.0,
-        inertia: float = 1.0,
-        noise: float = 1.0,
+        levers: Mapping[str, float] | None = None,
     ) -> None:
         notes = []
         chosen = parse_seed(seed)
@@ -95,79 +107,69 @@ class TeachingModel(AllianceModel):
         path = Path(scenarios_dir) / scenario_name
         try:
             super().__init__(path, rng=chosen, evidence=shared_evidence())
-        except InputError as exc:
-            notes.append(f"Could not load {scenario_name}: {exc}. Showing the baseline instead.")
+        except Exception as exc:  # any broken file: the page shows one line, never a traceback
+            notes.append(f"{one_line(exc, scenario_name)} (showing the baseline instead)")
             path = BASELINE
             super().__init__(path, rng=chosen, evidence=shared_evidence())
         self.scenario_name, self.seed, self.notes = path.name, chosen, notes
-        self.levers: dict[str, float] = {}  # subject -> factor, for the sliders moved away from 1
-        factors = {
-            "russia_capacity": russia_capacity, "china_outreach": china_outreach, "us_outreach": us_outreach,
-            "turkey_outreach": turkey_outreach, "inertia": inertia, "noise": noise,
-        }  # fmt: skip
-        for lever in LEVERS:
-            if float(factors[lever.name]) != 1.0:
-                self._pull(lever, float(factors[lever.name]))
+        self.levers: dict[str, float] = {}  # lever name -> factor, for the sliders moved away from 1
+        for name, factor in (levers or {}).items():
+            if float(factor) != 1.0:
+                self._pull(BY_LEVER[name], float(factor))
 
     def _pull(self, lever: Lever, factor: float) -> None:
         """Apply a lever from the first month on and log it at the start date."""
         if lever.power is None:
-            spec = BY_NAME[lever.attribute]
-            self.params[lever.attribute] = float(np.clip(self.params[lever.attribute] * factor, spec.low, spec.high))
+            (name,) = lever.attributes
+            spec = BY_NAME[name]
+            self.params[name] = float(np.clip(self.params[name] * factor, spec.low, spec.high))
         elif lever.power in self.powers:
-            targets = self.states if lever.attribute == "outreach" else []
-            apply_change(
-                self.world, self.change(lever.attribute, "multiply", factor, targets, lever.power), self.params
-            )
+            p = self.powers.index(lever.power)
+            for attribute in lever.attributes:
+                values = getattr(self.world, attribute)
+                top = MAX_OUTREACH if attribute in UNBOUNDED else 1.0
+                values[..., p] = np.clip(values[..., p] * factor, 0.0, top)
         else:
-            self.notes.append(f"{lever.subject}: {lever.power} is not in this scenario, so this slider does nothing.")
+            self.notes.append(f"{lever.label.rstrip(' ×')}: {lever.power} is not in this scenario, so it does nothing.")
             return
-        self.levers[lever.subject] = factor
-        self.event_log.append(LoggedEvent(self.date, f"{lever.subject} × {factor:g} (slider)", TEACHER))
+        self.levers[lever.name] = factor
+        self.event_log.append(LoggedEvent(self.date, f"{lever.label} {factor:g} (slider)", TEACHER))
 
     def change(
-        self, attribute: str, operation: str, value: float, targets: list[str], power: str, label: str = ""
+        self, attribute: str, operation: str, value: float, targets: list[str], power: str | None, label: str
     ) -> Change:
         """A Change on this model's world, its targets (states, regions, blocs) resolved to indexes."""
         names: list[str] = []
         for target in targets:
             names += [s for s in REGIONS[target] if s in self.states] if target in REGIONS else [target]
         states = _indexes(np.array(names, dtype=object), self.states, self.setup.members)
-        return Change(attribute, operation, float(value), states, self.powers.index(power), TEACHER, label)
+        index = None if power is None else self.powers.index(power)
+        return Change(attribute, operation, float(value), states, index, TEACHER, label)
 
 
 # --- events a teacher triggers live ----------------------------------------------------------------
 
 
-def appeal_states(model: TeachingModel) -> list[str]:
-    """States that can appeal to the CSTO: its members in the evidence file."""
-    return [model.states[i] for i in model.setup.members["CSTO"]]
+def origin(source: str) -> str:
+    """Who made an event happen, as the page says it: "you", "a state" (a decision in the model) or "scenario"."""
+    return {TEACHER: "you", DECIDED: "a state"}.get(source, "scenario")
 
 
-def csto_appeal(model: TeachingModel, state: str) -> list[Change]:
-    """A state under acute attack appeals to the CSTO; Russia answers only as far as its free forces allow."""
-    label = f"{state} appeals to the CSTO under acute threat"
-    return [model.change("appeal", "appeal", 1.0, [state], "Russia", label)]
+def crisis(model: TeachingModel, state: str) -> list[Change]:
+    """A state comes under attack: its acute threat flares, so it may appeal to its security patron next month."""
+    return [model.change("acute_threat", "set", 0.9, [state], None, f"{state} comes under attack")]
 
 
 def china_investment_surge(model: TeachingModel) -> list[Change]:
-    """China announces an investment surge: its outreach in Central Asia × 1.5."""
-    return [
-        model.change(
-            "outreach",
-            "multiply",
-            1.5,
-            ["Central Asia"],
-            "China",
-            "China announces an investment surge in Central Asia",
-        )
-    ]
+    """China announces an investment surge: Central Asia matters 1.5 times as much to it from now on."""
+    label = "China announces an investment surge in Central Asia"
+    return [model.change("interest", "multiply", 1.5, ["Central Asia"], "China", label)]
 
 
 def us_exercises(model: TeachingModel) -> list[Change]:
-    """US exercises in Central Asia: more security ties and more engagement."""
+    """US exercises in Central Asia: lasting security ties and a push of engagement that fades."""
     label = "US exercises in Central Asia"
     return [
         model.change("security", "add", 0.1, ["Central Asia"], "US", f"{label}: security ties"),
-        model.change("outreach", "add", 0.3, ["Central Asia"], "US", f"{label}: engagement"),
+        model.change("push", "add", 0.3, ["Central Asia"], "US", f"{label}: engagement"),
     ]

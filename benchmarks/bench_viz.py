@@ -1,0 +1,162 @@
+"""The classroom page's speed in headless Chromium: page ready, Step round trip and Play's pace.
+
+Page ready: from starting `alliance-sim viz` to the map shown in a browser (cold), and a new page
+on the running server (warm). Step: click to the month, the map and both charts redrawn, over
+`--steps` clicks. Play: the time between months shown at each pace. `--screenshots DIR` also
+saves the page at 1280x720 (top, and scrolled to the charts) and 1920x1080 in October 2022,
+with a Chinese investment surge triggered in the first month.
+
+Usage: python benchmarks/bench_viz.py [--repeat 3] [--steps 30] [--months 12] [--screenshots docs/img]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from playwright.sync_api import sync_playwright
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+PICTURES = (".alignment-map", ".state-chart", ".leaning-chart")
+#: Records when the month shown changes, in the page's own clock.
+WATCH = """() => { window.watch?.disconnect(); window.shown = [];
+    let last = document.querySelector('#step').textContent;
+    window.watch = new MutationObserver(() => { const now = document.querySelector('#step')?.textContent;
+        if (now !== undefined && now !== last) { last = now; window.shown.push(performance.now()); } });
+    window.watch.observe(document.querySelector('.date'), {childList: true, characterData: true, subtree: true}); }"""
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def start_server(port: int) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "sim", "viz", "--port", str(port)],
+        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+    )  # fmt: skip
+
+
+def stop_server(process: subprocess.Popen) -> None:
+    os.killpg(process.pid, signal.SIGTERM)
+    process.wait(timeout=20)
+
+
+def open_when_up(browser, port: int, width: int = 1280, height: int = 720):
+    """A new page on the server at `port` as soon as it listens; returns it with the map shown."""
+    while True:
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                break
+        time.sleep(0.02)
+    page = browser.new_page(viewport={"width": width, "height": height})
+    page.goto(f"http://127.0.0.1:{port}/", timeout=60_000)
+    page.locator(".alignment-map svg").wait_for(timeout=60_000)
+    return page
+
+
+def step(page) -> float:
+    """Seconds from clicking Step to the month, the map and both charts redrawn."""
+    before = page.evaluate(f"() => {list(PICTURES)}.map(c => document.querySelector(c).innerHTML)")
+    month = page.locator("#step").inner_text()
+    started = time.perf_counter()
+    page.get_by_role("button", name="Step", exact=True).click()
+    page.wait_for_function(
+        f"([m, b]) => document.querySelector('#step').textContent !== m && "
+        f"{list(PICTURES)}.every((c, i) => document.querySelector(c).innerHTML !== b[i])",
+        arg=[month, before],
+    )
+    return time.perf_counter() - started
+
+
+def play(page, pace: str, months: int) -> list[float]:
+    """Intervals (s) between the months shown while playing at `pace`."""
+    page.get_by_role("button", name="Reset", exact=True).click()
+    page.wait_for_function("() => document.querySelector('#step').textContent === '0'")
+    page.locator(".top-bar .v-select").click()
+    page.get_by_role("option", name=pace).click()
+    page.evaluate(WATCH)
+    page.get_by_role("button", name="▶ Play").click()
+    page.wait_for_function(f"() => window.shown.length >= {months + 1}", timeout=120_000)
+    page.get_by_role("button", name="❚❚ Pause").click()
+    shown = page.evaluate("() => window.shown")
+    return [(b - a) / 1000 for a, b in zip(shown[1 : months + 1], shown[2 : months + 2], strict=False)]
+
+
+def summary(values: list[float]) -> str:
+    ordered = sorted(values)
+    p90 = ordered[min(len(ordered) - 1, round(0.9 * (len(ordered) - 1)))]
+    return f"median {statistics.median(values):.3f} s, p90 {p90:.3f} s, max {max(values):.3f} s (n={len(values)})"
+
+
+def screenshots(browser, port: int, folder: Path) -> None:
+    """The page in 2022-10, a Chinese investment surge triggered in the first month, at projector sizes."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for width, height in ((1280, 720), (1920, 1080)):
+        page = open_when_up(browser, port, width, height)
+        page.get_by_role("button", name="China: investment surge").click()
+        while page.locator("#month").inner_text() < "2022-10":
+            step(page)
+        page.evaluate("() => window.scrollTo(0, 0)")
+        page.wait_for_timeout(300)
+        page.screenshot(path=str(folder / f"visualizer_{width}x{height}.png"))
+        if width == 1280:  # what a scroll down shows: the charts, the buttons and the log
+            page.locator(".leaning-chart").evaluate("e => e.scrollIntoView({block: 'start', behavior: 'instant'})")
+            page.evaluate("() => window.scrollBy(0, -160)")
+            page.wait_for_timeout(300)
+            page.screenshot(path=str(folder / f"visualizer_{width}x{height}_charts.png"))
+        page.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=3, help="server starts timed for page ready (default 3)")
+    parser.add_argument("--steps", type=int, default=30, help="Step clicks timed (default 30)")
+    parser.add_argument("--months", type=int, default=12, help="months timed at each Play pace (default 12)")
+    parser.add_argument("--screenshots", type=Path, help="also save screenshots into this folder")
+    args = parser.parse_args()
+    cold, warm = [], []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        for i in range(args.repeat):
+            port = free_port()
+            started = time.perf_counter()
+            server = start_server(port)
+            try:
+                page = open_when_up(browser, port)
+                cold.append(time.perf_counter() - started)
+                started = time.perf_counter()
+                open_when_up(browser, port).close()
+                warm.append(time.perf_counter() - started)
+                if i < args.repeat - 1:
+                    continue
+                page.locator("#month").wait_for()
+                step(page)  # the first click also pays for the page's first redraw: not counted
+                trips = [step(page) for _ in range(args.steps)]
+                paces = {pace: play(page, pace, args.months) for pace in ("0.3 s per month", "1 s per month")}
+                paces["2 s per month"] = play(page, "2 s per month", max(3, args.months // 4))
+                if args.screenshots:
+                    screenshots(browser, port, args.screenshots)
+            finally:
+                stop_server(server)
+        browser.close()
+    print(f"page ready, server start to map shown: {summary(cold)}")
+    print(f"page ready, new page on a running server: {summary(warm)}")
+    print(f"Step round trip (month, map and charts redrawn): {summary(trips)}")
+    for pace, intervals in paces.items():
+        print(f"Play at {pace}: interval {summary(intervals)}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,97 @@
+"""The classroom page's content for one browser: its Session, the controls and every panel.
+
+The Session is made when the page first renders (and again on Reset), so each browser has its
+own model; Reset writes its settings into the page's address, so that a reload starts afresh
+from them. Play runs in a thread of this page, one month per interval, drawing included.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import solara
+import solara.lab
+
+from .components import (
+    SPEEDS,
+    AlignmentMap,
+    Controls,
+    EventPanel,
+    LeaningChart,
+    SettingsPanel,
+    SharesTable,
+    StateChart,
+    ThisMonth,
+)
+from .session import Session, Settings
+from .teaching import one_line
+
+
+def start(settings: Settings, folder: Path) -> Session | str:
+    """A new Session, or one line saying why none can be made (the page then shows only that line)."""
+    try:
+        return Session(settings, folder)
+    except Exception as exc:  # the baseline itself or the evidence is broken: never a traceback in the page
+        return one_line(exc, settings.scenario)
+
+
+@solara.component
+def Classroom(folder: Path, choices: list[str]) -> None:
+    """One Session per browser; the controls stay on top, the map full width, charts and events below."""
+    router = solara.use_router()
+    pending = solara.use_reactive(Settings.from_query(router.search, choices))
+    generation = solara.use_reactive(0)  # bumped by Reset: a new Session from the pending settings
+    session = solara.use_memo(lambda: start(pending.value, folder), [generation.value])
+    tick = solara.use_reactive(0)  # bumped after every step and event so that the pictures redraw
+    playing = solara.use_reactive(False)
+    speed = solara.use_reactive(next(iter(SPEEDS)))
+
+    def step() -> None:
+        session.step()
+        tick.set(tick.value + 1)
+
+    def reset() -> None:
+        playing.set(False)
+        generation.set(generation.value + 1)
+        router.push(f"{router.path}?{pending.value.query()}")  # a reload starts afresh from these settings
+
+    def event(make: Callable) -> None:
+        session.trigger(make)
+        tick.set(tick.value + 1)
+
+    def play(cancel: threading.Event) -> None:
+        """While playing: one month per interval, the drawing's time included, until paused or finished."""
+        while playing.value and not cancel.is_set():
+            started = time.monotonic()
+            if not session.step():
+                playing.set(False)
+                tick.set(tick.value + 1)
+                return
+            tick.set(tick.value + 1)
+            if cancel.wait(max(0.0, SPEEDS[speed.value] - (time.monotonic() - started))):
+                return
+
+    solara.use_thread(play, dependencies=[playing.value, session], intrusive_cancel=False)
+
+    if isinstance(session, str):  # not even the baseline could be built
+        solara.Error(session)
+        return
+    changed = pending.value != session.settings
+    with solara.Column(gap="6px", classes=["classroom"]):
+        with solara.v.Sheet(class_="top-bar", elevation=2):
+            with solara.Row(gap="16px", style={"align-items": "center", "justify-content": "space-between"}):
+                Controls(session, tick.value, playing, speed, changed, step, reset)
+                solara.lab.ThemeToggle()
+            ThisMonth(session, tick.value)
+        AlignmentMap(session, tick.value)
+        with solara.ColumnsResponsive(default=12, medium=4):
+            StateChart(session, tick.value)
+            LeaningChart(session, tick.value)
+            EventPanel(session, tick.value, event)
+        with solara.ColumnsResponsive(default=12, medium=[5, 7]):
+            SharesTable(session, tick.value)
+            SettingsPanel(session, pending, choices)
+

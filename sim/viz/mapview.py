@@ -1,0 +1,121 @@
+"""The map as SVG: each state a pie of its alignment at a schematic place, the powers around the edge.
+
+SVG text and pies stay sharp on a projector at any size, carry their own tooltips (`<title>`),
+and take the page's text colour, so the map reads in light and dark themes. The static part
+(borders, power names) is built once per set of states and powers; a step redraws only the pies.
+"""
+
+from __future__ import annotations
+
+import functools
+import html
+import math
+
+import numpy as np
+
+from ..colors import power_colors
+from ..geography import POSITIONS
+from ..model import AllianceModel
+
+WIDTH, HEIGHT = 1200, 450
+PIE_RADIUS = 36
+NAME_SIZE, PARTNER_SIZE, POWER_SIZE = 17, 16, 22
+#: Schematic places (SVG units) that keep each pie and its two labels apart; roughly where the states lie.
+PLACES: dict[str, tuple[float, float]] = {
+    "Belarus": (170, 95),
+    "Moldova": (170, 285),
+    "Georgia": (420, 120),
+    "Armenia": (365, 315),
+    "Azerbaijan": (530, 225),
+    "Turkmenistan": (655, 330),
+    "Uzbekistan": (805, 235),
+    "Kazakhstan": (860, 85),
+    "Kyrgyzstan": (1025, 210),
+    "Tajikistan": (935, 345),
+}
+POWER_PLACES: dict[str, tuple[float, float]] = {
+    "Russia": (640, 30),
+    "US": (45, 200),
+    "China": (1150, 330),
+    "Turkey": (215, 420),
+    "EU": (45, 30),
+}
+
+
+def place(state: str) -> tuple[float, float]:
+    """Where a state is drawn: its schematic place, or its capital projected onto the map."""
+    if state in PLACES:
+        return PLACES[state]
+    lon, lat = POSITIONS.get(state, (50.0, 45.0))
+    return (lon - 17) / 68 * WIDTH, (58 - lat) / 25.5 * HEIGHT
+
+
+def power_place(power: str, index: int) -> tuple[float, float]:
+    return POWER_PLACES.get(power, (1150, 40 + 45 * index))
+
+
+@functools.lru_cache(maxsize=32)
+def background(states: tuple[str, ...], powers: tuple[str, ...], borders: tuple[tuple[int, int], ...]) -> str:
+    """Shared borders as grey lines and the powers' names in their colours: drawn once, reused every step."""
+    colors = power_colors(list(powers))
+    parts = []
+    for i, j in borders:
+        (x1, y1), (x2, y2) = place(states[i]), place(states[j])
+        parts.append(f'<line x1="{x1:.0f}" y1="{y1:.0f}" x2="{x2:.0f}" y2="{y2:.0f}" class="border"/>')
+    for index, power in enumerate(powers):
+        x, y = power_place(power, index)
+        width = 18 + 0.62 * POWER_SIZE * len(power)
+        parts.append(
+            f'<g class="power"><title>{html.escape(power)}: a power courting the states</title>'
+            f'<rect x="{x - width / 2:.0f}" y="{y - 17}" width="{width:.0f}" height="34" rx="8" '
+            f'fill="{colors[power]}" fill-opacity="0.15" stroke="{colors[power]}" stroke-width="2.5"/>'
+            f'<text x="{x:.0f}" y="{y + 8}" text-anchor="middle" font-size="{POWER_SIZE}" font-weight="bold" '
+            f'class="ink">{html.escape(power)}</text></g>'
+        )
+    return "".join(parts)
+
+
+def wedge(x: float, y: float, start: float, end: float, radius: float = PIE_RADIUS) -> str:
+    """SVG path of a pie slice from `start` to `end` (fractions of a turn, clockwise from the top)."""
+    if end - start >= 0.9999:
+        arc = f"a{radius},{radius} 0 1,1"
+        return f"M{x - radius:.1f},{y:.1f}{arc} {2 * radius},0{arc} {-2 * radius},0Z"
+    x1, y1 = x + radius * math.sin(2 * math.pi * start), y - radius * math.cos(2 * math.pi * start)
+    x2, y2 = x + radius * math.sin(2 * math.pi * end), y - radius * math.cos(2 * math.pi * end)
+    large = 1 if end - start > 0.5 else 0
+    return f"M{x:.1f},{y:.1f}L{x1:.1f},{y1:.1f}A{radius},{radius} 0 {large},1 {x2:.1f},{y2:.1f}Z"
+
+
+def pie(state: str, powers: list[str], shares: np.ndarray, colors: dict[str, str]) -> str:
+    """One state's pie, name and main partner, with a tooltip listing every share."""
+    x, y = place(state)
+    top = int(shares.argmax())
+    tip = f"{state}: " + ", ".join(f"{p} {100 * v:.0f}%" for p, v in zip(powers, shares, strict=True))
+    edges = np.concatenate([[0.0], np.cumsum(shares)])
+    slices = "".join(
+        f'<path d="{wedge(x, y, edges[p], edges[p + 1])}" fill="{colors[power]}"/>'
+        for p, power in enumerate(powers)
+        if shares[p] > 0.0005
+    )
+    return (
+        f'<g class="pie" data-state="{html.escape(state)}"><title>{html.escape(tip)}</title>{slices}'
+        f'<text x="{x:.0f}" y="{y + PIE_RADIUS + 20:.0f}" text-anchor="middle" font-size="{NAME_SIZE}" '
+        f'font-weight="bold" class="ink">{html.escape(state)}</text>'
+        f'<text x="{x:.0f}" y="{y + PIE_RADIUS + 38:.0f}" text-anchor="middle" font-size="{PARTNER_SIZE}" '
+        f'class="ink"><tspan fill="{colors[powers[top]]}">● </tspan>{html.escape(powers[top])} '
+        f'{100 * shares[top]:.0f}%</text></g>'
+    )
+
+
+def alignment_map(model: AllianceModel) -> str:
+    """The whole map for the model's current month as one SVG element."""
+    colors = power_colors(model.powers)
+    borders = tuple((i, j) for i, j, kind in model.setup.edges if kind == "border")
+    static = background(tuple(model.states), tuple(model.powers), borders)
+    shares = model.world.alignment[0]
+    pies = "".join(pie(state, model.powers, shares[s], colors) for s, state in enumerate(model.states))
+    label = f"Alignment of each state in {model.date}: pie slices are shares, the line under a name its main partner"
+    return (
+        f'<svg viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-label="{html.escape(label)}" '
+        f'xmlns="http://www.w3.org/2000/svg" font-family="sans-serif">{static}{pies}</svg>'
+    )

@@ -1,0 +1,109 @@
+"""One browser's run: the model the class is driving and its baseline twin, with the settings they came from.
+
+The baseline is the same scenario and seed with no teacher changes (no sliders moved, no events
+triggered), stepped alongside, so the page can show what the class changed. Plain Python, no
+Solara: the page holds one Session per browser, and tests and benchmarks drive it directly.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import parse_qs, urlencode
+
+import numpy as np
+
+from ..scenario import Change
+from .teaching import LEVERS, TeachingModel, one_line, origin
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What Reset builds from: a scenario file name, the seed as typed, and the sliders' factors."""
+
+    scenario: str
+    seed: str = "0"
+    levers: tuple[tuple[str, float], ...] = field(default_factory=tuple)  # (lever name, factor), sorted
+
+    def with_lever(self, name: str, factor: float) -> Settings:
+        levers = dict(self.levers) | {name: round(float(factor), 4)}
+        moved = sorted((lever, f) for lever, f in levers.items() if f != 1.0)  # a slider back at 1 is no change
+        return Settings(self.scenario, self.seed, tuple(moved))
+
+    def factor(self, name: str) -> float:
+        return dict(self.levers).get(name, 1.0)
+
+    def query(self) -> str:
+        """These settings as a URL query, so that reloading the page starts afresh from them."""
+        return urlencode({"scenario": self.scenario, "seed": self.seed, **{n: f"{f:g}" for n, f in self.levers}})
+
+    @classmethod
+    def from_query(cls, query: str | None, choices: list[str]) -> Settings:
+        """Settings from the page's URL query; a scenario not offered, an unknown slider or a factor out of
+        its range is left at its default."""
+        asked = {key: values[-1] for key, values in parse_qs(query or "").items()}
+        scenario = asked["scenario"] if asked.get("scenario") in choices else choices[0]
+        settings = cls(scenario, asked.get("seed", "0")[:40])
+        for lever in LEVERS:
+            try:
+                factor = float(asked[lever.name])
+            except (KeyError, ValueError):
+                continue
+            if lever.low <= factor <= lever.high:
+                settings = settings.with_lever(lever.name, factor)
+        return settings
+
+
+class Session:
+    """A model and its baseline, stepped together; events from the page go to the model only."""
+
+    def __init__(self, settings: Settings, folder: Path) -> None:
+        self.settings = settings
+        self.model = TeachingModel(settings.scenario, settings.seed, folder, dict(settings.levers))
+        self.baseline = TeachingModel(self.model.scenario_name, self.model.seed, folder)
+        self.error: str | None = None  # one line if a step failed; the run then stops
+        self.lock = threading.Lock()  # Play's thread and the page's buttons both touch the model
+
+    @property
+    def running(self) -> bool:
+        return self.error is None and self.model.steps < self.model.setup.scenario.months
+
+    def step(self) -> bool:
+        """One month for both models; False (and `error` set) if the run cannot go on."""
+        with self.lock:
+            if not self.running:
+                return False
+            try:
+                self.model.step()
+                self.baseline.step()
+            except Exception as exc:  # a scenario that loads but breaks the equations: one line, no traceback
+                self.error = one_line(exc, self.model.scenario_name)
+                return False
+            return True
+
+    def trigger(self, make: Callable[[TeachingModel], list[Change]]) -> None:
+        """Apply an event the teacher triggered (built for this model) now."""
+        with self.lock:
+            for change in make(self.model):
+                self.model.trigger(change)
+
+    def this_month(self) -> str:
+        """One line: the largest move in any share this month and what caused it."""
+        model = self.model
+        shares = model.history["alignment"]
+        if len(shares) < 2:
+            return f"{model.date}: the starting picture. Press Step or Play."
+        change = shares[-1] - shares[-2]
+        s, p = np.unravel_index(int(np.abs(change).argmax()), change.shape)
+        state, power = model.states[s], model.powers[p]
+        moved = f"{model.date}: largest move {state} {power} {100 * change[s, p]:+.1f} points"
+        fired = [e for e in model.event_log if e.date == model.date]
+        about = [e for e in fired if state in e.label]
+        if about:
+            return f"{moved}, after: {about[0].label} ({origin(about[0].source)})"
+        if fired:
+            more = f" and {len(fired) - 1} more" if len(fired) > 1 else ""
+            return f"{moved}; this month: {fired[0].label} ({origin(fired[0].source)}){more}"
+        return f"{moved}: drift toward what it would choose (no event this month)"
