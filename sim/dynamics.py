@@ -337,7 +337,8 @@ def bloc_standing(world: World, state: int, ties: Ties, params: dict) -> np.ndar
     """A state's new standing in each bloc, (B,K): freeze, leave or return.
 
     A member of a security bloc freezes its participation once the leader's credibility as a
-    guarantor has stayed below `freeze_threshold` for `freeze_months`; a frozen member leaves after
+    guarantor has fallen (below where it stood at the start) and stayed below `freeze_threshold` for
+    `freeze_months` (a member that joined trusting its leader little has not been let down); a frozen member leaves after
     twice as long below, or returns once the credibility has stayed back above the threshold for
     `freeze_months`. Trade and cultural blocs are held by trade, not protection: their standing
     does not follow credibility. `months_low` counts months below (positive) or back above
@@ -351,7 +352,8 @@ def bloc_standing(world: World, state: int, ties: Ties, params: dict) -> np.ndar
             continue
         status = world.participation[:, k, state]
         count = world.months_low[:, k, state]
-        low = world.credibility[:, state, leader] < threshold
+        credibility = world.credibility[:, state, leader]
+        low = (credibility < threshold) & (credibility < world.reference_credibility[:, state, leader])
         member, frozen = status == MEMBER, status == FROZEN
         count = np.where(member, np.where(low, count + 1.0, 0.0), count)
         count = np.where(frozen, np.where(low, np.maximum(count, 0.0) + 1.0, np.minimum(count, 0.0) - 1.0), count)

@@ -8,11 +8,11 @@ are a sample like any other) and say how many.
 
 from __future__ import annotations
 
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 import pyarrow.parquet as pq
 from tqdm import tqdm
 
@@ -22,7 +22,7 @@ from .evidence import EVIDENCE, load_evidence
 from .limits import ROW_BYTES, Cost, cell_bytes, chunk_runs, simulation_seconds
 from .plots import write_plots
 from .posterior import Posterior
-from .results import file_digest, manifest, summary_of, write_json, write_table
+from .results import file_digest, key_numbers, manifest, summary_of, write_json, write_table
 from .scenario import Scenario, load_scenario
 from .trajectories import SERIES, Trajectories
 from .uncertainty import POSTERIOR, SOURCES, load_posterior, run_parameters, simulate_uncertain, spread_by_source
@@ -44,27 +44,32 @@ def run_scenario(
     fmt: str = "parquet",
     force: bool = False,
     sources: tuple[str, ...] = SOURCES,
+    series: tuple[str, ...] = SERIES,
 ) -> Path:
     """Simulate `runs` runs of the scenario and write results into `out` (default results/<slug of its name>).
 
     `sources` are the uncertainties each run carries: monthly shocks, its own parameter point from the
-    calibration posterior, its own draw of the evidence-derived starting levels."""
+    calibration posterior, its own draw of the evidence-derived starting levels. `series` are the series
+    the trajectories file keeps (alignment always)."""
+    series = ("alignment", *(name for name in SERIES[1:] if name in series))
     evidence = load_evidence(EVIDENCE)
     scenario = load_scenario(path, evidence)
     label = None if out else scenario.name  # a default folder must not hold another scenario's results
     out = Path(out) if out else default_folder(scenario.name)
     check_target(out, force, inputs=[path], label=label)
-    run_cost(scenario, runs, engine, fmt).check(out, f"{runs:,} runs of {scenario.name}", "use fewer --runs")
+    cost = run_cost(scenario, runs, engine, fmt, len(series))
+    cost.check(out, f"{runs:,} runs of {scenario.name}", "use fewer --runs")
     setup = prepare(scenario, evidence)
     posterior = load_posterior() if "parameters" in sources else None
     with staged(out) as stage:  # made before simulating: an unwritable folder is found at once
         trajectories = stage / f"trajectories.{fmt}"
         if engine == "mesa":
             traj, log = simulate_mesa(setup, runs, seed, sources, posterior)
-            write_table(traj.to_frame(), trajectories)
+            with TrajectoryFile(trajectories, series) as file:
+                file.append(traj)
             table, sample = summary_of(traj.alignment[:, 0], traj.alignment[:, -1], traj), traj
         else:
-            table, sample, log = _stream(setup, runs, seed, trajectories, sources, posterior)
+            table, sample, log = _stream(setup, runs, seed, trajectories, sources, posterior, series)
         spread = spread_by_source(setup, min(runs, SPREAD_RUNS), seed, posterior if "parameters" in sources else None)
         write_table(table, stage / "summary.csv")
         write_table(log, stage / "events.csv")
@@ -78,6 +83,7 @@ def run_scenario(
                 engine=engine,
                 run_seeds="run i uses SeedSequence(seed).spawn()[i]",
                 uncertainty=list(sources),
+                series=list(series),
                 posterior=None
                 if posterior is None
                 else {
@@ -88,50 +94,64 @@ def run_scenario(
                 },
                 plots=f"drawn from runs 0 to {len(sample.runs) - 1}",
                 reproduce=f"alliance-sim run {path} --runs {runs} --seed {seed} --engine {engine} --format {fmt}"
-                f" --uncertainty {','.join(sources)}",
+                f" --uncertainty {','.join(sources) or 'none'} --series {','.join(series)}",
             ),
             stage / "manifest.json",
         )
-        write_plots(sample, stage / "plots")
+        write_plots(sample, stage / "plots", log)
     return out
 
 
-def run_cost(scenario: Scenario, runs: int, engine: str, fmt: str) -> Cost:
+def key_table(out: Path) -> str:
+    """The terminal's key numbers of a results folder (see `sim.results.key_numbers`)."""
+    spread = out / "uncertainty.csv"
+    return key_numbers(pd.read_csv(out / "summary.csv"), pd.read_csv(spread) if spread.is_file() else None)
+
+
+def run_cost(scenario: Scenario, runs: int, engine: str, fmt: str, kept: int = len(SERIES)) -> Cost:
     """Peak memory (a chunk, or every run for the Mesa driver, plus the final month of every run), disk and time."""
     T, S, P = scenario.months, len(scenario.states), len(scenario.powers)
     per_run = cell_bytes(T, S, P)
     held = runs if engine == "mesa" else min(runs, max(chunk_runs(T, S, P), PLOT_RUNS))
     memory = 3.0 * held * per_run + 4 * runs * S * P * 8 + 300e6  # + the interpreter and libraries
-    disk = runs * (T + 1) * S * P * ROW_BYTES[fmt]
+    disk = runs * (T + 1) * S * P * ROW_BYTES[fmt] * (1 + kept) / (1 + len(SERIES))
     return Cost(memory, disk, simulation_seconds(runs, T, engine) * (1 if engine == "mesa" else 2))
 
 
 def _stream(
-    setup: Setup, runs: int, seed: int, path: Path, sources: tuple[str, ...], posterior: Posterior | None
+    setup: Setup,
+    runs: int,
+    seed: int,
+    path: Path,
+    sources: tuple[str, ...],
+    posterior: Posterior | None,
+    series: tuple[str, ...] = SERIES,
 ) -> tuple[pd.DataFrame, Trajectories, pd.DataFrame]:
     """Simulate chunk by chunk, appending each to the trajectories file; return the summary, the runs kept
     for the plots and the event log (for appeals, the share answered over all runs)."""
     scenario = setup.scenario
     size = chunk_runs(scenario.months, len(scenario.states), len(scenario.powers))
     starts, finals, kept, logs = [], [], [], []
-    writer = None
-    with tqdm(
-        total=scenario.months * runs, desc=f"{scenario.name}: {runs} runs", unit="run-month", disable=None, leave=False
-    ) as bar:
-        try:
-            for first in range(0, runs, size):
-                ids = np.arange(first, min(first + size, runs))
-                events: list[dict] = []
-                traj = simulate_uncertain(setup, ids, seed, sources, posterior, _per_run(bar, len(ids)), events)
-                writer = _append(traj.to_frame(), path, writer)
-                starts.append(traj.alignment[:, 0].copy())
-                finals.append(traj.alignment[:, -1].copy())
-                logs.append((len(ids), _events(events)))
-                if first < PLOT_RUNS:
-                    kept.append(_first(traj, PLOT_RUNS - first))
-        finally:
-            if writer is not None:
-                writer.close()
+    with (
+        tqdm(
+            total=scenario.months * runs,
+            desc=f"{scenario.name}: {runs} runs",
+            unit="run-month",
+            disable=None,
+            leave=False,
+        ) as bar,
+        TrajectoryFile(path, series) as file,
+    ):
+        for first in range(0, runs, size):
+            ids = np.arange(first, min(first + size, runs))
+            events: list[dict] = []
+            traj = simulate_uncertain(setup, ids, seed, sources, posterior, _per_run(bar, len(ids)), events)
+            file.append(traj)
+            starts.append(traj.alignment[:, 0].copy())
+            finals.append(traj.alignment[:, -1].copy())
+            logs.append((len(ids), _events(events)))
+            if first < PLOT_RUNS:
+                kept.append(_first(traj, PLOT_RUNS - first))
     sample = _join(kept)
     return summary_of(np.concatenate(starts), np.concatenate(finals), sample), sample, _combine(logs)
 
@@ -145,15 +165,51 @@ def _events(events: list[dict]) -> pd.DataFrame:
     return frame.reindex(columns=EVENT_COLUMNS + [c for c in frame.columns if c not in EVENT_COLUMNS])
 
 
-def _append(frame: pd.DataFrame, path: Path, writer: pq.ParquetWriter | None) -> pq.ParquetWriter | None:
-    """Add a chunk's rows to the Parquet file (one row group each) or the CSV file (header once)."""
-    if path.suffix == ".csv":
-        frame.to_csv(path, index=False, mode="a", header=not path.exists())
-        return None
-    table = pa.Table.from_pandas(frame, preserve_index=False)
-    writer = writer or pq.ParquetWriter(path, table.schema, compression="snappy")
-    writer.write_table(table)
-    return writer
+class TrajectoryFile:
+    """The trajectories file, appended chunk by chunk in a background thread so that writing one chunk
+    overlaps simulating the next (at most one chunk waits). Parquet: one row group per chunk, zstd, floats
+    in single precision split by byte so they compress; CSV: the header once."""
+
+    def __init__(self, path: Path, series: tuple[str, ...]) -> None:
+        self.path, self.series = path, series
+        self._writer: pq.ParquetWriter | None = None
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="trajectories")
+        self._pending: Future | None = None
+
+    def append(self, traj: Trajectories) -> None:
+        self._wait()
+        self._pending = self._thread.submit(self._write, traj)
+
+    def __enter__(self) -> TrajectoryFile:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        try:
+            self._wait()
+        finally:
+            self._thread.shutdown()
+            if self._writer is not None:
+                self._writer.close()
+
+    def _wait(self) -> None:
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            pending.result()
+
+    def _write(self, traj: Trajectories) -> None:
+        table = traj.to_table(self.series, single=True)
+        if self.path.suffix == ".csv":
+            table.to_pandas().to_csv(self.path, index=False, mode="a", header=not self.path.exists())
+            return
+        self._writer = self._writer or pq.ParquetWriter(
+            self.path,
+            table.schema,
+            compression="zstd",
+            use_dictionary=["date", "state", "power"],
+            use_byte_stream_split=list(self.series),
+            write_statistics=["run", "step"],
+        )
+        self._writer.write_table(table)
 
 
 def _first(traj: Trajectories, count: int) -> Trajectories:
@@ -174,7 +230,7 @@ def _combine(logs: list[tuple[int, pd.DataFrame]]) -> pd.DataFrame:
     """One row per event over all chunks: an appeal's answered share averaged over the chunks' runs, counts
     (such as how many runs an emergent event happened in) added up."""
     if len(logs) == 1:
-        return logs[0][1]
+        return _in_order(logs[0][1])
     log = pd.concat([frame.assign(_runs=n) for n, frame in logs], ignore_index=True)
     answered = log["answered"].astype(float)
     log["_weight"] = log["_runs"].where(answered.notna(), 0)
@@ -182,7 +238,20 @@ def _combine(logs: list[tuple[int, pd.DataFrame]]) -> pd.DataFrame:
     sums = log.groupby(["date", "label", "source"], sort=False, as_index=False, dropna=False).sum(numeric_only=True)
     sums["answered"] = (sums["answered"] / sums["_weight"]).where(sums["_weight"] > 0)
     columns = [c for c in logs[0][1].columns if c in sums]
-    return sums[columns].astype({"answered": object}).where(sums[columns].notna(), None)
+    return _in_order(sums[columns].astype({"answered": object}).where(sums[columns].notna(), None))
+
+
+def _in_order(log: pd.DataFrame) -> pd.DataFrame:
+    """One order whatever the engine or chunking: by month, the scenario's events first (in file order),
+    then what the agents did that month, by label."""
+    if log.empty:
+        return log
+    emergent = log["source"] == "model"
+    key = pd.DataFrame(
+        {"date": log["date"], "emergent": emergent, "label": log["label"].where(emergent, ""), "at": range(len(log))}
+    )
+    order = key.sort_values(["date", "emergent", "label", "at"], kind="stable").index
+    return log.loc[order].reset_index(drop=True)
 
 
 def simulate_mesa(

@@ -140,6 +140,7 @@ def test_low_credibility_for_the_set_months_freezes_a_membership_and_drops_its_p
     no_borders = np.zeros((S, S))
     ties = replace(ties, members=np.ones((K, S), dtype=bool), borders=no_borders, rivals=no_borders)
     world.participation[:] = MEMBER
+    world.reference_credibility[0, 3, 0] = 0.8
     world.credibility[0, 3, 0] = 0.5 * PARAMS["freeze_threshold"]
     bloc_pull = dynamics.peer_pull(world.alignment, world.participation, ties, PARAMS)[0, 3, 0]
     assert bloc_pull > 0  # fellow members' loyalty to the leader pulls state 3 toward it
@@ -154,6 +155,16 @@ def test_low_credibility_for_the_set_months_freezes_a_membership_and_drops_its_p
         dynamics.bloc_standing(world, 3, ties, PARAMS)
     assert world.participation[0, 0, 3] == LEFT
     assert world.participation[0, 1, 3] == MEMBER  # the trade bloc is not judged by credibility
+
+
+def test_a_member_that_never_trusted_its_leader_much_does_not_freeze():
+    """Low credibility from the start is how the member joined, not a betrayal."""
+    world, ties = calm_world()
+    world.participation[0, 0, 3] = MEMBER
+    world.credibility[0, 3, 0] = world.reference_credibility[0, 3, 0] = 0.5 * PARAMS["freeze_threshold"]
+    for _ in range(3 * int(PARAMS["freeze_months"])):
+        dynamics.bloc_standing(world, 3, ties, PARAMS)
+    assert world.participation[0, 0, 3] == MEMBER
 
 
 def test_a_frozen_member_returns_when_credibility_recovers():
