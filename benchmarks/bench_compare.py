@@ -1,67 +1,48 @@
-"""Time of `alliance-sim compare` on baseline and no-invasion folders of N runs each, and of its stages.
+"""Cost of `alliance-sim compare` on a baseline and a no-invasion folder of N runs each: wall time, peak memory,
+bytes written. Run at two sizes, it shows whether memory grows with the run count.
 
-Usage: python benchmarks/bench_compare.py [--runs 1000] [--repeat 3]
+The folders are made first with `alliance-sim run` (same seed, so the runs are paired), then compared in a
+fresh process measured by /usr/bin/time.
+
+Usage: python benchmarks/bench_compare.py [--runs 1000 10000] [--out DIR]
 """
 
 from __future__ import annotations
 
 import argparse
-import statistics
+import os
+import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from bench_run import ROOT, folder_bytes, measure
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=1000)
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--runs", type=int, nargs="+", default=[1000, 10000])
+    parser.add_argument("--out", type=Path, help="keep the folders here (default: a temporary folder)")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        folders = [Path(tmp) / name for name in ("baseline", "no_invasion")]
+    base = args.out or Path(tempfile.mkdtemp(prefix="bench_compare_"))
+    print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    for runs in args.runs:
+        folders = [base / f"{name}_{runs}" for name in ("baseline", "no_invasion")]
         for folder in folders:
-            scenario = ROOT / "scenarios" / f"{folder.name}.yaml"
-            run = ["run", str(scenario), "--runs", str(args.runs), "--seed", "1", "--out", str(folder)]
-            subprocess.run([sys.executable, "-m", "sim", *run], check=True, capture_output=True, cwd=ROOT)
-        times = []
-        for i in range(args.repeat):
-            command = [sys.executable, "-m", "sim", "compare", *map(str, folders), "--out", str(Path(tmp) / f"cmp{i}")]
-            start = time.perf_counter()
-            subprocess.run(command, check=True, capture_output=True, cwd=ROOT)
-            times.append(time.perf_counter() - start)
-        stages = _stages(folders)
-    print(
-        f"alliance-sim compare baseline no_invasion, {args.runs} runs each: median {statistics.median(times):.2f} s, "
-        f"best {min(times):.2f} s over {args.repeat} runs; stages: "
-        + ", ".join(f"{name} {seconds:.2f} s" for name, seconds in stages.items())
-    )
-
-
-def _stages(folders: list[Path]) -> dict[str, float]:
-    """Reading, statistics and figures timed apart, in this process."""
-    from sim.compare_plots import write_comparison_plots
-    from sim.comparison import difference_band, dominant_probabilities
-    from sim.folders import load_outcomes, paired
-
-    stages = {}
-    start = time.perf_counter()
-    outcomes = load_outcomes([str(f) for f in folders])
-    stages["read"] = time.perf_counter() - start
-    start = time.perf_counter()
-    pairing = [paired(outcomes[0], outcomes[1])]
-    bands = [difference_band(outcomes[0].traj, outcomes[1].traj, pairing[0])]
-    horizons = ["2025-12", outcomes[0].traj.dates[-1]]
-    dominant_probabilities(outcomes, horizons)
-    stages["statistics"] = time.perf_counter() - start
-    with tempfile.TemporaryDirectory() as tmp:
-        start = time.perf_counter()
-        write_comparison_plots(outcomes, bands, pairing, horizons, Path(tmp))
-        stages["figures"] = time.perf_counter() - start
-    return stages
+            if not (folder / "manifest.json").is_file():
+                scenario = ROOT / "scenarios" / f"{folder.name.rsplit('_', 1)[0]}.yaml"
+                run = ["run", str(scenario), "--runs", str(runs), "--seed", "1", "--out", str(folder), "--force"]
+                subprocess.run([sys.executable, "-m", "sim", *run], check=True, capture_output=True, cwd=ROOT)
+        out = base / f"compare_{runs}"
+        command = [sys.executable, "-m", "sim", "compare", *map(str, folders), "--out", str(out), "--force"]
+        seconds, mib = measure(command)
+        print(
+            f"compare 2 x {runs:>6} runs: {seconds:6.1f} s, peak {mib:6.0f} MiB, "
+            f"written {folder_bytes(out)['total'] / 1e6:.1f} MB; load {os.getloadavg()[0]:.2f}"
+        )
+    if not args.out:
+        shutil.rmtree(base)
 
 
 if __name__ == "__main__":

@@ -47,12 +47,23 @@ def uncertainty_sources(text: str) -> tuple[str, ...]:
     return chosen
 
 
+def series_names(text: str) -> tuple[str, ...]:
+    """The --series list: series kept in the trajectories file besides alignment (or 'alignment' alone)."""
+    from .trajectories import SERIES
+
+    chosen = tuple(dict.fromkeys(part.strip() for part in text.split(",") if part.strip()))
+    unknown = [part for part in chosen if part not in SERIES]
+    if unknown or not chosen:
+        raise argparse.ArgumentTypeError(f"'{text}': choose from {', '.join(SERIES)} (comma-separated)")
+    return chosen
+
+
 positive_int = whole_number(1)
 seed_int = whole_number(0)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from .runner import run_scenario
+    from .runner import key_table, run_scenario
 
     out = run_scenario(
         Path(args.scenario),
@@ -63,7 +74,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         fmt=args.format,
         force=args.force,
         **({} if args.uncertainty is None else {"sources": args.uncertainty}),
+        **({} if args.series is None else {"series": args.series}),
     )
+    print(key_table(out))
     print(f"wrote {out}")
     return 0
 
@@ -108,6 +121,13 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SOURCES",
         help="comma-separated sources each run carries: shocks, parameters (a draw from the calibration "
         "posterior), evidence (a draw of the starting levels); default all three",
+    )
+    run.add_argument(
+        "--series",
+        type=series_names,
+        metavar="SERIES",
+        help="comma-separated series the trajectories file keeps: alignment (always), credibility, economic, "
+        "security, outreach; default all",
     )
     run.set_defaults(func=cmd_run)
 

@@ -13,9 +13,11 @@ from pathlib import Path
 
 #: Default horizon besides the last month: mid-way through the projection.
 MIDWAY = "2025-12"
-#: Peak bytes and seconds per trajectory row compared (the table read, its arrays, the differences;
-#: measured with two 1000-run baseline folders).
-ROW_MEMORY, ROW_SECONDS = 150, 1.1e-6
+#: Peak memory of a comparison: fixed (the histograms, the figures, the interpreter) plus per folder (one block
+#: of runs read at a time), and seconds per trajectory row read (measured with two baseline folders).
+FIXED_MEMORY, FOLDER_MEMORY, ROW_SECONDS = 700e6, 150e6, 2e-7
+#: Differences printed on the terminal after `compare`.
+SHOWN = 3
 
 
 def register(subparsers) -> None:
@@ -52,6 +54,7 @@ def register(subparsers) -> None:
 def cmd_compare(args: argparse.Namespace) -> int:
     specs = [args.reference, *args.others]
     out = compare(specs, args.out, args.horizons, args.force)
+    print(largest_differences(out))
     print(f"wrote {out}")
     return 0
 
@@ -69,7 +72,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 def compare(specs: list[str], out: Path, horizons: str | None = None, force: bool = False) -> Path:
     """Compare the results folders `specs` (the first is the reference) and write tables, plots and report.html."""
     from .compare_plots import write_comparison_plots
-    from .comparison import alignment_differences, difference_band, dominant_probabilities
+    from .comparison import alignment_differences, dominant_probabilities, summarise
     from .destination import TOOL, check_target, staged
     from .folders import folder_of, load_outcomes, paired
     from .report import compare_page
@@ -79,13 +82,13 @@ def compare(specs: list[str], out: Path, horizons: str | None = None, force: boo
     wanted = _parse_horizons(horizons)
     compare_cost(specs).check(out, f"comparing {len(specs)} folders", "compare fewer or smaller folders")
     outcomes = load_outcomes(specs)
-    dates = outcomes[0].traj.dates
+    dates = outcomes[0].dates
     chosen = _choose_horizons(wanted, dates)
     ref = outcomes[0]
     pairing = [paired(ref, other) for other in outcomes[1:]]
-    bands = [difference_band(ref.traj, o.traj, p) for o, p in zip(outcomes[1:], pairing, strict=True)]
-    probabilities = dominant_probabilities(outcomes, chosen)
-    alignment = alignment_differences(outcomes, bands, pairing, sorted(set(chosen) | {dates[-1]}))
+    digests, bands = summarise(outcomes, pairing)
+    probabilities = dominant_probabilities(outcomes, digests, chosen)
+    alignment = alignment_differences(outcomes, digests, bands, pairing, sorted(set(chosen) | {dates[-1]}))
     manifest = {
         "tool": TOOL,
         "compared": [
@@ -108,9 +111,9 @@ def compare(specs: list[str], out: Path, horizons: str | None = None, force: boo
     with staged(out) as stage:
         write_table(probabilities, stage / "dominant_probabilities.csv")
         write_table(alignment, stage / "alignment_differences.csv")
-        figures = write_comparison_plots(outcomes, bands, pairing, chosen, stage / "plots")
+        figures = write_comparison_plots(outcomes, digests, bands, pairing, chosen, stage / "plots")
         write_json(manifest, stage / "manifest.json")
-        page = compare_page(outcomes, pairing, probabilities, alignment, figures, manifest)
+        page = compare_page(outcomes, digests, pairing, probabilities, alignment, figures, manifest)
         (stage / "report.html").write_text(page, encoding="utf-8")
     return out
 
@@ -121,7 +124,27 @@ def compare_cost(specs: list[str]):
     from .limits import Cost
 
     rows = [stored_rows(spec) for spec in specs]
-    return Cost(memory=ROW_MEMORY * sum(rows) + 300e6, disk=50e6 * len(specs), seconds=ROW_SECONDS * sum(rows))
+    memory = FIXED_MEMORY + FOLDER_MEMORY * len(specs)
+    return Cost(memory=memory, disk=50e6 * len(specs), seconds=ROW_SECONDS * sum(rows) * 2)
+
+
+def largest_differences(out: Path, count: int = SHOWN) -> str:
+    """The terminal's key numbers after `compare`: the largest changes in alignment at the last month whose
+    band excludes zero, each with its 5–95% band (from the alignment_differences.csv just written)."""
+    import pandas as pd
+
+    from .comparison import clear_differences
+
+    table = pd.read_csv(out / "alignment_differences.csv", dtype={"date": str})
+    date = table["date"].max()
+    clear = clear_differences(table, date)
+    lines = [f"largest clear differences at {date} (scenario minus {table['reference'].iloc[0]}):"]
+    for row in clear.head(count).itertuples():
+        lines.append(
+            f"  {row.scenario}: {row.state} with {row.power} {row.difference:+.2f} "
+            f"(5-95% of run differences {row.difference_p05:+.2f} to {row.difference_p95:+.2f})"
+        )
+    return "\n".join(lines if len(clear) else [*lines, "  none: every band includes zero"])
 
 
 def _parse_horizons(text: str | None) -> list[str] | None:

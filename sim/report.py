@@ -8,17 +8,26 @@ from __future__ import annotations
 
 import base64
 import html
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
+import yaml
 from matplotlib.colors import to_rgb
 
 from .colors import power_colors
-from .comparison import PAIRED, UNPAIRED
+from .comparison import PAIRED, UNPAIRED, Digest, headlines
 from .destination import TOOL, is_manifest, read_json, replacing
 from .folders import Outcome, read_manifest
 from .inputs import InputError
+from .results import run_headlines, spread_sentence
+
+#: The documents the evidence comes from: file name, title, outlet, date (see calibration/sources.yaml).
+SOURCES = Path(__file__).resolve().parent.parent / "calibration" / "sources.yaml"
+#: How event sources that are not documents read on a page.
+SOURCE_WORDS = {"model": "the model (emerged in the runs)", "counterfactual": "the scenario (counterfactual)"}
 
 STYLE = """
 body { font-family: "DejaVu Sans", "Segoe UI", Helvetica, Arial, sans-serif; color: #1a1a1a; margin: 0;
@@ -42,6 +51,7 @@ table.details th { text-align: left; background: none; border: none; padding: 2p
                    font-weight: normal; white-space: nowrap; }
 table.details td { text-align: left; border: none; padding: 2px 0; }
 table.events td { text-align: left; }
+table.events td:first-child { white-space: nowrap; }
 code { font-family: "DejaVu Sans Mono", Consolas, monospace; font-size: 0.88em; background: #f0f0f0;
        padding: 1px 4px; border-radius: 3px; white-space: pre-wrap; word-break: break-word; }
 figure { margin: 1em 0 2.2em; }
@@ -52,11 +62,20 @@ summary { cursor: pointer; color: #0b5c8e; }
 .scroll { overflow-x: auto; }
 .scroll td { white-space: nowrap; }
 .band { color: #666; font-size: 0.85em; }
+.headline { border: 2px solid #0072B2; border-radius: 6px; background: #f3f8fc; padding: 10px 20px; margin: 1em 0; }
+.headline h2 { border: none; margin: 0.2em 0; padding: 0; }
+.headline li { margin: 0.35em 0; font-size: 1.04em; }
+nav.toc { border-left: 3px solid #ddd; padding: 2px 14px; margin: 1em 0; font-size: 0.95em; }
+nav.toc ol { margin: 0.3em 0; padding-left: 1.4em; }
 footer { margin-top: 3em; color: #666; font-size: 0.85em; border-top: 1px solid #ddd; padding-top: 8px; }
 """
 
+#: Where a page's table of contents goes.
+CONTENTS = "<!-- contents -->"
 #: Captions of the plots `alliance-sim run` writes, in the order a reader wants them.
 RUN_PLOTS = {
+    "summary.png": "Where each state ends: alignment with each power at the last month (dot: median across runs, "
+    "bar: 5–95% of runs) beside its median at the start (hollow circle).",
     "fan_charts.png": "Alignment of each state with each power over time: median across runs and its 5–95% band.",
     "dominant_partner.png": "Each state's most frequent dominant partner by month; paler: the runs disagree more.",
     "hedging.png": "Hedging index per state (0 = one patron, 1 = even split between all powers), median across runs.",
@@ -66,14 +85,18 @@ RUN_PLOTS = {
 
 def compare_page(
     outcomes: list[Outcome],
+    digests: list[Digest],
     pairing: list[bool],
     probabilities: pd.DataFrame,
     alignment: pd.DataFrame,
     figures: list[tuple[Path, str]],
     manifest: dict,
 ) -> str:
-    """The comparison page: questions, how each folder was made, key tables, then every figure."""
+    """The comparison page: headline findings and the summary figure, questions, how each folder was made, key
+    tables, then every other figure."""
     ref = outcomes[0]
+    summary = [f for f in figures if Path(f[0]).name == "summary.png"]
+    figures = [f for f in figures if f not in summary]
     names = [o.name for o in outcomes]
     last = alignment["date"].iloc[-1]
     pairs = "".join(
@@ -82,9 +105,12 @@ def compare_page(
     )
     body = [
         f"<h1>Scenario comparison: {_e(' vs '.join(names))}</h1>",
-        f"<p class='lead'>What the scenarios imply for each state's alignment with {_e(_and(ref.traj.powers))}, "
-        f"{_e(ref.traj.dates[0])} to {_e(ref.traj.dates[-1])}. Differences are always <i>scenario minus "
+        f"<p class='lead'>What the scenarios imply for each state's alignment with {_e(_and(ref.powers))}, "
+        f"{_e(ref.dates[0])} to {_e(ref.dates[-1])}. Differences are always <i>scenario minus "
         f"{_e(ref.name)}</i> (the first, the reference).</p>",
+        _headline_box(headlines(outcomes, digests, alignment)),
+        CONTENTS,
+        *(["<h2>Summary figure</h2>", _figure(*summary[0])] if summary else []),
         f"<ul class='note'>{pairs}</ul>",
         "<p class='note'>Paired runs use the same random shocks in both scenarios (same seed, same run numbers), "
         "so their differences show the effect of the scenario alone; unpaired differences also carry "
@@ -115,17 +141,43 @@ def compare_page(
     return _page(f"Comparison: {' vs '.join(names)}", body)
 
 
+def load_sources(path: Path = SOURCES) -> dict[str, str]:
+    """Each document's file name mapped to how a reader knows it: 'title (outlet, date)'."""
+    try:
+        entries = yaml.safe_load(path.read_text(encoding="utf-8"))["sources"]
+        return {str(e["file"]): f"{e['title']} ({e['outlet']}, {e['date']})" for e in entries}
+    except (OSError, yaml.YAMLError, KeyError, TypeError) as exc:
+        raise InputError(f"{path}: cannot read the list of sources ({exc.__class__.__name__}); restore it") from None
+
+
+def source_text(value: object, sources: dict[str, str]) -> str:
+    """An event's source as a reader knows it: a document by title and outlet, the model or the scenario in
+    words, anything else (a structural record) as written."""
+    text = "" if value is None or value != value else str(value)
+    return sources.get(text) or SOURCE_WORDS.get(text, text)
+
+
 def run_page(folder: Path) -> str:
     """One scenario's page from its results folder: question, manifest, final alignment, events, plots."""
     manifest = read_manifest(folder)
     summary = _read_csv(folder / "summary.csv", {"state", "power", "date", "median", "p05", "p95", "p_dominant"})
     events_path = folder / "events.csv"
     events = _read_csv(events_path, {"date", "label"}) if events_path.is_file() else pd.DataFrame()
+    spread_path = folder / "uncertainty.csv"
+    spread = _read_csv(spread_path, {"state", "band_all"}) if spread_path.is_file() else None
     name = str(manifest.get("scenario") or folder.name)
     date = str(summary["date"].iloc[0])
+    plots = sorted(
+        (folder / "plots").glob("*.png"),
+        key=lambda p: (list(RUN_PLOTS).index(p.name) if p.name in RUN_PLOTS else len(RUN_PLOTS), p.name),
+    )
+    first = [p for p in plots if p.name == "summary.png"]
     body = [
         f"<h1>Scenario: {_e(name)}</h1>",
         f"<blockquote>{_e(manifest.get('description') or 'no description')}</blockquote>",
+        _headline_box(run_headlines(summary, spread)),
+        CONTENTS,
+        *(["<h2>Summary figure</h2>", _figure(first[0], RUN_PLOTS["summary.png"])] if first else []),
         "<h2>How it was made</h2>",
         _details(manifest, folder),
         f"<h2>Where the states stand at {_e(date)}</h2>",
@@ -133,12 +185,11 @@ def run_page(folder: Path) -> str:
         "of runs in which that power is the state's largest partner. Darker cells: larger values.</p>",
         _summary_table(summary),
     ]
+    if spread is not None:
+        body += [f"<h2>Where the spread at {_e(date)} comes from</h2>", _spread_table(spread, date)]
     if not events.empty:
-        body += ["<h2>Events</h2>", _events_table(events)]
-    plots = sorted(
-        (folder / "plots").glob("*.png"),
-        key=lambda p: (list(RUN_PLOTS).index(p.name) if p.name in RUN_PLOTS else len(RUN_PLOTS), p.name),
-    )
+        body += ["<h2>Events</h2>", _events_table(events, manifest.get("runs"))]
+    plots = [p for p in plots if p not in first]
     if plots:
         body.append("<h2>Figures</h2>")
         body += [_figure(p, RUN_PLOTS.get(p.name, p.stem.replace("_", " "))) for p in plots]
@@ -167,13 +218,54 @@ def write_page(page: str, path: Path) -> Path:
 
 
 def _page(title: str, body: list[str]) -> str:
+    """The whole page; the CONTENTS marker becomes a table of contents linking every h2."""
+    body = _contents([part for part in body if part])
     return (
         "<!DOCTYPE html>\n<html lang='en'>\n<head>\n<meta charset='utf-8'>\n"
         "<meta name='viewport' content='width=device-width, initial-scale=1'>\n"
         f"<meta name='generator' content='{TOOL}'>\n"
         f"<title>{_e(title)}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n<main>\n"
-        + "\n".join(part for part in body if part)
+        + "\n".join(body)
         + "\n</main>\n</body>\n</html>\n"
+    )
+
+
+def _contents(body: list[str]) -> list[str]:
+    """Give every h2 an id and put a numbered list of links to them where CONTENTS stands."""
+    titles: list[str] = []
+
+    def anchor(match: re.Match) -> str:
+        titles.append(match[1])
+        return f"<h2 id='s{len(titles)}'>{match[1]}</h2>"
+
+    body = [re.sub(r"<h2>(.*?)</h2>", anchor, part) for part in body]
+    links = "".join(f"<li><a href='#s{i}'>{title}</a></li>" for i, title in enumerate(titles, 1))
+    nav = f"<nav class='toc'><b>Contents</b><ol>{links}</ol></nav>"
+    return [nav if part == CONTENTS else part for part in body]
+
+
+def _headline_box(sentences: list[str]) -> str:
+    items = "".join(f"<li>{_e(s)}</li>" for s in sentences)
+    return f"<section class='headline'><h3>Headline findings</h3><ul>{items}</ul></section>"
+
+
+def _spread_table(spread: pd.DataFrame, date: str) -> str:
+    """Per state: the 5–95% band width with every source on and with each alone, and each source's share."""
+    sources = [c.removeprefix("share_") for c in spread.columns if c.startswith("share_")]
+    table = pd.DataFrame({"state": spread["state"], "band, all sources": spread["band_all"].map("{:.2f}".format)})
+    for source in sources:
+        table[f"band, {source} alone"] = spread[f"band_{source}"].map("{:.2f}".format)
+    for source in sources:
+        table[f"share: {source}"] = spread[f"share_{source}"].map(_percent)
+    note = (
+        "<p class='note'>Width of the 5–95% band of a final share (mean over powers) with every source of "
+        "uncertainty on, and with each source alone (monthly shocks; parameters drawn from the calibration "
+        "posterior; starting levels drawn as wide as the evidence is unsure); each source's share is its part of "
+        "the summed variances. The fan charts show the band with all sources on. From "
+        "<code>uncertainty.csv</code>.</p>"
+    )
+    return f"<p>{_e(spread_sentence(spread, date))}</p>{note}" + table.to_html(
+        index=False, border=0, classes="events", escape=True
     )
 
 
@@ -369,11 +461,22 @@ def _tint(color: str | None, value: float) -> str:
     return f"background-color: rgb({mix[0]}, {mix[1]}, {mix[2]})"
 
 
-def _events_table(events: pd.DataFrame) -> str:
-    """Dated events with their source document; for appeals, the share of runs in which the patron answered."""
-    columns = [c for c in ("date", "label", "source", "answered") if c in events and events[c].notna().any()]
-    table = events[columns].rename(columns={"label": "event", "answered": "appeal answered (share of runs)"})
-    formatters = {"appeal answered (share of runs)": lambda v: "" if v != v else _percent(float(v))}
+def _events_table(events: pd.DataFrame, runs: object = None) -> str:
+    """Dated events with their source (a document by title and outlet); for events that emerge, the share of runs
+    they happen in; for appeals, the share of those runs in which the patron answered."""
+    columns = [c for c in ("date", "label", "source", "runs", "answered") if c in events and events[c].notna().any()]
+    happened, answered = "happens in (share of runs)", "appeal answered (share of runs)"
+    table = events[columns].rename(columns={"label": "event", "runs": happened, "answered": answered})
+    if "source" in table:
+        sources = load_sources()
+        table["source"] = [source_text(v, sources) for v in table["source"]]
+    if happened in table:
+        emergent = events["source"].astype(str).eq("model") if "source" in events else False
+        if isinstance(runs, int) and runs > 0 and bool(np.any(emergent)):
+            table[happened] = (events["runs"].astype(float) / runs).where(emergent)
+        else:
+            table = table.drop(columns=happened)
+    formatters = {c: lambda v: "" if v != v else _percent(float(v)) for c in (happened, answered)}
     return table.to_html(index=False, border=0, classes="events", na_rep="", formatters=formatters)
 
 

@@ -57,6 +57,56 @@ def summary_of(start: np.ndarray, final: np.ndarray, traj: Trajectories) -> pd.D
     return pd.DataFrame(rows)
 
 
+def key_numbers(summary: pd.DataFrame, spread: pd.DataFrame | None = None) -> str:
+    """A short table for the terminal: each state's most likely dominant partner at the end with the share of
+    runs, its largest change since the start, and (given uncertainty.csv) where the final spread comes from."""
+    date = str(summary["date"].iloc[0])
+    lines = [f"{'state':<13} {'dominant at ' + date:<24} largest change since the start (mean of runs)"]
+    for state, rows in summary.groupby("state", sort=False):
+        top = rows.loc[rows["p_dominant"].idxmax()]
+        change = rows["mean"] - rows["start"]
+        moved = rows.loc[change.abs().idxmax()]
+        delta = moved["mean"] - moved["start"]
+        lines.append(
+            f"{state:<13} {top['power'] + f' {top.p_dominant:.0%}':<24} "
+            f"{moved['power']} {delta:+.2f} ({moved['start']:.2f} to {moved['mean']:.2f})"
+        )
+    if spread is not None and not spread.empty:
+        lines.append(spread_sentence(spread, date))
+    return "\n".join(lines)
+
+
+def run_headlines(summary: pd.DataFrame, spread: pd.DataFrame | None = None, most: int = 3) -> list[str]:
+    """What a run says, in sentences built from summary.csv: how many states each power most likely leads at the
+    end, the largest moves since the start, and where the final spread comes from."""
+    date = str(summary["date"].iloc[0])
+    tops = summary.loc[summary.groupby("state", sort=False)["p_dominant"].idxmax()]
+    leads = [
+        f"{power} {len(rows)} ({', '.join(f'{r.state} {r.p_dominant:.0%}' for r in rows.itertuples())})"
+        for power, rows in sorted(tops.groupby("power", sort=False), key=lambda kv: -len(kv[1]))
+    ]
+    sentences = [f"Most likely leading partner at {date}, by number of states (share of runs): {'; '.join(leads)}."]
+    change = (summary["mean"] - summary["start"]).abs().sort_values(ascending=False)
+    for row in summary.loc[change.index[:most]].itertuples():
+        sentences.append(
+            f"{row.state}'s alignment with {row.power} moves from {row.start:.2f} to {row.mean:.2f} by {date} "
+            f"(mean of runs; 5–95% of runs {row.p05:.2f} to {row.p95:.2f})."
+        )
+    if spread is not None and not spread.empty:
+        sentences.append(spread_sentence(spread, date))
+    return sentences
+
+
+def spread_sentence(spread: pd.DataFrame, date: str) -> str:
+    """How wide the final 5-95% band is (mean over states and powers) and each source's share of its variance."""
+    shares = {c.removeprefix("share_"): float(spread[c].mean()) for c in spread.columns if c.startswith("share_")}
+    parts = ", ".join(f"{name} {share:.0%}" for name, share in sorted(shares.items(), key=lambda kv: -kv[1]))
+    return (
+        f"Spread at {date}: the 5-95% band of a share is {float(spread['band_all'].mean()):.2f} wide on average; "
+        f"each source's share (variance with it alone): {parts}."
+    )
+
+
 def file_digest(path: Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 

@@ -14,8 +14,8 @@ from conftest import BASELINE
 from matplotlib.image import imread
 
 from sim.cli import main
-from sim.comparison import difference_band
-from sim.folders import load_outcome, paired
+from sim.comparison import RESOLUTION, Histogram, summarise
+from sim.folders import blocks, load_outcome, load_outcomes, paired
 from sim.runner import run_scenario
 
 QUESTION = "What if Russia had not invaded Ukraine, in this short test variant?"
@@ -91,11 +91,15 @@ def test_differences_show_the_counterfactual(compared):
     assert russia["Tajikistan"] > 0.02
 
 
+def alignment(spec: str, runs: int = 7) -> np.ndarray:
+    """Every run's alignment of a folder, read block by block (blocks of `runs` runs)."""
+    return np.concatenate([values for _, values in blocks(load_outcome(spec), runs=runs)])
+
+
 def test_paired_band_is_narrower_than_unpaired(folders):
-    base = load_outcome(str(folders["base"])).traj
-    noinv = load_outcome(str(folders["noinv"])).traj
-    paired = difference_band(base, noinv, paired=True)
-    unpaired = difference_band(base, noinv, paired=False)
+    outcomes = load_outcomes([str(folders["base"]), str(folders["noinv"])])
+    _, [paired] = summarise(outcomes, [True])
+    _, [unpaired] = summarise(outcomes, [False])
     np.testing.assert_allclose(paired[1], unpaired[1])  # same line: difference of medians
     paired_width = (paired[2] - paired[0])[1:].mean()
     unpaired_width = (unpaired[2] - unpaired[0])[1:].mean()
@@ -188,9 +192,10 @@ def test_refuses_non_empty_out_without_force(folders, compared, capsys):
 
 
 def test_csv_folder_reads_like_parquet(folders):
-    parquet, csv = load_outcome(str(folders["base"])).traj, load_outcome(str(folders["csv"])).traj
+    parquet, csv = load_outcome(str(folders["base"])), load_outcome(str(folders["csv"]))
     assert (csv.states, csv.powers, csv.dates) == (parquet.states, parquet.powers, parquet.dates)
-    np.testing.assert_allclose(csv.alignment, parquet.alignment, rtol=1e-12)
+    np.testing.assert_array_equal(csv.run_ids, parquet.run_ids)
+    np.testing.assert_allclose(alignment(str(folders["csv"])), alignment(str(folders["base"])), rtol=1e-6)
 
 
 def test_batch_points_compare_like_scenarios(folders, tmp_path):
@@ -214,11 +219,9 @@ def test_batch_points_compare_like_scenarios(folders, tmp_path):
     assert main(["compare", f"{batch}:point=0", f"{batch}:point=1", "--out", str(out)]) == 0
     table = pd.read_csv(out / "dominant_probabilities.csv")
     assert set(table["scenario"]) == {"short point 0", "no-invasion point 1"}
-    run = load_outcome(str(folders["noinv"])).traj
-    point = load_outcome(f"{batch}:point=1").traj
-    np.testing.assert_array_equal(point.alignment, run.alignment)
+    np.testing.assert_array_equal(alignment(f"{batch}:point=1"), alignment(str(folders["noinv"])))
     assert json.loads((out / "manifest.json").read_text())["pairing"] == {"no-invasion point 1": "unpaired"}
-    assert "unpaired (runs matched at random)" in (out / "report.html").read_text()
+    assert "unpaired (independent runs)" in (out / "report.html").read_text()
     assert main(["compare", str(batch), str(folders["base"]), "--out", str(tmp_path / "again")]) == 2
 
 
@@ -231,6 +234,40 @@ def test_single_run_report(folders, tmp_path):
     assert "Tajikistan" in page and html.escape(label) in page  # summary and events tables
     assert not re.search(r"""(src|href)\s*=\s*["']?\s*(https?:)?//""", page, re.I)
     sources = re.findall(r"""<img[^>]*src=["']([^"']*)""", page)
-    assert len(sources) == 4 and all(s.startswith("data:image/png;base64,") for s in sources)
+    assert len(sources) == 5 and all(s.startswith("data:image/png;base64,") for s in sources)
     assert main(["report", str(folders["base"])]) == 0
     assert (folders["base"] / "report.html").is_file()
+
+
+def test_quantiles_from_histograms_match_numpy_on_rounded_values():
+    """Streaming quantiles equal numpy's for values at the histogram's resolution, whatever the blocks."""
+    rng = np.random.default_rng(4)
+    values = rng.beta(2, 5, size=(301, 3, 2))
+    histogram = Histogram((3, 2), 0.0, 1.0)
+    for block in np.array_split(values, 4):
+        histogram.add(block)
+    rounded = np.round(values * RESOLUTION) / RESOLUTION
+    np.testing.assert_allclose(histogram.quantiles(), np.quantile(rounded, (0.05, 0.5, 0.95), axis=0), atol=1e-12)
+
+
+def test_blocks_do_not_change_the_statistics(folders, monkeypatch):
+    """Reading 7 runs or all 20 at a time gives the same digest and band (memory stays that of a block)."""
+    outcomes = load_outcomes([str(folders["base"]), str(folders["noinv"])])
+    whole = summarise(outcomes, [True])
+    monkeypatch.setattr("sim.folders.BLOCK_RUNS", 7)
+    small = summarise(outcomes, [True])
+    np.testing.assert_array_equal(whole[1][0], small[1][0])
+    np.testing.assert_array_equal(whole[0][1].alignment, small[0][1].alignment)
+    runs = alignment(str(folders["base"]))
+    rounded = np.round(runs * RESOLUTION) / RESOLUTION
+    np.testing.assert_allclose(whole[0][0].alignment, np.quantile(rounded, (0.05, 0.5, 0.95), axis=0), atol=1e-12)
+
+
+def test_wilson_interval_matches_scipy():
+    from scipy.stats import binomtest
+
+    from sim.comparison import wilson
+
+    for k, n in ((0, 20), (3, 20), (20, 20), (517, 1000)):
+        expected = binomtest(k, n).proportion_ci(confidence_level=0.95, method="wilson")
+        assert wilson(k, n) == pytest.approx((expected.low, expected.high), abs=1e-12)

@@ -1,4 +1,5 @@
-"""The four PNG plots are written, readable and not blank, for many runs and for one."""
+"""The run plots are written, readable and not blank, for many runs and for one, and draw what they claim:
+bands, the projection marker, credibility from 0 with its drops labelled, hedging without power colours."""
 
 from __future__ import annotations
 
@@ -6,14 +7,18 @@ from pathlib import Path
 
 import matplotlib.image as mpimg
 import numpy as np
+import pandas as pd
 import pytest
+from matplotlib.colors import to_hex
 from matplotlib.figure import Figure
 
+import sim.plots
+from sim.colors import power_colors
 from sim.geography import STATES
-from sim.plots import write_plots
+from sim.plots import PROJECTION, Bands, decimal_year, largest_drop, write_plots
 from sim.trajectories import Trajectories
 
-NAMES = ["fan_charts.png", "dominant_partner.png", "hedging.png", "credibility.png"]
+NAMES = ["summary.png", "fan_charts.png", "dominant_partner.png", "hedging.png", "credibility.png"]
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
@@ -76,3 +81,74 @@ def test_blank_png_is_rejected(tmp_path: Path) -> None:
     Figure(figsize=(6, 4)).savefig(blank, dpi=110)
     with pytest.raises(AssertionError):
         assert_real_png(blank)
+
+
+@pytest.fixture
+def drawn(monkeypatch, tmp_path):
+    """Write the plots of 30 synthetic runs over 2021-2023 (credibility falling sharply in 2022-06) and keep each
+    figure by file name, as drawn."""
+    figures = {}
+    save = sim.plots._save
+
+    def keep(fig, path):
+        figures[Path(path).name] = fig
+        return save(fig, path)
+
+    monkeypatch.setattr(sim.plots, "_save", keep)
+    monkeypatch.setattr(sim.plots, "PLOT_WORKERS", 1)  # draw here, where the figures are kept
+    traj = synthetic(30, ["Russia", "US", "China", "Turkey"], months=36)
+    traj.credibility[:] = 0.6
+    traj.credibility[:, 18:, :, 0] = 0.3  # Russia's credibility drops by 0.3 in 2022-07
+    events = pd.DataFrame({"date": ["2022-07"], "label": ["a patron fails its client"]})
+    write_plots(traj, tmp_path, events)
+    return figures, traj
+
+
+def test_projection_marker_on_every_time_plot(drawn):
+    figures, _ = drawn
+    month = decimal_year(PROJECTION)
+    for name in ("fan_charts.png", "dominant_partner.png", "hedging.png", "credibility.png"):
+        markers = [line for ax in figures[name].axes for line in ax.lines if line.get_gid() == "projection"]
+        assert markers, name
+        assert all(line.get_xdata()[0] == pytest.approx(month) for line in markers)
+        labels = [t for ax in figures[name].axes for t in ax.texts if t.get_gid() == "projection-label"]
+        assert len(labels) == 1 and "projection begins" in labels[0].get_text(), name
+
+
+def test_credibility_band_from_zero_with_drop_labelled(drawn):
+    figures, _ = drawn
+    ax = figures["credibility.png"].axes[0]
+    assert ax.get_ylim()[0] == 0
+    assert len(ax.collections) == 4  # one 5-95% band per power
+    drops = [t.get_text() for t in ax.texts if t.get_gid() == "drop"]
+    assert len(drops) == 1 and drops[0].startswith("Russia −0.30 by 2022-07")
+    assert "a patron fails its client" in drops[0]
+
+
+def test_largest_drop_finds_the_fall():
+    series = np.array([0.5, 0.5, 0.5, 0.4, 0.2, 0.2, 0.25])
+    assert largest_drop(series, months=2) == (4, pytest.approx(0.3))
+    assert largest_drop(np.linspace(0.2, 0.5, 10)) is None
+
+
+def test_hedging_uses_no_power_colour(drawn):
+    figures, _ = drawn
+    fig = figures["hedging.png"]
+    assert len(fig.axes) == len(STATES)  # small multiples, one per state
+    reserved = {to_hex(c) for c in power_colors(["Russia", "US", "China", "Turkey", "EU"]).values()}
+    used = {to_hex(line.get_color()) for ax in fig.axes for line in ax.lines if line.get_gid() != "projection"}
+    assert used and not used & reserved
+
+
+def test_lines_at_zero_stay_visible(drawn):
+    figures, _ = drawn
+    for ax in figures["fan_charts.png"].axes:
+        assert ax.get_ylim()[0] < 0 < ax.get_ylim()[1]
+
+
+def test_bands_are_the_quantiles_of_the_runs():
+    traj = synthetic(40, ["Russia", "US", "China", "Turkey"])
+    bands = Bands.of(traj)
+    np.testing.assert_allclose(bands.alignment[2], np.quantile(traj.alignment, 0.95, axis=0))
+    assert (bands.alignment[0] < bands.alignment[2]).any()  # a band with width is drawn
+    np.testing.assert_allclose(bands.dominant.sum(axis=-1), 1.0)

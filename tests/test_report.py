@@ -1,0 +1,162 @@
+"""Report pages lead with findings: headline sentences that match the numbers they come from, a table of
+contents, the summary figure first, and sources by title and outlet instead of file names."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from sim.comparison import Digest, headlines, led_states
+from sim.folders import Outcome
+from sim.report import SOURCES, load_sources, run_page, source_text
+from sim.results import run_headlines, write_json
+
+STATES, POWERS = ["Armenia", "Kazakhstan", "Tajikistan"], ["Russia", "US", "China", "Turkey"]
+DATES = ["2021-01", "2030-12"]
+NUMBER = r"[+−-]?\d+\.\d+"
+
+
+def outcome(name: str) -> Outcome:
+    return Outcome(name, None, {}, name, DATES, STATES, POWERS, np.arange(10))
+
+
+def digest(leaders: list[int], runs: int = 10) -> Digest:
+    """Each state led by `leaders[s]` in 8 runs of 10, the next power in 2."""
+    counts = np.zeros((2, 3, 4), dtype=np.int64)
+    for s, p in enumerate(leaders):
+        counts[:, s, p], counts[:, s, (p + 1) % 4] = 8, 2
+    quantiles = np.zeros((3, 2, 3, 4))
+    return Digest(runs, quantiles, np.zeros((3, 2, 4)), counts)
+
+
+def table(differences: dict[tuple[str, str], tuple[float, float, float]]) -> pd.DataFrame:
+    rows = []
+    for state in STATES:
+        for power in POWERS:
+            d, lo, hi = differences.get((state, power), (0.0, -0.01, 0.01))
+            rows.append(
+                {
+                    "scenario": "other",
+                    "date": DATES[-1],
+                    "state": state,
+                    "power": power,
+                    "reference": "ref",
+                    "difference": d,
+                    "difference_p05": lo,
+                    "difference_p95": hi,
+                    "pairing": "paired",
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def test_compare_headlines_say_what_the_numbers_say():
+    ref, other = digest([2, 2, 2]), digest([0, 0, 2])  # China leads all 3 in ref; Russia leads 2 in other
+    differences = {
+        ("Tajikistan", "Russia"): (0.21, 0.05, 0.40),
+        ("Kazakhstan", "China"): (-0.15, -0.30, -0.02),
+        ("Armenia", "US"): (0.30, -0.05, 0.60),  # larger, but its band holds zero: not a headline
+    }
+    sentences = headlines([outcome("ref"), outcome("other")], [ref, other], table(differences))
+    assert led_states(other, -1)[0] == 2 and led_states(ref, -1)[2] == 3
+    assert (
+        sentences[0] == "In other, Russia is the most likely leading partner of 2 states at 2030-12, against 0 in ref."
+    )
+    assert "China is the most likely leading partner of 1 state at 2030-12, against 3 in ref" in sentences[1]
+    moves = [s for s in sentences if "leans" in s]
+    assert [re.search(r"(\w+) leans", s)[1] for s in moves] == ["Tajikistan", "Kazakhstan"]  # largest first
+    for sentence, key in zip(moves, [("Tajikistan", "Russia"), ("Kazakhstan", "China")], strict=True):
+        d, lo, hi = differences[key]
+        size, low, high = (float(x.replace("−", "-")) for x in re.findall(NUMBER, sentence))
+        assert size == pytest.approx(abs(d)) and low == pytest.approx(lo) and high == pytest.approx(hi)
+        assert ("more" in sentence) == (d > 0)
+    assert not any("Armenia" in s for s in sentences)
+
+
+def test_no_clear_difference_is_said_plainly():
+    same = digest([2, 2, 2])
+    sentences = headlines([outcome("ref"), outcome("other")], [same, same], table({}))
+    assert sentences == [
+        "No scenario changes any state's alignment at 2030-12 by a margin its band sets apart from zero."
+    ]
+
+
+def summary() -> pd.DataFrame:
+    rows = []
+    for s, state in enumerate(STATES):
+        for p, power in enumerate(POWERS):
+            share = 0.7 if p == s else 0.1
+            rows.append(
+                {
+                    "state": state,
+                    "power": power,
+                    "date": DATES[-1],
+                    "start": 0.25,
+                    "median": share,
+                    "p05": share - 0.05,
+                    "p95": share + 0.05,
+                    "mean": share,
+                    "p_dominant": 0.9 if p == s else 0.1 / 3,
+                    "hedging_median": 0.5,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def test_run_headlines_say_what_the_numbers_say():
+    spread = pd.DataFrame(
+        {
+            "state": STATES,
+            "band_all": [0.2, 0.3, 0.4],
+            "share_shocks": 0.1,
+            "share_parameters": 0.6,
+            "share_evidence": 0.3,
+        }
+    )
+    sentences = run_headlines(summary(), spread)
+    assert sentences[0].startswith("Most likely leading partner at 2030-12")
+    assert "Russia 1 (Armenia 90%)" in sentences[0] and "China 1 (Tajikistan 90%)" in sentences[0]
+    assert sentences[1] == (
+        "Armenia's alignment with Russia moves from 0.25 to 0.70 by 2030-12 (mean of runs; 5–95% of runs 0.65 to 0.75)."
+    )
+    assert "0.30 wide on average" in sentences[-1] and "parameters 60%, evidence 30%, shocks 10%" in sentences[-1]
+
+
+def test_run_page_leads_with_findings_and_names_sources(tmp_path):
+    folder = tmp_path / "run"
+    folder.mkdir()
+    write_json({"tool": "alliance-sim", "scenario": "demo", "description": "a test"}, folder / "manifest.json")
+    summary().to_csv(folder / "summary.csv", index=False)
+    pd.DataFrame(
+        {
+            "date": ["2022-09", "2022-11"],
+            "label": ["a border war", "an appeal"],
+            "source": ["002_d2b80962dc7b4d43.txt", "model"],
+        }
+    ).to_csv(folder / "events.csv", index=False)
+    page = run_page(folder)
+    assert page.index("Headline findings") < page.index("Contents") < page.index("How it was made")
+    ids = re.findall(r"<h2 id='(s\d+)'>", page)
+    assert ids and all(f"href='#{i}'" in page for i in ids)
+    assert "Former Soviet states eye opportunities as Russia... (The Guardian, 2022-09)" in page
+    assert "002_d2b80962dc7b4d43.txt" not in page
+    assert "the model (emerged in the runs)" in page
+
+
+def test_sources_list_the_documents_the_evidence_cites():
+    entries = yaml.safe_load(SOURCES.read_text())["sources"]
+    assert len(entries) == 5
+    for entry in entries:
+        assert re.fullmatch(r"\d{3}_[0-9a-f]{16}\.txt", entry["file"])
+        assert re.fullmatch(r"[0-9a-f]{64}", entry["sha256"])
+        assert re.fullmatch(r"\d{4}-\d{2}(-\d{2})?", str(entry["date"]))
+        assert entry["title"] and entry["outlet"]
+    cited = set(re.findall(r"\d{3}_[0-9a-f]{16}\.txt", (SOURCES.parent / "evidence.yaml").read_text()))
+    assert cited <= {e["file"] for e in entries}
+    known = load_sources()
+    assert source_text("structural (a treaty)", known) == "structural (a treaty)"
+    assert source_text(float("nan"), known) == ""
