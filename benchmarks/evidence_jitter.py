@@ -42,7 +42,9 @@ def main() -> None:
         medians = end_medians(replace(setup, base=base), args.runs)
         shifts.append(np.abs(medians - reference).max())
         flips.append(int((medians.argmax(-1) != reference.argmax(-1)).sum()))
-    print(f"{args.draws} jittered starts (±{args.width} on {3 * reference.size} dependence levels), {args.runs} runs each")
+    print(
+        f"{args.draws} jittered starts (±{args.width} on {3 * reference.size} dependence levels), {args.runs} runs each"
+    )
     print(f"largest move of a 2030 median share: mean {np.mean(shifts):.3f}, max {np.max(shifts):.3f}")
     print(f"dominant partners changed (of {reference.shape[0]} states): mean {np.mean(flips):.1f}, max {np.max(flips)}")
 

@@ -190,9 +190,7 @@ def _inherit(doc: Document, evidence: Evidence | None, chain: tuple[Path, ...]) 
     for i, eid in enumerate(dropped):
         eid = text(doc, ("without", i), eid, "an event id")
         if eid not in ids:
-            raise doc.error(
-                ("without", i), f"the parent has no event with id '{eid}'{suggest(eid, sorted(ids))}"
-            )
+            raise doc.error(("without", i), f"the parent has no event with id '{eid}'{suggest(eid, sorted(ids))}")
     merged["events"] = [e for e in merged.get("events") or [] if e.get("id") not in dropped]
     for key, value in child.items():
         if key in ("extends", "without"):

@@ -228,7 +228,7 @@ def test_the_map_shows_every_state_as_a_pie_with_its_shares_as_a_tooltip(baselin
     assert svg.count('<g class="pie"') == len(baseline.states)
     for s, state in enumerate(baseline.states):
         top = baseline.powers[int(baseline.world.alignment[0, s].argmax())]
-        assert re.search(rf'<title>{state}: [^<]*{top} \d+%', svg)
+        assert re.search(rf"<title>{state}: [^<]*{top} \d+%", svg)
     for power in baseline.powers:
         assert f">{power}</text>" in svg
     x, y = mapview.place("Armenia")

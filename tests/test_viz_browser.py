@@ -183,9 +183,7 @@ def assert_everything_reachable(page, width: int, height: int) -> None:
     clicked there; the page never scrolls sideways."""
     wide = page.evaluate("() => document.documentElement.scrollWidth")
     assert wide <= width, f"the page scrolls sideways ({wide} px wide)"
-    targets = (
-        page.get_by_role("button").all() + page.locator("table.shares th").all() + page.locator(".v-slider").all()
-    )
+    targets = page.get_by_role("button").all() + page.locator("table.shares th").all() + page.locator(".v-slider").all()
     assert len(targets) > 15
     for target in targets:
         box = target.evaluate(REACHABLE)

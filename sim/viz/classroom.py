@@ -94,4 +94,3 @@ def Classroom(folder: Path, choices: list[str]) -> None:
         with solara.ColumnsResponsive(default=12, medium=[5, 7]):
             SharesTable(session, tick.value)
             SettingsPanel(session, pending, choices)
-

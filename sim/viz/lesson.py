@@ -269,7 +269,7 @@ def no_war(base: Run) -> str:
         f"- **Another scenario.** Pick `no_invasion.yaml` and Reset: without the war, {asked}Armenia is at "
         f"{pct(other.share('Armenia', 'Russia', '2024-01'))} Russia in January 2024 (with the war: "
         f"{pct(base.share('Armenia', 'Russia', '2024-01'))}), and {russia} states lean to Russia (with the war: "
-        f"{len(base.leaning('2024-01')['Russia'])}). This is the model's cleanest \"what did the war change?\" "
+        f'{len(base.leaning("2024-01")["Russia"])}). This is the model\'s cleanest "what did the war change?" '
         "contrast."
     )
 

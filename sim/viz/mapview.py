@@ -103,7 +103,7 @@ def pie(state: str, powers: list[str], shares: np.ndarray, colors: dict[str, str
         f'font-weight="bold" class="ink">{html.escape(state)}</text>'
         f'<text x="{x:.0f}" y="{y + PIE_RADIUS + 38:.0f}" text-anchor="middle" font-size="{PARTNER_SIZE}" '
         f'class="ink"><tspan fill="{colors[powers[top]]}">● </tspan>{html.escape(powers[top])} '
-        f'{100 * shares[top]:.0f}%</text></g>'
+        f"{100 * shares[top]:.0f}%</text></g>"
     )
 
 
