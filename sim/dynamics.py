@@ -340,9 +340,9 @@ def bloc_standing(world: World, state: int, ties: Ties, params: dict) -> np.ndar
     guarantor has fallen (below where it stood at the start) and stayed below `freeze_threshold`
     for `freeze_months` (a member that joined trusting its leader little has not been let down);
     a frozen member leaves after twice as long below, or returns once the credibility has stayed
-    back above the threshold for `freeze_months`. Trade and cultural blocs are held by trade, not protection: their standing
-    does not follow credibility. `months_low` counts months below (positive) or back above
-    (negative). Updates `world`.
+    back above the threshold for `freeze_months`. Trade and cultural blocs are held by trade, not
+    protection: their standing does not follow credibility. `months_low` counts months below
+    (positive) or back above (negative). Updates `world`.
     """
     threshold = per_run(params["freeze_threshold"], 1)
     months = per_run(params["freeze_months"], 1)
