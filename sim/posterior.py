@@ -16,7 +16,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy.stats import multivariate_normal
 
 #: Second word of the stream a run draws its parameter point from (the first is the run's seed).
 PARAMETER_STREAM = 1
@@ -72,6 +71,8 @@ def abc_smc(
 
     Stops once the tolerance reaches `epsilon` or after `generations`; deterministic for a seed.
     """
+    from scipy.stats import multivariate_normal  # scipy.stats takes seconds to import: only the fit needs it
+
     rng = np.random.default_rng(seed)
     low, high = bounds[:, 0], bounds[:, 1]
     candidates = low + (high - low) * rng.random((2 * population, len(names)))

@@ -31,7 +31,7 @@ from .world import Setup, prepare
 #: Most runs the plots are drawn from.
 PLOT_RUNS = 2000
 #: Runs per source used to say how much of the final spread each source of uncertainty contributes.
-SPREAD_RUNS = 200
+SPREAD_RUNS = 100
 EVENT_COLUMNS = ["date", "label", "source", "answered"]
 
 
