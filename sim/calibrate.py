@@ -14,22 +14,10 @@ from pathlib import Path
 
 from .cli import positive_int, seed_int
 from .inputs import InputError
+from .parameters import UTILITY_WEIGHTS
 
 #: Parameters the fit adjusts: the utility weights and the rates the targets constrain.
-FITTED = (
-    "adjustment_rate",
-    "economic_weight",
-    "security_weight",
-    "regime_weight",
-    "protection_weight",
-    "balancing_weight",
-    "outreach_weight",
-    "peer_weight",
-    "hedging_gain",
-    "appeal_failure_penalty",
-    "reputation_spillover",
-    "affinity_shrinkage",
-)
+FITTED = ("adjustment_rate", *UTILITY_WEIGHTS, "appeal_failure_penalty", "reputation_spillover", "affinity_shrinkage")
 #: Parameters held at their built-in defaults, and why (the fit report sweeps each across its range).
 HELD = {
     "shock_scale": "stands for unmodelled month-to-month events, whose size no document reports; the targets only "

@@ -116,6 +116,18 @@ PARAMETERS: tuple[Parameter, ...] = (
 
 BY_NAME: dict[str, Parameter] = {p.name: p for p in PARAMETERS}
 
+#: The weights of the utility terms and the hedging gain: what turns the evidence into choices.
+UTILITY_WEIGHTS: tuple[str, ...] = (
+    "economic_weight",
+    "security_weight",
+    "regime_weight",
+    "protection_weight",
+    "balancing_weight",
+    "outreach_weight",
+    "peer_weight",
+    "hedging_gain",
+)
+
 
 def defaults() -> dict[str, float]:
     """Built-in defaults, overridden by the fitted values in calibration/fitted.yaml if present."""

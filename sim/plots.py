@@ -109,11 +109,7 @@ def fan_charts(bands: Bands, path: Path) -> Path:
         for p, power in enumerate(bands.powers):
             ax.fill_between(dates, low[:, s, p], high[:, s, p], color=colors[power], **BAND)
             ax.plot(dates, mid[:, s, p], color=colors[power], lw=1.6)
-        ax.set_title(state, fontsize=11)
-        ax.set_ylim(*SHARE_LIMITS)
-        ax.grid(alpha=0.3)
-        _date_axis(ax, dates, max_ticks=6)
-        projection_marker(ax, dates, label=s == 0)
+        _state_panel(ax, state, dates, first=s == 0)
     fig.supylabel("alignment share")
     _power_legend(fig, bands.powers)
     fig.suptitle(_title(bands, f"alignment with each power ({_spread(bands)})"), fontsize=14)
@@ -165,11 +161,7 @@ def hedging_plot(bands: Bands, path: Path) -> Path:
         ax.plot(dates, bands.hedging_mean[1], color="0.55", lw=1.2, ls="--")
         ax.fill_between(dates, low[:, s], high[:, s], color="0.3", **BAND)
         ax.plot(dates, mid[:, s], color="black", lw=1.8)
-        ax.set_title(state, fontsize=11)
-        ax.set_ylim(*SHARE_LIMITS)
-        ax.grid(alpha=0.3)
-        _date_axis(ax, dates, max_ticks=6)
-        projection_marker(ax, dates, label=s == 0)
+        _state_panel(ax, state, dates, first=s == 0)
     fig.supylabel("hedging index (0 = one patron, 1 = even split)")
     handles = [
         Line2D([], [], color="black", lw=1.8, label="this state (median)"),
@@ -359,6 +351,15 @@ def decimal_year(month: str) -> float:
 def _dates(traj) -> np.ndarray:
     """The months of anything with `dates` ('YYYY-MM' labels) as decimal years."""
     return np.array([decimal_year(d) for d in traj.dates])
+
+
+def _state_panel(ax, state: str, dates, first: bool) -> None:
+    """One state's panel of a small-multiples figure: title, 0-1 axis, grid, dates, projection marker."""
+    ax.set_title(state, fontsize=11)
+    ax.set_ylim(*SHARE_LIMITS)
+    ax.grid(alpha=0.3)
+    _date_axis(ax, dates, max_ticks=6)
+    projection_marker(ax, dates, label=first)
 
 
 def _date_axis(ax: Axes, dates: np.ndarray, max_ticks: int = 12) -> None:

@@ -3,7 +3,8 @@ targets all nulls miss count toward skill.
 
 The nulls are what a referee would compare against: *persistence* (nothing changes after the
 start), *no events* (the scenario with every dated event removed: the model's own drift alone) and
-*zero weights* (every utility weight and the hedging gain at zero: the historical-ties constants alone).
+*zero weights* (`UTILITY_WEIGHTS`, every utility weight and the hedging gain, at zero: the
+historical-ties constants alone).
 """
 
 from __future__ import annotations
@@ -14,21 +15,11 @@ import numpy as np
 import pandas as pd
 
 from .ensemble import simulate
+from .parameters import UTILITY_WEIGHTS
 from .targets import Target, table
 from .trajectories import SERIES, Trajectories
 from .world import Setup
 
-#: The utility weights and the hedging gain, all at zero in the zero-weights null.
-WEIGHTS = (
-    "economic_weight",
-    "security_weight",
-    "regime_weight",
-    "protection_weight",
-    "balancing_weight",
-    "outreach_weight",
-    "peer_weight",
-    "hedging_gain",
-)
 NULLS = ("persistence", "no_events", "zero_weights")
 
 
@@ -45,7 +36,7 @@ def null_runs(setup: Setup, params: dict, runs: int, seed: int, model: Trajector
     return {
         "persistence": persistence(model),
         "no_events": simulate(replace(setup, events={}), runs, seed, params),
-        "zero_weights": simulate(setup, runs, seed, {**params, **dict.fromkeys(WEIGHTS, 0.0)}),
+        "zero_weights": simulate(setup, runs, seed, {**params, **dict.fromkeys(UTILITY_WEIGHTS, 0.0)}),
     }
 
 

@@ -8,9 +8,7 @@ Commands run in-process with one or two runs; the whole file takes well under tw
 
 from __future__ import annotations
 
-import contextlib
 import copy
-import io
 import math
 import os
 import shutil
@@ -20,10 +18,9 @@ import numpy as np
 import pandas as pd
 import yaml
 from conftest import ROOT
+from conftest import cli_in_process as run_cli
 from hypothesis import HealthCheck, Phase, event, given, settings
 from hypothesis import strategies as st
-
-from sim.cli import main
 
 #: The shipped files, read once: every example starts from the same text.
 SCENARIOS = {p.name: p.read_text() for p in sorted((ROOT / "scenarios").glob("*.yaml"))}
@@ -140,16 +137,6 @@ def shorten_experiment(data):
     if isinstance(data.get("sample"), dict):
         data["sample"]["n"] = 2
     return data
-
-
-def run_cli(*argv) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        try:
-            code = main([str(a) for a in argv])
-        except SystemExit as stop:
-            code = stop.code
-    return code, out.getvalue(), err.getvalue()
 
 
 def check(folder: Path, name: str, text: str, command: list[str], produced: str) -> None:

@@ -20,8 +20,8 @@ import numpy as np
 import pandas as pd
 import pytest
 from conftest import BASELINE, ROOT
+from conftest import cli_in_process as call
 
-from sim.cli import main
 from sim.destination import LOCK, default_folder, remove_stale, slug
 from sim.inputs import InputError
 from sim.parameters import PARAMETERS
@@ -31,20 +31,6 @@ EVENT = (
     "  - {{id: {id}, date: {date}, target: Georgia, power: US, attribute: credibility, operation: multiply, "
     "value: 0.9, source: counterfactual}}\n"
 )
-
-
-def call(*argv) -> tuple[int, str, str]:
-    """Run the CLI in-process: exit status, stdout, stderr."""
-    import contextlib
-    import io
-
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        try:
-            code = main([str(a) for a in argv])
-        except SystemExit as stop:
-            code = stop.code
-    return code, out.getvalue(), err.getvalue()
 
 
 def refused(result, *fragments: str) -> None:
