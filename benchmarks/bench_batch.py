@@ -28,9 +28,9 @@ ROW_BYTES = 18
 
 def mesa_driver(runs: int) -> tuple[float, float]:
     """Seconds per run: building an AllianceModel and stepping it to the scenario's end; stepping alone."""
-    from sim.ensemble import run_seed
-    from sim.model import AllianceModel
-    from sim.scenario import load_scenario
+    from sim.inputs.scenario import load_scenario
+    from sim.model.ensemble import run_seed
+    from sim.model.model import AllianceModel
 
     scenario = load_scenario(BASELINE)
     total = stepping = 0.0
@@ -49,9 +49,9 @@ def mesa_batch_run(runs: int) -> float:
     """Seconds per run through mesa.batch_run (one process, data collected at the end)."""
     import mesa
 
-    from sim.ensemble import run_seed
-    from sim.model import AllianceModel
-    from sim.scenario import load_scenario
+    from sim.inputs.scenario import load_scenario
+    from sim.model.ensemble import run_seed
+    from sim.model.model import AllianceModel
 
     months = load_scenario(BASELINE).months
     start = time.perf_counter()
@@ -69,9 +69,9 @@ def mesa_batch_run(runs: int) -> float:
 
 def ensemble(runs: int) -> float:
     """Seconds per run of simulate() over `runs` runs at once (setup excluded, best of 3)."""
-    from sim.ensemble import simulate
-    from sim.scenario import load_scenario
-    from sim.world import prepare
+    from sim.inputs.scenario import load_scenario
+    from sim.model.ensemble import simulate
+    from sim.model.world import prepare
 
     setup = prepare(load_scenario(BASELINE))
     best = float("inf")
@@ -84,7 +84,7 @@ def ensemble(runs: int) -> float:
 
 def batch(runs: int, folder: Path, keep_free: float) -> dict:
     """Run `alliance-sim batch` as a subprocess; wall and CPU time, peak memory (sum over its processes), disk."""
-    from sim.scenario import load_scenario
+    from sim.inputs.scenario import load_scenario
 
     scenario = load_scenario(BASELINE)
     rows = runs * (scenario.months + 1) * len(scenario.states) * len(scenario.powers)

@@ -11,10 +11,11 @@ from dataclasses import replace
 
 import numpy as np
 
-from sim.ensemble import simulate
-from sim.evidence import load_evidence
-from sim.scenario import BASELINE, load_scenario
-from sim.world import prepare
+from sim.inputs.evidence import load_evidence
+from sim.inputs.packaged import BASELINE
+from sim.inputs.scenario import load_scenario
+from sim.model.ensemble import simulate
+from sim.model.world import prepare
 
 LEVELS = ("economic", "security", "regime")
 

@@ -32,7 +32,7 @@ def cli_in_process(*argv) -> tuple[int, str, str]:
     import contextlib
     import io
 
-    from sim.cli import main
+    from sim.cli.main import main
 
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):

@@ -17,13 +17,13 @@ import pandas as pd
 import pytest
 from conftest import ROOT, cli
 
-from sim import chunks
-from sim.batch import run_batch
-from sim.ensemble import run_seed, simulate
-from sim.parameters import PARAMETERS
-from sim.scenario import load_scenario
-from sim.trajectories import SERIES
-from sim.world import prepare
+from sim.experiments import chunks
+from sim.experiments.batch import run_batch
+from sim.inputs.parameters import PARAMETERS
+from sim.inputs.scenario import load_scenario
+from sim.model.ensemble import run_seed, simulate
+from sim.model.trajectories import SERIES
+from sim.model.world import prepare
 
 COLUMNS = ["point", "run", "scenario", "step", "date", "state", "power", *SERIES]
 
@@ -262,7 +262,7 @@ def test_a_failing_point_is_recorded_and_the_batch_goes_on(reference, scenarios,
 def test_mesa_batch_run_drives_the_model_with_the_ensembles_numbers(scenarios):
     import mesa
 
-    from sim.model import AllianceModel
+    from sim.model.model import AllianceModel
 
     seeds = [run_seed(9, 0), run_seed(9, 1)]
     rows = mesa.batch_run(

@@ -9,15 +9,16 @@ import pandas as pd
 import pytest
 import yaml
 
-from sim import calibration_fit
-from sim.calibration_fit import calibrate, target_loss, validate
-from sim.cli import main
-from sim.evidence import load_evidence
-from sim.inputs import InputError
-from sim.parameters import BY_NAME
-from sim.sensitivity import analyse, parameter_names
-from sim.targets import assess, load_targets, table
-from sim.trajectories import Trajectories, hedging_index
+from sim.cli.main import main
+from sim.cli.sensitivity import parameter_names
+from sim.experiments import calibration
+from sim.experiments.calibration import calibrate, target_loss, validate
+from sim.experiments.sensitivity import analyse
+from sim.inputs.documents import InputError
+from sim.inputs.evidence import load_evidence
+from sim.inputs.parameters import BY_NAME
+from sim.inputs.targets import assess, load_targets, table
+from sim.model.trajectories import Trajectories, hedging_index
 
 SEED_FILE = "002_d2b80962dc7b4d43.txt"
 BASELINE = Path(__file__).resolve().parent.parent / "scenarios" / "baseline.yaml"
@@ -237,13 +238,13 @@ def test_loss_counts_unmet_and_grows_smoothly() -> None:
 def test_calibrate_tiny_budget(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A whole generation of candidates goes through one simulate call; results are reproducible."""
     calls: list[int] = []
-    real = calibration_fit.simulate
+    real = calibration.simulate
 
     def counting(setup, runs, seed, params=None, **kwargs):
         calls.append(len(runs) if not np.isscalar(runs) else runs)
         return real(setup, runs, seed, params, **kwargs)
 
-    monkeypatch.setattr(calibration_fit, "simulate", counting)
+    monkeypatch.setattr(calibration, "simulate", counting)
     fits = [
         calibrate(max_evals=10, runs=2, seed=3, out=tmp_path / f"out{i}", fitted_path=tmp_path / f"f{i}.yaml")
         for i in range(2)

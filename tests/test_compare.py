@@ -13,10 +13,10 @@ import pytest
 from conftest import BASELINE
 from matplotlib.image import imread
 
-from sim.cli import main
-from sim.comparison import RESOLUTION, Histogram, summarise
-from sim.folders import blocks, load_outcome, load_outcomes, paired
-from sim.runner import run_scenario
+from sim.cli.main import main
+from sim.cli.runner import run_scenario
+from sim.outputs.comparison import RESOLUTION, Histogram, summarise
+from sim.outputs.folders import blocks, load_outcome, load_outcomes, paired
 
 QUESTION = "What if Russia had not invaded Ukraine, in this short test variant?"
 
@@ -254,7 +254,7 @@ def test_blocks_do_not_change_the_statistics(folders, monkeypatch):
     """Reading 7 runs or all 20 at a time gives the same digest and band (memory stays that of a block)."""
     outcomes = load_outcomes([str(folders["base"]), str(folders["noinv"])])
     whole = summarise(outcomes, [True])
-    monkeypatch.setattr("sim.folders.BLOCK_RUNS", 7)
+    monkeypatch.setattr("sim.outputs.folders.BLOCK_RUNS", 7)
     small = summarise(outcomes, [True])
     np.testing.assert_array_equal(whole[1][0], small[1][0])
     np.testing.assert_array_equal(whole[0][1].alignment, small[0][1].alignment)
@@ -266,7 +266,7 @@ def test_blocks_do_not_change_the_statistics(folders, monkeypatch):
 def test_wilson_interval_matches_scipy():
     from scipy.stats import binomtest
 
-    from sim.comparison import wilson
+    from sim.outputs.comparison import wilson
 
     for k, n in ((0, 20), (3, 20), (20, 20), (517, 1000)):
         expected = binomtest(k, n).proportion_ci(confidence_level=0.95, method="wilson")

@@ -7,10 +7,11 @@ import numpy as np
 import pytest
 from conftest import ROOT
 
-from sim.ensemble import simulate
-from sim.evidence import load_evidence
-from sim.scenario import BASELINE, load_scenario
-from sim.world import _indexes, prepare
+from sim.inputs.evidence import load_evidence
+from sim.inputs.packaged import BASELINE
+from sim.inputs.scenario import load_scenario
+from sim.model.ensemble import simulate
+from sim.model.world import _indexes, prepare
 
 COUNTERFACTUALS = sorted(p.name for p in (ROOT / "scenarios").glob("*.yaml") if p.name != BASELINE.name)
 RUNS = 40

@@ -9,13 +9,14 @@ import numpy as np
 import pytest
 from test_dynamics import K, P, S, random_ties, random_world
 
-from sim import dynamics
-from sim.dynamics import FROZEN, LEFT, MEMBER
-from sim.ensemble import simulate
-from sim.evidence import load_evidence
-from sim.parameters import defaults
-from sim.scenario import BASELINE, Change, load_scenario
-from sim.world import apply_change, prepare
+from sim.inputs.evidence import load_evidence
+from sim.inputs.packaged import BASELINE
+from sim.inputs.parameters import defaults
+from sim.inputs.scenario import Change, load_scenario
+from sim.model import dynamics
+from sim.model.dynamics import FROZEN, LEFT, MEMBER
+from sim.model.ensemble import simulate
+from sim.model.world import apply_change, prepare
 
 PARAMS = defaults()
 

@@ -7,12 +7,12 @@ import pandas as pd
 import pytest
 from conftest import cli
 
-from sim.ensemble import run_seed, simulate
-from sim.evidence import load_evidence
-from sim.model import AllianceModel
-from sim.scenario import load_scenario
-from sim.trajectories import SERIES
-from sim.world import prepare
+from sim.inputs.evidence import load_evidence
+from sim.inputs.scenario import load_scenario
+from sim.model.ensemble import run_seed, simulate
+from sim.model.model import AllianceModel
+from sim.model.trajectories import SERIES
+from sim.model.world import prepare
 
 
 @pytest.fixture(scope="module")

@@ -6,9 +6,9 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim import dynamics
-from sim.dynamics import MEMBER, Ties, World
-from sim.parameters import PARAMETERS
+from sim.inputs.parameters import PARAMETERS
+from sim.model import dynamics
+from sim.model.dynamics import MEMBER, Ties, World
 
 S, P, K = 10, 4, 2
 

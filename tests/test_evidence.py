@@ -2,32 +2,30 @@
 
 from __future__ import annotations
 
-import os
 import re
 
 import pytest
 import yaml
 from conftest import BASELINE, ROOT, cli
 
-from sim.evidence import ASSUMPTIONS, ASSUMPTIONS_BY_ID, SEEDS, documents, load_evidence
-from sim.explain import explain
-from sim.geography import STATES
-from sim.inputs import InputError, parse_month
-from sim.scenario import load_scenario
-from sim.world import prepare
+from sim.inputs.documents import InputError, parse_month
+from sim.inputs.evidence import ASSUMPTIONS, ASSUMPTIONS_BY_ID, load_evidence
+from sim.inputs.geography import STATES
+from sim.inputs.scenario import load_scenario
+from sim.inputs.sources import documents, documents_folder, verify
+from sim.model.world import prepare
+from sim.outputs.explain import explain
 
-#: The documents live beside the checkout (../shared/seeds); CI always has them.
-needs_documents = pytest.mark.skipif(
-    documents() is None and not os.environ.get("CI"), reason="the source documents are not beside this checkout"
-)
+#: The documents' own text, where a folder of them is named (ALLIANCE_SIM_DOCUMENTS); it is not shipped.
+DOCUMENTS = documents_folder()
+needs_text = pytest.mark.skipif(DOCUMENTS is None, reason="no folder of source documents named")
 
 
-@needs_documents
 def test_enough_entries_from_every_document():
     evidence = load_evidence()
     assert len(evidence.entries) >= 40
     cited = {e.document for e in evidence.entries}
-    assert {p.name for p in SEEDS.glob("*.txt")} <= cited
+    assert documents() <= cited
 
 
 def test_every_starting_number_traces_to_entries_or_a_named_assumption():
@@ -45,13 +43,12 @@ def test_every_starting_number_traces_to_entries_or_a_named_assumption():
             assert not assumed, (attribute, state, power)
 
 
-@needs_documents
 def test_baseline_reports_only_documented_events():
     """Every baseline event is dated inside the documented window and cites a document, or a structural
     (public-record) evidence entry of that window such as the April 2021 Kyrgyz-Tajik fighting."""
     evidence = load_evidence()
     scenario = load_scenario(BASELINE, evidence)
-    seeds = {p.name for p in SEEDS.glob("*.txt")}
+    seeds = documents()
     for event in scenario.events:
         assert parse_month(event.date) <= (2023, 3), event.label
         structural = all(evidence.by_id[i].document == "structural" for i in event.evidence)
@@ -59,11 +56,12 @@ def test_baseline_reports_only_documented_events():
         assert event.evidence and all(evidence.by_id[i].document in seeds | {"structural"} for i in event.evidence)
 
 
-@needs_documents
+@needs_text
 def test_no_sentences_copied_from_the_documents():
     words = lambda text: re.findall(r"[a-z0-9']+", text.lower())  # noqa: E731
     runs = set()
-    for seed in SEEDS.glob("*.txt"):
+    for source in verify(DOCUMENTS):
+        seed = DOCUMENTS / source.file
         w = words(seed.read_text(errors="ignore"))
         runs.update(" ".join(w[i : i + 8]) for i in range(len(w) - 7))
     for path in [
@@ -177,7 +175,7 @@ def test_params_csv_header():
 
 @pytest.mark.parametrize("path", sorted((ROOT / "scenarios").glob("*.yaml")), ids=lambda p: p.stem)
 def test_every_shipped_scenario_loads_and_runs(path):
-    from sim.ensemble import simulate
+    from sim.model.ensemble import simulate
 
     scenario = load_scenario(path)
     assert scenario.description, "a scenario states its question"

@@ -11,9 +11,9 @@ import pandas as pd
 import pytest
 from conftest import BASELINE, ROOT, cli
 
-from sim.cli import main
-from sim.experiment import load_experiment
-from sim.parameters import BY_NAME, PARAMETERS
+from sim.cli.main import main
+from sim.inputs.experiment import load_experiment
+from sim.inputs.parameters import BY_NAME, PARAMETERS
 
 
 def write(folder: Path, text: str, name: str = "experiment.yaml") -> Path:

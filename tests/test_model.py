@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sim.agents import PowerAgent, StateAgent
-from sim.geography import STATES
-from sim.model import AllianceModel
+from sim.inputs.geography import STATES
+from sim.model.agents import PowerAgent, StateAgent
+from sim.model.model import AllianceModel
 
 
 @pytest.fixture(scope="module")

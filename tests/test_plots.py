@@ -12,11 +12,11 @@ import pytest
 from matplotlib.colors import to_hex
 from matplotlib.figure import Figure
 
-import sim.plots
-from sim.colors import power_colors
-from sim.geography import STATES
-from sim.plots import PROJECTION, Bands, decimal_year, largest_drop, write_plots
-from sim.trajectories import Trajectories
+import sim.outputs.plots
+from sim.inputs.geography import STATES
+from sim.model.trajectories import Trajectories
+from sim.outputs.colors import power_colors
+from sim.outputs.plots import PROJECTION, Bands, decimal_year, largest_drop, write_plots
 
 NAMES = ["summary.png", "fan_charts.png", "dominant_partner.png", "hedging.png", "credibility.png"]
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -88,14 +88,14 @@ def drawn(monkeypatch, tmp_path):
     """Write the plots of 30 synthetic runs over 2021-2023 (credibility falling sharply in 2022-06) and keep each
     figure by file name, as drawn."""
     figures = {}
-    save = sim.plots._save
+    save = sim.outputs.plots._save
 
     def keep(fig, path):
         figures[Path(path).name] = fig
         return save(fig, path)
 
-    monkeypatch.setattr(sim.plots, "_save", keep)
-    monkeypatch.setattr(sim.plots, "PLOT_WORKERS", 1)  # draw here, where the figures are kept
+    monkeypatch.setattr(sim.outputs.plots, "_save", keep)
+    monkeypatch.setattr(sim.outputs.plots, "PLOT_WORKERS", 1)  # draw here, where the figures are kept
     traj = synthetic(30, ["Russia", "US", "China", "Turkey"], months=36)
     traj.credibility[:] = 0.6
     traj.credibility[:, 18:, :, 0] = 0.3  # Russia's credibility drops by 0.3 in 2022-07

@@ -10,10 +10,11 @@ import pandas as pd
 import pytest
 import yaml
 
-from sim.comparison import Digest, headlines, led_states
-from sim.folders import Outcome
-from sim.report import SOURCES, load_sources, run_page, source_text
-from sim.results import run_headlines, write_json
+from sim.inputs.packaged import SOURCES
+from sim.outputs.comparison import Digest, headlines, led_states
+from sim.outputs.folders import Outcome
+from sim.outputs.report import load_sources, run_page, source_text
+from sim.outputs.results import run_headlines, write_json
 
 STATES, POWERS = ["Armenia", "Kazakhstan", "Tajikistan"], ["Russia", "US", "China", "Turkey"]
 DATES = ["2021-01", "2030-12"]

@@ -1,7 +1,7 @@
 """Safe by construction: user files are never harmed, every input is checked before work, no traceback.
 
 One test (or case) per defect found by trying the commands as a careless or hostile user would.
-Commands run in-process (`sim.cli.main`) on a five-month scenario, so the whole file stays quick.
+Commands run in-process (`sim.cli.main.main`) on a five-month scenario, so the whole file stays quick.
 """
 
 from __future__ import annotations
@@ -22,9 +22,9 @@ import pytest
 from conftest import BASELINE, ROOT
 from conftest import cli_in_process as call
 
-from sim.destination import LOCK, default_folder, remove_stale, slug
-from sim.inputs import InputError
-from sim.parameters import PARAMETERS
+from sim.inputs.documents import InputError
+from sim.inputs.parameters import PARAMETERS
+from sim.outputs.destination import LOCK, default_folder, remove_stale, slug
 
 #: A scenario of five months with one event: quick to run, and a parent to extend.
 EVENT = (
@@ -286,7 +286,7 @@ def test_huge_designs_are_refused_before_they_are_built(work, design):
 
 
 def test_a_large_run_streams_in_chunks_with_the_same_numbers(work, monkeypatch):
-    from sim import runner
+    from sim.cli import runner
 
     path = scenario(work)
     assert call("run", path, "--runs", 7, "--seed", 4, "--out", work / "whole")[0] == 0

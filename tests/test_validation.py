@@ -7,16 +7,17 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from sim.ensemble import run_seed, simulate
-from sim.evidence import load_evidence
-from sim.model import AllianceModel
-from sim.parameters import BY_NAME
-from sim.posterior import Posterior, abc_smc
-from sim.scenario import BASELINE, load_scenario
-from sim.targets import Target
-from sim.trajectories import SERIES
-from sim.validation import NULLS, null_runs, scored, skill
-from sim.world import prepare
+from sim.experiments.posterior import Posterior, abc_smc
+from sim.experiments.validation import NULLS, null_runs, scored, skill
+from sim.inputs.evidence import load_evidence
+from sim.inputs.packaged import BASELINE
+from sim.inputs.parameters import BY_NAME
+from sim.inputs.scenario import load_scenario
+from sim.inputs.targets import Target
+from sim.model.ensemble import run_seed, simulate
+from sim.model.model import AllianceModel
+from sim.model.trajectories import SERIES
+from sim.model.world import prepare
 
 
 @pytest.fixture(scope="module")
@@ -108,7 +109,7 @@ def test_calibrate_never_reads_the_hindcast(tmp_path):
 import sys
 opened = []
 sys.addaudithook(lambda event, args: opened.append(str(args[0])) if event == "open" else None)
-from sim.calibration_fit import calibrate
+from sim.experiments.calibration import calibrate
 calibrate(max_evals=6, runs=2, seed=0, out={str(tmp_path / "fit")!r}, fitted_path={str(tmp_path / "fitted.yaml")!r})
 print("\\n".join(opened))
 """

@@ -11,10 +11,12 @@ import numpy as np
 import pytest
 from conftest import ROOT, cli
 
-from sim.geography import REGIONS
-from sim.parameters import BY_NAME
-from sim.scenario import SCENARIOS
-from sim.viz import charts, command, is_loopback, lesson, mapview, scenario_files
+from sim.cli.viz import command, is_loopback
+from sim.inputs.geography import REGIONS
+from sim.inputs.packaged import SCENARIOS
+from sim.inputs.parameters import BY_NAME
+from sim.model.world import UNBOUNDED
+from sim.viz import charts, lesson, mapview, scenario_files
 from sim.viz import session as session_module
 from sim.viz.classroom import start
 from sim.viz.session import Session, Settings
@@ -28,7 +30,6 @@ from sim.viz.teaching import (
     parse_seed,
     us_exercises,
 )
-from sim.world import UNBOUNDED
 
 HORIZON = "2025-01"
 
@@ -312,6 +313,9 @@ def test_viz_bad_input_is_one_line_exit_2(tmp_path):
 
 
 def test_help_does_not_load_the_visualizer():
-    code = "import sys; import sim.cli; sim.cli.build_parser(); print('solara' in sys.modules, 'mesa' in sys.modules)"
+    code = (
+        "import sys; from sim.cli.main import build_parser; build_parser(); "
+        "print('solara' in sys.modules, 'mesa' in sys.modules)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert out.stdout.split() == ["False", "False"], out.stderr

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import solara
 
-from sim.inputs import InputError
-from sim.scenario import SCENARIOS
+from sim.inputs.documents import InputError
+from sim.inputs.packaged import SCENARIOS
 from sim.viz import SCENARIOS_ENV, scenario_files
 
 TITLE = "Post-Soviet alignment: classroom view"

@@ -13,9 +13,9 @@ import math
 
 import numpy as np
 
-from ..colors import power_colors
-from ..model import AllianceModel
-from .teaching import origin
+from sim.model.model import AllianceModel
+from sim.outputs.colors import power_colors
+from sim.viz.teaching import origin
 
 WIDTH, HEIGHT = 440, 290
 LEFT, RIGHT, TOP, BOTTOM = 50, 22, 58, 30

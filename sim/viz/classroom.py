@@ -15,7 +15,7 @@ from pathlib import Path
 import solara
 import solara.lab
 
-from .components import (
+from sim.viz.components import (
     SPEEDS,
     AlignmentMap,
     Controls,
@@ -26,8 +26,8 @@ from .components import (
     StateChart,
     ThisMonth,
 )
-from .session import Session, Settings
-from .teaching import one_line
+from sim.viz.session import Session, Settings
+from sim.viz.teaching import one_line
 
 
 def start(settings: Settings, folder: Path) -> Session | str:

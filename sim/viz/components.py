@@ -11,10 +11,10 @@ from collections.abc import Callable
 
 import solara
 
-from ..colors import power_colors
-from . import charts, mapview
-from .session import Session, Settings
-from .teaching import LEVERS, china_investment_surge, crisis, origin, us_exercises
+from sim.outputs.colors import power_colors
+from sim.viz import charts, mapview
+from sim.viz.session import Session, Settings
+from sim.viz.teaching import LEVERS, china_investment_surge, crisis, origin, us_exercises
 
 #: Play's pace: seconds per month.
 SPEEDS = {"0.3 s per month": 0.3, "0.5 s per month": 0.5, "1 s per month": 1.0, "2 s per month": 2.0}

@@ -15,9 +15,10 @@ from pathlib import Path
 
 import numpy as np
 
-from ..geography import REGIONS
-from ..scenario import SCENARIOS, Change
-from .teaching import DECIDED, LEVERS, Lever, TeachingModel, china_investment_surge, crisis, us_exercises
+from sim.inputs.geography import REGIONS
+from sim.inputs.packaged import SCENARIOS
+from sim.inputs.scenario import Change
+from sim.viz.teaching import DECIDED, LEVERS, Lever, TeachingModel, china_investment_surge, crisis, us_exercises
 
 SEED = 0
 DOC = Path(__file__).resolve().parents[2] / "docs" / "teaching.md"

@@ -13,9 +13,9 @@ import math
 
 import numpy as np
 
-from ..colors import power_colors
-from ..geography import POSITIONS
-from ..model import AllianceModel
+from sim.inputs.geography import POSITIONS
+from sim.model.model import AllianceModel
+from sim.outputs.colors import power_colors
 
 WIDTH, HEIGHT = 1200, 450
 PIE_RADIUS = 36

@@ -15,8 +15,8 @@ from urllib.parse import parse_qs, urlencode
 
 import numpy as np
 
-from ..scenario import Change
-from .teaching import LEVERS, TeachingModel, one_line, origin
+from sim.inputs.scenario import Change
+from sim.viz.teaching import LEVERS, TeachingModel, one_line, origin
 
 
 @dataclass(frozen=True)

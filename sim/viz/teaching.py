@@ -19,12 +19,13 @@ from pathlib import Path
 
 import numpy as np
 
-from ..evidence import EVIDENCE, Evidence, load_evidence
-from ..geography import REGIONS
-from ..model import AllianceModel, LoggedEvent
-from ..parameters import BY_NAME
-from ..scenario import BASELINE, MAX_OUTREACH, SCENARIOS, Change
-from ..world import UNBOUNDED, _indexes
+from sim.inputs.evidence import Evidence, load_evidence
+from sim.inputs.geography import REGIONS
+from sim.inputs.packaged import BASELINE, EVIDENCE, SCENARIOS
+from sim.inputs.parameters import BY_NAME
+from sim.inputs.scenario import MAX_OUTREACH, Change
+from sim.model.model import AllianceModel, LoggedEvent
+from sim.model.world import UNBOUNDED, _indexes
 
 TEACHER = "teacher"
 #: Source the model gives the events its agents decide (appeals, answers, bloc exits).

@@ -1,0 +1,1 @@
+"""Evidence, targets, the fit and its sources, shipped inside the package as `sim.calibration`."""

@@ -1,0 +1,1 @@
+"""Scenario YAMLs that ship inside the package as `sim.scenarios` (read through importlib.resources)."""

@@ -1,0 +1,57 @@
+"""Argument types shared by the subcommands: one-line errors, whole numbers, lists checked against names."""
+
+from __future__ import annotations
+
+import argparse
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse with one-line errors (no usage dump), exit status 2."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
+def whole_number(minimum: int):
+    """An argparse type: a whole number no smaller than `minimum`, with a clear message otherwise."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got '{text}'") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {value}")
+        return value
+
+    return parse
+
+
+def uncertainty_sources(text: str) -> tuple[str, ...]:
+    """The --uncertainty list: any of shocks, parameters, evidence (or 'none')."""
+    from sim.experiments.uncertainty import SOURCES
+
+    chosen = tuple(dict.fromkeys(part.strip() for part in text.split(",") if part.strip()))
+    if chosen == ("none",):
+        return ()
+    unknown = [part for part in chosen if part not in SOURCES]
+    if unknown or not chosen:
+        raise argparse.ArgumentTypeError(f"'{text}': choose from {', '.join(SOURCES)} (comma-separated) or none")
+    return chosen
+
+
+def series_names(text: str) -> tuple[str, ...]:
+    """The --series list: series kept in the trajectories file besides alignment (or 'alignment' alone)."""
+    from sim.model.trajectories import SERIES
+
+    chosen = tuple(dict.fromkeys(part.strip() for part in text.split(",") if part.strip()))
+    unknown = [part for part in chosen if part not in SERIES]
+    if unknown or not chosen:
+        raise argparse.ArgumentTypeError(f"'{text}': choose from {', '.join(SERIES)} (comma-separated)")
+    return chosen
+
+
+positive_int = whole_number(1)
+
+
+seed_int = whole_number(0)

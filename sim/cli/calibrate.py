@@ -1,0 +1,94 @@
+"""`alliance-sim calibrate` and `alliance-sim validate`: fit the global parameters to the documents'
+stylized facts (calibration/targets.yaml), and check a scenario against them.
+
+The fit is a differential evolution over the parameters the targets constrain. Each candidate is
+simulated as several replicates with common random numbers, and a whole generation of candidates
+goes through one ensemble call (one parameter value per run). Every evaluated point is kept: those
+about as good as the best form an approximate posterior.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from sim.cli.arguments import positive_int, seed_int
+from sim.experiments.calibration import CALIBRATION_OUT, FITTED
+from sim.inputs.documents import InputError
+from sim.inputs.packaged import HINDCAST
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the `calibrate` and `validate` subcommands."""
+    cal = subparsers.add_parser("calibrate", help="fit the global parameters to the documents' dated stylized facts")
+    cal.add_argument(
+        "--max-evals",
+        type=positive_int,
+        default=200,
+        help="parameter points to evaluate in the search (default 200; at least 5)",
+    )
+    cal.add_argument("--runs", type=positive_int, default=16, help="replicates per parameter point (default 16)")
+    cal.add_argument("--seed", type=seed_int, default=0, help="seed fixing the search and every run (default 0)")
+    cal.add_argument("--out", type=Path, default=CALIBRATION_OUT, help=f"report folder (default {CALIBRATION_OUT})")
+    cal.add_argument("--scenario", type=Path, help="scenario to fit on (default scenarios/baseline.yaml)")
+    cal.add_argument("--targets", type=Path, help="targets file (default calibration/targets.yaml)")
+    cal.add_argument(
+        "--fitted",
+        type=Path,
+        help="where to write the fitted values (default calibration/fitted.yaml, which becomes the model's defaults)",
+    )
+    cal.add_argument("--force", action="store_true", help="replace a non-empty report folder")
+    cal.set_defaults(func=cmd_calibrate)
+
+    val = subparsers.add_parser("validate", help="check a scenario's runs against the dated stylized facts")
+    val.add_argument("scenario", nargs="?", type=Path, help="scenario YAML (default scenarios/baseline.yaml)")
+    val.add_argument("--out", type=Path, help="output folder (default results/validation/<scenario name>)")
+    val.add_argument("--runs", type=positive_int, default=100, help="Monte Carlo runs (default 100)")
+    val.add_argument("--seed", type=seed_int, default=1, help="seed fixing every run (default 1)")
+    val.add_argument("--targets", type=Path, help="targets file (default calibration/targets.yaml)")
+    val.add_argument(
+        "--hindcast",
+        action="store_true",
+        help="score the projection against calibration/hindcast.yaml: public-record facts after early 2023, "
+        "which calibrate never reads",
+    )
+    val.add_argument("--force", action="store_true", help="replace a non-empty output folder")
+    val.set_defaults(func=cmd_validate)
+
+
+def cmd_calibrate(args: argparse.Namespace) -> int:
+    from sim.experiments.calibration import calibrate
+
+    fit = calibrate(
+        max_evals=args.max_evals,
+        runs=args.runs,
+        seed=args.seed,
+        out=args.out,
+        scenario_path=args.scenario,
+        targets_path=args.targets,
+        fitted_path=args.fitted,
+        force=args.force,
+    )
+    print(
+        f"fitted {len(FITTED)} parameters in {fit.seconds:.1f} s: {fit.met} of {fit.n_targets} targets met, "
+        f"loss {fit.loss:.3f}"
+    )
+    print(f"wrote {fit.fitted_path} and {fit.out}")
+    return 0
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from sim.experiments.calibration import validate
+    from sim.experiments.validation import summary_lines
+
+    if args.hindcast and args.targets:
+        raise InputError("--hindcast and --targets: choose one (--hindcast reads calibration/hindcast.yaml)")
+    targets = HINDCAST if args.hindcast else args.targets
+    frame, out = validate(
+        args.scenario, args.out, runs=args.runs, seed=args.seed, targets_path=targets, force=args.force
+    )
+    print("\n".join(summary_lines(frame, "out of sample (hindcast)" if args.hindcast else "in sample (targets)")))
+    for _, row in frame[~frame["met"]].iterrows():
+        print(f"  unmet: {row['target']} [{row['date']}] expected {row['expected']}, observed {row['observed']:+.3f}")
+    print(f"wrote {out}")
+    return 0

@@ -1,0 +1,147 @@
+"""The `alliance-sim` command line."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import signal
+import sys
+import threading
+from pathlib import Path
+
+from sim.cli.arguments import Parser, positive_int, seed_int, series_names, uncertainty_sources
+from sim.inputs.documents import InputError
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from sim.cli.runner import key_table, run_scenario
+
+    out = run_scenario(
+        Path(args.scenario),
+        runs=args.runs,
+        seed=args.seed,
+        out=args.out,
+        engine=args.engine,
+        fmt=args.format,
+        force=args.force,
+        **({} if args.uncertainty is None else {"sources": args.uncertainty}),
+        **({} if args.series is None else {"series": args.series}),
+    )
+    print(key_table(out))
+    print(f"wrote {out}")
+    return 0
+
+
+def cmd_explain(args: argparse.Namespace) -> int:
+    from sim.outputs.explain import explain
+
+    print(explain(args.name, Path(args.scenario), args.month, args.seed))
+    return 0
+
+
+def cmd_params(args: argparse.Namespace) -> int:
+    from sim.outputs.explain import parameter_table
+
+    print(parameter_table(Path(args.scenario) if args.scenario else None, args.format), end="")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = Parser(
+        prog="alliance-sim",
+        description="Simulate how post-Soviet states shift alignment between Russia, the US, China and Turkey.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = sub.add_parser("run", help="simulate a scenario as a Monte Carlo ensemble and write results and plots")
+    run.add_argument("scenario", help="scenario YAML, e.g. scenarios/baseline.yaml")
+    run.add_argument("--runs", type=positive_int, default=200, help="number of Monte Carlo runs (default 200)")
+    run.add_argument("--seed", type=seed_int, default=0, help="seed fixing every random number (default 0)")
+    run.add_argument("--out", type=Path, help="output folder (default results/<scenario name>/)")
+    run.add_argument(
+        "--engine",
+        choices=["ensemble", "mesa"],
+        default="ensemble",
+        help="ensemble: all runs at once (fast); mesa: one Mesa model per run (same numbers)",
+    )
+    run.add_argument("--format", choices=["parquet", "csv"], default="parquet", help="trajectories file format")
+    run.add_argument("--force", action="store_true", help="replace a non-empty output folder")
+    run.add_argument(
+        "--uncertainty",
+        type=uncertainty_sources,
+        metavar="SOURCES",
+        help="comma-separated sources each run carries: shocks, parameters (a draw from the calibration "
+        "posterior), evidence (a draw of the starting levels); default all three",
+    )
+    run.add_argument(
+        "--series",
+        type=series_names,
+        metavar="SERIES",
+        help="comma-separated series the trajectories file keeps: alignment (always), credibility, economic, "
+        "security, outreach; default all",
+    )
+    run.set_defaults(func=cmd_run)
+
+    explain = sub.add_parser(
+        "explain",
+        help="a state's starting attributes and the evidence behind each, or a power's allocation and its reasons",
+    )
+    explain.add_argument("name", help="a state (e.g. Kazakhstan) or a power (e.g. Russia)")
+    explain.add_argument("--scenario", default=str(_baseline()), help="scenario whose powers to use (default baseline)")
+    explain.add_argument("--month", help="for a power: the month to explain, YYYY-MM (default: the scenario's end)")
+    explain.add_argument("--seed", type=seed_int, default=0, help="for a power: seed of the run explained (default 0)")
+    explain.set_defaults(func=cmd_explain)
+
+    params = sub.add_parser("params", help="list every tunable parameter with default, range and meaning")
+    params.add_argument(
+        "scenario", nargs="?", help="show the values this scenario uses (default: the model's defaults)"
+    )
+    params.add_argument("--format", choices=["table", "csv"], default="table")
+    params.set_defaults(func=cmd_params)
+
+    for module in EXTENSIONS:
+        importlib.import_module(f"sim.cli.{module}").register(sub)
+    return parser
+
+
+#: Modules adding their own subcommands through `register(subparsers)`.
+EXTENSIONS = ("batch", "viz", "calibrate", "sensitivity", "compare", "sources")
+
+
+def _baseline() -> Path:
+    from sim.inputs.packaged import BASELINE
+
+    return BASELINE
+
+
+#: Control characters quoted from a user's file (a newline in a name, say) are shown escaped: one line.
+ONE_LINE = {code: repr(chr(code))[1:-1] for code in range(32)}
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised like Ctrl-C so that staging folders and partial files are cleaned up on the way out."""
+
+
+def _terminate(signum, frame) -> None:
+    raise Terminated()
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    handled = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _terminate) if handled else None
+    try:
+        return args.func(args)
+    except InputError as exc:
+        print(f"alliance-sim: error: {str(exc).translate(ONE_LINE)}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt as stop:
+        print("alliance-sim: interrupted; nothing was written", file=sys.stderr)
+        return 143 if isinstance(stop, Terminated) else 130
+    finally:
+        if handled:
+            signal.signal(signal.SIGTERM, previous)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,650 @@
+"""The fitting behind `alliance-sim calibrate` and the check behind `alliance-sim validate`.
+
+A candidate's loss is the number of targets it misses plus a smooth hinge (softplus) of each
+target's margin, so the optimizer feels how far off a target is and keeps pushing met targets
+away from their thresholds. Replicates of a candidate share their random streams (common random
+numbers), so candidates differ by their parameters, not by luck.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import yaml
+from tqdm import tqdm
+
+from sim.experiments.posterior import Posterior, abc_smc
+from sim.experiments.validation import NULLS, null_runs, scored, skill
+from sim.inputs.documents import InputError
+from sim.inputs.evidence import load_evidence
+from sim.inputs.limits import WRITE_OVERHEAD, Cost, cell_bytes, simulation_seconds
+from sim.inputs.packaged import BASELINE, EVIDENCE, TARGETS
+from sim.inputs.packaged import FITTED as FITTED_FILE
+from sim.inputs.parameters import BY_NAME, UTILITY_WEIGHTS
+from sim.inputs.scenario import Scenario, load_scenario
+from sim.inputs.targets import Target, assess, check_fits, horizon, load_targets, table
+from sim.model.ensemble import simulate
+from sim.model.world import Setup, prepare
+from sim.outputs.destination import RESULTS, check_target, default_folder, replacing, staged
+from sim.outputs.results import file_digest, manifest, write_json
+
+#: Parameters the fit adjusts: the utility weights and the rates the targets constrain.
+FITTED = ("adjustment_rate", *UTILITY_WEIGHTS, "appeal_failure_penalty", "reputation_spillover", "affinity_shrinkage")
+#: Parameters held at their built-in defaults, and why (the fit report sweeps each across its range).
+HELD = {
+    "shock_scale": "stands for unmodelled month-to-month events, whose size no document reports; the targets only "
+    "bound it from above (noise erodes the leads the order targets ask for), so fitting it would drive it toward "
+    "a model without chance",
+    "dependence_build_rate": "turns outreach into dependence over years: across its whole range it changes no "
+    "target's outcome within the window",
+    "appeal_success_gain": "the credibility an answered appeal earns; no document reports it, and across its range "
+    "it changes no target's outcome",
+    "outreach_fade": "how fast a one-off push (a visit, an exercise) fades back to the strategy's level; the "
+    "documents date such pushes but not how long they last, and most fall late in the window: held at a half-life "
+    "of about four months",
+    "credibility_recovery": "no document reports credibility recovering (the reported falls come at most six months "
+    "before the window ends); across its range it changes no target's outcome",
+    "rerouting_rate": "how fast trade and energy routes follow a state's leaning: a self-reinforcing loop the "
+    "27-month window cannot pin down; held at the pace the documents report for Kazakhstan's oil (about 1.5 of "
+    "some 70 million tonnes a year sent around Russia in 2022, 004_aaee4ce7cbe7aa07.txt): 0.002 a month",
+    "responsiveness": "how fast an adaptive power moves its effort; no document reports a reallocation's speed, and "
+    "the window is too short for reallocations to show in the targets: held at a fifth of the gap a month",
+    "max_reallocation": "cap on a month's reallocation (two points of a power's budget per state): a bureaucratic "
+    "limit no document measures",
+    "rivalry_weight": "how much rivals' engagement raises a state's value to a power holding it; no document "
+    "measures it: held at 1 (defending a share counts as much as gaining one)",
+    "coercion_trigger": "the drift a power tolerates before pressing (three points below the share it remembers); "
+    "the documents report coercive words but not the drift that set them off",
+    "appeal_threshold": "acute threat at which a state calls for help: half the scale, a crisis rated serious; "
+    "the documented calls (Kazakhstan's unrest, the attack on Armenia) lie above it",
+    "acute_fade": "a crisis's acute phase halves each month: the documented ones (the January 2022 unrest, the "
+    "September 2022 shelling) were over within weeks",
+    "freeze_threshold": "credibility below which a security bloc's member starts counting months: 0.3, the "
+    "credibility the evidence gives a power with no record as a guarantor",
+    "freeze_months": "a year of low credibility before a member freezes its participation; no document reports "
+    "the delay",
+}
+#: Public-record facts after the documents' window: scored by `validate --hindcast`, never read by `calibrate`.
+HINDCAST = Path(__file__).resolve().parent.parent / "calibration" / "hindcast.yaml"
+#: Width (in 0-1 units) of the smooth hinge: a target missed by this much costs about one unmet target.
+SMOOTHING = 0.02
+#: Weight of the weak pull toward the built-in defaults: moving one parameter across half its search range
+#: costs PRIOR_WEIGHT / 4, so the targets decide wherever they carry information.
+PRIOR_WEIGHT = 1.0
+#: Approximate posterior: evaluated points meeting as many targets as the best, with loss within this of it.
+TOLERANCE = 1.0
+#: The best candidates of the search are re-run with REPLICATION x the replicates to pick the fitted point.
+RECHECK, REPLICATION = 8, 4
+#: Most runs simulated in one call (bounds memory; any chunking gives the same numbers).
+CHUNK = 4000
+CALIBRATION_OUT = Path("results") / "calibration"
+
+#: Smallest population differential evolution accepts.
+MIN_POPULATION = 5
+#: Levels of each held parameter's range tried in the report.
+SWEEP = 5
+#: First line of the fitted-values file: marks it as this command's, so --fitted replaces only a fit.
+FITTED_HEADER = "# Global parameters fitted to the documents' stylized facts by `alliance-sim calibrate`."
+#: Rank correlation from which a target counts as informing a parameter in the report.
+INFORMS = 0.3
+#: The ABC posterior: particles, generations at most, replicates per particle, and the file beside the fit.
+ABC_POPULATION, ABC_GENERATIONS, ABC_RUNS = 300, 20, 8
+POSTERIOR_FILE = "posterior.csv"
+
+
+@dataclass
+class Problem:
+    """The scenario cut at the last target month, the targets, and the parameters being fitted."""
+
+    setup: Setup
+    targets: list[Target]
+    names: tuple[str, ...]
+    base: dict[str, float]
+
+    @property
+    def bounds(self) -> np.ndarray:
+        return np.array([(BY_NAME[n].low, BY_NAME[n].high) for n in self.names])
+
+    def prior(self, points: np.ndarray) -> np.ndarray:
+        """Weak pull toward the built-in defaults, so directions the targets leave flat stay near them:
+        PRIOR_WEIGHT x sum of squared distances from the defaults, in units of each search range: (M,)."""
+        low, high = self.bounds.T
+        default = np.array([BY_NAME[n].default for n in self.names])
+        return PRIOR_WEIGHT * (((points - default) / (high - low)) ** 2).sum(axis=1)
+
+    def loss(self, points: np.ndarray, runs: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+        """Loss of each point (M,) and its target margins (M, K)."""
+        margins = self.evaluate(points, runs, seed)[1]
+        return target_loss(margins) + self.prior(points), margins
+
+    def evaluate(self, points: np.ndarray, runs: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+        """Median observed value and margin of every target for each point (M, D): two (M, K) arrays.
+
+        Point m's replicates are runs 0..runs-1 of `seed`, simulated together with the other points.
+        """
+        per_chunk = max(1, CHUNK // runs)
+        medians, margins = [], []
+        for first in range(0, len(points), per_chunk):
+            chunk = points[first : first + per_chunk]
+            params = dict(self.base)
+            for d, name in enumerate(self.names):
+                params[name] = np.repeat(chunk[:, d], runs)
+            traj = simulate(self.setup, np.tile(np.arange(runs), len(chunk)), seed, params)
+            found = assess(traj, self.targets, groups=len(chunk))
+            medians.append(found[0])
+            margins.append(found[1])
+        return np.concatenate(medians), np.concatenate(margins)
+
+
+def target_loss(margins: np.ndarray) -> np.ndarray:
+    """Targets missed plus a softplus hinge of each margin (in SMOOTHING units), summed over targets."""
+    return (margins <= 0).sum(axis=-1) + np.logaddexp(0.0, -margins / SMOOTHING).sum(axis=-1)
+
+
+def problem_for(scenario: Scenario, targets: list[Target], evidence, names: tuple[str, ...] = FITTED) -> Problem:
+    """Cut the scenario at the last month the targets look at (later months cannot change them)."""
+    check_fits(targets, scenario.name, scenario.states, scenario.powers, scenario.dates)
+    cut = replace(scenario, months=horizon(targets, scenario.date(0)))
+    return Problem(prepare(cut, evidence), targets, names, dict(scenario.parameters))
+
+
+@dataclass
+class Search:
+    """Every point the search evaluated, in order, with its loss and margins."""
+
+    points: np.ndarray  # (N, D)
+    margins: np.ndarray  # (N, K)
+    losses: np.ndarray  # (N,)
+    generation: np.ndarray  # (N,)
+
+    @property
+    def met(self) -> np.ndarray:
+        return (self.margins > 0).sum(axis=1)
+
+    def accepted(self) -> np.ndarray:
+        """Points about as good as the best: as many targets met and loss within TOLERANCE."""
+        best = int(np.argmin(self.losses))
+        return (self.met >= self.met[best]) & (self.losses <= self.losses[best] + TOLERANCE)
+
+
+def search(problem: Problem, max_evals: int, runs: int, seed: int) -> Search:
+    """Differential evolution from a Latin-hypercube population; each generation is one batch of runs."""
+    from scipy.optimize import differential_evolution
+    from scipy.stats import qmc
+
+    bounds = problem.bounds
+    population = max(MIN_POPULATION, min(10 * len(problem.names), max_evals // 10))
+    generations = max_evals // population
+    init = qmc.scale(qmc.LatinHypercube(d=len(problem.names), rng=seed).random(population), *bounds.T)
+    found: dict[str, list] = {"points": [], "margins": [], "losses": [], "generation": []}
+    bar = tqdm(total=population * generations, desc="calibrate", unit="point", disable=None, leave=False)
+
+    def objective(x: np.ndarray) -> np.ndarray:
+        points = x.T
+        losses, margins = problem.loss(points, runs, seed)
+        found["points"].append(points)
+        found["margins"].append(margins)
+        found["losses"].append(losses)
+        found["generation"].append(np.full(len(points), len(found["losses"]) - 1))
+        bar.update(len(points))
+        best = np.concatenate(found["losses"]).min()
+        bar.set_postfix(best_loss=f"{best:.3f}", met=int((margins > 0).sum(axis=1).max()))
+        return losses
+
+    with bar:
+        differential_evolution(
+            objective,
+            bounds,
+            init=init,
+            maxiter=generations - 1,
+            tol=0.0,
+            polish=False,
+            vectorized=True,
+            updating="deferred",
+            rng=seed,
+        )
+    return Search(*(np.concatenate(found[k]) for k in ("points", "margins", "losses", "generation")))
+
+
+def recheck(problem: Problem, found: Search, runs: int, seed: int) -> tuple[np.ndarray, float]:
+    """Re-run the best few points with more replicates and fresh streams; return the best and its loss."""
+    order = np.argsort(found.losses)
+    _, unique = np.unique(found.points[order].round(12), axis=0, return_index=True)
+    top = order[np.sort(unique)][:RECHECK]
+    losses = problem.loss(found.points[top], runs * REPLICATION, seed + 1)[0]
+    best = int(np.argmin(losses))
+    return found.points[top[best]], float(losses[best])
+
+
+@dataclass
+class Fit:
+    values: dict[str, float]
+    loss: float
+    met: int
+    n_targets: int
+    seconds: float
+    out: Path
+    fitted_path: Path
+
+
+def calibrate(
+    max_evals: int = 200,
+    runs: int = 16,
+    seed: int = 0,
+    out: Path | None = None,
+    scenario_path: Path | None = None,
+    targets_path: Path | None = None,
+    fitted_path: Path | None = None,
+    force: bool = False,
+) -> Fit:
+    """Fit FITTED to the targets, write the fitted values (the model's new defaults) and a report folder."""
+    if max_evals < MIN_POPULATION:
+        raise InputError(f"--max-evals {max_evals}: the search needs at least {MIN_POPULATION} points")
+    started = time.perf_counter()
+    out = Path(out or CALIBRATION_OUT)
+    fitted_path = Path(fitted_path or FITTED_FILE)
+    if not fitted_path.parent.is_dir():
+        raise InputError(f"{fitted_path}: folder {fitted_path.parent} does not exist; choose another --fitted")
+    evidence = load_evidence(EVIDENCE)
+    scenario_path = Path(scenario_path or BASELINE)
+    scenario = load_scenario(scenario_path, evidence)
+    targets_path = Path(targets_path or TARGETS)
+    targets = load_targets(targets_path, evidence)
+    check_target(out, force, inputs=[scenario_path, targets_path, fitted_path])
+    _check_fitted_path(fitted_path, [scenario_path, targets_path])
+    _cost(scenario, max_evals, runs).check(
+        out, f"calibration with {max_evals:,} points x {runs} runs", "use fewer --max-evals or --runs"
+    )
+    problem = problem_for(scenario, targets, evidence)
+
+    found = search(problem, max_evals, runs, seed)
+    best, best_loss = recheck(problem, found, runs, seed)
+    values = {n: float(v) for n, v in zip(problem.names, best, strict=True)}
+    check = simulate(problem.setup, runs * REPLICATION, seed + 1, {**problem.base, **values})
+    frame = table(check, targets)
+    outlook = projection(prepare(scenario, evidence), {**problem.base, **values}, runs * REPLICATION, seed + 1)
+    seconds = time.perf_counter() - started
+    command = _command(max_evals, runs, seed, scenario_path, targets_path)
+    accepted = found.accepted()
+    points = pd.DataFrame(found.points, columns=list(problem.names))
+    posterior = abc_posterior(problem, best, runs, seed)
+    record = _fitted_record(
+        values, best_loss, frame, found, posterior, scenario, targets_path, command, runs, problem.base
+    )
+    sweeps = held_sweeps(problem, values, runs * REPLICATION, seed + 1)
+
+    with staged(out) as stage:
+        evaluations = points.assign(generation=found.generation, loss=found.losses, met=found.met, accepted=accepted)
+        evaluations.to_csv(stage / "evaluations.csv", index=False)
+        frame.to_csv(stage / "targets.csv", index=False)
+        outlook.to_csv(stage / "projection.csv", index=False)
+        drawn = pd.DataFrame(posterior.points, columns=list(posterior.names))
+        _plots(stage / "plots", found, frame, drawn, np.ones(len(drawn), dtype=bool), problem, values, len(targets))
+        (stage / "fit_report.md").write_text(
+            _report(record, frame, found, targets, points, accepted, problem, seconds, fitted_path, outlook, sweeps)
+        )
+        write_json(
+            manifest(
+                scenario,
+                EVIDENCE,
+                seed=seed,
+                runs_per_point=runs,
+                max_evals=max_evals,
+                evaluations=len(found.losses),
+                seconds=round(seconds, 1),
+                targets_file=str(targets_path),
+                targets_sha256=file_digest(targets_path),
+                fitted=values,
+                reproduce=command,
+            ),
+            stage / "manifest.json",
+        )
+        _write_yaml(record, fitted_path)
+        with replacing(fitted_path.with_name(POSTERIOR_FILE)) as path:
+            posterior.write(path)
+    return Fit(values, best_loss, int(frame["met"].sum()), len(targets), seconds, out, fitted_path)
+
+
+def validate(
+    scenario_path: Path | None,
+    out: Path | None,
+    runs: int = 100,
+    seed: int = 1,
+    targets_path: Path | None = None,
+    force: bool = False,
+) -> tuple[pd.DataFrame, Path]:
+    """Simulate a scenario up to the last target month and write targets.csv and a plot of what is met."""
+    from sim.outputs.calibration_plots import target_margins
+
+    evidence = load_evidence(EVIDENCE)
+    scenario = load_scenario(Path(scenario_path or BASELINE), evidence)
+    targets_path = Path(targets_path or TARGETS)
+    targets = load_targets(targets_path, evidence)
+    label = None if out else scenario.name  # a default folder must hold this scenario's validation, if any
+    out = Path(out) if out else default_folder(scenario.name, RESULTS / "validation")
+    check_target(out, force, inputs=[scenario.path, targets_path], label=label)
+    S, P = len(scenario.states), len(scenario.powers)
+    cost = Cost(
+        3 * runs * cell_bytes(scenario.months, S, P) * WRITE_OVERHEAD + 300e6, 5e6, simulation_seconds(3 * runs, 1)
+    )  # the model and two simulated nulls
+    cost.check(out, f"validating with {runs:,} runs", "use fewer --runs")
+    problem = problem_for(scenario, targets, evidence)
+    traj = simulate(problem.setup, runs, seed, problem.base)
+    frame = scored(traj, null_runs(problem.setup, problem.base, runs, seed, traj), targets)
+    met, informative = skill(frame)
+    with staged(out) as stage:
+        frame.to_csv(stage / "targets.csv", index=False)
+        target_margins(frame, stage / "targets.png", f"{scenario.name} ({runs} runs, seed {seed})")
+        write_json(
+            manifest(
+                scenario,
+                EVIDENCE,
+                seed=seed,
+                runs=runs,
+                targets_file=str(targets_path),
+                targets_sha256=file_digest(targets_path),
+                met=int(frame["met"].sum()),
+                targets=len(frame),
+                nulls={name: int(frame[f"met_{name}"].sum()) for name in NULLS},
+                skill={"informative_met": met, "informative": informative},
+                reproduce=f"alliance-sim validate {scenario.path} --runs {runs} --seed {seed} --targets {targets_path}",
+            ),
+            stage / "manifest.json",
+        )
+    return frame, out
+
+
+def held_sweeps(problem: Problem, values: dict[str, float], runs: int, seed: int) -> dict[str, list[int]]:
+    """Targets met as each held parameter moves across its range (SWEEP levels), the fitted values fixed."""
+    met = {}
+    for name in HELD:
+        sweep = Problem(problem.setup, problem.targets, (name,), {**problem.base, **values})
+        levels = np.linspace(BY_NAME[name].low, BY_NAME[name].high, SWEEP)[:, None]
+        met[name] = (sweep.evaluate(levels, runs, seed)[1] > 0).sum(axis=1).tolist()
+    return met
+
+
+def projection(setup: Setup, params: dict, runs: int, seed: int) -> pd.DataFrame:
+    """Each state's leading partner and hedging at the start and end of the full scenario (medians over runs)."""
+    traj = simulate(setup, runs, seed, params)
+    shares = np.median(traj.alignment[:, [0, -1]], axis=0)  # (2,S,P)
+    hedging = np.median(traj.hedging[:, [0, -1]], axis=0)  # (2,S)
+    rows = []
+    for s, state in enumerate(traj.states):
+        lead = shares[:, s].argmax(axis=-1)
+        rows.append(
+            {
+                "state": state,
+                "date": traj.dates[-1],
+                "start_partner": traj.powers[lead[0]],
+                "start_share": shares[0, s, lead[0]],
+                "end_partner": traj.powers[lead[1]],
+                "end_share": shares[1, s, lead[1]],
+                "start_hedging": hedging[0, s],
+                "end_hedging": hedging[1, s],
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+# --- writing ------------------------------------------------------------------------------------
+
+
+def _command(max_evals: int, runs: int, seed: int, scenario_path: Path, targets_path: Path) -> str:
+    command = f"alliance-sim calibrate --max-evals {max_evals} --runs {runs} --seed {seed}"
+    if scenario_path.resolve() != BASELINE.resolve():
+        command += f" --scenario {scenario_path}"
+    if targets_path.resolve() != TARGETS.resolve():
+        command += f" --targets {targets_path}"
+    return command
+
+
+def abc_posterior(problem: Problem, best: np.ndarray, runs: int, seed: int) -> Posterior:
+    """ABC-SMC over the fitted parameters: the tolerance ends at the fitted point's target loss plus
+    TOLERANCE (about one more target's worth of misfit), the prior uniform over each search range."""
+
+    def losses(points: np.ndarray) -> np.ndarray:
+        return target_loss(problem.evaluate(points, ABC_RUNS, seed)[1])
+
+    epsilon = float(losses(best[None])[0]) + TOLERANCE
+    return abc_smc(losses, problem.names, problem.bounds, ABC_POPULATION, ABC_GENERATIONS, epsilon, seed)
+
+
+def _fitted_record(values, best_loss, frame, found, posterior, scenario, targets_path, command, runs, base):
+    ranges = {}
+    for d, name in enumerate(posterior.names):
+        order = np.argsort(posterior.points[:, d])
+        cumulative = np.cumsum(posterior.weights[order])
+        ranges[name] = {
+            k: round(float(posterior.points[order[min(np.searchsorted(cumulative, q), len(order) - 1)], d]), 4)
+            for k, q in zip(("min", "p05", "median", "p95", "max"), (0, 0.05, 0.5, 0.95, 1), strict=True)
+        }
+    return {
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "command": command,
+        "scenario": scenario.name,
+        "targets_file": targets_path.name,
+        "targets_met": f"{int(frame['met'].sum())} of {len(frame)}",
+        "unmet": frame.loc[~frame["met"], "target"].tolist(),
+        "loss": round(best_loss, 4),
+        "evaluations": len(found.losses),
+        "runs_per_point": runs,
+        "parameters": {n: round(v, 5) for n, v in values.items()},
+        "held": {n: {"value": float(base[n]), "reason": reason} for n, reason in HELD.items()},
+        "posterior": {
+            "rule": f"ABC-SMC: uniform prior over each search range; accepted where the target loss ({ABC_RUNS} "
+            f"replicates) is at most the fitted point's plus {TOLERANCE}",
+            "file": POSTERIOR_FILE,
+            "accepted": len(posterior.weights),
+            "effective_size": round(posterior.effective_size, 1),
+            "tolerance_reached": round(posterior.epsilon, 3),
+            "evaluations": posterior.evaluations,
+            "ranges": ranges,
+        },
+    }
+
+
+def _cost(scenario: Scenario, max_evals: int, runs: int) -> Cost:
+    """Memory of a chunk of runs and of every evaluated point, disk of the report, and time of the search,
+    the recheck and the held-parameter sweeps."""
+    S, P = len(scenario.states), len(scenario.powers)
+    chunk = min(CHUNK, max_evals * runs) * cell_bytes(scenario.months, S, P) * WRITE_OVERHEAD
+    points = max_evals * (len(FITTED) + 40) * 8 * 4
+    simulated = (max_evals + RECHECK * REPLICATION + (SWEEP * len(HELD) + 2) * REPLICATION) * runs
+    return Cost(chunk + points + 300e6, max_evals * 400 + 5e6, simulation_seconds(simulated, scenario.months))
+
+
+def _check_fitted_path(path: Path, inputs: list[Path]) -> None:
+    """The fitted values may replace only an earlier fit (a file this command wrote), never another file."""
+    if any(path.resolve() == Path(given).resolve() for given in inputs):
+        raise InputError(f"{path}: is an input of this command; choose another --fitted")
+    if path.is_symlink() or (path.exists() and not path.is_file()):
+        raise InputError(f"{path}: not a plain file; choose another --fitted")
+    if path.exists():
+        try:
+            with path.open(encoding="utf-8") as stream:
+                first = stream.readline(200)
+        except (OSError, UnicodeDecodeError):
+            first = ""
+        if not first.startswith(FITTED_HEADER):
+            raise InputError(
+                f"{path}: not a file written by 'alliance-sim calibrate'; it is never replaced; choose another --fitted"
+            )
+
+
+def _write_yaml(record: dict, path: Path) -> None:
+    """Write beside the target and rename, so the model's defaults are never half-written."""
+    header = f"{FITTED_HEADER}\n# alliance-sim reads `parameters`; the rest says how and how well they fit.\n"
+    with replacing(path) as temporary:
+        temporary.write_text(header + yaml.safe_dump(record, sort_keys=False, width=110))
+
+
+def _plots(folder, found, frame, points, accepted, problem, values, n_targets) -> None:
+    from sim.outputs.calibration_plots import loss_trace, posterior_marginals, target_margins
+
+    loss_trace(found.losses, found.met, folder / "loss_trace.png", n_targets)
+    bounds = {n: (BY_NAME[n].low, BY_NAME[n].high) for n in problem.names}
+    posterior_marginals(points, accepted, bounds, values, folder / "posterior.png")
+    target_margins(frame, folder / "targets.png", "fitted parameters")
+
+
+def _report(record, frame, found, targets, points, accepted, problem, seconds, fitted_path, outlook, sweeps) -> str:
+    """The fit report: what was fitted to what, how well, and why any target stays unmet."""
+    lines = [
+        "# Calibration report",
+        "",
+        f"- created: {record['created']}",
+        f"- command: `{record['command']}`",
+        f"- scenario: {record['scenario']}, cut at the last target month ({_last_month(problem)})",
+        f"- targets: {record['targets_file']} ({len(targets)} dated stylized facts)",
+        f"- evaluations: {record['evaluations']} parameter points x {record['runs_per_point']} replicates; "
+        f"the best {RECHECK} re-run with {REPLICATION * record['runs_per_point']} fresh replicates",
+        f"- wall time: {seconds:.1f} s",
+        f"- result: **{record['targets_met']} targets met**, loss {record['loss']} (written to `{fitted_path}`)",
+        "",
+        "Loss = number of unmet targets + sum over targets of softplus(-margin / "
+        f"{SMOOTHING}) + {PRIOR_WEIGHT} x sum of squared distances of the parameters from their built-in "
+        "defaults (in units of each search range). A margin is the observed median's distance from the "
+        "documented threshold (positive when met). The last term is a weak prior: it keeps parameters the "
+        "targets leave free near their defaults, where a free parameter could otherwise drift to values "
+        "whose long-run feedback (peer imitation, rerouting of dependence) the 27-month window never shows.",
+        "",
+        "## Fitted parameters",
+        "",
+        "Posterior: " + record["posterior"]["rule"] + f" ({record['posterior']['accepted']} points). "
+        "'Constrained' means the accepted points' 5-95% range spans less than half the search range"
+        + (
+            " (too few accepted points to judge: run a larger search)." if record["posterior"]["accepted"] < 20 else "."
+        ),
+        "",
+        "| parameter | fitted | built-in default | search range | posterior 5-95% | constrained |",
+        "|---|---|---|---|---|---|",
+    ]
+    for name in problem.names:
+        spec, r = BY_NAME[name], record["posterior"]["ranges"][name]
+        narrow = "yes" if (r["p95"] - r["p05"]) < 0.5 * (spec.high - spec.low) else "no"
+        narrow = narrow if record["posterior"]["accepted"] >= 20 else "n/a"
+        lines.append(
+            f"| {name} | {record['parameters'][name]:.4g} | {spec.default:g} | {spec.low:g}-{spec.high:g} "
+            f"| {r['p05']:.4g}-{r['p95']:.4g} | {narrow} |"
+        )
+    lines += [
+        "",
+        "## Which targets inform which parameters",
+        "",
+        "Spearman correlation between each parameter and each target's margin over the first, Latin-hypercube "
+        f"generation of the search ({int((found.generation == 0).sum())} points, before selection biases the "
+        f"sample); targets with |rho| >= {INFORMS}, strongest first. A parameter with none is left to its prior.",
+        "",
+        "| parameter | targets whose margin it moves (rho) |",
+        "|---|---|",
+    ]
+    for name, found_targets in _informs(found, problem.names, targets).items():
+        lines.append(f"| {name} | {', '.join(f'{t} ({r:+.2f})' for t, r in found_targets) or 'none'} |")
+    lines += [
+        "",
+        "## Held parameters",
+        "",
+        f"Each held parameter swept over {SWEEP} evenly spaced values of its range, the fitted ones fixed: targets "
+        "met at each.",
+        "",
+        "| parameter | value | targets met across its range | why it is not fitted |",
+        "|---|---|---|---|",
+    ]
+    lines += [
+        f"| {n} | {record['held'][n]['value']:g} | {' / '.join(str(m) for m in sweeps[n])} | {reason} |"
+        for n, reason in HELD.items()
+    ]
+    share = (found.margins > 0).mean(axis=0)
+    lines += [
+        "",
+        "## Targets at the fitted point",
+        "",
+        "'Met across search' is the share of all evaluated points meeting the target: near 100% means the "
+        "target hardly constrains the parameters (the events alone produce it).",
+        "",
+        "| target | dates | expected | observed | met | share of runs met | met across search | source |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for k, (_, row) in enumerate(frame.iterrows()):
+        lines.append(
+            f"| {row['target']} | {row['date']} | {row['expected']} | {row['observed']:+.4f} | "
+            f"{'yes' if row['met'] else '**no**'} | {row['share_of_runs_met']:.0%} | {share[k]:.0%} | "
+            f"{row['source']} |"
+        )
+    unmet = [k for k, met in enumerate(frame["met"]) if not met]
+    lines += ["", "## Unmet targets", ""]
+    lines += [f"- **{targets[k].id}**: {_why_unmet(k, found, targets)}" for k in unmet] or ["None."]
+    lines += [
+        "",
+        f"## Projection with the fitted values (to {outlook['date'].iloc[0]})",
+        "",
+        "The whole scenario run with the fitted values: each state's leading partner and hedging at the start and "
+        "at the end (medians over runs). Nothing after the window is fitted, so this shows what the fitted "
+        "feedbacks do over the long run: hedging collapsing onto one patron everywhere would betray a runaway, "
+        "not a finding.",
+        "",
+        "| state | leading partner at start | at end | hedging at start | at end |",
+        "|---|---|---|---|---|",
+    ]
+    lines += [
+        f"| {r.state} | {r.start_partner} ({r.start_share:.2f}) | {r.end_partner} ({r.end_share:.2f}) | "
+        f"{r.start_hedging:.2f} | {r.end_hedging:.2f} |"
+        for r in outlook.itertuples()
+    ]
+    lines += [
+        "",
+        "## Plots",
+        "",
+        "![loss trace](plots/loss_trace.png)",
+        "",
+        "![posterior marginals](plots/posterior.png)",
+        "",
+        "![targets met](plots/targets.png)",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def _informs(found: Search, names: tuple[str, ...], targets: list[Target]) -> dict[str, list[tuple[str, float]]]:
+    """For each parameter, the targets whose margins follow it across the unselected first generation."""
+    from scipy.stats import rankdata
+
+    first = found.generation == 0
+    ranks = rankdata(np.hstack([found.points[first], found.margins[first]]), axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rho = np.nan_to_num(np.corrcoef(ranks, rowvar=False))[: len(names), len(names) :]
+    return {
+        name: [(targets[k].id, rho[d, k]) for k in np.argsort(-np.abs(rho[d])) if abs(rho[d, k]) >= INFORMS]
+        for d, name in enumerate(names)
+    }
+
+
+def _last_month(problem: Problem) -> str:
+    return problem.setup.scenario.date(problem.setup.scenario.months)
+
+
+def _why_unmet(k: int, found: Search, targets: list[Target]) -> str:
+    """Say from the search itself why a target is missed: never reachable, or traded off against others."""
+    met_k = found.margins[:, k] > 0
+    if not met_k.any():
+        return (
+            f"no evaluated point meets it (best margin {found.margins[:, k].max():+.3f}): the mechanisms and "
+            "events as encoded cannot produce it within the parameter ranges."
+        )
+    others = found.margins > 0
+    drop = others.mean(axis=0) - others[met_k].mean(axis=0)
+    drop[k] = -np.inf
+    worst = [j for j in np.argsort(-drop)[:2] if drop[j] > 0.05]
+    traded = ", ".join(
+        f"{targets[j].id} (met by {others[met_k, j].mean():.0%} of them vs {others[:, j].mean():.0%} overall)"
+        for j in worst
+    )
+    return f"{met_k.mean():.0%} of evaluated points meet it, but the fit prefers points that do not" + (
+        f": those meeting it tend to miss {traded}." if traded else "."
+    )

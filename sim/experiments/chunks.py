@@ -1,0 +1,269 @@
+"""One chunk of a batch: simulate a slice of consecutive runs and write it as Parquet files.
+
+This is what pool and Dask workers execute. A chunk's files go to a hidden temporary name and
+are renamed when complete; the outcomes file is written last, so its presence marks the chunk
+finished. Every file of a batch shares one Arrow schema (categorical labels included), so the
+folders read back with `pandas.read_parquet` as one frame.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from sim.model.ensemble import simulate
+from sim.model.trajectories import SERIES, Trajectories
+from sim.model.world import Setup
+from sim.outputs.destination import replacing
+
+#: The per-run outcomes dataset: a folder of Parquet files, read whole with pandas.read_parquet.
+OUTCOMES = "outcomes.parquet"
+
+#: The outcome files record when this power's share first falls below THRESHOLD.
+WATCHED, THRESHOLD = "Russia", 0.3
+#: Runs converted and written at a time (one Parquet row group, about a million rows for the
+#: baseline), so a chunk's tables never take more memory than its simulated arrays.
+BLOCK_RUNS = 200
+
+OUTCOME_COLUMNS = {
+    "share_<power>": "the state's final alignment share with each power (NaN if the scenario lacks it)",
+    "dominant": "the power with the largest final share",
+    "hedging": "mean over the months of the state's hedging index (0 = one patron, 1 = even)",
+    "first_below_step": f"first month (steps from the start, 0 = already at the start) the {WATCHED} share is "
+    f"below {THRESHOLD}; NaN if never",
+    "first_below_date": "the same month as YYYY-MM",
+}
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Labels shared by every file of a batch, so that categorical columns agree across chunks."""
+
+    scenarios: list[str]
+    dates: list[str]
+    states: list[str]
+    powers: list[str]
+    store: str  # "trajectories" or "outcomes"
+
+    def trajectory_schema(self) -> pa.Schema:
+        return pa.schema(
+            [
+                ("point", pa.int64()),
+                ("run", pa.int64()),
+                ("scenario", _dictionary(pa.int16())),
+                ("step", pa.int32()),
+                ("date", _dictionary(pa.int16())),
+                ("state", _dictionary(pa.int8())),
+                ("power", _dictionary(pa.int8())),
+                ("alignment", pa.float64()),
+            ]
+            + [(name, pa.float32()) for name in SERIES[1:]]
+        )
+
+    def outcome_schema(self) -> pa.Schema:
+        return pa.schema(
+            [
+                ("point", pa.int64()),
+                ("run", pa.int64()),
+                ("scenario", _dictionary(pa.int16())),
+                ("state", _dictionary(pa.int8())),
+            ]
+            + [(f"share_{power}", pa.float64()) for power in self.powers]
+            + [
+                ("dominant", _dictionary(pa.int8())),
+                ("hedging", pa.float64()),
+                ("first_below_step", pa.float64()),
+                ("first_below_date", _dictionary(pa.int16())),
+            ]
+        )
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """Runs first_run..stop_run-1 of one scenario, with the varied parameters of the points they belong to."""
+
+    index: int
+    setup: Setup  # prepared once by the client, so workers need neither the scenario files nor the evidence
+    first_run: int
+    stop_run: int
+    runs_per_point: int
+    seed: int
+    values: dict[str, np.ndarray]  # varied parameter -> value at each point from first_point on
+
+    @property
+    def size(self) -> int:
+        return self.stop_run - self.first_run
+
+    @property
+    def first_point(self) -> int:
+        return self.first_run // self.runs_per_point
+
+    @property
+    def name(self) -> str:
+        return f"chunk-{self.index:06d}.parquet"
+
+
+def finished(out: Path, chunk: Chunk, store: str) -> bool:
+    """Whether a chunk's files are all in place."""
+    done = (out / OUTCOMES / chunk.name).exists()
+    return done and (store == "outcomes" or (out / "trajectories" / chunk.name).exists())
+
+
+def run_chunk(chunk: Chunk, layout: Layout, out: Path) -> list[dict]:
+    """Simulate the chunk and write its files; return the points that raised (each with its error).
+
+    All runs are simulated at once; if that raises, each point is retried alone so that only
+    the points that fail are lost. Run r's numbers do not depend on which runs it is grouped with.
+    """
+    run_ids = np.arange(chunk.first_run, chunk.stop_run)
+    points = run_ids // chunk.runs_per_point
+    failures: list[dict] = []
+    try:
+        done = [_simulate(chunk, run_ids)]
+    except Exception:
+        done = []
+        for point in np.unique(points):
+            ids = run_ids[points == point]
+            try:
+                done.append(_simulate(chunk, ids))
+            except Exception as exc:
+                failures.append(
+                    {"chunk": chunk.index, "point": int(point), "runs": f"{ids[0]}-{ids[-1]}", "error": one_line(exc)}
+                )
+    blocks = [block for traj in done for block in _blocks(traj, BLOCK_RUNS)]
+    if layout.store == "trajectories":
+        tables = (trajectory_table(b, b.runs // chunk.runs_per_point, layout) for b in blocks)
+        _write(tables, layout.trajectory_schema(), out / "trajectories" / chunk.name)
+    tables = (outcome_table(b, b.runs // chunk.runs_per_point, layout) for b in blocks)
+    _write(tables, layout.outcome_schema(), out / OUTCOMES / chunk.name)
+    return failures
+
+
+def watch_parent(parent: int, every: float = 0.5) -> None:
+    """In a pool worker: end this process as soon as the batch process `parent` is gone (killed, even with
+    SIGKILL), instead of running on as an orphan."""
+
+    def watch() -> None:
+        while True:
+            time.sleep(every)
+            if not _running(parent):
+                os._exit(1)
+
+    threading.Thread(target=watch, name="watch-parent", daemon=True).start()
+
+
+def _running(pid: int) -> bool:
+    """Whether the process exists and is not a zombie (killed, not yet collected by its own parent)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as stream:
+            return stream.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return True
+
+
+def one_line(error: BaseException) -> str:
+    """'Type: message' on one line, for failures.csv."""
+    return " ".join(f"{type(error).__name__}: {error}".split())
+
+
+def trajectory_table(traj: Trajectories, points: np.ndarray, layout: Layout) -> pa.Table:
+    """Long form like Trajectories.to_frame (one row per run, month, state, power) plus point and scenario."""
+    R, T, S, P = traj.alignment.shape
+    cells = T * S * P
+    scenario = np.full(R * cells, layout.scenarios.index(traj.scenario), dtype=np.int16)
+    columns = [
+        np.repeat(np.asarray(points, dtype=np.int64), cells),
+        np.repeat(np.asarray(traj.runs, dtype=np.int64), cells),
+        _labelled(scenario, layout.scenarios),
+        np.tile(np.repeat(np.arange(T, dtype=np.int32), S * P), R),
+        _labelled(np.tile(np.repeat(_codes(traj.dates, layout.dates, np.int16), S * P), R), layout.dates),
+        _labelled(np.tile(np.repeat(_codes(traj.states, layout.states, np.int8), P), R * T), layout.states),
+        _labelled(np.tile(_codes(traj.powers, layout.powers, np.int8), R * T * S), layout.powers),
+        traj.alignment.reshape(-1),
+    ] + [getattr(traj, name).reshape(-1).astype(np.float32) for name in SERIES[1:]]
+    return pa.Table.from_arrays(columns, schema=layout.trajectory_schema())
+
+
+def outcome_table(traj: Trajectories, points: np.ndarray, layout: Layout) -> pa.Table:
+    """One row per run and state: final shares, dominant partner, mean hedging, first month below threshold."""
+    R, T, S, P = traj.alignment.shape
+    final = traj.alignment[:, -1]
+    shares = [
+        final[:, :, traj.powers.index(power)].reshape(-1) if power in traj.powers else np.full(R * S, np.nan)
+        for power in layout.powers
+    ]
+    power_codes = _codes(traj.powers, layout.powers, np.int8)
+    below_step = np.full((R, S), np.nan)
+    if WATCHED in traj.powers:
+        below = traj.alignment[:, :, :, traj.powers.index(WATCHED)] < THRESHOLD
+        below_step = np.where(below.any(axis=1), below.argmax(axis=1), np.nan)
+    date_codes = _codes(traj.dates, layout.dates, np.int16)[np.nan_to_num(below_step, nan=0).astype(int)]
+    columns = [
+        np.repeat(np.asarray(points, dtype=np.int64), S),
+        np.repeat(np.asarray(traj.runs, dtype=np.int64), S),
+        _labelled(np.full(R * S, layout.scenarios.index(traj.scenario), dtype=np.int16), layout.scenarios),
+        _labelled(np.tile(_codes(traj.states, layout.states, np.int8), R), layout.states),
+        *shares,
+        _labelled(power_codes[final.argmax(axis=-1)].reshape(-1), layout.powers),
+        traj.hedging.mean(axis=1).reshape(-1),
+        below_step.reshape(-1),
+        _labelled(date_codes.reshape(-1), layout.dates, mask=np.isnan(below_step).reshape(-1)),
+    ]
+    return pa.Table.from_arrays(columns, schema=layout.outcome_schema())
+
+
+def slim(setup: Setup) -> Setup:
+    """The setup without what only explanations need (evidence, provenance): small to send to workers."""
+    return replace(setup, evidence=None, provenance={})
+
+
+def _simulate(chunk: Chunk, run_ids: np.ndarray) -> Trajectories:
+    where = run_ids // chunk.runs_per_point - chunk.first_point
+    params = {**chunk.setup.params, **{name: values[where] for name, values in chunk.values.items()}}
+    return simulate(chunk.setup, run_ids, chunk.seed, params=params)
+
+
+def _blocks(traj: Trajectories, size: int):
+    """Consecutive slices of `size` runs (views, not copies)."""
+    for start in range(0, len(traj.runs), size):
+        rows = slice(start, start + size)
+        arrays = {name: getattr(traj, name)[rows] for name in SERIES}
+        yield Trajectories(traj.scenario, traj.dates, traj.states, traj.powers, runs=traj.runs[rows], **arrays)
+
+
+def _write(tables, schema: pa.Schema, path: Path) -> None:
+    """Write the tables as row groups of one file under a hidden temporary name (ignored by dataset
+    readers), then rename it into place. Labels are dictionary-encoded; run ids keep statistics."""
+    labels = [field.name for field in schema if pa.types.is_dictionary(field.type)]
+    with replacing(path) as temporary:
+        with pq.ParquetWriter(
+            temporary, schema, compression="lz4", use_dictionary=labels, write_statistics=["point", "run"]
+        ) as writer:
+            for table in tables:
+                writer.write_table(table)
+
+
+def _dictionary(index: pa.DataType) -> pa.DataType:
+    return pa.dictionary(index, pa.string())
+
+
+def _codes(labels: list[str], universe: list[str], dtype) -> np.ndarray:
+    return np.array([universe.index(label) for label in labels], dtype=dtype)
+
+
+def _labelled(codes: np.ndarray, labels: list[str], mask: np.ndarray | None = None) -> pa.DictionaryArray:
+    indices = pa.array(codes, mask=mask)
+    return pa.DictionaryArray.from_arrays(indices, pa.array(labels, pa.string()))

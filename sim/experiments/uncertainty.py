@@ -1,0 +1,80 @@
+"""Three sources of uncertainty in a projection, each of which `run` can switch off: the monthly
+shocks, the parameters (each run's own draw from the calibration posterior) and the evidence (each
+run's own draw of the starting levels, as wide as the evidence is unsure)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from sim.experiments.posterior import Posterior
+from sim.inputs.documents import InputError
+from sim.inputs.packaged import POSTERIOR
+from sim.model.ensemble import run_seed, simulate
+from sim.model.trajectories import Trajectories
+from sim.model.world import Setup
+
+SOURCES = ("shocks", "parameters", "evidence")
+
+
+def load_posterior(path: Path = POSTERIOR) -> Posterior:
+    """The calibration posterior `alliance-sim calibrate` wrote; an error naming the fix if it is missing."""
+    try:
+        return Posterior.read(path)
+    except (OSError, ValueError, KeyError, pd.errors.ParserError) as error:
+        raise InputError(
+            f"{path}: cannot read the calibration posterior ({error.__class__.__name__}); run "
+            "'alliance-sim calibrate' to make it, or leave parameter uncertainty out with --uncertainty shocks,evidence"
+        ) from None
+
+
+def run_parameters(
+    setup: Setup, run_ids: np.ndarray, seed: int, sources: tuple[str, ...], posterior: Posterior | None
+) -> dict:
+    """The parameters each run uses: the scenario's, each run's posterior draw where parameters are
+    uncertain, and no shocks where shocks are switched off."""
+    params = dict(setup.params)
+    if "parameters" in sources and posterior is not None:
+        seeds = np.array([run_seed(seed, int(r)) for r in run_ids], dtype=np.uint64)
+        params.update(posterior.draw(seeds))
+    if "shocks" not in sources:
+        params["shock_scale"] = 0.0
+    return params
+
+
+def simulate_uncertain(
+    setup: Setup,
+    runs: int | np.ndarray,
+    seed: int,
+    sources: tuple[str, ...] = SOURCES,
+    posterior: Posterior | None = None,
+    progress=None,
+    log: list[dict] | None = None,
+) -> Trajectories:
+    """The ensemble with the chosen sources of uncertainty (run i the same whatever the chunking)."""
+    run_ids = np.arange(runs) if np.isscalar(runs) else np.asarray(runs)
+    params = run_parameters(setup, run_ids, seed, sources, posterior)
+    return simulate(setup, run_ids, seed, params, progress, log, evidence_draws="evidence" in sources)
+
+
+def spread_by_source(setup: Setup, runs: int, seed: int, posterior: Posterior | None) -> pd.DataFrame:
+    """How wide each state's final shares are with every source on, and with each source alone:
+    the 5-95% band width averaged over powers, and each source's share of the summed variances."""
+
+    def final(sources: tuple[str, ...]) -> np.ndarray:
+        return simulate_uncertain(setup, runs, seed, sources, posterior).alignment[:, -1]  # (R,S,P)
+
+    finals = {"all": final(SOURCES), **{source: final((source,)) for source in SOURCES}}
+    rows = []
+    for s, state in enumerate(setup.scenario.states):
+        row = {"state": state}
+        for name, values in finals.items():
+            low, high = np.percentile(values[:, s], [5, 95], axis=0)
+            row[f"band_{name}"] = float((high - low).mean())
+        variances = {source: float(finals[source][:, s].var(axis=0).mean()) for source in SOURCES}
+        total = sum(variances.values()) or 1.0
+        row.update({f"share_{source}": variances[source] / total for source in SOURCES})
+        rows.append(row)
+    return pd.DataFrame(rows)

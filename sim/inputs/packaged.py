@@ -1,0 +1,30 @@
+"""The data that ships with alliance-sim: scenarios, evidence, targets, the fit and its sources.
+
+The repository keeps them in its top-level `scenarios/` and `calibration/` folders; the build maps
+those into the package as `sim.scenarios` and `sim.calibration`, so a checkout and an installed
+wheel read the same files, from any working directory.
+"""
+
+from __future__ import annotations
+
+from importlib.resources import files
+from pathlib import Path
+
+
+def _folder(package: str) -> Path:
+    """The package's data folder on disk (alliance-sim is installed unzipped, so it is a real folder)."""
+    folder = files(package)
+    if not isinstance(folder, Path):
+        raise RuntimeError(f"{package} is not a folder on disk ({folder!r}); install alliance-sim unzipped")
+    return folder
+
+
+SCENARIOS = _folder("sim.scenarios")
+CALIBRATION = _folder("sim.calibration")
+BASELINE = SCENARIOS / "baseline.yaml"
+EVIDENCE = CALIBRATION / "evidence.yaml"
+TARGETS = CALIBRATION / "targets.yaml"
+HINDCAST = CALIBRATION / "hindcast.yaml"
+FITTED = CALIBRATION / "fitted.yaml"
+POSTERIOR = CALIBRATION / "posterior.csv"
+SOURCES = CALIBRATION / "sources.yaml"

@@ -1,0 +1,99 @@
+"""The documents the evidence is drawn from, as `calibration/sources.yaml` lists them.
+
+Citations in evidence, targets and scenarios are checked against this list, always. The documents
+themselves are not shipped; where they are at hand (`--documents DIR` or the ALLIANCE_SIM_DOCUMENTS
+environment variable), `verify` checks each one's SHA-256 against the list.
+"""
+
+from __future__ import annotations
+
+import datetime
+import functools
+import hashlib
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from sim.inputs.documents import InputError, load_yaml, mapping, parse_month, sequence, text
+from sim.inputs.packaged import SOURCES
+
+#: Environment variable naming a folder that holds the source documents.
+DOCUMENTS_ENV = "ALLIANCE_SIM_DOCUMENTS"
+FIELDS = ("file", "title", "outlet", "date", "language", "sha256")
+SHA256 = re.compile(r"[0-9a-f]{64}")
+
+
+@dataclass(frozen=True)
+class Source:
+    """One cited document: its file name and how a reader knows it."""
+
+    file: str
+    title: str
+    outlet: str
+    date: str
+    language: str
+    sha256: str
+
+    @property
+    def citation(self) -> str:
+        return f"{self.title} ({self.outlet}, {self.date})"
+
+
+def load_sources(path: Path = SOURCES) -> dict[str, Source]:
+    """The listed documents by file name; InputError names the entry and field at fault."""
+    return dict(_load(Path(path)))
+
+
+@functools.cache
+def _load(path: Path) -> tuple[tuple[str, Source], ...]:
+    doc = load_yaml(path, "list of sources")
+    entries = sequence(doc, ("sources",), mapping(doc, (), doc.data).get("sources"), "a list of documents")
+    sources: dict[str, Source] = {}
+    for i, item in enumerate(entries):
+        place = ("sources", i)
+        item = mapping(doc, place, item)
+        missing = [name for name in FIELDS if name not in item]
+        if missing:
+            raise doc.error(place, f"missing {', '.join(missing)}; each document needs {', '.join(FIELDS)}")
+        item = {k: v.isoformat() if isinstance(v, datetime.date) else v for k, v in item.items()}  # YAML reads dates
+        values = {name: text(doc, place + (name,), item[name]) for name in FIELDS}
+        if parse_month(values["date"][:7]) is None:
+            raise doc.error(place + ("date",), f"'{values['date']}' is not a date; write YYYY-MM or YYYY-MM-DD")
+        if not SHA256.fullmatch(values["sha256"]):
+            raise doc.error(place + ("sha256",), "expected the document's SHA-256 as 64 lowercase hex digits")
+        if values["file"] in sources:
+            raise doc.error(place + ("file",), f"'{values['file']}' is listed twice")
+        sources[values["file"]] = Source(**values)
+    return tuple(sources.items())
+
+
+def documents() -> set[str]:
+    """File names of the cited documents."""
+    return set(load_sources())
+
+
+def documents_folder(given: Path | str | None = None) -> Path | None:
+    """The folder holding the documents: the one given, else ALLIANCE_SIM_DOCUMENTS, else none."""
+    folder = given or os.environ.get(DOCUMENTS_ENV)
+    return Path(folder) if folder else None
+
+
+def verify(folder: Path, sources: dict[str, Source] | None = None) -> list[Source]:
+    """Check that every listed document is in `folder` with its listed SHA-256; InputError names the first
+    that is missing or differs. Returns the sources checked."""
+    sources = sources or load_sources()
+    if not folder.is_dir():
+        raise InputError(f"{folder}: not a folder of source documents; name the folder that holds them")
+    for source in sources.values():
+        path = folder / source.file
+        try:
+            digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        except OSError as exc:
+            raise InputError(f"{path}: cannot read a cited document ({exc.strerror})") from None
+        if digest != source.sha256:
+            raise InputError(
+                f"{path}: SHA-256 {digest[:12]}... differs from {source.sha256[:12]}... in {SOURCES.name}; "
+                "this is not the text the evidence was read from"
+            )
+    return list(sources.values())

@@ -1,0 +1,261 @@
+"""Setting up a scenario's world from the evidence, and applying changes to it.
+
+Both drivers start from `Setup.initial` and apply events with `apply_change`, so they
+differ only in how many runs they carry at once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from sim.inputs.evidence import PAIR_ATTRIBUTES, POWER_ATTRIBUTES, STATE_ATTRIBUTES, Derived, Evidence, load_evidence
+from sim.inputs.geography import BLOC_LEADERS, BLOC_TIES, BLOCS
+from sim.inputs.packaged import EVIDENCE
+from sim.inputs.scenario import MAX_OUTREACH, Change, Scenario
+from sim.model import dynamics
+from sim.model.dynamics import MEMBER, NOT_MEMBER, Ties, World
+
+#: Smallest starting share with any power: evidence of "no ties at all" still leaves a state able
+#: to turn toward a power that courts it (a share of exactly 0 could never grow in a logit model).
+START_FLOOR = 0.02
+
+#: How wide a derived level's uncertainty is: its sd is this x (1 - confidence of its entries).
+EVIDENCE_SPREAD = 0.2
+#: Confidence counted for a number no evidence entry backs (a named assumption).
+ASSUMED_CONFIDENCE = 0.5
+#: Second word of the stream a run draws its evidence-derived levels from (the first is the run's seed).
+EVIDENCE_STREAM = 2
+
+#: Attributes a change may scale beyond 1 (efforts and budgets).
+UNBOUNDED = ("push", "interest", "budget")
+
+
+@dataclass
+class Setup:
+    """A scenario made concrete: starting world (one run), peer network, events by month."""
+
+    scenario: Scenario
+    evidence: Evidence
+    base: World  # batch of one, before affinity is settled
+    ties: Ties
+    members: dict[str, list[int]]
+    edges: list[tuple[int, int, str]]  # (i, j, "border", "rival" or a bloc), i < j: the peer network
+    events: dict[int, list[Change]]
+    provenance: dict[tuple, Derived]
+    levels: dict[str, np.ndarray] = field(default_factory=dict)  # evidence-derived levels, before `initial:`
+    spread: dict[str, np.ndarray] = field(default_factory=dict)  # their uncertainty (sd), from confidence
+
+    @property
+    def params(self) -> dict[str, float]:
+        return self.scenario.parameters
+
+    def initial(self, runs: int, params: dict | None = None, evidence_seeds: np.ndarray | None = None) -> World:
+        """The starting world for `runs` runs, its historical ties settled for `params`. With
+        `evidence_seeds` (one per run), each run draws its evidence-derived levels from their spread."""
+        if evidence_seeds is None:
+            world = self.base.take(np.zeros(runs, dtype=int))
+        else:
+            world = self.start(draw_levels(self.levels, self.spread, evidence_seeds))
+        return dynamics.settle_affinity(world, self.ties, params or self.params)
+
+    def start(self, levels: dict[str, np.ndarray]) -> World:
+        """The starting world (batch of the levels' leading axis) with the scenario's `initial:` changes."""
+        return _start(self.scenario, levels, self.members, self.resolve)
+
+    def resolve(self, change: Change) -> Change:
+        """A change with its target names (states, regions, blocs) turned into state indexes."""
+        return replace(change, states=_indexes(change.states, self.scenario.states, self.members))
+
+
+def prepare(scenario: Scenario, evidence: Evidence | None = None) -> Setup:
+    """Derive the starting world from the evidence, apply the scenario's `initial:` changes."""
+    evidence = evidence or load_evidence(EVIDENCE)
+    states, powers = scenario.states, scenario.powers
+    provenance: dict[tuple, Derived] = {}
+    levels: dict[str, np.ndarray] = {}
+    spread: dict[str, np.ndarray] = {}
+    grids = {
+        **{a: [[(a, s, p) for p in powers] for s in states] for a in PAIR_ATTRIBUTES},
+        **{a: [(a, s, None) for s in states] for a in STATE_ATTRIBUTES},
+        **{a: [(a, None, p) for p in powers] for a in POWER_ATTRIBUTES},
+    }
+    for attribute, grid in grids.items():
+        found = [
+            [evidence.derive(*key) for key in row] if isinstance(row, list) else evidence.derive(*row) for row in grid
+        ]
+        flat = [item for row in found for item in (row if isinstance(row, list) else [row])]
+        keys = [key for row in grid for key in (row if isinstance(row, list) else [row])]
+        provenance.update(zip(keys, flat, strict=True))
+        shape = (len(states), len(powers)) if attribute in PAIR_ATTRIBUTES else (len(grid),)
+        levels[attribute] = np.array([d.value for d in flat]).reshape(shape)
+        spread[attribute] = np.array([evidence_spread(evidence, d) for d in flat]).reshape(shape)
+    spread["acute_threat"][:] = 0.0  # no crisis at the start is a fact of the scenario, not a reading
+    members = {bloc: [i for i, s in enumerate(states) if s in evidence.members(bloc)] for bloc in BLOCS}
+    setup = Setup(scenario, evidence, None, None, members, [], {}, provenance, levels, spread)
+    setup.base = setup.start({a: v[None] for a, v in levels.items()})
+    for change in scenario.events:
+        setup.events.setdefault(change.month, []).append(setup.resolve(change))
+    setup.ties, setup.edges = _ties(states, powers, evidence, members)
+    return setup
+
+
+def evidence_spread(evidence: Evidence, found: Derived) -> float:
+    """Uncertainty (sd) of a derived level: EVIDENCE_SPREAD x (1 - the mean confidence of the entries
+    behind it); a number no entry backs counts as confidence ASSUMED_CONFIDENCE."""
+    confidences = [evidence.by_id[i].confidence for i in found.ids if i in evidence.by_id]
+    confidence = float(np.mean(confidences)) if confidences else ASSUMED_CONFIDENCE
+    return EVIDENCE_SPREAD * (1.0 - confidence)
+
+
+def draw_levels(
+    levels: dict[str, np.ndarray], spread: dict[str, np.ndarray], seeds: np.ndarray
+) -> dict[str, np.ndarray]:
+    """Each run's evidence-derived levels (leading axis: runs), drawn around the derived values with
+    their spread from the run's own stream, kept in 0..1."""
+    draws = {a: np.empty((len(seeds), *v.shape)) for a, v in levels.items()}
+    for r, seed in enumerate(seeds):
+        rng = np.random.default_rng([int(seed), EVIDENCE_STREAM])
+        for a, value in levels.items():
+            draws[a][r] = np.clip(value + spread[a] * rng.standard_normal(value.shape), 0.0, 1.0)
+    return draws
+
+
+def _start(scenario: Scenario, levels: dict[str, np.ndarray], members: dict[str, list[int]], resolve) -> World:
+    """The starting world from (batched) levels: floor and normalise the alignment, set the strategies
+    and memberships, apply `initial:` changes, then take the references and the first allocation."""
+    runs = len(levels["alignment"])
+    S, P = len(scenario.states), len(scenario.powers)
+    batch = lambda array: np.repeat(np.asarray(array)[None], runs, axis=0)  # noqa: E731
+    floored = np.maximum(levels["alignment"], START_FLOOR)
+    alignment = floored / floored.sum(axis=-1, keepdims=True)
+    participation = np.full((len(BLOCS), S), NOT_MEMBER, dtype=np.int8)
+    for k, bloc in enumerate(BLOCS):
+        participation[k, members[bloc]] = MEMBER
+    world = World(
+        alignment=alignment,
+        **{a: levels[a].copy() for a in PAIR_ATTRIBUTES if a != "alignment"},
+        interest=batch(scenario.priorities),
+        allocation=np.zeros((runs, S, P)),
+        outreach=np.zeros((runs, S, P)),
+        push=np.zeros((runs, S, P)),
+        pressure=np.zeros((runs, S, P)),
+        memory=alignment.copy(),
+        **{a: levels[a].copy() for a in STATE_ATTRIBUTES},
+        previous_acute=levels["acute_threat"].copy(),
+        budget=batch(scenario.budget),
+        **{a: levels[a].copy() for a in POWER_ATTRIBUTES},
+        reference_capacity=np.zeros((runs, P)),
+        coercion_propensity=batch(scenario.coercion),
+        adaptive=batch(scenario.adaptive.astype(float)),
+        participation=batch(participation),
+        months_low=np.zeros((runs, len(BLOCS), S)),
+        affinity=np.zeros((runs, S, P)),
+        reference_credibility=np.zeros((runs, S, P)),
+        reference_coercion=np.zeros((runs, S, P)),
+    )
+    for change in scenario.initial:
+        apply_change(world, resolve(change))
+    world.reference_credibility = world.credibility.copy()
+    world.reference_coercion = world.coercion.copy()
+    world.previous_acute = world.acute_threat.copy()
+    world.reference_capacity = world.capability * world.free_capacity
+    _start_allocation(world)
+    return world
+
+
+def _start_allocation(world: World) -> None:
+    """At the start every power spends on each state in proportion to its declared interest."""
+    totals = world.interest.sum(axis=1, keepdims=True)
+    world.allocation = np.divide(world.interest, totals, out=np.zeros_like(world.interest), where=totals > 0)
+    for power in range(world.budget.shape[1]):
+        world.outreach[:, :, power] = dynamics.outreach_budget(world, power)[:, None] * world.allocation[:, :, power]
+
+
+def _indexes(names: np.ndarray, states: list[str], members: dict[str, list[int]]) -> np.ndarray:
+    chosen: list[int] = []
+    for name in names:
+        chosen += members[name] if name in members else [states.index(name)]
+    return np.array(sorted(set(chosen)), dtype=int)
+
+
+def _ties(
+    states: list[str], powers: list[str], evidence: Evidence, members: dict[str, list[int]]
+) -> tuple[Ties, list[tuple[int, int, str]]]:
+    """The signed peer network from the evidence's borders, rivalries and bloc memberships, and the
+    same links as a list of (i, j, kind) with i < j for the Mesa space and the map."""
+    S = len(states)
+    borders, rivals = np.zeros((S, S)), np.zeros((S, S))
+    edges: list[tuple[int, int, str]] = []
+    for kind, matrix, pairs in (("rival", rivals, evidence.rivalries()), ("border", borders, evidence.borders())):
+        for pair in pairs:
+            a, b = sorted(pair)
+            if a in states and b in states:
+                i, j = sorted((states.index(a), states.index(b)))
+                if kind == "border" and rivals[i, j]:
+                    continue  # rivals that share a border push apart; they do not also pull together
+                matrix[i, j] = matrix[j, i] = 1.0
+                edges.append((i, j, kind))
+    edges += [(i, j, bloc) for bloc, indexes in members.items() for i in indexes for j in indexes if i < j]
+    member_matrix = np.array([[i in members[bloc] for i in range(S)] for bloc in BLOCS], dtype=bool)
+    leader = np.array([powers.index(BLOC_LEADERS[b]) if BLOC_LEADERS[b] in powers else -1 for b in BLOCS])
+    tie = np.array([dynamics.COMPONENTS.index(BLOC_TIES[b]) for b in BLOCS])
+    return Ties(borders, rivals, member_matrix, leader, tie), sorted(edges)
+
+
+def apply_change(world: World, change: Change, start: World | None = None) -> None:
+    """Apply one change to every run in place. `restore` needs `start`, the runs' starting world."""
+    array = getattr(world, change.attribute)
+    if change.attribute in POWER_ATTRIBUTES + ("budget",):
+        index = (slice(None), change.power)
+    elif change.attribute in STATE_ATTRIBUTES:
+        index = (slice(None), change.states)
+    else:
+        index = (slice(None), change.states, change.power)
+    if change.operation == "restore":
+        array[index] = getattr(start, change.attribute)[index]
+        return
+    current = array[index]
+    updated = {
+        "set": np.full_like(current, change.value),
+        "add": current + change.value,
+        "multiply": current * change.value,
+    }[change.operation]
+    array[index] = np.clip(updated, 0.0, MAX_OUTREACH if change.attribute in UNBOUNDED else 1.0)
+
+
+def decision_records(setup: Setup, date: str, appeals: list[dynamics.Appeal], before: np.ndarray, after: np.ndarray):
+    """This month's emergent events (appeals and their answers, bloc freezes, exits and returns) as
+    log records, one per distinct event: in how many runs it happened and, for an appeal, the mean
+    share of the need answered there."""
+    states, powers = setup.scenario.states, setup.scenario.powers
+    records = []
+    for appeal in appeals:
+        for patron in np.unique(appeal.patron[appeal.made]):
+            runs = appeal.made & (appeal.patron == patron)
+            records.append(
+                {
+                    "date": date,
+                    "label": f"{states[appeal.state]} appeals to {powers[patron]} for help",
+                    "source": "model",
+                    "answered": float(appeal.answered[runs].mean()),
+                    "runs": int(runs.sum()),
+                }
+            )
+    verbs = {
+        dynamics.FROZEN: "freezes its {} membership",
+        dynamics.LEFT: "leaves the {}",
+        dynamics.MEMBER: "returns to the {}",
+    }
+    changed = before != after  # (B,K,S)
+    for state in range(len(states)):
+        for k, bloc in enumerate(BLOCS):
+            moved = changed[:, k, state]
+            for status in np.unique(after[moved, k, state]):
+                runs = moved & (after[:, k, state] == status)
+                label = f"{states[state]} " + verbs[int(status)].format(bloc)
+                records.append(
+                    {"date": date, "label": label, "source": "model", "answered": None, "runs": int(runs.sum())}
+                )
+    return records

@@ -1,0 +1,301 @@
+"""Figures comparing scenarios: differences, overlaid fan charts, dominant partners, bloc sizes, hedging.
+
+Powers keep their colours from :mod:`sim.outputs.colors` everywhere; scenarios are told apart by line style
+(solid for the first, the reference, then dashed, dotted, ...).
+"""
+
+from __future__ import annotations
+
+import re
+import textwrap
+from pathlib import Path
+
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.colors import to_rgb
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+
+from sim.outputs.colors import power_colors
+from sim.outputs.comparison import PAIRED, UNPAIRED, Digest
+from sim.outputs.folders import Outcome
+from sim.outputs.plots import (
+    BAND,
+    SHARE_LIMITS,
+    _agreement_alpha,
+    _date_axis,
+    _dates,
+    _power_legend,
+    _save,
+    dot_rows,
+    draw_all,
+    plain_text,
+    projection_marker,
+    state_panels,
+)
+
+STYLES = ["solid", "dashed", "dotted", "dashdot", (0, (6, 2, 1, 2, 1, 2)), (0, (10, 3))]
+#: Lighter bands for the scenarios after the first, so the reference's band stays readable beneath.
+OTHER_BAND = {"alpha": 0.1, "linewidth": 0}
+
+#: How to read each figure, for the report page.
+SUMMARY_CAPTION = (
+    "Each state's change in alignment with each power at the last month, scenario minus {ref}: dot, the "
+    "difference of the medians; bar, 5–95% of the run-by-run differences. A bar clear of zero is a clear change."
+)
+DIFFERENCE_CAPTION = (
+    "How much more (above zero) or less (below) each state leans towards each power in {other} than in {ref}. "
+    "Line: difference of the medians; band: 5–95% of the run-by-run differences, {noise}"
+)
+PAIRED_NOTE = "runs paired by seed, so shocks common to both scenarios cancel."
+UNPAIRED_NOTE = "runs matched at random (different seeds or runs), so the band includes run-to-run noise."
+FAN_CAPTION = (
+    "Alignment with {power} in each state: median across runs and its 5–95% band, one line style per scenario."
+)
+DOMINANT_CAPTION = (
+    "Each state's most frequent dominant partner (the power it leans towards most) at each horizon, with the share "
+    "of runs in which that power leads; paler cells mean the runs disagree more."
+)
+BLOC_CAPTION = (
+    "How many of the states have each power as their dominant partner: the mean across runs, i.e. the expected "
+    "size of each power's bloc."
+)
+HEDGING_CAPTION = (
+    "Hedging index (0 = leans on one power only, 1 = even split among all): median across runs, band 5–95% of "
+    "runs; the first panel is the mean over states."
+)
+
+
+def write_comparison_plots(
+    outcomes: list[Outcome],
+    digests: list[Digest],
+    bands: list[np.ndarray],
+    pairing: list[bool],
+    horizons: list[str],
+    outdir: Path,
+) -> list[tuple[Path, str]]:
+    """Write every comparison figure into `outdir`; return each path with a caption saying how to read it."""
+    outdir.mkdir(parents=True, exist_ok=True)
+    ref = outcomes[0]
+    jobs = [(change_dots, (outcomes, bands, outdir / "summary.png"))]
+    captions = [SUMMARY_CAPTION.format(ref=ref.name)]
+    for other, band, paired in zip(outcomes[1:], bands, pairing, strict=True):
+        jobs.append((difference_chart, (ref, other, band, paired, outdir / f"difference_{slug(other.name)}.png")))
+        noise = PAIRED_NOTE if paired else UNPAIRED_NOTE
+        captions.append(DIFFERENCE_CAPTION.format(other=other.name, ref=ref.name, noise=noise))
+    for power in ref.powers:
+        jobs.append((overlaid_fans, (outcomes, digests, power, outdir / f"alignment_{slug(power)}.png")))
+        captions.append(FAN_CAPTION.format(power=power))
+    jobs += [
+        (dominant_grid, (outcomes, digests, horizons, outdir / "dominant_partner.png")),
+        (bloc_chart, (outcomes, digests, outdir / "blocs.png")),
+        (hedging_chart, (outcomes, digests, outdir / "hedging.png")),
+    ]
+    captions += [DOMINANT_CAPTION, BLOC_CAPTION, HEDGING_CAPTION]
+    return list(zip(draw_all(jobs), captions, strict=True))
+
+
+@plain_text
+def change_dots(outcomes: list[Outcome], bands: list[np.ndarray], path: Path) -> Path:
+    """The comparison at a glance: per scenario, the change at the last month in each state's alignment with each
+    power (dot: difference of medians; bar: 5–95% of run differences), zero marked."""
+    ref = outcomes[0]
+    fig = Figure(figsize=(4.6 * len(bands) + 2.2, 0.55 * len(ref.states) + 1.8), layout="constrained")
+    axes = fig.subplots(1, len(bands), sharey=True, squeeze=False)[0]
+    limit = max(max(float(np.abs(band[:, -1]).max()) for band in bands) * 1.08, 0.02)
+    for ax, other, band in zip(axes, outcomes[1:], bands, strict=True):
+        ax.axvline(0, color="0.25", lw=1, gid="zero")
+        dot_rows(ax, ref.states, ref.powers, *band[:, -1])
+        ax.set_xlim(-limit, limit)
+        ax.set_title(_wrap(f"{other.name} − {ref.name}", 40), fontsize=11)
+        ax.set_xlabel(f"change in alignment share at {ref.dates[-1]}")
+    handles = [Patch(color=c, label=p) for p, c in power_colors(ref.powers).items()]
+    fig.legend(handles=handles, loc="outside lower center", ncols=len(handles), frameon=False, fontsize=10)
+    fig.suptitle(f"Change at {ref.dates[-1]} (dot: difference of medians; bar: 5–95% of run differences)", fontsize=12)
+    return _save(fig, path)
+
+
+@plain_text
+def difference_chart(ref: Outcome, other: Outcome, band: np.ndarray, paired: bool, path: Path) -> Path:
+    """One panel per state: `other` minus `ref` in alignment with each power, line and band from `band`."""
+    dates = _dates(ref)
+    colors = power_colors(ref.powers)
+    low, middle, high = band
+    limit = max(float(np.abs(band).max()) * 1.08, 0.01)
+    fig, axes = state_panels(len(ref.states))
+    for s, (ax, state) in enumerate(zip(axes, ref.states, strict=True)):
+        ax.axhline(0, color="0.25", lw=0.9)
+        for p, power in enumerate(ref.powers):
+            ax.fill_between(dates, low[:, s, p], high[:, s, p], color=colors[power], **BAND)
+            ax.plot(dates, middle[:, s, p], color=colors[power], lw=1.6)
+        _decorate(ax, state, dates, label=s == 0)
+        ax.set_ylim(-limit, limit)
+    fig.supylabel(f"alignment share: {other.name} − {ref.name}")
+    _power_legend(fig, ref.powers)
+    spread = f"5–95% of run differences, {PAIRED if paired else UNPAIRED}"
+    fig.suptitle(
+        f"{other.name} minus {ref.name}: change in alignment with each power\n"
+        f"line: difference of medians; band: {spread}; {other.runs} vs {ref.runs} runs",
+        fontsize=13,
+    )
+    return _save(fig, path)
+
+
+@plain_text
+def overlaid_fans(outcomes: list[Outcome], digests: list[Digest], power: str, path: Path) -> Path:
+    """One panel per state: every scenario's median alignment with `power` and its 5–95% band."""
+    first = outcomes[0]
+    dates = _dates(first)
+    color = power_colors(first.powers)[power]
+    p = first.powers.index(power)
+    quantiles = [d.alignment[..., p] for d in digests]
+    top = min(SHARE_LIMITS[1], max(float(q[2].max()) for q in quantiles) * 1.1 + 0.02)
+    fig, axes = state_panels(len(first.states))
+    for s, (ax, state) in enumerate(zip(axes, first.states, strict=True)):
+        for i, (low, middle, high) in enumerate(quantiles):
+            ax.fill_between(dates, low[:, s], high[:, s], color=color, **(OTHER_BAND if i else BAND))
+            if i:
+                for edge in (low, high):
+                    ax.plot(dates, edge[:, s], color=color, lw=0.7, ls=_style(i), alpha=0.7)
+            ax.plot(dates, middle[:, s], color=color, lw=1.8, ls=_style(i))
+        _decorate(ax, state, dates, label=s == 0)
+        ax.set_ylim(SHARE_LIMITS[0], top)
+    fig.supylabel(f"alignment share with {power}")
+    _scenario_legend(fig, outcomes, color)
+    fig.suptitle(f"Alignment with {power}: {_versus(outcomes)} (median, 5–95% of runs)", fontsize=13)
+    return _save(fig, path)
+
+
+@plain_text
+def dominant_grid(outcomes: list[Outcome], digests: list[Digest], horizons: list[str], path: Path) -> Path:
+    """Side by side for each horizon: per state and scenario, the most frequent dominant partner and its share."""
+    first = outcomes[0]
+    n_states, n_powers = len(first.states), len(first.powers)
+    rgb = np.array([to_rgb(c) for c in power_colors(first.powers).values()])
+    width = 1.5 * len(outcomes) * len(horizons) + 2.6
+    fig = Figure(figsize=(width, 0.5 * n_states + 1.9), layout="constrained")
+    axes = fig.subplots(1, len(horizons), sharey=True, squeeze=False)[0]
+    for ax, date in zip(axes, horizons, strict=True):
+        t = first.dates.index(date)
+        shares = np.stack([d.dominant_share[t] for d in digests], axis=1)  # (S, scenarios, P)
+        winner, agreement = shares.argmax(axis=-1), shares.max(axis=-1)
+        alpha = _agreement_alpha(agreement, n_powers)[..., None]
+        cells = 1 - alpha * (1 - rgb[winner])
+        ax.imshow(cells, aspect="auto", interpolation="nearest")
+        for s in range(n_states):
+            for j in range(len(outcomes)):
+                ax.text(
+                    j,
+                    s,
+                    f"{first.powers[winner[s, j]]} {agreement[s, j]:.0%}",
+                    ha="center",
+                    va="center",
+                    fontsize=9.5,
+                    color=_text_color(cells[s, j]),
+                )
+        ax.set_xticks(range(len(outcomes)), [_wrap(o.name) for o in outcomes], fontsize=9.5)
+        ax.xaxis.tick_top()
+        ax.set_yticks(range(n_states), first.states)
+        ax.set_xticks(np.arange(len(outcomes) + 1) - 0.5, minor=True)
+        ax.set_yticks(np.arange(n_states + 1) - 0.5, minor=True)
+        ax.grid(which="minor", color="white", lw=2)
+        ax.tick_params(which="both", length=0)
+        ax.set_title(date, fontsize=12, fontweight="bold")
+        for spine in ax.spines.values():
+            spine.set_visible(False)
+    _power_legend(fig, first.powers)
+    fig.suptitle(
+        f"Most frequent dominant partner: {_versus(outcomes)}\n(share of runs in which it leads; "
+        "paler = runs disagree more)",
+        fontsize=12,
+    )
+    return _save(fig, path)
+
+
+@plain_text
+def bloc_chart(outcomes: list[Outcome], digests: list[Digest], path: Path) -> Path:
+    """One panel per power: number of states leaning most towards it, per scenario, over time."""
+    first = outcomes[0]
+    dates = _dates(first)
+    colors = power_colors(first.powers)
+    sizes = [d.bloc_sizes for d in digests]  # each (T, P)
+    ncols = min(4, len(first.powers))
+    nrows = -(-len(first.powers) // ncols)
+    fig = Figure(figsize=(3.4 * ncols + 1.6, 2.9 * nrows + 1.0), layout="constrained")
+    axes = fig.subplots(nrows, ncols, sharey=True, squeeze=False).ravel()
+    for p, (ax, power) in enumerate(zip(axes[: len(first.powers)], first.powers, strict=True)):
+        for i, size in enumerate(sizes):
+            ax.plot(dates, size[:, p], color=colors[power], lw=1.8, ls=_style(i))
+        _decorate(ax, power, dates, label=p == 0)
+        ax.set_ylim(-0.2, len(first.states) + 0.2)
+    for ax in axes[len(first.powers) :]:
+        ax.remove()
+    fig.supylabel("number of states")
+    _scenario_legend(fig, outcomes, "0.2")
+    fig.suptitle(
+        f"Bloc sizes: number of states whose dominant partner is each power\n{_versus(outcomes)} (mean of runs)",
+        fontsize=12,
+    )
+    return _save(fig, path)
+
+
+@plain_text
+def hedging_chart(outcomes: list[Outcome], digests: list[Digest], path: Path) -> Path:
+    """Median hedging index per scenario: the mean over states first, then one panel per state."""
+    first = outcomes[0]
+    dates = _dates(first)
+    titles = ["mean over states", *first.states]
+    quantiles = [d.hedging for d in digests]  # each (3, T, S+1)
+    bottom = max(0.0, min(float(q[0].min()) for q in quantiles) - 0.05)
+    fig, axes = state_panels(len(titles), ncols=4)
+    for k, (ax, title) in enumerate(zip(axes, titles, strict=True)):
+        for i, (low, middle, high) in enumerate(quantiles):
+            ax.fill_between(dates, low[:, k], high[:, k], color="0.3", **(OTHER_BAND if i else BAND))
+            ax.plot(dates, middle[:, k], color="0.15", lw=1.6, ls=_style(i))
+        _decorate(ax, title, dates, label=k == 0)
+        ax.set_ylim(bottom, 1)
+    axes[0].set_title(titles[0], fontsize=11, fontweight="bold")
+    fig.supylabel("hedging index (0 = one patron, 1 = even split)")
+    _scenario_legend(fig, outcomes, "0.15")
+    fig.suptitle(f"Hedging between powers: {_versus(outcomes)} (median, 5–95% of runs)", fontsize=13)
+    return _save(fig, path)
+
+
+def slug(name: str) -> str:
+    """A file-name-safe form of a scenario or power name."""
+    return re.sub(r"[^A-Za-z0-9]+", "-", name).strip("-").lower() or "scenario"
+
+
+def _decorate(ax: Axes, title: str, dates: np.ndarray, label: bool = False) -> None:
+    """Title, grid, year ticks and the projection marker (its words on the first panel only)."""
+    ax.set_title(title, fontsize=11)
+    ax.grid(alpha=0.3)
+    _date_axis(ax, dates, max_ticks=6)
+    projection_marker(ax, dates, label=label)
+
+
+def _text_color(background: np.ndarray) -> str:
+    """Black or white, whichever contrasts more with the cell (WCAG relative luminance)."""
+    linear = np.where(background <= 0.04045, background / 12.92, ((background + 0.055) / 1.055) ** 2.4)
+    luminance = float(np.dot(linear, (0.2126, 0.7152, 0.0722)))
+    return "black" if (luminance + 0.05) / 0.05 > 1.05 / (luminance + 0.05) else "white"
+
+
+def _style(i: int):
+    return STYLES[i % len(STYLES)]
+
+
+def _scenario_legend(fig: Figure, outcomes: list[Outcome], color: str) -> None:
+    handles = [Line2D([], [], color=color, lw=2, ls=_style(i), label=_wrap(o.name)) for i, o in enumerate(outcomes)]
+    fig.legend(
+        handles=handles, loc="outside right upper", frameon=False, fontsize=10.5, title="scenario", handlelength=3
+    )
+
+
+def _versus(outcomes: list[Outcome]) -> str:
+    return " vs ".join(o.name for o in outcomes)
+
+
+def _wrap(text: str, width: int = 18) -> str:
+    return "\n".join(textwrap.wrap(text, width)) or text

@@ -1,0 +1,296 @@
+"""What scenarios imply side by side, from statistics gathered a block of runs at a time: quantiles of alignment,
+hedging and run-by-run differences, and dominant partners with confidence intervals.
+
+Quantiles come from per-cell histograms of the values rounded to 1/RESOLUTION (0.001 of a share): memory and
+time per run stay flat whatever the number of runs, and every quantile equals numpy's of the rounded values.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from sim.inputs.documents import InputError
+from sim.model.trajectories import hedging_index
+from sim.outputs.folders import Outcome, blocks
+
+#: The run-level spread shown around a difference, as in the fan charts.
+SPREAD = (0.05, 0.95)
+QUANTILES = (SPREAD[0], 0.5, SPREAD[1])
+#: Histogram bins per unit of share: quantiles are exact for values rounded to 1/RESOLUTION.
+RESOLUTION = 1000
+#: The standard normal quantile of a two-sided 95% interval.
+Z95 = 1.959963984540054
+PAIRED = "paired by run (common random numbers)"
+UNPAIRED = "unpaired (independent runs)"
+
+
+@dataclass
+class Digest:
+    """One scenario's statistics over all its runs: (5%, median, 95%) of alignment (3, T, S, P) and of the hedging
+    index (3, T, 1 + S; first the mean over states), and how many runs each power is dominant in (T, S, P)."""
+
+    runs: int
+    alignment: np.ndarray
+    hedging: np.ndarray
+    dominant: np.ndarray
+
+    @property
+    def dominant_share(self) -> np.ndarray:
+        return self.dominant / self.runs
+
+    @property
+    def bloc_sizes(self) -> np.ndarray:
+        """Mean over runs of the number of states whose dominant partner is each power: (T, P)."""
+        return self.dominant_share.sum(axis=1)
+
+
+class Histogram:
+    """Counts of values in bins of width 1/RESOLUTION from `low` to `high`, one histogram per cell."""
+
+    def __init__(self, cells: tuple[int, ...], low: float, high: float) -> None:
+        self.cells, self.low = cells, low
+        self.bins = int(round((high - low) * RESOLUTION)) + 1
+        self.counts = np.zeros((int(np.prod(cells)), self.bins), dtype=np.int64)
+        self.offsets = np.arange(self.counts.shape[0], dtype=np.int32) * self.bins  # each cell's first bin
+        self.n = 0
+
+    def add(self, values: np.ndarray) -> None:
+        """Count a block of values shaped (runs, *cells)."""
+        scaled = (values.reshape(len(values), -1) - np.float32(self.low)) * np.float32(RESOLUTION) + np.float32(0.5)
+        np.clip(scaled, 0, self.bins - 0.5, out=scaled)
+        index = scaled.astype(np.int32)  # rounded half up to the nearest bin
+        index += self.offsets
+        self.counts += np.bincount(index.ravel(), minlength=self.counts.size).reshape(self.counts.shape)
+        self.n += len(values)
+
+    def quantiles(self, qs=QUANTILES) -> np.ndarray:
+        """Shape (len(qs), *cells), interpolated between order statistics as numpy.quantile does."""
+        return quantiles_of(self.counts, self.n, self.low, qs).reshape(len(qs), *self.cells)
+
+
+def quantiles_of(counts: np.ndarray, n: int, low: float, qs=QUANTILES) -> np.ndarray:
+    """Quantiles of each row of bin counts (rows, bins) holding n values, bin k standing for low + k/RESOLUTION."""
+    cumulative = counts.cumsum(axis=-1)
+    out = []
+    for q in qs:
+        rank = q * (n - 1)
+        below, above = int(np.floor(rank)), int(np.ceil(rank))
+        value_below = (cumulative <= below).sum(axis=-1)
+        value_above = (cumulative <= above).sum(axis=-1)
+        fraction = rank - below
+        out.append(low + (value_below * (1 - fraction) + value_above * fraction) / RESOLUTION)
+    return np.stack(out)
+
+
+def summarise(outcomes: list[Outcome], pairing: list[bool]) -> tuple[list[Digest], list[np.ndarray]]:
+    """Each scenario's digest and, for each scenario after the first, its difference band from the first (see
+    `difference_band`), reading every folder a block of runs at a time. A paired folder is read in step with the
+    reference; the reference is read on its own only if nothing is paired with it."""
+    ref = outcomes[0]
+    cells = (len(ref.dates), len(ref.states), len(ref.powers))
+    reference: Tally | None = None
+    tallies, differences = [], []
+    for other, paired in zip(outcomes[1:], pairing, strict=True):
+        tally = Tally(cells)
+        if paired:
+            first = reference is None
+            reference = reference or Tally(cells)
+            difference = Histogram(cells, -1.0, 1.0)
+            for (ids, values), (ref_ids, ref_values) in zip(_blocks(other, ref), _blocks(ref, ref), strict=True):
+                if not np.array_equal(ids, ref_ids):
+                    raise InputError(f"{other.spec}: runs {ids[0]}-{ids[-1]} do not match {ref.spec}'s; re-run")
+                tally.add(values)
+                difference.add(values - ref_values)
+                if first:
+                    reference.add(ref_values)
+        else:
+            difference = None
+            for _, values in _blocks(other, ref):
+                tally.add(values)
+        tallies.append(tally)
+        differences.append(difference)
+    if reference is None:
+        reference = Tally(cells)
+        for _, values in _blocks(ref, ref):
+            reference.add(values)
+    digests = [reference.digest()] + [t.digest() for t in tallies]
+    bands = [
+        difference_band(digests[0], digest, (d or _independent(t.alignment, reference.alignment)).quantiles())
+        for digest, t, d in zip(digests[1:], tallies, differences, strict=True)
+    ]
+    return digests, bands
+
+
+class Tally:
+    """A scenario's statistics gathered block by block: histograms of alignment and hedging, dominant counts."""
+
+    def __init__(self, cells: tuple[int, int, int]) -> None:
+        T, S, P = cells
+        self.alignment = Histogram(cells, 0.0, 1.0)
+        self.hedging = Histogram((T, S + 1), 0.0, 1.0)
+        self.dominant = np.zeros(cells, dtype=np.int64)
+
+    def add(self, values: np.ndarray) -> None:
+        """Count a block of runs' alignment, shaped (runs, months, states, powers)."""
+        self.alignment.add(values)
+        index = hedging_index(values)
+        self.hedging.add(np.concatenate([index.mean(axis=-1, keepdims=True), index], axis=-1))
+        powers = values.shape[-1]
+        self.dominant += (values.argmax(axis=-1)[..., None] == np.arange(powers)).sum(axis=0)
+
+    def digest(self) -> Digest:
+        return Digest(self.alignment.n, self.alignment.quantiles(), self.hedging.quantiles(), self.dominant)
+
+
+def difference_band(ref: Digest, other: Digest, differences: np.ndarray) -> np.ndarray:
+    """Shape (3, months, states, powers): 5% and 95% of the run differences (`differences`: their quantiles),
+    and between them the difference of the medians.
+
+    Paired, run i of the other scenario minus run i of the reference: shocks common to both cancel, so the band
+    shows only what the scenarios' difference does. Unpaired, the band is the spread of the difference between
+    two independent runs, one of each."""
+    return np.stack([differences[0], other.alignment[1] - ref.alignment[1], differences[2]])
+
+
+def _blocks(outcome: Outcome, ref: Outcome):
+    """A folder's runs a block at a time, states and powers in the reference's order."""
+    return blocks(outcome, states=ref.states, powers=ref.powers)
+
+
+def _independent(other: Histogram, ref: Histogram) -> Histogram:
+    """The histogram of (other run - reference run) over every pair of runs, one of each: the convolution of
+    the two histograms, as if each run of one scenario were set against each run of the other."""
+    size = 2 * ref.bins - 1
+    spectrum = np.fft.rfft(other.counts.astype(float), size) * np.fft.rfft(ref.counts[:, ::-1].astype(float), size)
+    out = Histogram(ref.cells, -1.0, 1.0)
+    out.counts = np.rint(np.fft.irfft(spectrum, size)).astype(np.int64).clip(min=0)
+    out.n = other.n * ref.n
+    return out
+
+
+def dominant_probabilities(outcomes: list[Outcome], digests: list[Digest], horizons: list[str]) -> pd.DataFrame:
+    """Share of runs in which each power is each state's largest partner, with a 95% Wilson score interval."""
+    rows = []
+    for outcome, digest in zip(outcomes, digests, strict=True):
+        for date in horizons:
+            t = outcome.dates.index(date)
+            n = digest.runs
+            for s, state in enumerate(outcome.states):
+                for p, power in enumerate(outcome.powers):
+                    k = int(digest.dominant[t, s, p])
+                    low, high = wilson(k, n)
+                    rows.append(
+                        {
+                            "scenario": outcome.name,
+                            "date": date,
+                            "state": state,
+                            "power": power,
+                            "runs": n,
+                            "count": k,
+                            "probability": k / n,
+                            "ci_low": low,
+                            "ci_high": high,
+                        }
+                    )
+    return pd.DataFrame(rows)
+
+
+def wilson(k: int, n: int, z: float = Z95) -> tuple[float, float]:
+    """Wilson score interval for a share of k successes in n trials (95% by default): never outside [0, 1], and
+    not empty at k = 0 or k = n."""
+    middle = (k + z * z / 2) / (n + z * z)
+    half = z / (n + z * z) * np.sqrt(k * (n - k) / n + z * z / 4)
+    low = 0.0 if k == 0 else max(0.0, middle - half)  # exactly 0 and 1 at the ends, not rounding errors
+    high = 1.0 if k == n else min(1.0, middle + half)
+    return low, high
+
+
+def alignment_differences(
+    outcomes: list[Outcome], digests: list[Digest], bands: list[np.ndarray], pairing: list[bool], horizons: list[str]
+) -> pd.DataFrame:
+    """At each horizon, every scenario's median alignment (5–95% of runs) and its difference from the first."""
+    ref = outcomes[0]
+    rows = []
+    for i, (outcome, digest) in enumerate(zip(outcomes, digests, strict=True)):
+        for date in horizons:
+            t = ref.dates.index(date)
+            low, median, high = digest.alignment[:, t]
+            for s, state in enumerate(ref.states):
+                for p, power in enumerate(ref.powers):
+                    row = {
+                        "scenario": outcome.name,
+                        "date": date,
+                        "state": state,
+                        "power": power,
+                        "median": median[s, p],
+                        "p05": low[s, p],
+                        "p95": high[s, p],
+                        "reference": ref.name,
+                        "difference": 0.0,
+                        "difference_p05": 0.0,
+                        "difference_p95": 0.0,
+                        "pairing": "reference",
+                    }
+                    if i:
+                        band = bands[i - 1][:, t, s, p]
+                        row.update(
+                            difference=band[1],
+                            difference_p05=band[0],
+                            difference_p95=band[2],
+                            pairing=PAIRED if pairing[i - 1] else UNPAIRED,
+                        )
+                    rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def headlines(outcomes: list[Outcome], digests: list[Digest], alignment: pd.DataFrame, most: int = 5) -> list[str]:
+    """The few largest, clearest differences from the reference at the last month, as sentences built from the
+    numbers: how many states each power most likely leads, then the largest changes whose band excludes zero."""
+    ref, date = outcomes[0], outcomes[0].dates[-1]
+    sentences = []
+    leads_ref = led_states(digests[0], -1)
+    for outcome, digest in zip(outcomes[1:], digests[1:], strict=True):
+        leads = led_states(digest, -1)
+        changed = sorted(
+            (p for p in range(len(ref.powers)) if leads[p] != leads_ref[p]), key=lambda p: -abs(leads[p] - leads_ref[p])
+        )
+        for p in changed[:2]:
+            sentences.append(
+                f"In {outcome.name}, {ref.powers[p]} is the most likely leading partner of {_states(leads[p])} "
+                f"at {date}, against {leads_ref[p]} in {ref.name}."
+            )
+    clear = clear_differences(alignment, date)
+    for row in clear.itertuples():
+        if len(sentences) >= most:
+            break
+        direction = "more" if row.difference > 0 else "less"
+        sentences.append(
+            f"In {row.scenario}, {row.state} leans {abs(row.difference):.2f} {direction} towards {row.power} at "
+            f"{date} than in {ref.name} (5–95% of run differences {row.difference_p05:+.2f} to "
+            f"{row.difference_p95:+.2f})."
+        )
+    if not clear.empty or sentences:
+        return sentences[:most]
+    return [f"No scenario changes any state's alignment at {date} by a margin its band sets apart from zero."]
+
+
+def clear_differences(alignment: pd.DataFrame, date: str) -> pd.DataFrame:
+    """Rows of `alignment_differences` at `date` whose change shows at two decimals and whose 5–95% band excludes
+    zero, largest change first."""
+    last = alignment[(alignment["date"] == date) & (alignment["pairing"] != "reference")]
+    shown = (last["difference"].abs() >= 0.005) & ((last["difference_p05"] > 0) | (last["difference_p95"] < 0))
+    clear = last[shown]
+    return clear.loc[clear["difference"].abs().sort_values(ascending=False).index]
+
+
+def led_states(digest: Digest, t: int) -> np.ndarray:
+    """How many states each power is the most frequent dominant partner of at month t: shape (P,)."""
+    winners = digest.dominant[t].argmax(axis=-1)  # (S,)
+    return np.bincount(winners, minlength=digest.dominant.shape[-1])
+
+
+def _states(n: int) -> str:
+    return f"{n} state" if n == 1 else f"{n} states"

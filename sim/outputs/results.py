@@ -1,0 +1,154 @@
+"""Writing a run's results folder: trajectories, summary, event log, manifest, plots.
+
+Commands write through `sim.outputs.destination.staged`, so an interrupted or failed run never leaves a
+half-written results folder.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import platform
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from sim.model.trajectories import Trajectories, hedging_index
+from sim.outputs.destination import TOOL
+
+
+def write_table(frame: pd.DataFrame, path: Path) -> Path:
+    """Parquet or CSV by the path's suffix."""
+    if path.suffix == ".parquet":
+        frame.to_parquet(path, index=False, compression="snappy")
+    else:
+        frame.to_csv(path, index=False)
+    return path
+
+
+def summary_of(start: np.ndarray, final: np.ndarray, traj: Trajectories) -> pd.DataFrame:
+    """Per state and power at the last month: alignment median, 5-95% band, mean, P(dominant).
+
+    `start` and `final` are every run's first and last month (R,S,P); `traj` gives the labels.
+    """
+    low, median, high = np.quantile(final, [0.05, 0.5, 0.95], axis=0)
+    dominant = final.argmax(axis=-1)
+    hedging = np.median(hedging_index(final), axis=0)  # (S,)
+    rows = []
+    for s, state in enumerate(traj.states):
+        for p, power in enumerate(traj.powers):
+            rows.append(
+                {
+                    "state": state,
+                    "power": power,
+                    "date": traj.dates[-1],
+                    "start": float(start[:, s, p].mean()),
+                    "median": median[s, p],
+                    "p05": low[s, p],
+                    "p95": high[s, p],
+                    "mean": float(final[:, s, p].mean()),
+                    "p_dominant": float((dominant[:, s] == p).mean()),
+                    "hedging_median": float(hedging[s]),
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def key_numbers(summary: pd.DataFrame, spread: pd.DataFrame | None = None) -> str:
+    """A short table for the terminal: each state's most likely dominant partner at the end with the share of
+    runs, its largest change since the start, and (given uncertainty.csv) where the final spread comes from."""
+    date = str(summary["date"].iloc[0])
+    lines = [f"{'state':<13} {'dominant at ' + date:<24} largest change since the start (mean of runs)"]
+    for state, rows in summary.groupby("state", sort=False):
+        top = rows.loc[rows["p_dominant"].idxmax()]
+        change = rows["mean"] - rows["start"]
+        moved = rows.loc[change.abs().idxmax()]
+        delta = moved["mean"] - moved["start"]
+        lines.append(
+            f"{state:<13} {top['power'] + f' {top.p_dominant:.0%}':<24} "
+            f"{moved['power']} {delta:+.2f} ({moved['start']:.2f} to {moved['mean']:.2f})"
+        )
+    if spread is not None and not spread.empty:
+        lines.append(spread_sentence(spread, date))
+    return "\n".join(lines)
+
+
+def run_headlines(summary: pd.DataFrame, spread: pd.DataFrame | None = None, most: int = 3) -> list[str]:
+    """What a run says, in sentences built from summary.csv: how many states each power most likely leads at the
+    end, the largest moves since the start, and where the final spread comes from."""
+    date = str(summary["date"].iloc[0])
+    tops = summary.loc[summary.groupby("state", sort=False)["p_dominant"].idxmax()]
+    leads = [
+        f"{power} {len(rows)} ({', '.join(f'{r.state} {r.p_dominant:.0%}' for r in rows.itertuples())})"
+        for power, rows in sorted(tops.groupby("power", sort=False), key=lambda kv: -len(kv[1]))
+    ]
+    sentences = [f"Most likely leading partner at {date}, by number of states (share of runs): {'; '.join(leads)}."]
+    change = (summary["mean"] - summary["start"]).abs().sort_values(ascending=False)
+    for row in summary.loc[change.index[:most]].itertuples():
+        sentences.append(
+            f"{row.state}'s alignment with {row.power} moves from {row.start:.2f} to {row.mean:.2f} by {date} "
+            f"(mean of runs; 5–95% of runs {row.p05:.2f} to {row.p95:.2f})."
+        )
+    if spread is not None and not spread.empty:
+        sentences.append(spread_sentence(spread, date))
+    return sentences
+
+
+def spread_sentence(spread: pd.DataFrame, date: str) -> str:
+    """How wide the final 5-95% band is (mean over states and powers) and each source's share of its variance."""
+    shares = {c.removeprefix("share_"): float(spread[c].mean()) for c in spread.columns if c.startswith("share_")}
+    parts = ", ".join(f"{name} {share:.0%}" for name, share in sorted(shares.items(), key=lambda kv: -kv[1]))
+    return (
+        f"Spread at {date}: the 5-95% band of a share is {float(spread['band_all'].mean()):.2f} wide on average; "
+        f"each source's share (variance with it alone): {parts}."
+    )
+
+
+def file_digest(path: Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def versions() -> dict[str, str]:
+    found = {"python": platform.python_version()}
+    for name in ("alliance-sim", "mesa", "numpy", "pandas", "pyarrow", "matplotlib", "pyyaml"):
+        try:
+            found[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            pass
+    return found
+
+
+def manifest(scenario, evidence_path: Path, **details) -> dict:
+    """What was run and how to run it again."""
+    return {
+        "tool": TOOL,
+        "scenario": scenario.name,
+        "description": scenario.description,
+        "scenario_file": str(scenario.path),
+        "scenario_sha256": file_digest(scenario.path),
+        "evidence_sha256": file_digest(evidence_path),
+        "start": scenario.date(0),
+        "end": scenario.date(scenario.months),
+        "states": scenario.states,
+        "powers": scenario.powers,
+        "parameters": scenario.parameters,
+        **details,
+        "versions": versions(),
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+
+
+def write_json(data: dict, path: Path) -> Path:
+    path.write_text(json.dumps(data, indent=2, default=_plain) + "\n")
+    return path
+
+
+def _plain(value):
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, (np.ndarray, tuple, set)):
+        return list(value)
+    return str(value)
