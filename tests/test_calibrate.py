@@ -14,10 +14,11 @@ from sim.cli.sensitivity import parameter_names
 from sim.experiments import calibration
 from sim.experiments.calibration import calibrate, target_loss, validate
 from sim.experiments.sensitivity import analyse
+from sim.experiments.validation import assess, table
 from sim.inputs.documents import InputError
 from sim.inputs.evidence import load_evidence
 from sim.inputs.parameters import BY_NAME
-from sim.inputs.targets import assess, load_targets, table
+from sim.inputs.targets import load_targets
 from sim.model.trajectories import Trajectories, hedging_index
 
 SEED_FILE = "002_d2b80962dc7b4d43.txt"

@@ -19,7 +19,7 @@ import yaml
 from tqdm import tqdm
 
 from sim.experiments.posterior import Posterior, abc_smc
-from sim.experiments.validation import NULLS, null_runs, scored, skill
+from sim.experiments.validation import NULLS, assess, null_runs, scored, skill, table
 from sim.inputs.documents import InputError
 from sim.inputs.evidence import load_evidence
 from sim.inputs.limits import WRITE_OVERHEAD, Cost, cell_bytes, simulation_seconds
@@ -27,7 +27,7 @@ from sim.inputs.packaged import BASELINE, EVIDENCE, TARGETS
 from sim.inputs.packaged import FITTED as FITTED_FILE
 from sim.inputs.parameters import BY_NAME, UTILITY_WEIGHTS
 from sim.inputs.scenario import Scenario, load_scenario
-from sim.inputs.targets import Target, assess, check_fits, horizon, load_targets, table
+from sim.inputs.targets import Target, check_fits, horizon, load_targets
 from sim.model.ensemble import simulate
 from sim.model.world import Setup, prepare
 from sim.outputs.destination import RESULTS, check_target, default_folder, replacing, staged

@@ -13,12 +13,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sim.inputs.documents import InputError
-from sim.model.trajectories import SERIES
 
 #: Share of the memory available now a command may plan to use.
 MEMORY_SHARE = 0.8
-#: Arrays held per simulated cell (run x month x state x power): every stored series plus the shocks.
-ARRAYS_PER_CELL = len(SERIES) + 1
+#: Arrays held per simulated cell (run x month x state x power): the five stored series (SERIES in
+#: sim.model.trajectories) plus the shocks. A test keeps the two in step.
+ARRAYS_PER_CELL = 6
 #: Peak memory of simulating and writing a chunk, per byte of its simulated arrays (measured: the long
 #: table built for writing is about as large again as the arrays).
 WRITE_OVERHEAD = 3.0

@@ -1,8 +1,7 @@
-"""Fitting targets: dated stylized facts from the documents, and how far a simulation meets each.
+"""Fitting targets: dated stylized facts from the documents, read and checked from targets.yaml.
 
-Each target is measured on every run of a `Trajectories`; the median over runs is compared with
-what the documents report. A signed margin (> 0 when met, in the quantity's own 0-1 units) lets
-the calibration see how far off an unmet target is, not only that it is unmet.
+Each names a measure, the states and dates it looks at, what the documents report and where;
+`sim.experiments.validation` measures them on the runs.
 """
 
 from __future__ import annotations
@@ -10,16 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
-
 from sim.inputs.documents import Document, InputError, load_yaml, month_index, parse_month, suggest
 from sim.inputs.evidence import Evidence, load_evidence
 from sim.inputs.geography import BLOCS, POWERS, REGIONS, STATES
 from sim.inputs.packaged import EVIDENCE, TARGETS
 from sim.inputs.sources import documents
-from sim.model.dynamics import FROZEN, LEFT
-from sim.model.trajectories import Trajectories, hedging_index
 
 KINDS = ("order", "change", "level")
 MEASURES = ("alignment", "credibility", "economic", "security", "hedging", "outside")
@@ -249,76 +243,3 @@ def check_fits(targets: list[Target], scenario: str, states: list[str], powers: 
 def horizon(targets: list[Target], start: str) -> int:
     """Months from a scenario's start to the last month any target looks at."""
     return max(month_index(parse_month(t.end), parse_month(start)) for t in targets)
-
-
-def observe(traj: Trajectories, target: Target, hedging: np.ndarray | None = None) -> np.ndarray:
-    """The target's quantity in each run, shape (R,): the lead (order), the move (change) or the
-    level (worst month of the span)."""
-    t0, t1 = traj.dates.index(target.start), traj.dates.index(target.end)
-    s = [traj.states.index(name) for name in target.states]
-    if target.measure == "hedging":
-        series = (traj.hedging if hedging is None else hedging)[:, :, s]  # (R,T,S)
-    elif target.measure == "outside":
-        standing = traj.participation[:, :, BLOCS.index(target.bloc)][:, :, s]  # (R,T,S)
-        series = ((standing == FROZEN) | (standing == LEFT)).astype(float)
-    else:
-        array = getattr(traj, target.measure)[:, :, s]  # (R,T,S,P)
-        p = traj.powers.index(target.power)
-        series = array[..., p]
-    if target.kind == "order":
-        rivals = [traj.powers.index(q) for q in target.over] or [q for q in range(len(traj.powers)) if q != p]
-        lead = series[:, t0 : t1 + 1] - array[:, t0 : t1 + 1][..., rivals].max(axis=-1)
-        return lead.min(axis=(1, 2))
-    mean = series.mean(axis=2)  # (R,T) averaged over the target's states
-    if target.kind == "change":
-        return mean[:, t1] - mean[:, t0]
-    span = mean[:, t0 : t1 + 1]
-    return span.min(axis=1) if target.direction > 0 else span.max(axis=1)
-
-
-def margin(target: Target, observed: np.ndarray) -> np.ndarray:
-    """How far the observed value is on the documented side of the threshold (> 0 = met)."""
-    if target.kind == "order":
-        return observed
-    if target.kind == "change":
-        return target.direction * observed - target.threshold
-    return target.direction * (observed - target.threshold)
-
-
-def assess(traj: Trajectories, targets: list[Target], groups: int = 1) -> tuple[np.ndarray, np.ndarray]:
-    """Median observed value and its margin for each group of runs and target, each (G, K).
-
-    Runs are taken as `groups` consecutive blocks of equal size (one block per parameter point).
-    """
-    hedging = hedging_index(traj.alignment) if any(t.measure == "hedging" for t in targets) else None
-    observed = np.stack([observe(traj, t, hedging) for t in targets], axis=-1)  # (R,K)
-    medians = np.median(observed.reshape(groups, -1, len(targets)), axis=1)
-    margins = np.stack([margin(t, medians[:, k]) for k, t in enumerate(targets)], axis=-1)
-    return medians, margins
-
-
-def table(traj: Trajectories, targets: list[Target]) -> pd.DataFrame:
-    """One row per target: target, date, expected, observed (median over runs), met, and details."""
-    check_fits(targets, traj.scenario, traj.states, traj.powers, traj.dates)
-    hedging = hedging_index(traj.alignment)
-    rows = []
-    for t in targets:
-        per_run = observe(traj, t, hedging)
-        observed = float(np.median(per_run))
-        rows.append(
-            {
-                "target": t.id,
-                "date": t.dates,
-                "expected": t.expected,
-                "observed": round(observed, 4),
-                "met": bool(margin(t, np.array(observed)) > 0),
-                "margin": round(float(margin(t, np.array(observed))), 4),
-                "share_of_runs_met": round(float((margin(t, per_run) > 0).mean()), 3),
-                "kind": t.kind,
-                "states": ", ".join(t.states),
-                "source": ", ".join(t.sources),
-                "evidence": ", ".join(t.evidence),
-                "claim": t.claim,
-            }
-        )
-    return pd.DataFrame(rows)
