@@ -5,6 +5,13 @@ from __future__ import annotations
 import pytest
 from conftest import BASELINE, cli
 
+from sim.inputs.documents import InputError
+from sim.inputs.evidence import load_evidence
+from sim.inputs.experiment import load_experiment
+from sim.inputs.scenario import load_scenario
+from sim.inputs.sources import load_sources
+from sim.inputs.targets import load_targets
+
 GOOD = BASELINE.read_text()
 
 
@@ -89,3 +96,130 @@ def test_explain_unknown_state():
     result = cli("explain", "Kazakstan")
     assert result.returncode == 2
     assert "did you mean 'Kazakhstan'" in result.stderr
+
+
+# The schema's errors, read directly from each kind of file: the line and place of the mistake, in words.
+
+HEAD = "name: s\nstart: 2021-01\nend: 2021-06\n"
+EVENT = (
+    "  - {date: 2021-03, target: Georgia, power: US, attribute: credibility, operation: multiply, value: 0.9, "
+    "source: x}\n"
+)
+ENTRY = "entries:\n  - id: a\n    document: structural\n    source: s\n    claim: c\n    kind: level\n"
+TARGET = "targets:\n  - id: t\n    claim: c\n    source: structural\n    evidence: [invasion]\n    states: Armenia\n"
+SOURCE = "sources:\n  - file: a.txt\n    title: t\n    outlet: o\n    date: 2022-08\n    language: en\n"
+SCHEMA_CASES = {
+    "scenario: strategy key": (
+        "scenario",
+        HEAD + "strategies:\n  China:\n    budgt: 1\n",
+        ":6: strategies.China.budgt: unknown strategy key 'budgt' (did you mean 'budget'?)",
+    ),
+    "scenario: policy": (
+        "scenario",
+        HEAD + "strategies:\n  China:\n    policy: lazy\n",
+        ":6: strategies.China.policy: unknown policy 'lazy' (choose from: adaptive, scripted)",
+    ),
+    "scenario: budget out of range": (
+        "scenario",
+        HEAD + "strategies:\n  China:\n    budget: 9\n",
+        ":6: strategies.China.budget: 9 is outside 0.0..5.0",
+    ),
+    "scenario: share as text": (
+        "scenario",
+        HEAD + "strategies:\n  China:\n    instruments: {economic: lots}\n",
+        ":6: strategies.China.instruments.economic: expected a number from 0 to 1, got 'lots'",
+    ),
+    "scenario: parameter as text": (
+        "scenario",
+        HEAD + "parameters:\n  peer_weight: high\n",
+        ":5: parameters.peer_weight: expected a number from 0 to 1, got 'high'",
+    ),
+    "scenario: misspelt parameter": (
+        "scenario",
+        HEAD + "parameters:\n  peer_weigth: 0.1\n",
+        ":5: parameters.peer_weigth: unknown parameter 'peer_weigth' (did you mean 'peer_weight'?)",
+    ),
+    "scenario: misspelt attribute": (
+        "scenario",
+        HEAD + "events:\n" + EVENT.replace("credibility", "credibilty"),
+        ":5: events[0].attribute: unknown attribute 'credibilty' (did you mean 'credibility'?)",
+    ),
+    "scenario: event without date": (
+        "scenario",
+        HEAD + "events:\n" + EVENT.replace("date: 2021-03, ", ""),
+        ":5: events[0]: missing 'date:'",
+    ),
+    "scenario: dated initial change": (
+        "scenario",
+        HEAD + "initial:\n" + EVENT,
+        ":5: initial[0].date: unknown key 'date'",
+    ),
+    "scenario: change not a mapping": (
+        "scenario",
+        HEAD + "events:\n  - 5\n",
+        ":5: events[0]: expected a change: a mapping with target, attribute, operation, value, source, got a number",
+    ),
+    "scenario: misspelt state in a list": (
+        "scenario",
+        HEAD + "states: [Georgia, Armnia]\n",
+        ":4: states[1]: unknown state 'Armnia' (did you mean 'Armenia'?)",
+    ),
+    "scenario: name too long": ("scenario", HEAD.replace("name: s", "name: " + "x" * 300), ":1: name: 300 characters"),
+    "experiment: runs as a fraction": (
+        "experiment",
+        f"name: e\nscenario: {BASELINE}\nruns: 2.5\n",
+        ":3: runs: expected a whole number of at least 1, got 2.5",
+    ),
+    "experiment: range of three": (
+        "experiment",
+        f"name: e\nscenario: {BASELINE}\nruns: 2\n"
+        "sample: {method: lhs, n: 4, ranges: {shock_scale: [0, 0.1, 0.2]}}\n",
+        ":4: sample.ranges.shock_scale: expected [low, high], got 3 of them",
+    ),
+    "evidence: confidence out of range": (
+        "evidence",
+        ENTRY + "    attribute: capability\n    power: Russia\n    value: 0.5\n    confidence: 2\n",
+        ":10: entries[0].confidence: 2 is outside 0.0..1.0",
+    ),
+    "evidence: unknown field": (
+        "evidence",
+        ENTRY + "    attribute: capability\n    power: Russia\n    confidence: 1\n    colour: red\n",
+        ":10: entries[0].colour: unknown field 'colour' (did you mean",
+    ),
+    "evidence: missing confidence": (
+        "evidence",
+        ENTRY + "    attribute: capability\n    power: Russia\n",
+        ":2: entries[0]: missing 'confidence:'",
+    ),
+    "targets: from as a date": (
+        "targets",
+        TARGET + "    kind: change\n    power: Russia\n    from: 2021-1\n    to: 2021-05\n    direction: up\n",
+        ":9: targets[0].from: '2021-1' is not a month",
+    ),
+    "targets: misspelt from": (
+        "targets",
+        TARGET + "    kind: level\n    power: Russia\n    form: 2021-01\n",
+        ":9: targets[0].form: unknown field 'form' (did you mean 'from'?)",
+    ),
+    "sources: missing sha256": ("sources", SOURCE, ":2: sources[0]: missing 'sha256:'; each document needs"),
+}
+
+
+LOADERS = {
+    "scenario": load_scenario,
+    "experiment": load_experiment,
+    "evidence": load_evidence,
+    "targets": load_targets,
+    "sources": load_sources,
+}
+
+
+@pytest.mark.parametrize("case", list(SCHEMA_CASES))
+def test_schema_errors_name_line_place_and_fix(tmp_path, case):
+    kind, text, expected = SCHEMA_CASES[case]
+    path = tmp_path / f"{kind}.yaml"
+    path.write_text(text)
+    with pytest.raises(InputError) as caught:
+        LOADERS[kind](path)
+    message = str(caught.value)
+    assert message.startswith(f"{path}{expected}") and "\n" not in message, message

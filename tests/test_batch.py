@@ -18,6 +18,7 @@ import pytest
 from conftest import ROOT, cli
 
 from sim.experiments import chunks
+from sim.experiments import points as parameter_points
 from sim.experiments.batch import run_batch
 from sim.inputs.parameters import PARAMETERS
 from sim.inputs.scenario import load_scenario
@@ -237,7 +238,7 @@ def test_a_failing_point_is_recorded_and_the_batch_goes_on(reference, scenarios,
             raise FloatingPointError("overflow in the shock\nat month 3")
         return simulate(setup, runs, seed, params=params, **kwargs)
 
-    monkeypatch.setattr(chunks, "simulate", fragile)
+    monkeypatch.setattr(parameter_points, "simulate", fragile)
     path = write_experiment(tmp_path, scenarios)
     assert run_batch(path, tmp_path / "out", workers=1) == 1
     assert "2 points failed" in capsys.readouterr().err

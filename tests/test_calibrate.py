@@ -11,12 +11,13 @@ import yaml
 
 from sim.cli.main import main
 from sim.cli.sensitivity import parameter_names
-from sim.experiments import calibration
+from sim.experiments import calibration, points
 from sim.experiments.calibration import calibrate, target_loss, validate
 from sim.experiments.sensitivity import analyse
 from sim.experiments.validation import assess, table
 from sim.inputs.documents import InputError
 from sim.inputs.evidence import load_evidence
+from sim.inputs.packaged import FITTED
 from sim.inputs.parameters import BY_NAME
 from sim.inputs.targets import load_targets
 from sim.model.trajectories import Trajectories, hedging_index
@@ -239,20 +240,22 @@ def test_loss_counts_unmet_and_grows_smoothly() -> None:
 def test_calibrate_tiny_budget(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A whole generation of candidates goes through one simulate call; results are reproducible."""
     calls: list[int] = []
-    real = calibration.simulate
+    real = points.simulate
 
     def counting(setup, runs, seed, params=None, **kwargs):
         calls.append(len(runs) if not np.isscalar(runs) else runs)
         return real(setup, runs, seed, params, **kwargs)
 
-    monkeypatch.setattr(calibration, "simulate", counting)
-    fits = [
-        calibrate(max_evals=10, runs=2, seed=3, out=tmp_path / f"out{i}", fitted_path=tmp_path / f"f{i}.yaml")
-        for i in range(2)
-    ]
+    monkeypatch.setattr(points, "simulate", counting)
+    shipped = FITTED.read_bytes()
+    fits = [calibrate(max_evals=10, runs=2, seed=3, out=tmp_path / "out0", fitted_path=tmp_path / "f0.yaml")]
+    monkeypatch.setattr(calibration, "IN_CHECKOUT", False)  # as installed: the package's own fit is never written
+    fits.append(calibrate(max_evals=10, runs=2, seed=3, out=tmp_path / "out1"))
+    assert FITTED.read_bytes() == shipped and fits[1].fitted_path == tmp_path / "out1" / "fitted.yaml"
+    assert (tmp_path / "out1" / "posterior.csv").is_file()
     assert calls[0] == 5 * 2  # the first generation: 5 candidates x 2 replicates in one call
     fitted = yaml.safe_load((tmp_path / "f0.yaml").read_text())
-    assert fitted["parameters"] == yaml.safe_load((tmp_path / "f1.yaml").read_text())["parameters"]
+    assert fitted["parameters"] == yaml.safe_load((tmp_path / "out1" / "fitted.yaml").read_text())["parameters"]
     for name, value in fitted["parameters"].items():
         assert BY_NAME[name].low <= value <= BY_NAME[name].high
     assert fits[0].n_targets == len(load_targets())
@@ -303,6 +306,15 @@ def test_sensitivity_morris_tiny(tmp_path: Path) -> None:
     assert set(written["parameter"]) == set(names)
     assert len(written) == len(names) * (10 + 2)  # each state's final share, their mean, mean hedging
     assert (written["seed_variance"] >= 0).all() and (out / "ranking.png").is_file()
+
+
+def test_sensitivity_sobol_is_fixed_by_its_seed(tmp_path: Path) -> None:
+    """Every number, the bootstrap confidence intervals included, is the same for the same seed (seed 0 too)."""
+    names = ["adjustment_rate", "peer_weight"]
+    first, _ = analyse(BASELINE, "sobol", 2, 1, 0, tmp_path / "a", names)
+    second, _ = analyse(BASELINE, "sobol", 2, 1, 0, tmp_path / "b", names)
+    pd.testing.assert_frame_equal(first, second)
+    assert {"S1_conf", "ST_conf"} <= set(first.columns)
 
 
 @pytest.mark.parametrize(

@@ -14,7 +14,7 @@ from conftest import BASELINE
 from matplotlib.image import imread
 
 from sim.cli.main import main
-from sim.cli.runner import run_scenario
+from sim.experiments.run import run_scenario
 from sim.outputs.comparison import RESOLUTION, Histogram, summarise
 from sim.outputs.folders import blocks, load_outcome, load_outcomes, paired
 

@@ -16,6 +16,7 @@ from sim.inputs.scenario import Change, load_scenario
 from sim.model import dynamics
 from sim.model.dynamics import FROZEN, LEFT, MEMBER
 from sim.model.ensemble import simulate
+from sim.model.events import LoggedEvent
 from sim.model.world import apply_change, prepare
 
 PARAMS = defaults()
@@ -181,13 +182,13 @@ def test_armenias_appeal_and_its_answer_arise_from_the_attack(baseline):
     """No appeal is scripted: the September 2022 attack (an acute threat) brings it, and Moscow,
     its forces absorbed by the war, answers little."""
     assert all(change.attribute != "appeal" for changes in baseline.events.values() for change in changes)
-    log: list[dict] = []
+    log: list[LoggedEvent] = []
     simulate(baseline, 8, 0, log=log)
-    appeals = [r for r in log if r["label"] == "Armenia appeals to Russia for help"]
-    assert [r["date"] for r in appeals] == ["2022-09"]
-    assert appeals[0]["runs"] == 8 and appeals[0]["answered"] < 0.5
-    kazakh = [r for r in log if r["label"] == "Kazakhstan appeals to Russia for help"]
-    assert [r["date"] for r in kazakh] == ["2022-01"] and kazakh[0]["answered"] > 0.5
+    appeals = [r for r in log if r.label == "Armenia appeals to Russia for help"]
+    assert [r.date for r in appeals] == ["2022-09"]
+    assert appeals[0].runs == 8 and appeals[0].answered < 0.5
+    kazakh = [r for r in log if r.label == "Kazakhstan appeals to Russia for help"]
+    assert [r.date for r in kazakh] == ["2022-01"] and kazakh[0].answered > 0.5
 
 
 def test_a_share_at_the_floor_rises_when_its_power_courts_the_state_hard(baseline):

@@ -10,6 +10,7 @@ from conftest import cli
 from sim.inputs.evidence import load_evidence
 from sim.inputs.scenario import load_scenario
 from sim.model.ensemble import run_seed, simulate
+from sim.model.events import MODEL, LoggedEvent
 from sim.model.model import AllianceModel
 from sim.model.trajectories import SERIES
 from sim.model.world import prepare
@@ -31,10 +32,10 @@ def mesa_run(setup, seed: int, run: int):
 @pytest.mark.parametrize("seed", [0, 12345])
 def test_mesa_and_ensemble_agree(setup, seed):
     """Bit for bit: every series, every bloc standing, every appeal and its answer."""
-    log: list[dict] = []
+    log: list[LoggedEvent] = []
     ensemble = simulate(setup, 4, seed, log=log)
-    emergent = [r for r in log if r["source"] == "model"]
-    assert any("appeals" in r["label"] for r in emergent)
+    emergent = [r for r in log if r.source == MODEL]
+    assert any("appeals" in r.label for r in emergent)
     mesa_log = []
     for run in range(4):
         model = mesa_run(setup, seed, run)
@@ -42,12 +43,12 @@ def test_mesa_and_ensemble_agree(setup, seed):
         for name in SERIES:
             np.testing.assert_array_equal(getattr(traj, name)[0], getattr(ensemble, name)[run], err_msg=name)
         np.testing.assert_array_equal(traj.participation[0], ensemble.participation[run])
-        mesa_log += [vars(e) for e in model.event_log if e.source == "model"]
+        mesa_log += [e for e in model.event_log if e.source == MODEL]
     for record in emergent:
-        same = [e for e in mesa_log if (e["date"], e["label"]) == (record["date"], record["label"])]
-        assert len(same) == record["runs"]
-        if record["answered"] is not None:
-            assert np.mean([e["answered"] for e in same]) == pytest.approx(record["answered"], abs=1e-12)
+        same = [e for e in mesa_log if (e.date, e.label) == (record.date, record.label)]
+        assert len(same) == record.runs and all(e.runs == 1 for e in same)
+        if record.answered is not None:
+            assert np.mean([e.answered for e in same]) == pytest.approx(record.answered, abs=1e-12)
 
 
 def test_runs_do_not_depend_on_chunking(setup):

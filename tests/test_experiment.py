@@ -12,6 +12,7 @@ import pytest
 from conftest import BASELINE, ROOT, cli
 
 from sim.cli.main import main
+from sim.inputs.documents import InputError
 from sim.inputs.experiment import load_experiment
 from sim.inputs.parameters import BY_NAME, PARAMETERS
 
@@ -59,6 +60,14 @@ parameters:
     assert list(points["scenario"]) == ["baseline"] * 6 + ["no_invasion"] * 6
     first = points[points["scenario"] == "baseline"][["shock_scale", "peer_weight"]]
     assert set(map(tuple, first.to_numpy())) == {(s, p) for s in (0.01, 0.05) for p in (0.2, 0.5, 1.0)}
+
+
+def test_a_shipped_scenario_is_named_bare(tmp_path):
+    """`scenario: no_invasion` names the shipped file wherever the experiment lives; a misspelt name is refused."""
+    experiment = load_experiment(write(tmp_path, "name: named\nscenario: [baseline, no_invasion]\nruns: 2\n"))
+    assert [s.path.name for s in experiment.scenarios] == ["baseline.yaml", "no_invasion.yaml"]
+    with pytest.raises(InputError, match="no such scenario file 'no_invasoin'"):
+        load_experiment(write(tmp_path, "name: named\nscenario: no_invasoin\nruns: 2\n"))
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,4 @@
-"""The package keeps its layers: cli > viz > experiments > outputs > model > inputs, and no cycles."""
+"""The package keeps its layers: cli > api > viz > experiments > outputs > model > inputs, and no cycles."""
 
 from __future__ import annotations
 

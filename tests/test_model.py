@@ -53,6 +53,20 @@ def test_datacollector(model):
     np.testing.assert_allclose(shares, 1.0)
 
 
+def test_history_is_what_the_datacollector_recorded(model):
+    """The DataCollector is the run's one record: the history and the trajectories are read from it."""
+    states = model.datacollector.get_agenttype_vars_dataframe(StateAgent)
+    last = states.xs(model.steps, level="Step").set_index("state").loc[model.states]
+    history = model.history
+    assert history["economic"].shape == (model.steps + 1, len(model.states), len(model.powers))
+    np.testing.assert_array_equal(history["economic"][-1], last[[f"economic_{p}" for p in model.powers]])
+    np.testing.assert_array_equal(history["alignment"][-1], model.world.alignment[0])
+    np.testing.assert_array_equal(history["participation"][-1], model.world.participation[0])
+    traj = model.trajectories(5)
+    assert traj.dates[-1] == model.date and traj.runs.tolist() == [5]
+    np.testing.assert_array_equal(traj.outreach[0], history["outreach"])
+
+
 def test_parameter_overrides_change_the_run(short_scenario):
     calm = AllianceModel(short_scenario, rng=1, shock_scale=0.0)
     noisy = AllianceModel(short_scenario, rng=1, shock_scale=0.2)

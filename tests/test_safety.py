@@ -286,7 +286,7 @@ def test_huge_designs_are_refused_before_they_are_built(work, design):
 
 
 def test_a_large_run_streams_in_chunks_with_the_same_numbers(work, monkeypatch):
-    from sim.cli import runner
+    from sim.experiments import run as runner
 
     path = scenario(work)
     assert call("run", path, "--runs", 7, "--seed", 4, "--out", work / "whole")[0] == 0

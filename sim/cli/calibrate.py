@@ -13,7 +13,6 @@ import argparse
 from pathlib import Path
 
 from sim.cli.arguments import positive_int, seed_int
-from sim.experiments.calibration import CALIBRATION_OUT, FITTED
 from sim.inputs.documents import InputError
 from sim.inputs.packaged import HINDCAST
 
@@ -29,13 +28,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     cal.add_argument("--runs", type=positive_int, default=16, help="replicates per parameter point (default 16)")
     cal.add_argument("--seed", type=seed_int, default=0, help="seed fixing the search and every run (default 0)")
-    cal.add_argument("--out", type=Path, default=CALIBRATION_OUT, help=f"report folder (default {CALIBRATION_OUT})")
+    cal.add_argument("--out", type=Path, help="report folder (default results/calibration)")
     cal.add_argument("--scenario", type=Path, help="scenario to fit on (default scenarios/baseline.yaml)")
     cal.add_argument("--targets", type=Path, help="targets file (default calibration/targets.yaml)")
     cal.add_argument(
         "--fitted",
         type=Path,
-        help="where to write the fitted values (default calibration/fitted.yaml, which becomes the model's defaults)",
+        help="where to write the fitted values (default: calibration/fitted.yaml in a checkout, which becomes the "
+        "model's defaults; fitted.yaml in the report folder for an installed package)",
     )
     cal.add_argument("--force", action="store_true", help="replace a non-empty report folder")
     cal.set_defaults(func=cmd_calibrate)
@@ -57,7 +57,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
-    from sim.experiments.calibration import calibrate
+    from sim.experiments.calibration import FITTED, calibrate
 
     fit = calibrate(
         max_evals=args.max_evals,

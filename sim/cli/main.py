@@ -14,22 +14,34 @@ from sim.inputs.documents import InputError
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from sim.cli.runner import key_table, run_scenario
+    from sim.api import simulate
+    from sim.outputs.results import key_numbers
 
-    out = run_scenario(
-        Path(args.scenario),
+    result = simulate(
+        args.scenario,
         runs=args.runs,
         seed=args.seed,
-        out=args.out,
         engine=args.engine,
-        fmt=args.format,
+        uncertainty=args.uncertainty,
+        out=args.out or True,
         force=args.force,
-        **({} if args.uncertainty is None else {"sources": args.uncertainty}),
-        **({} if args.series is None else {"series": args.series}),
+        format=args.format,
+        series=args.series,
+        **dict(args.set),
     )
-    print(key_table(out))
-    print(f"wrote {out}")
+    print(key_numbers(result.summary, result.uncertainty))
+    print(f"wrote {result.folder}")
     return 0
+
+
+def override(text: str) -> tuple[str, float]:
+    """A --set value, NAME=VALUE with a number (the name is checked against the parameters when the run starts)."""
+    name, equals, value = text.partition("=")
+    try:
+        return name.strip(), float(value)
+    except ValueError:
+        reason = "a number" if equals else "NAME=VALUE"
+        raise argparse.ArgumentTypeError(f"'{text}': expected {reason}, e.g. peer_weight=0.2") from None
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
@@ -54,7 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     run = sub.add_parser("run", help="simulate a scenario as a Monte Carlo ensemble and write results and plots")
-    run.add_argument("scenario", help="scenario YAML, e.g. scenarios/baseline.yaml")
+    run.add_argument("scenario", help="scenario YAML, e.g. scenarios/baseline.yaml, or a shipped one's name (baseline)")
     run.add_argument("--runs", type=positive_int, default=200, help="number of Monte Carlo runs (default 200)")
     run.add_argument("--seed", type=seed_int, default=0, help="seed fixing every random number (default 0)")
     run.add_argument("--out", type=Path, help="output folder (default results/<scenario name>/)")
@@ -79,6 +91,15 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SERIES",
         help="comma-separated series the trajectories file keeps: alignment (always), credibility, economic, "
         "security, outreach; default all",
+    )
+    run.add_argument(
+        "--set",
+        type=override,
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="hold a parameter at this value in every run, over the fit and the scenario (repeatable; "
+        "'alliance-sim params' lists them)",
     )
     run.set_defaults(func=cmd_run)
 

@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from sim.inputs.documents import InputError
+from sim.inputs.extras import require
 from sim.viz import APP, SCENARIOS_ENV
 
 
@@ -61,6 +62,7 @@ def command(host: str, port: int) -> list[str]:
 
 
 def cmd_viz(args: argparse.Namespace) -> int:
+    require("viz")
     # offline: no usage reports, no version check; and no Solara banner over the page's bottom corner
     env = {**os.environ, "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False", "SOLARA_THEME_SHOW_BANNER": "False"}
     if args.scenarios is not None:

@@ -25,6 +25,7 @@ from datetime import UTC
 from pathlib import Path
 
 from sim.inputs.documents import InputError
+from sim.inputs.extras import require
 
 #: Bytes on disk per trajectory row and per outcome row (measured on the baseline, lz4 Parquet).
 TRAJECTORY_ROW_BYTES, OUTCOME_ROW_BYTES = 18, 45
@@ -48,6 +49,8 @@ def run_batch(
     out = Path(out)
     if scheduler and executor != "dask":
         raise InputError(f"--scheduler {scheduler} needs --executor dask")
+    if executor == "dask":
+        require("dask")
     workers = workers or os.cpu_count() or 1
     inputs = [experiment.path, *(s.path for s in experiment.scenarios)]
     with _locked(out, inputs):

@@ -18,12 +18,13 @@ import pandas as pd
 import yaml
 from tqdm import tqdm
 
+from sim.experiments.points import simulate_points
 from sim.experiments.posterior import Posterior, abc_smc
 from sim.experiments.validation import NULLS, assess, null_runs, scored, skill, table
 from sim.inputs.documents import InputError
 from sim.inputs.evidence import load_evidence
 from sim.inputs.limits import WRITE_OVERHEAD, Cost, cell_bytes, simulation_seconds
-from sim.inputs.packaged import BASELINE, EVIDENCE, TARGETS
+from sim.inputs.packaged import BASELINE, EVIDENCE, IN_CHECKOUT, TARGETS
 from sim.inputs.packaged import FITTED as FITTED_FILE
 from sim.inputs.parameters import BY_NAME, UTILITY_WEIGHTS
 from sim.inputs.scenario import Scenario, load_scenario
@@ -69,8 +70,6 @@ HELD = {
     "freeze_months": "a year of low credibility before a member freezes its participation; no document reports "
     "the delay",
 }
-#: Public-record facts after the documents' window: scored by `validate --hindcast`, never read by `calibrate`.
-HINDCAST = Path(__file__).resolve().parent.parent / "calibration" / "hindcast.yaml"
 #: Width (in 0-1 units) of the smooth hinge: a target missed by this much costs about one unmet target.
 SMOOTHING = 0.02
 #: Weight of the weak pull toward the built-in defaults: moving one parameter across half its search range
@@ -127,18 +126,11 @@ class Problem:
 
         Point m's replicates are runs 0..runs-1 of `seed`, simulated together with the other points.
         """
-        per_chunk = max(1, CHUNK // runs)
-        medians, margins = [], []
-        for first in range(0, len(points), per_chunk):
-            chunk = points[first : first + per_chunk]
-            params = dict(self.base)
-            for d, name in enumerate(self.names):
-                params[name] = np.repeat(chunk[:, d], runs)
-            traj = simulate(self.setup, np.tile(np.arange(runs), len(chunk)), seed, params)
-            found = assess(traj, self.targets, groups=len(chunk))
-            medians.append(found[0])
-            margins.append(found[1])
-        return np.concatenate(medians), np.concatenate(margins)
+        values = dict(zip(self.names, points.T, strict=True))
+        found = simulate_points(
+            self.setup, self.base, values, runs, seed, lambda traj, count: assess(traj, self.targets, count), CHUNK
+        )
+        return np.concatenate([medians for medians, _ in found]), np.concatenate([margins for _, margins in found])
 
 
 def target_loss(margins: np.ndarray) -> np.ndarray:
@@ -242,21 +234,26 @@ def calibrate(
     fitted_path: Path | None = None,
     force: bool = False,
 ) -> Fit:
-    """Fit FITTED to the targets, write the fitted values (the model's new defaults) and a report folder."""
+    """Fit FITTED to the targets, write the fitted values and a report folder.
+
+    By default the fit replaces the checkout's calibration/fitted.yaml (the model's new defaults); an installed
+    package is never written into, so there the fit goes into the report folder unless `fitted_path` names a file."""
     if max_evals < MIN_POPULATION:
         raise InputError(f"--max-evals {max_evals}: the search needs at least {MIN_POPULATION} points")
     started = time.perf_counter()
     out = Path(out or CALIBRATION_OUT)
-    fitted_path = Path(fitted_path or FITTED_FILE)
-    if not fitted_path.parent.is_dir():
+    fitted_path = Path(fitted_path) if fitted_path else FITTED_FILE if IN_CHECKOUT else out / "fitted.yaml"
+    if fitted_path.parent != out and not fitted_path.parent.is_dir():
         raise InputError(f"{fitted_path}: folder {fitted_path.parent} does not exist; choose another --fitted")
     evidence = load_evidence(EVIDENCE)
     scenario_path = Path(scenario_path or BASELINE)
     scenario = load_scenario(scenario_path, evidence)
     targets_path = Path(targets_path or TARGETS)
     targets = load_targets(targets_path, evidence)
-    check_target(out, force, inputs=[scenario_path, targets_path, fitted_path])
-    _check_fitted_path(fitted_path, [scenario_path, targets_path])
+    in_report = fitted_path.parent == out
+    check_target(out, force, inputs=[scenario_path, targets_path] + ([] if in_report else [fitted_path]))
+    if not in_report:
+        _check_fitted_path(fitted_path, [scenario_path, targets_path])
     _cost(scenario, max_evals, runs).check(
         out, f"calibration with {max_evals:,} points x {runs} runs", "use fewer --max-evals or --runs"
     )
@@ -304,8 +301,9 @@ def calibrate(
             ),
             stage / "manifest.json",
         )
-        _write_yaml(record, fitted_path)
-        with replacing(fitted_path.with_name(POSTERIOR_FILE)) as path:
+        fit_file = stage / fitted_path.name if in_report else fitted_path
+        _write_yaml(record, fit_file)
+        with replacing(fit_file.with_name(POSTERIOR_FILE)) as path:
             posterior.write(path)
     return Fit(values, best_loss, int(frame["met"].sum()), len(targets), seconds, out, fitted_path)
 

@@ -18,7 +18,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from sim.model.ensemble import simulate
+from sim.experiments.points import simulate_runs
 from sim.model.trajectories import SERIES, Trajectories
 from sim.model.world import Setup
 from sim.outputs.destination import replacing
@@ -180,21 +180,13 @@ def one_line(error: BaseException) -> str:
 
 
 def trajectory_table(traj: Trajectories, points: np.ndarray, layout: Layout) -> pa.Table:
-    """Long form like Trajectories.to_frame (one row per run, month, state, power) plus point and scenario."""
-    R, T, S, P = traj.alignment.shape
-    cells = T * S * P
-    scenario = np.full(R * cells, layout.scenarios.index(traj.scenario), dtype=np.int16)
-    columns = [
-        np.repeat(np.asarray(points, dtype=np.int64), cells),
-        np.repeat(np.asarray(traj.runs, dtype=np.int64), cells),
-        _labelled(scenario, layout.scenarios),
-        np.tile(np.repeat(np.arange(T, dtype=np.int32), S * P), R),
-        _labelled(np.tile(np.repeat(_codes(traj.dates, layout.dates, np.int16), S * P), R), layout.dates),
-        _labelled(np.tile(np.repeat(_codes(traj.states, layout.states, np.int8), P), R * T), layout.states),
-        _labelled(np.tile(_codes(traj.powers, layout.powers, np.int8), R * T * S), layout.powers),
-        traj.alignment.reshape(-1),
-    ] + [getattr(traj, name).reshape(-1).astype(np.float32) for name in SERIES[1:]]
-    return pa.Table.from_arrays(columns, schema=layout.trajectory_schema())
+    """The long form of :meth:`Trajectories.to_table` (labels from the layout) with each row's point and scenario."""
+    table = traj.to_table(labels={"date": layout.dates, "state": layout.states, "power": layout.powers})
+    rows_per_run = table.num_rows // len(traj.runs)
+    scenario = np.full(table.num_rows, layout.scenarios.index(traj.scenario), dtype=np.int16)
+    table = table.add_column(0, "point", pa.array(np.repeat(np.asarray(points, dtype=np.int64), rows_per_run)))
+    table = table.add_column(2, "scenario", _labelled(scenario, layout.scenarios))
+    return pa.Table.from_arrays(table.columns, schema=layout.trajectory_schema())
 
 
 def outcome_table(traj: Trajectories, points: np.ndarray, layout: Layout) -> pa.Table:
@@ -231,9 +223,8 @@ def slim(setup: Setup) -> Setup:
 
 
 def _simulate(chunk: Chunk, run_ids: np.ndarray) -> Trajectories:
-    where = run_ids // chunk.runs_per_point - chunk.first_point
-    params = {**chunk.setup.params, **{name: values[where] for name, values in chunk.values.items()}}
-    return simulate(chunk.setup, run_ids, chunk.seed, params=params)
+    points = run_ids // chunk.runs_per_point - chunk.first_point
+    return simulate_runs(chunk.setup, chunk.setup.params, chunk.values, points, run_ids, chunk.seed)
 
 
 def _blocks(traj: Trajectories, size: int):

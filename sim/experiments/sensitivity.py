@@ -124,22 +124,18 @@ def _simulate(setup, design, names: list[str], runs: int, seed: int, power: str)
     import numpy as np
     from tqdm import tqdm
 
-    from sim.model.ensemble import simulate
+    from sim.experiments.points import simulate_points
     from sim.model.trajectories import hedging_index
 
     scenario = setup.scenario
     p = scenario.powers.index(power)
-    per_chunk = max(1, CHUNK // runs)
-    finals = []
+    values = dict(zip(names, design.T, strict=True))
+
+    def final_shares(traj, points: int):
+        return traj.alignment[:, -1].reshape(points, runs, *traj.alignment.shape[2:])
+
     with tqdm(total=len(design), desc="sensitivity", unit="point", disable=None, leave=False) as bar:
-        for first in range(0, len(design), per_chunk):
-            chunk = design[first : first + per_chunk]
-            params = dict(scenario.parameters)
-            for d, name in enumerate(names):
-                params[name] = np.repeat(chunk[:, d], runs)
-            traj = simulate(setup, np.tile(np.arange(runs), len(chunk)), seed, params)
-            finals.append(traj.alignment[:, -1].reshape(len(chunk), runs, *traj.alignment.shape[2:]))
-            bar.update(len(chunk))
+        finals = simulate_points(setup, scenario.parameters, values, runs, seed, final_shares, CHUNK, bar.update)
     final = np.concatenate(finals)  # (N, runs, S, P)
     per_run = {f"{power} share {state}": final[:, :, s, p] for s, state in enumerate(scenario.states)}
     per_run[f"mean {power} share"] = final[..., p].mean(axis=2)
@@ -155,7 +151,8 @@ def _analyse(problem: dict, method: str, design, values, seed: int) -> dict:
     if method == "morris":
         found = morris.analyze(problem, design, values, num_levels=LEVELS, seed=seed)
         return {k: found[k] for k in ("mu_star", "mu_star_conf", "sigma", "mu")}
-    found = sobol.analyze(problem, values, calc_second_order=False, seed=seed)
+    # SALib's Sobol analysis ignores a falsy seed (its bootstrap then draws unseeded): never pass 0
+    found = sobol.analyze(problem, values, calc_second_order=False, seed=seed + 1)
     return {k: found[k] for k in ("S1", "S1_conf", "ST", "ST_conf")}
 
 

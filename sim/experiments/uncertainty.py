@@ -13,6 +13,7 @@ from sim.experiments.posterior import Posterior
 from sim.inputs.documents import InputError
 from sim.inputs.packaged import POSTERIOR
 from sim.model.ensemble import run_seed, simulate
+from sim.model.events import LoggedEvent
 from sim.model.trajectories import Trajectories
 from sim.model.world import Setup
 
@@ -51,7 +52,7 @@ def simulate_uncertain(
     sources: tuple[str, ...] = SOURCES,
     posterior: Posterior | None = None,
     progress=None,
-    log: list[dict] | None = None,
+    log: list[LoggedEvent] | None = None,
 ) -> Trajectories:
     """The ensemble with the chosen sources of uncertainty (run i the same whatever the chunking)."""
     run_ids = np.arange(runs) if np.isscalar(runs) else np.asarray(runs)

@@ -59,6 +59,18 @@ class Document:
         dotted = "".join(f"[{p}]" if isinstance(p, int) else (f".{p}" if i else str(p)) for i, p in enumerate(place))
         return f"{self.path}:{line}: {dotted}" if line else f"{self.path}: {dotted}"
 
+    def present(self, place: tuple) -> tuple:
+        """The longest start of `place` that exists in the data (a single value read as a list has no index)."""
+        data = self.data
+        for i, key in enumerate(place):
+            if isinstance(data, dict) and key in data:
+                data = data[key]
+            elif isinstance(data, list) and isinstance(key, int) and 0 <= key < len(data):
+                data = data[key]
+            else:
+                return place[:i]
+        return place
+
     def error(self, place: tuple, message: str) -> InputError:
         return InputError(f"{self.where(place)}: {message}" if place else f"{self.path}: {message}")
 
@@ -206,49 +218,10 @@ def _non_finite(data: Any, place: tuple = ()) -> tuple | None:
 def number(doc: Document, place: tuple, value: Any, low: float = -math.inf, high: float = math.inf) -> float:
     """`value` as a float if it is a finite number (not a bool) within [low, high]; else a one-line InputError."""
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise doc.error(place, f"expected a number from {low:g} to {high:g}, got {_shown(value)}")
+        raise doc.error(place, f"expected a number from {low:g} to {high:g}, got {shown(value)}")
     if not (math.isfinite(value) and low <= value <= high):
-        raise doc.error(place, f"{_shown(value)} is outside {low:g} to {high:g}")
+        raise doc.error(place, f"{shown(value)} is outside {low:g} to {high:g}")
     return float(value)
-
-
-def whole(doc: Document, place: tuple, value: Any, low: int = 0, high: int | None = None) -> int:
-    """`value` if it is a whole number (not a bool) within [low, high]; else a one-line InputError."""
-    top = "" if high is None else f" and at most {high:,}"
-    if isinstance(value, bool) or not isinstance(value, int) or value < low or (high is not None and value > high):
-        raise doc.error(place, f"expected a whole number of at least {low}{top}, got {_shown(value)}")
-    return value
-
-
-def mapping(doc: Document, place: tuple, value: Any, what: str = "a mapping of keys to values") -> dict:
-    """`value` if it is a YAML mapping (None reads as empty); else a one-line InputError naming `what`."""
-    if value is None:
-        return {}
-    if not isinstance(value, dict):
-        raise doc.error(place, f"expected {what}, got {_kind(value)}")
-    return value
-
-
-def sequence(doc: Document, place: tuple, value: Any, what: str = "a list") -> list:
-    """`value` if it is a YAML list (None reads as empty); else a one-line InputError naming `what`."""
-    if value is None:
-        return []
-    if not isinstance(value, list):
-        raise doc.error(place, f"expected {what}, got {_kind(value)}")
-    return value
-
-
-def text(doc: Document, place: tuple, value: Any, what: str = "text", longest: int = MAX_TEXT) -> str:
-    """`value` as text if it is a string or a plain number (YAML reads `name: 2030` as a number) of at most
-    `longest` characters without control characters; else a one-line InputError."""
-    if isinstance(value, bool) or not isinstance(value, str | int | float):
-        raise doc.error(place, f"expected {what}, got {_kind(value)}")
-    value = str(value)
-    if len(value) > longest:
-        raise doc.error(place, f"{len(value):,} characters is too long for {what} (at most {longest:,})")
-    if any(ord(c) < 32 and c not in "\n\t" for c in value):
-        raise doc.error(place, f"{what} holds control characters; remove them")
-    return value
 
 
 def _first_line(error: BaseException) -> str:
@@ -256,17 +229,26 @@ def _first_line(error: BaseException) -> str:
     return lines[0][:200] if lines else error.__class__.__name__
 
 
-def _kind(value: Any) -> str:
-    kinds = {dict: "a mapping", list: "a list", str: "text", bool: "true/false", type(None): "nothing"}
+def kind_of(value: Any) -> str:
+    """What a value is, in words: a mapping, a list, text, a number..."""
+    kinds = {
+        dict: "a mapping",
+        list: "a list",
+        str: "text",
+        bool: "true/false",
+        int: "a number",
+        float: "a number",
+        type(None): "nothing",
+    }
     return kinds.get(type(value), f"a {type(value).__name__}")
 
 
-def _shown(value: Any) -> str:
+def shown(value: Any) -> str:
     """A value as the message shows it: short, on one line."""
     if isinstance(value, int) and not isinstance(value, bool) and abs(value) > 10**30:
         return "a number of more than 30 digits"
-    shown = repr(value) if isinstance(value, str | int | float) else _kind(value)
-    return shown if len(shown) <= 40 else shown[:37] + "..."
+    written = repr(value) if isinstance(value, str | int | float) else kind_of(value)
+    return written if len(written) <= 40 else written[:37] + "..."
 
 
 def suggest(word: str, choices) -> str:

@@ -11,21 +11,18 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.inputs.documents import Document, load_yaml, parse_month, suggest
-from sim.inputs.geography import BLOCS, POWER_POSITIONS, STATES
+from sim.inputs.documents import Document, load_yaml, suggest
+from sim.inputs.geography import BLOCS
 from sim.inputs.packaged import EVIDENCE
 from sim.inputs.sources import documents
+from sim.inputs.vocabulary import PAIR_ATTRIBUTES, POWER_ATTRIBUTES, STATE_ATTRIBUTES, STRUCTURE
 
-PAIR_ATTRIBUTES = ("alignment", "economic", "security", "regime", "coercion", "credibility")
-STATE_ATTRIBUTES = ("neighbour_threat", "insurgent_threat", "acute_threat")
-POWER_ATTRIBUTES = ("capability", "free_capacity", "leverage")
-STRUCTURE = ("membership", "border", "rivalry")
-ATTRIBUTES = PAIR_ATTRIBUTES + STATE_ATTRIBUTES + POWER_ATTRIBUTES + STRUCTURE
-#: Powers an entry may name: the four of every scenario and those a scenario may add (e.g. the EU).
-KNOWN_POWERS = tuple(POWER_POSITIONS)
+if TYPE_CHECKING:
+    from sim.inputs.schema import EvidenceEntry
 
 
 @dataclass(frozen=True)
@@ -54,22 +51,6 @@ ASSUMPTIONS: dict[str, Assumption] = {
 }
 ASSUMPTIONS_BY_ID: dict[str, Assumption] = {a.id: a for a in ASSUMPTIONS.values()}
 DIRECTION_STEP = 0.1
-FIELDS = {
-    "id",
-    "document",
-    "source",
-    "claim",
-    "kind",
-    "date",
-    "states",
-    "power",
-    "attribute",
-    "value",
-    "direction",
-    "confidence",
-    "bloc",
-    "neighbours",
-}
 
 
 @dataclass
@@ -150,14 +131,14 @@ def _keys(e: Entry) -> list[tuple]:
 
 def load_evidence(path: Path | str = EVIDENCE) -> Evidence:
     """Read and check the evidence file; InputError names the entry and field at fault."""
+    from sim.inputs.schema import EvidenceFile, check  # pydantic is loaded when a file is read: --help stays quick
+
     doc = load_yaml(path, "evidence")
-    raw = doc.data.get("entries")
-    if not isinstance(raw, list) or not raw:
-        raise doc.error(("entries",), "expected a list of evidence entries under 'entries:'")
+    spec = check(doc, EvidenceFile)
     seeds = documents()
     entries, seen = [], set()
-    for i, item in enumerate(raw):
-        entry = _entry(doc, i, item, seeds)
+    for i, item in enumerate(spec.entries):
+        entry = _entry(doc, ("entries", i), item, seeds)
         if entry.id in seen:
             raise doc.error(("entries", i, "id"), f"duplicate id '{entry.id}'; ids must be unique")
         seen.add(entry.id)
@@ -165,67 +146,40 @@ def load_evidence(path: Path | str = EVIDENCE) -> Evidence:
     return Evidence(entries)
 
 
-def _entry(doc: Document, i: int, item, seeds: set[str]) -> Entry:
-    place = ("entries", i)
-    if not isinstance(item, dict):
-        raise doc.error(place, "each entry must be a mapping with id, document, claim, kind, attribute, confidence")
-    for key in item:
-        if key not in FIELDS:
-            raise doc.error(place + (key,), f"unknown field '{key}'{suggest(key, sorted(FIELDS))}")
-    for key in ("id", "document", "claim", "kind", "attribute", "confidence"):
-        if item.get(key) in (None, ""):
-            raise doc.error(place, f"missing '{key}'")
-    attribute = item["attribute"]
-    if attribute not in ATTRIBUTES:
-        raise doc.error(place + ("attribute",), f"unknown attribute '{attribute}'{suggest(attribute, ATTRIBUTES)}")
-    document = str(item["document"])
-    if document == "structural":
-        if not item.get("source"):
+def _entry(doc: Document, place: tuple, item: EvidenceEntry, seeds: set[str]) -> Entry:
+    """An entry whose fields agree with one another and whose document is a listed source."""
+    attribute, states = item.attribute, item.states or []
+    if item.document == "structural":
+        if not item.source:
             raise doc.error(place, "a structural entry needs 'source:' naming where the fact comes from")
-    elif document not in seeds:
+    elif item.document not in seeds:
         raise doc.error(
-            place + ("document",), f"'{document}' is not one of the documents{suggest(document, sorted(seeds))}"
+            place + ("document",),
+            f"'{item.document}' is not one of the documents{suggest(item.document, sorted(seeds))}",
         )
-    if item["kind"] not in ("level", "change"):
-        raise doc.error(place + ("kind",), "kind must be 'level' or 'change'")
-    if item["kind"] == "change" and parse_month(item.get("date")) is None:
+    if item.kind == "change" and item.date is None:
         raise doc.error(place + ("date",), "a change entry needs date: YYYY-MM")
-    states = item.get("states") or []
-    states = [states] if isinstance(states, str) else states
-    for k, s in enumerate(states):
-        if s not in STATES:
-            raise doc.error(place + ("states", k), f"unknown state '{s}'{suggest(s, STATES)}")
-    power = item.get("power")
-    if power is not None and power not in KNOWN_POWERS:
-        raise doc.error(place + ("power",), f"unknown power '{power}'{suggest(power, KNOWN_POWERS)}")
-    if attribute in PAIR_ATTRIBUTES + POWER_ATTRIBUTES and power is None:
+    if attribute in PAIR_ATTRIBUTES + POWER_ATTRIBUTES and item.power is None:
         raise doc.error(place, f"attribute '{attribute}' needs 'power:'")
     if attribute in PAIR_ATTRIBUTES + STATE_ATTRIBUTES + STRUCTURE and not states:
         raise doc.error(place, f"attribute '{attribute}' needs 'states:'")
-    if attribute == "membership" and item.get("bloc") not in BLOCS:
-        raise doc.error(place + ("bloc",), f"membership needs a bloc{suggest(item.get('bloc'), BLOCS)}")
-    value, direction = item.get("value"), item.get("direction")
-    if value is not None and direction is not None:
+    if attribute == "membership" and item.bloc is None:
+        raise doc.error(place + ("bloc",), f"membership needs 'bloc:', one of {', '.join(BLOCS)}")
+    if item.value is not None and item.direction is not None:
         raise doc.error(place, "give either value or direction, not both")
-    for key in ("value", "confidence"):
-        number = item.get(key)
-        if number is not None and (not isinstance(number, (int, float)) or not 0 <= number <= 1):
-            raise doc.error(place + (key,), f"{key} must be a number from 0 to 1, got {number!r}")
-    if direction not in (None, "up", "down"):
-        raise doc.error(place + ("direction",), "direction must be 'up' or 'down'")
     return Entry(
-        id=str(item["id"]),
-        document=document,
-        claim=str(item["claim"]),
-        kind=item["kind"],
+        id=item.id,
+        document=item.document,
+        claim=item.claim,
+        kind=item.kind,
         attribute=attribute,
-        confidence=float(item["confidence"]),
+        confidence=item.confidence,
         states=tuple(states),
-        power=power,
-        value=None if value is None else float(value),
-        direction={"up": 1, "down": -1}.get(direction, 0),
-        date=str(item["date"]) if item.get("date") is not None else None,
-        bloc=item.get("bloc"),
-        neighbours=tuple(item.get("neighbours") or ()),
-        source=item.get("source"),
+        power=item.power,
+        value=item.value,
+        direction={"up": 1, "down": -1}.get(item.direction, 0),
+        date=item.date,
+        bloc=item.bloc,
+        neighbours=tuple(item.neighbours or ()),
+        source=item.source,
     )

@@ -1,6 +1,7 @@
 """Experiment files: which scenarios, which parameter points, how many runs of each, checked.
 
-An experiment is YAML with `name`, `scenario` (a path or a list of paths, relative to the file),
+An experiment is YAML with `name`, `scenario` (a path or a list of paths, relative to the file, or the
+name of a shipped scenario),
 `runs` (replicates per point), `seed`, and either `parameters:` (a grid: name -> list of values)
 or `sample:` (`method: lhs|sobol|morris`, a base count `n`, `ranges:` name -> [low, high], where
 an empty range means the parameter's full range from `alliance-sim params`). Neither gives one
@@ -17,23 +18,24 @@ import hashlib
 import itertools
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-from sim.inputs.documents import Document, InputError, load_yaml, suggest, text
+from sim.inputs.documents import Document, InputError, load_yaml
 from sim.inputs.evidence import Evidence, load_evidence
 from sim.inputs.limits import Cost
 from sim.inputs.packaged import EVIDENCE
 from sim.inputs.parameters import BY_NAME
-from sim.inputs.scenario import Scenario, load_scenario
+from sim.inputs.scenario import Scenario, load_scenario, shipped
+from sim.inputs.vocabulary import METHODS
 
-KEYS = ("name", "description", "scenario", "runs", "seed", "parameters", "sample", "store", "chunk_runs")
-SAMPLE_KEYS = ("method", "n", "ranges")
-METHODS = ("lhs", "sobol", "morris")
-STORES = ("trajectories", "outcomes")
-#: Runs per chunk unless the file says otherwise: a chunk's arrays stay a few hundred MB.
-CHUNK_RUNS = 1000
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+
+    from sim.inputs.schema import Sample
+
 #: Levels of the Morris grid (SALib's default).
 MORRIS_LEVELS = 4
 #: Memory per design point while the design is built and listed (values, SALib's copies, points.csv rows).
@@ -101,45 +103,36 @@ class Experiment:
 
 def load_experiment(path: Path | str) -> Experiment:
     """Read and check an experiment file and the scenarios it names; InputError (one line) on any mistake."""
+    from sim.inputs.schema import ExperimentFile, check  # pydantic is loaded when a file is read: --help stays quick
+
     doc = load_yaml(path, "experiment")
-    data = doc.data
-    for key in data:
-        if key not in KEYS:
-            raise doc.error((key,), f"unknown key '{key}'{suggest(key, KEYS)}")
-    for key in ("name", "scenario", "runs"):
-        if data.get(key) in (None, "", []):
-            raise doc.error((), f"missing '{key}:' (an experiment needs name, scenario and runs)")
-    if "parameters" in data and "sample" in data:
+    if "parameters" in doc.data and "sample" in doc.data:
         raise doc.error(("sample",), "give either 'parameters:' (a grid) or 'sample:' (a sampled design), not both")
-    store = data.get("store", "trajectories")
-    if store not in STORES:
-        raise doc.error(("store",), f"unknown store '{store}'{suggest(store, STORES)}")
-    name = text(doc, ("name",), data["name"], "a name (text)", longest=200).strip()
-    description = text(doc, ("description",), data.get("description") or "", "a description (text)").strip()
+    spec = check(doc, ExperimentFile)
     evidence = load_evidence(EVIDENCE)
-    scenarios = _scenarios(doc, evidence)
+    scenarios = _scenarios(doc, spec.scenario, evidence)
     method, values, ranges, n = "none", {}, {}, None
-    if data.get("parameters") is not None:
-        method, values = "grid", _grid(doc, data["parameters"], len(scenarios))
-    elif data.get("sample") is not None:
-        method, n, ranges = _sample_spec(doc, data["sample"])
+    if spec.parameters is not None:
+        method, values = "grid", _grid(doc, _as_written(spec.parameters, doc.data["parameters"]), len(scenarios))
+    elif spec.sample is not None:
+        method, n, ranges = _sample_spec(doc, spec.sample)
         _check_design(doc, ("sample", "n"), design_size(method, n, len(ranges)) * len(scenarios), len(ranges))
-        values = sample(method, n, ranges, _count(doc, ("seed",), data.get("seed", 0), 0))
+        values = sample(method, n, ranges, spec.seed)
     return Experiment(
-        name=name,
-        description=description,
+        name=spec.name.strip(),
+        description=(spec.description or "").strip(),
         path=doc.path,
         sha256=hashlib.sha256(doc.path.read_bytes()).hexdigest(),
         evidence=evidence,
         scenarios=scenarios,
-        runs=_count(doc, ("runs",), data["runs"], 1),
-        seed=_count(doc, ("seed",), data.get("seed", 0), 0),
+        runs=spec.runs,
+        seed=spec.seed,
         method=method,
         values=values,
         ranges=ranges,
         n=n,
-        store=store,
-        chunk_runs=_count(doc, ("chunk_runs",), data.get("chunk_runs", CHUNK_RUNS), 1),
+        store=spec.store,
+        chunk_runs=spec.chunk_runs,
     )
 
 
@@ -171,23 +164,16 @@ def sample(method: str, n: int, ranges: dict[str, tuple[float, float]], seed: in
     return {name: np.asarray(rows[:, i], dtype=float) for i, name in enumerate(ranges)}
 
 
-def _count(doc: Document, place: tuple, value, least: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < least:
-        raise doc.error(place, f"expected a whole number of at least {least}, got {value!r}")
-    return value
-
-
-def _scenarios(doc: Document, evidence: Evidence) -> list[Scenario]:
-    listed = doc.data["scenario"]
-    many = isinstance(listed, list)
+def _scenarios(doc: Document, listed: list[str], evidence: Evidence) -> list[Scenario]:
     found = []
-    for i, entry in enumerate(listed if many else [listed]):
-        place = ("scenario", i) if many else ("scenario",)
-        if not isinstance(entry, str):
-            raise doc.error(place, f"expected a scenario file path, got {entry!r}")
+    for i, entry in enumerate(listed):
         file = doc.path.parent / entry
+        file = file if file.is_file() else shipped(entry) or file  # a bare name: a shipped scenario
         if not file.is_file():
-            raise doc.error(place, f"no such scenario file '{entry}' (paths are relative to {doc.path.parent})")
+            raise doc.error(
+                doc.present(("scenario", i)),
+                f"no such scenario file '{entry}' (paths are relative to {doc.path.parent})",
+            )
         found.append(load_scenario(file, evidence))
     names = [s.name for s in found]
     if len(set(names)) != len(names):
@@ -195,68 +181,38 @@ def _scenarios(doc: Document, evidence: Evidence) -> list[Scenario]:
     return found
 
 
-def _parameter(doc: Document, place: tuple, name) -> str:
-    if name not in BY_NAME:
-        raise doc.error(place, f"unknown parameter '{name}'{suggest(name, BY_NAME)}; see 'alliance-sim params'")
-    return name
-
-
-def _in_range(doc: Document, place: tuple, name: str, value) -> float:
-    spec = BY_NAME[name]
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not spec.low <= value <= spec.high:
-        raise doc.error(place, f"{value!r} is outside {spec.low}..{spec.high} ({spec.description})")
-    return float(value)
-
-
-def _grid(doc: Document, grid, scenarios: int) -> dict[str, np.ndarray]:
+def _grid(doc: Document, grid: dict[str, list[float]], scenarios: int) -> dict[str, np.ndarray]:
     """Every combination of the listed values, first parameter varying slowest."""
-    if not isinstance(grid, dict) or not grid:
+    if not grid:
         raise doc.error(("parameters",), "expected a mapping of parameter name to a list of values")
-    lists = {}
-    for name, values in grid.items():
-        _parameter(doc, ("parameters", name), name)
-        values = values if isinstance(values, list) else [values]
-        if not values:
-            raise doc.error(("parameters", name), "give at least one value")
-        lists[name] = [_in_range(doc, ("parameters", name, i), name, v) for i, v in enumerate(values)]
-    points = int(np.prod([len(v) for v in lists.values()], dtype=object))
-    _check_design(doc, ("parameters",), points * scenarios, len(lists))
-    combos = np.array(list(itertools.product(*lists.values())), dtype=float)
-    return {name: combos[:, i] for i, name in enumerate(lists)}
+    points = int(np.prod([len(v) for v in grid.values()], dtype=object))
+    _check_design(doc, ("parameters",), points * scenarios, len(grid))
+    combos = np.array(list(itertools.product(*grid.values())), dtype=float)
+    return {name: combos[:, i] for i, name in enumerate(grid)}
 
 
-def _sample_spec(doc: Document, spec) -> tuple[str, int, dict[str, tuple[float, float]]]:
-    place = ("sample",)
-    if not isinstance(spec, dict):
-        raise doc.error(place, "expected method, n and ranges")
-    for key in spec:
-        if key not in SAMPLE_KEYS:
-            raise doc.error(place + (key,), f"unknown key '{key}'{suggest(key, SAMPLE_KEYS)}")
-    method = spec.get("method")
-    if method not in METHODS:
-        raise doc.error(place + ("method",), f"unknown sampling method {method!r}{suggest(method, METHODS)}")
-    n = _count(doc, place + ("n",), spec.get("n"), 1)
-    if method == "sobol" and n & (n - 1):
+def _as_written(values: BaseModel, data: dict) -> dict:
+    """The values given to a mapping of parameters, in the order the file gives them."""
+    given = values.model_dump(exclude_unset=True)
+    return {key: given[key] for key in data}
+
+
+def _sample_spec(doc: Document, spec: Sample) -> tuple[str, int, dict[str, tuple[float, float]]]:
+    n = spec.n
+    if spec.method == "sobol" and n & (n - 1):
         raise doc.error(
-            place + ("n",),
+            ("sample", "n"),
             f"a Sobol design needs n a power of 2, e.g. {1 << (n.bit_length() - 1)} or {1 << n.bit_length()}",
         )
-    ranges = spec.get("ranges")
-    if not isinstance(ranges, dict) or not ranges:
+    given = _as_written(spec.ranges, doc.data["sample"]["ranges"])
+    if not given:
         raise doc.error(
-            place + ("ranges",), "expected a mapping of parameter name to [low, high] (empty for its full range)"
+            ("sample", "ranges"), "expected a mapping of parameter name to [low, high] (empty for its full range)"
         )
     bounds = {}
-    for name, given in ranges.items():
-        where = place + ("ranges", name)
-        _parameter(doc, where, name)
-        if given is None:
-            bounds[name] = (BY_NAME[name].low, BY_NAME[name].high)
-            continue
-        if not isinstance(given, list) or len(given) != 2:
-            raise doc.error(where, f"expected [low, high], got {given!r}")
-        low, high = (_in_range(doc, where + (i,), name, v) for i, v in enumerate(given))
+    for name, pair in given.items():
+        low, high = pair or (BY_NAME[name].low, BY_NAME[name].high)
         if low >= high:
-            raise doc.error(where, f"low {low} must be below high {high}")
+            raise doc.error(("sample", "ranges", name), f"low {low} must be below high {high}")
         bounds[name] = (low, high)
-    return method, n, bounds
+    return spec.method, n, bounds

@@ -28,3 +28,6 @@ HINDCAST = CALIBRATION / "hindcast.yaml"
 FITTED = CALIBRATION / "fitted.yaml"
 POSTERIOR = CALIBRATION / "posterior.csv"
 SOURCES = CALIBRATION / "sources.yaml"
+#: Running from a checkout (the data folders beside pyproject.toml) rather than an installed package, whose
+#: files no command writes into.
+IN_CHECKOUT = (CALIBRATION.parent / "pyproject.toml").is_file()

@@ -7,7 +7,6 @@ environment variable), `verify` checks each one's SHA-256 against the list.
 
 from __future__ import annotations
 
-import datetime
 import functools
 import hashlib
 import os
@@ -15,12 +14,11 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from sim.inputs.documents import InputError, load_yaml, mapping, parse_month, sequence, text
+from sim.inputs.documents import InputError, load_yaml, parse_month
 from sim.inputs.packaged import SOURCES
 
 #: Environment variable naming a folder that holds the source documents.
 DOCUMENTS_ENV = "ALLIANCE_SIM_DOCUMENTS"
-FIELDS = ("file", "title", "outlet", "date", "language", "sha256")
 SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
@@ -47,24 +45,19 @@ def load_sources(path: Path = SOURCES) -> dict[str, Source]:
 
 @functools.cache
 def _load(path: Path) -> tuple[tuple[str, Source], ...]:
+    from sim.inputs.schema import SourcesFile, check  # pydantic is loaded when a file is read: --help stays quick
+
     doc = load_yaml(path, "list of sources")
-    entries = sequence(doc, ("sources",), mapping(doc, (), doc.data).get("sources"), "a list of documents")
     sources: dict[str, Source] = {}
-    for i, item in enumerate(entries):
+    for i, item in enumerate(check(doc, SourcesFile).sources):
         place = ("sources", i)
-        item = mapping(doc, place, item)
-        missing = [name for name in FIELDS if name not in item]
-        if missing:
-            raise doc.error(place, f"missing {', '.join(missing)}; each document needs {', '.join(FIELDS)}")
-        item = {k: v.isoformat() if isinstance(v, datetime.date) else v for k, v in item.items()}  # YAML reads dates
-        values = {name: text(doc, place + (name,), item[name]) for name in FIELDS}
-        if parse_month(values["date"][:7]) is None:
-            raise doc.error(place + ("date",), f"'{values['date']}' is not a date; write YYYY-MM or YYYY-MM-DD")
-        if not SHA256.fullmatch(values["sha256"]):
+        if parse_month(item.date[:7]) is None:
+            raise doc.error(place + ("date",), f"'{item.date}' is not a date; write YYYY-MM or YYYY-MM-DD")
+        if not SHA256.fullmatch(item.sha256):
             raise doc.error(place + ("sha256",), "expected the document's SHA-256 as 64 lowercase hex digits")
-        if values["file"] in sources:
-            raise doc.error(place + ("file",), f"'{values['file']}' is listed twice")
-        sources[values["file"]] = Source(**values)
+        if item.file in sources:
+            raise doc.error(place + ("file",), f"'{item.file}' is listed twice")
+        sources[item.file] = Source(**item.model_dump())
     return tuple(sources.items())
 
 

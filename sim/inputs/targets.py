@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sim.inputs.documents import Document, InputError, load_yaml, month_index, parse_month, suggest
 from sim.inputs.evidence import Evidence, load_evidence
@@ -15,30 +16,11 @@ from sim.inputs.geography import BLOCS, POWERS, REGIONS, STATES
 from sim.inputs.packaged import EVIDENCE, TARGETS
 from sim.inputs.sources import documents
 
-KINDS = ("order", "change", "level")
-MEASURES = ("alignment", "credibility", "economic", "security", "hedging", "outside")
+if TYPE_CHECKING:
+    from sim.inputs.schema import TargetEntry
+
 #: Smallest move a change target asks for when it names none: a direction alone is met by noise.
 MIN_CHANGE = 0.02
-FIELDS = (
-    "id",
-    "claim",
-    "source",
-    "evidence",
-    "kind",
-    "measure",
-    "states",
-    "power",
-    "over",
-    "date",
-    "from",
-    "to",
-    "direction",
-    "by",
-    "above",
-    "below",
-    "record",
-    "bloc",
-)
 
 
 @dataclass(frozen=True)
@@ -81,14 +63,14 @@ class Target:
 
 def load_targets(path: Path | str = TARGETS, evidence: Evidence | None = None) -> list[Target]:
     """Read and check a targets file; InputError (file, place, fix) on any mistake."""
+    from sim.inputs.schema import TargetsFile, check  # pydantic is loaded when a file is read: --help stays quick
+
     doc = load_yaml(path, "targets")
-    raw = doc.data.get("targets")
-    if not isinstance(raw, list) or not raw:
-        raise doc.error(("targets",), "expected a list of targets under 'targets:'")
+    spec = check(doc, TargetsFile)
     evidence = evidence or load_evidence(EVIDENCE)
     seeds = documents()
     targets: list[Target] = []
-    for i, item in enumerate(raw):
+    for i, item in enumerate(spec.targets):
         target = _target(doc, ("targets", i), item, evidence, seeds)
         if target.id in {t.id for t in targets}:
             raise doc.error(("targets", i, "id"), f"duplicate id '{target.id}'; ids must be unique")
@@ -96,23 +78,10 @@ def load_targets(path: Path | str = TARGETS, evidence: Evidence | None = None) -
     return targets
 
 
-def _target(doc: Document, place: tuple, item, evidence: Evidence, seeds: set[str]) -> Target:
-    if not isinstance(item, dict):
-        raise doc.error(place, "each target must be a mapping with id, claim, source, kind, states and dates")
-    for key in item:
-        if key not in FIELDS:
-            raise doc.error(place + (key,), f"unknown field '{key}'{suggest(key, FIELDS)}")
-    for key in ("id", "claim", "source", "kind", "states"):
-        if item.get(key) in (None, "", []):
-            raise doc.error(place, f"missing '{key}:'")
-    kind, measure = item["kind"], item.get("measure", "alignment")
-    if kind not in KINDS:
-        raise doc.error(place + ("kind",), f"unknown kind '{kind}'{suggest(kind, KINDS)}")
-    if measure not in MEASURES:
-        raise doc.error(place + ("measure",), f"unknown measure '{measure}'{suggest(measure, MEASURES)}")
-    states = _states(doc, place + ("states",), item["states"])
-    power = item.get("power")
-    bloc = item.get("bloc")
+def _target(doc: Document, place: tuple, item: TargetEntry, evidence: Evidence, seeds: set[str]) -> Target:
+    """A target whose fields agree with one another, citing listed documents and existing entries."""
+    kind, measure, power, bloc = item.kind, item.measure, item.power, item.bloc
+    states = _states(doc, place + ("states",), item.states)
     if measure == "outside":
         if bloc not in BLOCS or kind == "order" or power is not None:
             raise doc.error(
@@ -126,17 +95,16 @@ def _target(doc: Document, place: tuple, item, evidence: Evidence, seeds: set[st
         if measure == "hedging" and (power is not None or kind == "order"):
             raise doc.error(place + ("measure",), "hedging belongs to a state alone: no 'power:' and no kind 'order'")
     elif power not in POWERS:
-        raise doc.error(place + ("power",), f"'{measure}' needs a power{suggest(power, POWERS)}")
-    over = _list(item.get("over") or [])
+        raise doc.error(place + ("power",), f"'{measure}' needs a power{suggest(str(power), POWERS)}")
+    over = item.over or []
     for k, name in enumerate(over):
         if name not in POWERS or name == power:
-            raise doc.error(place + ("over", k), f"'{name}' is not another power{suggest(name, POWERS)}")
-    start, end = _when(doc, place, item, kind)
-    direction, threshold = _test(doc, place, item, kind)
-    sources = tuple(str(s) for s in _list(item["source"]))
-    cited = tuple(str(e) for e in _list(item.get("evidence") or []))
-    record = item.get("record")
-    if "record" in sources and not (isinstance(record, str) and record.strip()):
+            where = doc.present(place + ("over", k))
+            raise doc.error(where, f"'{name}' is not another power{suggest(name, POWERS)}")
+    start, end = _when(doc, place, item)
+    direction, threshold = _test(doc, place, item)
+    sources, cited = tuple(item.source), tuple(item.evidence or ())
+    if "record" in sources and not (item.record or "").strip():
         raise doc.error(place, "'source: record' needs 'record:' naming the public record (outlet or body, date)")
     for source in sources:
         if source == "record":
@@ -149,9 +117,10 @@ def _target(doc: Document, place: tuple, item, evidence: Evidence, seeds: set[st
             raise doc.error(place, "a structural target needs 'evidence:' naming the entries it rests on")
     for k, eid in enumerate(cited):
         if eid not in evidence.by_id:
-            raise doc.error(place + ("evidence", k), f"no evidence entry '{eid}'{suggest(eid, evidence.by_id)}")
+            where = doc.present(place + ("evidence", k))
+            raise doc.error(where, f"no evidence entry '{eid}'{suggest(eid, evidence.by_id)}")
     return Target(
-        id=str(item["id"]),
+        id=item.id,
         kind=kind,
         measure=measure,
         states=states,
@@ -163,67 +132,53 @@ def _target(doc: Document, place: tuple, item, evidence: Evidence, seeds: set[st
         threshold=threshold,
         sources=sources,
         evidence=cited,
-        claim=str(item["claim"]),
+        claim=item.claim,
         where=doc.where(place),
         bloc=bloc,
-        record=str(record or ""),
+        record=item.record or "",
     )
 
 
-def _list(value) -> list:
-    return value if isinstance(value, list) else [value]
-
-
-def _states(doc: Document, place: tuple, value) -> tuple[str, ...]:
+def _states(doc: Document, place: tuple, names: list[str]) -> tuple[str, ...]:
     chosen: list[str] = []
-    for k, name in enumerate(_list(value)):
+    for k, name in enumerate(names):
         if name in REGIONS:
             chosen += REGIONS[name]
         elif name in STATES:
             chosen.append(name)
         else:
-            where = place + (k,) if isinstance(value, list) else place
+            where = doc.present(place + (k,))
             raise doc.error(where, f"unknown state or region '{name}'{suggest(name, list(STATES) + list(REGIONS))}")
     return tuple(dict.fromkeys(chosen))
 
 
-def _when(doc: Document, place: tuple, item: dict, kind: str) -> tuple[str, str]:
+def _when(doc: Document, place: tuple, item: TargetEntry) -> tuple[str, str]:
     """First and last month measured: `date`, or `from` and `to` (a change needs both ends)."""
-    if kind == "change" and ("from" not in item or "to" not in item):
+    if item.kind == "change" and (item.start is None or item.end is None):
         raise doc.error(place, "a change needs 'from:' and 'to:' months")
-    if "date" in item and ("from" in item or "to" in item):
+    if item.date is not None and (item.start is not None or item.end is not None):
         raise doc.error(place + ("date",), "give either 'date:' or 'from:'/'to:', not both")
-    keys = ("date", "date") if "date" in item else ("from", "to")
-    months = []
-    for key in keys:
-        month = parse_month(item.get(key))
-        if month is None:
-            raise doc.error(place + (key,), f"'{item.get(key)}' is not a month; write it as YYYY-MM, e.g. \"2022-09\"")
-        months.append(f"{month[0]:04d}-{month[1]:02d}")
-    if months[1] < months[0] or (kind == "change" and months[1] == months[0]):
-        raise doc.error(place + (keys[1],), f"{months[1]} must come after {months[0]}")
-    return months[0], months[1]
+    if item.date is not None:
+        return item.date, item.date
+    if item.start is None or item.end is None:
+        raise doc.error(place, "a target needs 'date:', or 'from:' and 'to:' months")
+    if item.end < item.start or (item.kind == "change" and item.end == item.start):
+        raise doc.error(place + ("to",), f"{item.end} must come after {item.start}")
+    return item.start, item.end
 
 
-def _test(doc: Document, place: tuple, item: dict, kind: str) -> tuple[int, float]:
+def _test(doc: Document, place: tuple, item: TargetEntry) -> tuple[int, float]:
     """(direction, threshold) of the comparison the target makes."""
-    if kind == "order":
+    if item.kind == "order":
         return 1, 0.0
-    if kind == "change":
-        direction = item.get("direction")
-        if direction not in ("up", "down"):
+    if item.kind == "change":
+        if item.direction not in ("up", "down"):
             raise doc.error(place + ("direction",), "a change needs 'direction: up' or 'direction: down'")
-        return (1 if direction == "up" else -1), _number(doc, place + ("by",), item.get("by", MIN_CHANGE))
-    bounds = [key for key in ("above", "below") if key in item]
+        return (1 if item.direction == "up" else -1), MIN_CHANGE if item.by is None else item.by
+    bounds = [(key, getattr(item, key)) for key in ("above", "below") if getattr(item, key) is not None]
     if len(bounds) != 1:
         raise doc.error(place, "a level needs exactly one of 'above:' or 'below:'")
-    return (1 if bounds[0] == "above" else -1), _number(doc, place + (bounds[0],), item[bounds[0]])
-
-
-def _number(doc: Document, place: tuple, value) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
-        raise doc.error(place, f"expected a number from 0 to 1, got {value!r}")
-    return float(value)
+    return (1 if bounds[0][0] == "above" else -1), bounds[0][1]
 
 
 # --- measuring ----------------------------------------------------------------------------------

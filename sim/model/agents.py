@@ -40,6 +40,10 @@ class StateAgent(FixedAgent):
     def _row(self, attribute: str) -> np.ndarray:
         return getattr(self.model.world, attribute)[0, self.index]
 
+    def level(self, series: str, power: int) -> float:
+        """This month's value of a per-power series (alignment, credibility, economic, ...) toward one power."""
+        return float(self._row(series)[power])
+
     @property
     def alignment(self) -> dict[str, float]:
         """Share of orientation toward each power (sums to 1)."""

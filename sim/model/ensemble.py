@@ -9,8 +9,9 @@ from __future__ import annotations
 import numpy as np
 
 from sim.model import dynamics
+from sim.model.events import LoggedEvent, decision_records
 from sim.model.trajectories import SERIES, Trajectories
-from sim.model.world import Setup, apply_change, decision_records
+from sim.model.world import Setup, apply_change
 
 
 def run_seed(seed: int, run: int) -> int:
@@ -30,14 +31,14 @@ def simulate(
     seed: int,
     params: dict | None = None,
     progress=None,
-    log: list[dict] | None = None,
+    log: list[LoggedEvent] | None = None,
     evidence_draws: bool = False,
 ) -> Trajectories:
     """Simulate the scenario for the given run ids (or 0..runs-1) and return every month's arrays.
 
     `params` values may be floats or arrays with one value per run (a parameter design).
     `progress`, if given, is called with the number of months just done; `log`, if given,
-    receives one dict per event, scheduled or emergent (appeals, bloc freezes): in how many runs it
+    receives one record per event, scheduled or emergent (appeals, bloc freezes): in how many runs it
     happened and, for an appeal, the mean share of the need answered. With `evidence_draws`, each run
     starts from its own draw of the evidence-derived levels (`Setup.initial`).
     """
@@ -56,7 +57,7 @@ def simulate(
         for change in setup.events.get(month, ()):
             apply_change(world, change, start)
             if log is not None:
-                log.append({"date": change.date, "label": change.label, "source": change.source, "runs": len(run_ids)})
+                log.append(LoggedEvent(change.date, change.label, change.source, runs=len(run_ids)))
         world, appeals, before = dynamics.month(world, setup.ties, scenario.instruments, params, draws[:, month - 1])
         if log is not None:
             log += decision_records(setup, scenario.date(month), appeals, before, world.participation)

@@ -10,7 +10,6 @@ with a random shock. The rules and equations are in `sim.model.dynamics`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 import mesa
@@ -25,18 +24,10 @@ from sim.inputs.packaged import BASELINE
 from sim.inputs.parameters import BY_NAME
 from sim.inputs.scenario import Change, Scenario, load_scenario
 from sim.model import dynamics
-from sim.model.agents import PowerAgent, StateAgent
+from sim.model.agents import STANDING, PowerAgent, StateAgent
+from sim.model.events import LoggedEvent, decision_records
 from sim.model.trajectories import SERIES, Trajectories, hedging_index
-from sim.model.world import Setup, apply_change, decision_records, prepare
-
-
-@dataclass
-class LoggedEvent:
-    date: str
-    label: str
-    source: str
-    answered: float | None = None  # for an appeal: share of the need the patron met
-    runs: int = 1
+from sim.model.world import Setup, apply_change, prepare
 
 
 class ScheduledEvent:
@@ -102,8 +93,7 @@ class AllianceModel(mesa.Model):
         for item in self._queued:
             self.schedule_event(item.fire, at=item.change.month - 0.5, priority=Priority.HIGH)
 
-        self.history = {name: [getattr(self.world, name)[0].copy()] for name in SERIES}
-        self.participation = [self.world.participation[0].copy()]
+        self._history: tuple[int, dict[str, np.ndarray]] = (0, {})
         self.datacollector = mesa.DataCollector(
             model_reporters={
                 "date": "date",
@@ -123,9 +113,12 @@ class AllianceModel(mesa.Model):
                     "dominant_partner": "dominant_partner",
                     "hedging": "hedging",
                     "threat": "threat",
-                    **{f"alignment_{p}": (lambda a, p=p: a.alignment[p]) for p in self.powers},
+                    **{
+                        f"{name}_{p}": (lambda a, name=name, i=i: a.level(name, i))
+                        for name in SERIES
+                        for i, p in enumerate(self.powers)
+                    },
                     **{f"dependence_{p}": (lambda a, p=p: a.dependence[p]) for p in self.powers},
-                    **{f"credibility_{p}": (lambda a, p=p: a.credibility[p]) for p in self.powers},
                     **{f"bloc_{b}": (lambda a, b=b: a.blocs.get(b, "-")) for b in BLOCS},
                 },
                 PowerAgent: {
@@ -153,13 +146,9 @@ class AllianceModel(mesa.Model):
         self.state_agents.do("appeal")
         self.state_agents.do("review_blocs")
         date = self.setup.scenario.date(self.steps)
-        for record in decision_records(self.setup, date, self.appeals, before, self.world.participation):
-            self.event_log.append(LoggedEvent(**record))
+        self.event_log += decision_records(self.setup, date, self.appeals, before, self.world.participation)
         draws = self.rng.standard_normal(self.world.alignment.shape[1:])[None]
         self.world = dynamics.update(self.world, self.setup.ties, self.setup.scenario.instruments, self.params, draws)
-        for name in SERIES:
-            self.history[name].append(getattr(self.world, name)[0].copy())
-        self.participation.append(self.world.participation[0].copy())
         self.datacollector.collect(self)
         self.running = self.steps < self.setup.scenario.months
 
@@ -169,16 +158,35 @@ class AllianceModel(mesa.Model):
         date = change.date or self.setup.scenario.date(self.steps + 1)
         self.event_log.append(LoggedEvent(date, change.label, change.source))
 
+    @property
+    def history(self) -> dict[str, np.ndarray]:
+        """The run so far as the DataCollector recorded it, as read-only arrays: each of SERIES shaped
+        (months, states, powers) and "participation" (months, blocs, states), month 0 the start."""
+        collected = len(self.datacollector.model_vars["date"])
+        if self._history[0] != collected:
+            rows = self.datacollector.get_agenttype_vars_dataframe(StateAgent).reset_index()
+            order = rows["state"].map({name: i for i, name in enumerate(self.states)})
+            rows = rows.assign(order=order).sort_values(["Step", "order"], kind="stable")
+            shape = (collected, len(self.states), -1)
+            arrays = {
+                name: rows[[f"{name}_{p}" for p in self.powers]].to_numpy(float).reshape(shape) for name in SERIES
+            }
+            codes = {label: code for code, label in STANDING.items()}
+            blocs = rows[[f"bloc_{b}" for b in BLOCS]].to_numpy().reshape(shape)
+            arrays["participation"] = np.vectorize(codes.get, otypes=[np.int8])(blocs).transpose(0, 2, 1)
+            for array in arrays.values():
+                array.flags.writeable = False
+            self._history = (collected, arrays)
+        return self._history[1]
+
     def trajectories(self, run: int = 0) -> Trajectories:
         """Everything recorded so far as a one-run Trajectories."""
-        arrays = {name: np.stack(values)[None] for name, values in self.history.items()}
-        dates = [self.setup.scenario.date(t) for t in range(len(self.history["alignment"]))]
+        history = self.history
         return Trajectories(
             self.setup.scenario.name,
-            dates,
+            list(self.datacollector.model_vars["date"]),
             self.states,
             self.powers,
             runs=np.array([run]),
-            participation=np.stack(self.participation)[None],
-            **arrays,
+            **{name: array[None] for name, array in history.items()},
         )

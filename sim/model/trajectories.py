@@ -45,17 +45,25 @@ class Trajectories:
         """Index of each state's largest share: shape (R, T, S)."""
         return self.alignment.argmax(axis=-1)
 
-    def to_table(self, series: tuple[str, ...] = SERIES, single: bool = False) -> pa.Table:
+    def to_table(
+        self, series: tuple[str, ...] = SERIES, single: bool = False, labels: dict[str, list[str]] | None = None
+    ) -> pa.Table:
         """Long form as an Arrow table built straight from the arrays: one row per run, month, state and
         power; labels dictionary-encoded, the other `series` in single precision, and alignment too if
-        `single` (shares then sum to 1 within 1e-6, and the file is a quarter smaller)."""
+        `single` (shares then sum to 1 within 1e-6, and the file is a quarter smaller). `labels` may give
+        the "date", "state" or "power" dictionary to encode against (a superset of this run's), so that
+        tables of different scenarios share one schema."""
         R, T, S, P = self.alignment.shape
+        universe = {"date": self.dates, "state": self.states, "power": self.powers, **(labels or {})}
+        dates = _positions(self.dates, universe["date"], np.int16)
+        states = _positions(self.states, universe["state"], np.int8)
+        powers = _positions(self.powers, universe["power"], np.int8)
         columns = {
             "run": np.repeat(np.asarray(self.runs, dtype=np.int64), T * S * P),
             "step": np.tile(np.repeat(np.arange(T, dtype=np.int32), S * P), R),
-            "date": _labelled(np.tile(np.repeat(np.arange(T, dtype=np.int16), S * P), R), self.dates),
-            "state": _labelled(np.tile(np.repeat(np.arange(S, dtype=np.int8), P), R * T), self.states),
-            "power": _labelled(np.tile(np.arange(P, dtype=np.int8), R * T * S), self.powers),
+            "date": _labelled(np.tile(np.repeat(dates, S * P), R), universe["date"]),
+            "state": _labelled(np.tile(np.repeat(states, P), R * T), universe["state"]),
+            "power": _labelled(np.tile(powers, R * T * S), universe["power"]),
         }
         for name in SERIES:
             if name in series:
@@ -88,6 +96,11 @@ class Trajectories:
                 out[r, t, s, p] = frame[name].to_numpy(dtype=float)
             arrays[name] = out
         return cls(scenario, dates, states, powers, runs=runs, **arrays)
+
+
+def _positions(names: list[str], labels: list[str], dtype: type) -> np.ndarray:
+    """Each name's position in `labels`, as the dictionary codes of an Arrow column."""
+    return np.array([labels.index(name) for name in names], dtype=dtype)
 
 
 def _labelled(codes: np.ndarray, labels: list[str]) -> pa.DictionaryArray:

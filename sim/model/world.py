@@ -223,39 +223,3 @@ def apply_change(world: World, change: Change, start: World | None = None) -> No
         "multiply": current * change.value,
     }[change.operation]
     array[index] = np.clip(updated, 0.0, MAX_OUTREACH if change.attribute in UNBOUNDED else 1.0)
-
-
-def decision_records(setup: Setup, date: str, appeals: list[dynamics.Appeal], before: np.ndarray, after: np.ndarray):
-    """This month's emergent events (appeals and their answers, bloc freezes, exits and returns) as
-    log records, one per distinct event: in how many runs it happened and, for an appeal, the mean
-    share of the need answered there."""
-    states, powers = setup.scenario.states, setup.scenario.powers
-    records = []
-    for appeal in appeals:
-        for patron in np.unique(appeal.patron[appeal.made]):
-            runs = appeal.made & (appeal.patron == patron)
-            records.append(
-                {
-                    "date": date,
-                    "label": f"{states[appeal.state]} appeals to {powers[patron]} for help",
-                    "source": "model",
-                    "answered": float(appeal.answered[runs].mean()),
-                    "runs": int(runs.sum()),
-                }
-            )
-    verbs = {
-        dynamics.FROZEN: "freezes its {} membership",
-        dynamics.LEFT: "leaves the {}",
-        dynamics.MEMBER: "returns to the {}",
-    }
-    changed = before != after  # (B,K,S)
-    for state in range(len(states)):
-        for k, bloc in enumerate(BLOCS):
-            moved = changed[:, k, state]
-            for status in np.unique(after[moved, k, state]):
-                runs = moved & (after[:, k, state] == status)
-                label = f"{states[state]} " + verbs[int(status)].format(bloc)
-                records.append(
-                    {"date": date, "label": label, "source": "model", "answered": None, "runs": int(runs.sum())}
-                )
-    return records

@@ -24,12 +24,13 @@ from sim.inputs.geography import REGIONS
 from sim.inputs.packaged import BASELINE, EVIDENCE, SCENARIOS
 from sim.inputs.parameters import BY_NAME
 from sim.inputs.scenario import MAX_OUTREACH, Change
-from sim.model.model import AllianceModel, LoggedEvent
+from sim.model.events import MODEL, LoggedEvent
+from sim.model.model import AllianceModel
 from sim.model.world import UNBOUNDED, _indexes
 
 TEACHER = "teacher"
 #: Source the model gives the events its agents decide (appeals, answers, bloc exits).
-DECIDED = "model"
+DECIDED = MODEL
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,166 @@
+"""The Python API: what `alliance-sim run`, `batch` and `compare` do, returning pandas DataFrames.
+
+    import sim
+    scenario = sim.load("baseline")
+    result = sim.simulate(scenario, runs=100, seed=0, peer_weight=0.2)
+    result.summary  # one row per state and power at the last month
+
+The command line calls these same functions. Heavy libraries load on first use, so `import sim` stays quick.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from sim.experiments.run import Simulation
+    from sim.inputs.scenario import Scenario
+    from sim.outputs.compare_folders import Comparison
+
+
+def load(scenario: str | Path) -> Scenario:
+    """A scenario by the name of a shipped one ("baseline", "no_invasion", ...) or by the path of a YAML file.
+
+    InputError for a name that is not shipped (listing those that are) or a file with a mistake in it."""
+    from sim.inputs.evidence import load_evidence
+    from sim.inputs.packaged import EVIDENCE
+    from sim.inputs.scenario import load_scenario
+
+    return load_scenario(scenario, load_evidence(EVIDENCE))
+
+
+@dataclass
+class Result:
+    """A simulated scenario as tidy tables. `summary` (as summary.csv) and `events` (as events.csv) are
+    at hand; `trajectories` (long form: run, step, date, state, power, alignment and the other series) and
+    `uncertainty` (as uncertainty.csv) are built when first read. `folder` is where it was written, if it was."""
+
+    scenario: Scenario
+    summary: pd.DataFrame
+    events: pd.DataFrame
+    folder: Path | None = None
+    _simulation: Simulation | None = field(default=None, repr=False)
+
+    def __repr__(self) -> str:
+        return f"Result(scenario={self.scenario.name!r}, folder={self.folder!r})"
+
+    @cached_property
+    def trajectories(self) -> pd.DataFrame:
+        """Every month of every run in long form: the runs held in memory (alignment in double precision), or
+        the folder's trajectories file as written."""
+        import pandas as pd
+
+        if self._simulation is not None:
+            return self._simulation.held.to_frame()
+        (path,) = self.folder.glob("trajectories.*")
+        return pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path, dtype={"date": str})
+
+    @cached_property
+    def uncertainty(self) -> pd.DataFrame:
+        """Each state's 5-95% band width with every source, with each alone, and each source's share."""
+        if self._simulation is not None:
+            return self._simulation.spread()
+        return _read_csv(self.folder / "uncertainty.csv")
+
+
+def simulate(
+    scenario: str | Path | Scenario,
+    runs: int = 200,
+    seed: int = 0,
+    engine: str = "ensemble",
+    uncertainty: str | Iterable[str] | None = None,
+    *,
+    out: str | Path | bool | None = None,
+    force: bool = False,
+    format: str = "parquet",
+    series: Iterable[str] | None = None,
+    **overrides: float,
+) -> Result:
+    """Simulate `runs` runs of a scenario (a Scenario, a shipped name or a path) as `alliance-sim run` does.
+
+    `engine`: "ensemble" (all runs at once) or "mesa" (one Mesa model per run): the same numbers.
+    `uncertainty`: the sources each run carries, any of shocks, parameters, evidence (a list, or comma-separated
+    text; "none" or [] for none; None, the default, for all three). `overrides`, e.g. ``peer_weight=0.2``, are
+    merged over the fitted defaults and the scenario's own parameters and hold in every run (the other
+    parameters keep their posterior draws).
+    `out`: None keeps the runs in memory; a folder (or True: results/<scenario name>/) receives the files
+    `alliance-sim run` writes, in `format` (parquet or csv) with the trajectories' `series`, replacing a
+    previous results folder only with `force`."""
+    from sim.experiments.run import run_scenario, simulate_scenario, with_overrides
+    from sim.experiments.uncertainty import SOURCES
+
+    merged = with_overrides(scenario if not isinstance(scenario, str | Path) else load(scenario), overrides)
+    sources = SOURCES if uncertainty is None else _sources(uncertainty)
+    if out is None or out is False:
+        simulation = simulate_scenario(merged, runs, seed, engine, sources, overrides)
+        return Result(merged, simulation.summary, simulation.events, None, simulation)
+    kept = {} if series is None else {"series": tuple(series)}
+    folder = Path(out) if out is not True else None
+    folder = run_scenario(merged, runs, seed, folder, engine, format, force, sources, overrides=overrides, **kept)
+    return Result(merged, _read_csv(folder / "summary.csv"), _read_csv(folder / "events.csv"), folder)
+
+
+def experiment(
+    experiment: str | Path,
+    out: str | Path,
+    *,
+    executor: str = "local",
+    scheduler: str | None = None,
+    workers: int | None = None,
+    resume: bool = False,
+    force: bool = False,
+) -> pd.DataFrame:
+    """Run an experiment file (as `alliance-sim batch`) into the folder `out` and return its per-run outcomes,
+    one row per point, run and state, joined with each point's parameter values (outcomes.parquet and points.csv
+    read back from the folder). Points that raised are left out with a warning (failures.csv names them)."""
+    import warnings
+
+    import pandas as pd
+
+    from sim.experiments.batch import run_batch
+
+    out = Path(out)
+    status = run_batch(Path(experiment), out, executor, scheduler, workers, resume, force)
+    if status == 130:
+        raise KeyboardInterrupt(f"the batch in {out} was interrupted; run it again with resume=True to finish")
+    if status != 0:
+        warnings.warn(f"some points failed and are left out; {out / 'failures.csv'} lists them", stacklevel=2)
+    outcomes = pd.read_parquet(out / "outcomes.parquet").sort_values(["point", "run"], kind="stable")
+    points = _read_csv(out / "points.csv")
+    shared = [c for c in points.columns if c in outcomes.columns and c != "point"]
+    return outcomes.merge(points.drop(columns=shared), on="point", how="left")
+
+
+def compare(
+    folders: Iterable[str | Path],
+    out: str | Path | None = None,
+    *,
+    horizons: str | Iterable[str] | None = None,
+    force: bool = False,
+) -> Comparison:
+    """Compare results folders (the first is the reference; a batch point as "DIR:point=N") as
+    `alliance-sim compare` does. The returned Comparison holds the DataFrames `alignment_differences` and
+    `dominant_probabilities`; plots, manifest.json and report.html are written only when `out` is given."""
+    from sim.outputs.compare_folders import compare_folders
+
+    wanted = horizons if horizons is None or isinstance(horizons, str) else list(horizons)
+    return compare_folders([str(f) for f in folders], None if out is None else Path(out), wanted, force)
+
+
+def _sources(uncertainty: str | Iterable[str]) -> tuple[str, ...]:
+    names = uncertainty.split(",") if isinstance(uncertainty, str) else list(uncertainty)
+    chosen = tuple(dict.fromkeys(name.strip() for name in names if name.strip()))
+    return () if chosen == ("none",) else chosen
+
+
+def _read_csv(path: Path) -> pd.DataFrame:
+    """A table as written, months as text."""
+    import pandas as pd
+
+    return pd.read_csv(path, dtype={"date": str})

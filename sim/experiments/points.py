@@ -1,0 +1,52 @@
+"""Simulate parameter points: each point's replicates are runs of the ensemble engine, the points'
+values handed to it as one value per run, so many points go through a single call.
+
+Calibration and sensitivity give every point the same replicate streams (runs 0..R-1: common
+random numbers, so points differ by their parameters, not by luck); a batch gives point p's
+replicate k its own run id p x R + k.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from sim.model.ensemble import simulate
+from sim.model.trajectories import Trajectories
+from sim.model.world import Setup
+
+
+def simulate_runs(
+    setup: Setup, base: dict, values: dict[str, np.ndarray], points: np.ndarray, run_ids: np.ndarray, seed: int
+) -> Trajectories:
+    """Run run_ids[i] with the parameters of point points[i]: `base` overridden by each varied
+    parameter's value at that point (values[name] holds one value per point)."""
+    params = {**base, **{name: np.asarray(value)[points] for name, value in values.items()}}
+    return simulate(setup, run_ids, seed, params)
+
+
+def simulate_points[Result](
+    setup: Setup,
+    base: dict,
+    values: dict[str, np.ndarray],
+    replicates: int,
+    seed: int,
+    reduce: Callable[[Trajectories, int], Result],
+    chunk: int,
+    progress: Callable[[int], None] | None = None,
+) -> list[Result]:
+    """Every point's `replicates` runs (runs 0..replicates-1 for each point), at most about `chunk` runs
+    per engine call; `reduce(trajectories, points)` turns each call's runs (point by point, replicates
+    consecutive) into what is kept, so that memory stays one chunk's. `progress` gets the points done."""
+    count = len(next(iter(values.values())))
+    per_chunk = max(1, chunk // replicates)
+    found = []
+    for first in range(0, count, per_chunk):
+        stop = min(count, first + per_chunk)
+        points = np.repeat(np.arange(first, stop), replicates)
+        run_ids = np.tile(np.arange(replicates), stop - first)
+        found.append(reduce(simulate_runs(setup, base, values, points, run_ids, seed), stop - first))
+        if progress is not None:
+            progress(stop - first)
+    return found

@@ -1,0 +1,34 @@
+"""The words the input files use: attributes, operations, policies, designs, and the limits on outreach.
+
+Kept apart from the schema (which needs pydantic) so that the model can name them without loading it.
+"""
+
+from __future__ import annotations
+
+from sim.inputs.geography import POWER_POSITIONS
+
+PAIR_ATTRIBUTES = ("alignment", "economic", "security", "regime", "coercion", "credibility")
+STATE_ATTRIBUTES = ("neighbour_threat", "insurgent_threat", "acute_threat")
+POWER_ATTRIBUTES = ("capability", "free_capacity", "leverage")
+STRUCTURE = ("membership", "border", "rivalry")
+ATTRIBUTES = PAIR_ATTRIBUTES + STATE_ATTRIBUTES + POWER_ATTRIBUTES + STRUCTURE
+#: What an event may change: a state-power pair's ties, a power's interest in a state (a lasting
+#: strategy change) or a one-off push there, a state's threats, a power's means and budget.
+EVENT_ATTRIBUTES = (
+    tuple(a for a in PAIR_ATTRIBUTES if a != "alignment")
+    + ("interest", "push")
+    + STATE_ATTRIBUTES
+    + POWER_ATTRIBUTES
+    + ("budget",)
+)
+#: Powers an evidence entry may name: the four of every scenario and those a scenario may add (e.g. the EU).
+KNOWN_POWERS = tuple(POWER_POSITIONS)
+#: Largest budget, interest or one-off push a scenario may give a power.
+MAX_OUTREACH = 5.0
+POLICIES = ("adaptive", "scripted")
+#: `restore` returns an attribute to where the run started (its evidence-derived level): it takes no value.
+OPERATIONS = ("set", "add", "multiply", "restore")
+METHODS = ("lhs", "sobol", "morris")
+STORES = ("trajectories", "outcomes")
+#: Runs per chunk unless an experiment says otherwise: a chunk's arrays stay a few hundred MB.
+CHUNK_RUNS = 1000

@@ -1,0 +1,156 @@
+"""Comparing results folders: the tables of differences and dominant partners, and the folder that holds them
+with plots and a report page.
+
+The first folder is the reference: every difference is another scenario minus it. A point of a batch folder
+is named ``DIR:point=N`` and compared like a scenario of its own.
+"""
+
+from __future__ import annotations
+
+import shlex
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from sim.inputs.documents import InputError, parse_month
+from sim.inputs.limits import Cost
+from sim.outputs.compare_plots import write_comparison_plots
+from sim.outputs.comparison import (
+    Digest,
+    alignment_differences,
+    clear_differences,
+    dominant_probabilities,
+    summarise,
+)
+from sim.outputs.destination import TOOL, check_target, staged
+from sim.outputs.folders import Outcome, folder_of, load_outcomes, paired, stored_rows
+from sim.outputs.report import compare_page
+from sim.outputs.results import versions, write_json, write_table
+
+#: Default horizon besides the last month: mid-way through the projection.
+MIDWAY = "2025-12"
+#: Peak memory of a comparison: fixed (the histograms, the figures, the interpreter) plus per folder (one block
+#: of runs read at a time), and seconds per trajectory row read (measured with two baseline folders).
+FIXED_MEMORY, FOLDER_MEMORY, ROW_SECONDS = 700e6, 150e6, 2e-7
+
+
+@dataclass
+class Comparison:
+    """Scenarios side by side: the tables `compare` writes, and the statistics its plots are drawn from."""
+
+    outcomes: list[Outcome]
+    pairing: list[bool]  # per scenario after the reference: paired run by run with it
+    horizons: list[str]
+    digests: list[Digest]
+    bands: list[np.ndarray]
+    dominant_probabilities: pd.DataFrame
+    alignment_differences: pd.DataFrame
+
+    def __repr__(self) -> str:
+        return f"Comparison({[o.name for o in self.outcomes]}, horizons={self.horizons})"
+
+
+def compare_folders(
+    specs: list[str], out: Path | None = None, horizons: str | list[str] | None = None, force: bool = False
+) -> Comparison:
+    """Compare the results folders `specs` (the first is the reference); with `out`, also write the tables,
+    plots, manifest and report.html there. `horizons`: months for the dominant-partner tables (a list, or
+    comma-separated text), by default MIDWAY if covered and the last month."""
+    specs = [str(spec) for spec in specs]
+    if out is not None:
+        check_target(Path(out), force, inputs=[folder_of(spec) for spec in specs])
+    wanted = _parse_horizons(horizons)
+    compare_cost(specs).check(out, f"comparing {len(specs)} folders", "compare fewer or smaller folders")
+    outcomes = load_outcomes(specs)
+    dates = outcomes[0].dates
+    chosen = _choose_horizons(wanted, dates)
+    pairing = [paired(outcomes[0], other) for other in outcomes[1:]]
+    digests, bands = summarise(outcomes, pairing)
+    probabilities = dominant_probabilities(outcomes, digests, chosen)
+    alignment = alignment_differences(outcomes, digests, bands, pairing, sorted(set(chosen) | {dates[-1]}))
+    comparison = Comparison(outcomes, pairing, chosen, digests, bands, probabilities, alignment)
+    if out is not None:
+        _write(comparison, Path(out))
+    return comparison
+
+
+def _write(comparison: Comparison, out: Path) -> None:
+    """The comparison folder: both tables, plots, manifest.json and report.html, replacing `out` at the end."""
+    outcomes, pairing, chosen = comparison.outcomes, comparison.pairing, comparison.horizons
+    specs = [o.spec for o in outcomes]
+    manifest = {
+        "tool": TOOL,
+        "compared": [
+            {
+                "folder": o.spec,
+                "scenario": o.name,
+                "seed": o.seed,
+                "runs": o.runs,
+                "reproduce": o.manifest.get("reproduce"),
+            }
+            for o in outcomes
+        ],
+        "reference": outcomes[0].name,
+        "pairing": {o.name: "paired" if p else "unpaired" for o, p in zip(outcomes[1:], pairing, strict=True)},
+        "horizons": chosen,
+        "versions": versions(),
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "reproduce": shlex.join(["alliance-sim", "compare", *specs, "--out", str(out), "--horizons", ",".join(chosen)]),
+    }
+    probabilities, alignment = comparison.dominant_probabilities, comparison.alignment_differences
+    with staged(out) as stage:
+        write_table(probabilities, stage / "dominant_probabilities.csv")
+        write_table(alignment, stage / "alignment_differences.csv")
+        figures = write_comparison_plots(
+            outcomes, comparison.digests, comparison.bands, pairing, chosen, stage / "plots"
+        )
+        write_json(manifest, stage / "manifest.json")
+        page = compare_page(outcomes, comparison.digests, pairing, probabilities, alignment, figures, manifest)
+        (stage / "report.html").write_text(page, encoding="utf-8")
+
+
+def compare_cost(specs: list[str]) -> Cost:
+    """Memory (the rows read, their arrays and the run-by-run differences), disk (tables, plots, page) and time."""
+    rows = [stored_rows(spec) for spec in specs]
+    memory = FIXED_MEMORY + FOLDER_MEMORY * len(specs)
+    return Cost(memory=memory, disk=50e6 * len(specs), seconds=ROW_SECONDS * sum(rows) * 2)
+
+
+def largest_differences(alignment: pd.DataFrame, count: int = 3) -> str:
+    """The largest changes in alignment at the last month whose band excludes zero, each with its 5–95% band."""
+    date = alignment["date"].max()
+    clear = clear_differences(alignment, date)
+    lines = [f"largest clear differences at {date} (scenario minus {alignment['reference'].iloc[0]}):"]
+    for row in clear.head(count).itertuples():
+        lines.append(
+            f"  {row.scenario}: {row.state} with {row.power} {row.difference:+.2f} "
+            f"(5-95% of run differences {row.difference_p05:+.2f} to {row.difference_p95:+.2f})"
+        )
+    return "\n".join(lines if len(clear) else [*lines, "  none: every band includes zero"])
+
+
+def _parse_horizons(horizons: str | list[str] | None) -> list[str] | None:
+    if horizons is None:
+        return None
+    text = horizons if isinstance(horizons, str) else ",".join(map(str, horizons))
+    months = [m.strip() for m in text.split(",") if m.strip()]
+    if not months:
+        raise InputError(f"--horizons: no month given in '{text}'; write months as YYYY-MM, e.g. {MIDWAY},2030-12")
+    for month in months:
+        if parse_month(month) is None:
+            raise InputError(f"--horizons: '{month}' is not a month; write YYYY-MM, e.g. {MIDWAY}")
+    return list(dict.fromkeys(months))
+
+
+def _choose_horizons(wanted: list[str] | None, dates: list[str]) -> list[str]:
+    if wanted is None:
+        return [d for d in dict.fromkeys([MIDWAY, dates[-1]]) if d in dates]
+    for month in wanted:
+        if month not in dates:
+            raise InputError(
+                f"--horizons: {month} is outside the results ({dates[0]} to {dates[-1]}); choose months in that range"
+            )
+    return sorted(wanted)

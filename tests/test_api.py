@@ -1,0 +1,164 @@
+"""The Python API (`import sim`): the README's example runs, overrides merge onto the fit, and the numbers
+are those `alliance-sim run` writes."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+from conftest import BASELINE, ROOT, cli_in_process
+
+import sim
+from sim.inputs.parameters import defaults
+from sim.inputs.scenario import load_scenario
+
+
+def read(path):
+    return pd.read_csv(path, dtype={"date": str})
+
+
+def test_readme_example_runs(tmp_path, monkeypatch, capsys):
+    """The code block under "Python API" in README.md, executed as a notebook would."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    code = re.search(r"## Python API\n.*?```python\n(.*?)```", readme, re.S).group(1)
+    monkeypatch.chdir(tmp_path)
+    namespace: dict = {}
+    exec(compile(code, "README.md", "exec"), namespace)
+    printed = capsys.readouterr().out
+    assert "Russia" in printed and "difference_p05" in printed and "'alignment'" in printed
+    result, comparison = namespace["result"], namespace["comparison"]
+    assert result.scenario.parameters["peer_weight"] == 0.2
+    assert len(result.trajectories) == 20 * (result.scenario.months + 1) * 10 * 4
+    assert {"baseline", "no_invasion"} == set(comparison.alignment_differences["scenario"])
+    written = read(tmp_path / "results" / "baseline" / "summary.csv")
+    assert written["state"].nunique() == 10 and not written.equals(result.summary)  # the override moved numbers
+
+
+@pytest.mark.parametrize("engine, runs", [("ensemble", 12), ("mesa", 2)])
+def test_same_summary_as_the_command_line(short_scenario, tmp_path, engine, runs):
+    """`alliance-sim run ... --set` and `sim.simulate(..., peer_weight=...)` give the same tables."""
+    out = tmp_path / "cli"
+    status, _, err = cli_in_process(
+        "run", short_scenario, "--runs", runs, "--seed", 5, "--engine", engine, "--set", "peer_weight=0.3", "--out", out
+    )
+    assert status == 0, err
+    result = sim.simulate(short_scenario, runs=runs, seed=5, engine=engine, peer_weight=0.3)
+    pd.testing.assert_frame_equal(result.summary, read(out / "summary.csv"), check_exact=True)
+    assert result.events[["date", "label", "source"]].equals(read(out / "events.csv")[["date", "label", "source"]])
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert "--set peer_weight=0.3" in manifest["reproduce"] and manifest["parameters"]["peer_weight"] == 0.3
+    saved = sim.simulate(short_scenario, runs=runs, seed=5, engine=engine, out=tmp_path / "api", peer_weight=0.3)
+    pd.testing.assert_frame_equal(saved.summary, result.summary)
+    pd.testing.assert_frame_equal(saved.uncertainty, read(out / "uncertainty.csv"))
+
+
+def test_an_override_changes_only_its_parameter(short_scenario):
+    plain = sim.simulate(short_scenario, runs=4, seed=2, uncertainty="shocks")
+    changed = sim.simulate(short_scenario, runs=4, seed=2, uncertainty="shocks", peer_weight=0.05)
+    fitted = defaults()
+    assert plain.scenario.parameters == fitted
+    assert changed.scenario.parameters == {**fitted, "peer_weight": 0.05}
+    assert not plain.summary["median"].equals(changed.summary["median"])
+
+
+def test_an_override_holds_in_every_run(short_scenario):
+    """With only parameter uncertainty, runs differ by their posterior draws; fixing every drawn parameter
+    leaves nothing to differ, so every run is the same."""
+    drawn = sim.simulate(short_scenario, runs=6, seed=2, uncertainty="parameters")
+    assert (drawn.summary["p95"] - drawn.summary["p05"]).max() > 1e-3
+    fitted = defaults()
+    posterior = pd.read_csv(ROOT / "calibration" / "posterior.csv", nrows=0).columns.drop("weight")
+    fixed = sim.simulate(short_scenario, runs=6, seed=2, uncertainty="parameters", **{n: fitted[n] for n in posterior})
+    assert (fixed.summary["p95"] - fixed.summary["p05"]).abs().max() < 1e-12
+
+
+def test_a_scenarios_own_parameters_hold_in_every_run(short_scenario, tmp_path):
+    """A value the scenario file sets is the scenario's choice: parameter uncertainty never draws over it."""
+    fitted = defaults()
+    posterior = pd.read_csv(ROOT / "calibration" / "posterior.csv", nrows=0).columns.drop("weight")
+    chosen = tmp_path / "chosen.yaml"
+    chosen.write_text(
+        f"name: chosen\ndescription: every drawn parameter set\nextends: {short_scenario}\nparameters:\n"
+        + "".join(f"  {name}: {fitted[name]!r}\n" for name in posterior)
+    )
+    fixed = sim.simulate(chosen, runs=6, seed=2, uncertainty="parameters")
+    assert fixed.scenario.chosen == set(posterior)
+    assert (fixed.summary["p95"] - fixed.summary["p05"]).abs().max() < 1e-12
+
+
+@pytest.mark.parametrize(
+    "overrides, message",
+    [
+        ({"peer_wieght": 0.2}, "did you mean 'peer_weight'?"),
+        ({"zzz": 1.0}, "choose from: adjustment_rate, shock_scale"),
+        ({"peer_weight": 7.0}, "outside 0.0..1.0"),
+        ({"peer_weight": "high"}, "peer_weight='high'"),
+    ],
+)
+def test_bad_overrides_are_refused(overrides, message):
+    with pytest.raises(sim.InputError, match=re.escape(message)) as caught:
+        sim.simulate("baseline", runs=1, **overrides)
+    assert "\n" not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "arguments, message",
+    [
+        ({"runs": 0}, "runs=0: expected a whole number of at least 1"),
+        ({"seed": -1}, "seed=-1"),
+        ({"engine": "fast"}, "engine 'fast': choose ensemble or mesa"),
+        ({"uncertainty": "shocks,parameter"}, "did you mean 'parameters'?"),
+    ],
+)
+def test_bad_arguments_are_refused(arguments, message):
+    with pytest.raises(sim.InputError, match=re.escape(message)):
+        sim.simulate("baseline", **{"runs": 1, **arguments})
+
+
+def test_bad_override_on_the_command_line(tmp_path):
+    status, _, err = cli_in_process("run", BASELINE, "--runs", 1, "--set", "peer_wieght=0.2", "--out", tmp_path / "x")
+    assert status == 2 and "did you mean 'peer_weight'?" in err and not (tmp_path / "x").exists()
+    status, _, err = cli_in_process("run", BASELINE, "--runs", 1, "--set", "peer_weight", "--out", tmp_path / "x")
+    assert status == 2 and "expected NAME=VALUE" in err
+
+
+def test_load_by_name_and_by_path(short_scenario):
+    assert sim.load("no_invasion").name == load_scenario(ROOT / "scenarios" / "no_invasion.yaml").name
+    assert sim.load(BASELINE).path == BASELINE
+    assert sim.load(str(short_scenario)).name == "short"
+    with pytest.raises(sim.InputError, match=r"did you mean 'baseline'\?.*shipped ones are baseline, china_security"):
+        sim.load("basline")
+
+
+def test_experiment_returns_outcomes_with_parameter_values(short_scenario, tmp_path):
+    path = tmp_path / "grid.yaml"
+    path.write_text(
+        f"name: grid\nscenario: {short_scenario}\nruns: 3\nseed: 1\nstore: outcomes\n"
+        "parameters: {peer_weight: [0.1, 0.6]}\n"
+    )
+    outcomes = sim.experiment(path, out=tmp_path / "out", workers=1)
+    assert len(outcomes) == 2 * 3 * 10
+    assert outcomes.groupby("point")["peer_weight"].first().tolist() == [0.1, 0.6]
+    assert {"run", "state", "share_Russia", "dominant"} <= set(outcomes.columns)
+
+
+def test_compare_without_out_writes_nothing(short_scenario, tmp_path):
+    other = tmp_path / "other.yaml"
+    other.write_text(f"name: other\nextends: {short_scenario}\nwithout: [invasion]\n")
+    folders = [sim.simulate(path, runs=6, seed=1, out=tmp_path / path.stem).folder for path in (short_scenario, other)]
+    before = sorted(tmp_path.rglob("*"))
+    comparison = sim.compare(folders, horizons=["2022-06", "2023-12"])
+    assert sorted(tmp_path.rglob("*")) == before
+    assert set(comparison.dominant_probabilities["date"]) == {"2022-06", "2023-12"}
+    assert comparison.pairing == [True] and set(comparison.alignment_differences["scenario"]) == {"short", "other"}
+
+
+def test_import_sim_is_light():
+    """`import sim` (and reading its API names) loads neither pandas nor Mesa."""
+    code = "import sys, sim; sim.simulate, sim.load; print(sorted({'pandas', 'mesa', 'numpy'} & set(sys.modules)))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

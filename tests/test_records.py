@@ -1,0 +1,46 @@
+"""What the drivers produce, written one way: the long form of trajectories and the event log."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from sim.inputs.evidence import load_evidence
+from sim.inputs.scenario import load_scenario
+from sim.model.ensemble import run_seed, simulate
+from sim.model.events import EVENT_COLUMNS, MODEL, LoggedEvent, event_table
+from sim.model.model import AllianceModel
+from sim.model.world import prepare
+
+
+@pytest.fixture(scope="module")
+def setup(short_scenario):
+    evidence = load_evidence()
+    return prepare(load_scenario(short_scenario, evidence), evidence)
+
+
+def test_long_form_encodes_labels_against_a_wider_set(setup):
+    """Chunk files of different scenarios share one dictionary; the rows stay the same."""
+    traj = simulate(setup, 2, 0)
+    wider = {"state": ["Atlantis", *reversed(traj.states)], "power": [*traj.powers, "EU"]}
+    own, shared = traj.to_table().to_pandas(), traj.to_table(labels=wider).to_pandas()
+    assert list(shared["state"].cat.categories) == wider["state"]
+    assert list(shared["power"].cat.categories) == wider["power"]
+    assert list(shared["date"].cat.categories) == traj.dates
+    for column in own.columns:
+        np.testing.assert_array_equal(own[column].astype(str), shared[column].astype(str), err_msg=column)
+
+
+def test_both_drivers_log_the_same_record_and_make_the_same_table(setup):
+    log: list[LoggedEvent] = []
+    simulate(setup, np.array([0]), 3, log=log)
+    model = AllianceModel(setup.scenario, rng=run_seed(3, 0), evidence=setup.evidence)
+    while model.running:
+        model.step()
+    assert any(e.source == MODEL for e in log)
+    ensemble, mesa = event_table(log), event_table(model.event_log)
+    assert list(ensemble.columns) == EVENT_COLUMNS == ["date", "label", "source", "answered", "runs"]
+    key = ["date", "label", "source"]
+    assert sorted(map(tuple, ensemble[key].to_numpy())) == sorted(map(tuple, mesa[key].to_numpy()))
+    assert (ensemble["runs"] == 1).all() and (mesa["runs"] == 1).all()
+    assert list(event_table([]).columns) == EVENT_COLUMNS
