@@ -271,3 +271,28 @@ def test_wilson_interval_matches_scipy():
     for k, n in ((0, 20), (3, 20), (20, 20), (517, 1000)):
         expected = binomtest(k, n).proportion_ci(confidence_level=0.95, method="wilson")
         assert wilson(k, n) == pytest.approx((expected.low, expected.high), abs=1e-12)
+
+
+def test_read_ahead_keeps_order_errors_and_no_thread_behind():
+    """Blocks read one ahead arrive in order; a reading error reaches the caller; stopping early, or finishing,
+    leaves no reading thread behind (the figures are drawn in forked processes only when none is left)."""
+    import threading
+
+    from sim.inputs.documents import InputError
+    from sim.outputs.folders import read_ahead
+
+    assert list(read_ahead(iter(range(7)))) == list(range(7))
+
+    def failing():
+        yield "first"
+        raise InputError("damaged file")
+
+    seen = []
+    with pytest.raises(InputError, match="damaged file"):
+        for item in read_ahead(failing()):
+            seen.append(item)
+    assert seen == ["first"]
+    early = read_ahead(iter(range(1000)))
+    assert next(early) == 0
+    early.close()
+    assert threading.active_count() == 1

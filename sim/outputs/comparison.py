@@ -14,7 +14,7 @@ import pandas as pd
 
 from sim.inputs.documents import InputError
 from sim.model.trajectories import hedging_index
-from sim.outputs.folders import Outcome, blocks
+from sim.outputs.folders import Outcome, blocks, read_ahead
 
 #: The run-level spread shown around a difference, as in the fan charts.
 SPREAD = (0.05, 0.95)
@@ -156,8 +156,8 @@ def difference_band(ref: Digest, other: Digest, differences: np.ndarray) -> np.n
 
 
 def _blocks(outcome: Outcome, ref: Outcome):
-    """A folder's runs a block at a time, states and powers in the reference's order."""
-    return blocks(outcome, states=ref.states, powers=ref.powers)
+    """A folder's runs a block at a time, states and powers in the reference's order, the next read meanwhile."""
+    return read_ahead(blocks(outcome, states=ref.states, powers=ref.powers))
 
 
 def _independent(other: Histogram, ref: Histogram) -> Histogram:
