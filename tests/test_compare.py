@@ -295,4 +295,4 @@ def test_read_ahead_keeps_order_errors_and_no_thread_behind():
     early = read_ahead(iter(range(1000)))
     assert next(early) == 0
     early.close()
-    assert threading.active_count() == 1
+    assert not [t for t in threading.enumerate() if t.name == "read-ahead"]
