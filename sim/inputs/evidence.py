@@ -8,6 +8,7 @@ Every derived number keeps the ids of the entries, or of the assumption, behind 
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -130,7 +131,19 @@ def _keys(e: Entry) -> list[tuple]:
 
 
 def load_evidence(path: Path | str = EVIDENCE) -> Evidence:
-    """Read and check the evidence file; InputError names the entry and field at fault."""
+    """Read and check the evidence file; InputError names the entry and field at fault. The file is read once
+    per version (its modification time): a command and the API calls it serves share one reading."""
+    path = Path(path)
+    try:
+        status = path.stat()
+        stamp = (status.st_mtime_ns, status.st_size)
+    except OSError:
+        stamp = None  # load_yaml reports the missing file
+    return _load_evidence(path, stamp)
+
+
+@functools.lru_cache(maxsize=4)
+def _load_evidence(path: Path, stamp: tuple[int, int] | None) -> Evidence:
     from sim.inputs.schema import EvidenceFile, check  # pydantic is loaded when a file is read: --help stays quick
 
     doc = load_yaml(path, "evidence")
