@@ -93,10 +93,10 @@ def simulate(
     `alliance-sim run` writes, in `format` (parquet or csv) with the trajectories' `series`, replacing a
     previous results folder only with `force`."""
     from sim.experiments.run import run_scenario, simulate_scenario, with_overrides
-    from sim.experiments.uncertainty import SOURCES
+    from sim.experiments.uncertainty import SOURCES, chosen_sources
 
     merged = with_overrides(scenario if not isinstance(scenario, str | Path) else load(scenario), overrides)
-    sources = SOURCES if uncertainty is None else _sources(uncertainty)
+    sources = SOURCES if uncertainty is None else chosen_sources(uncertainty)
     if out is None or out is False:
         simulation = simulate_scenario(merged, runs, seed, engine, sources, overrides)
         return Result(merged, simulation.summary, simulation.events, None, simulation)
@@ -151,12 +151,6 @@ def compare(
 
     wanted = horizons if horizons is None or isinstance(horizons, str) else list(horizons)
     return compare_folders([str(f) for f in folders], None if out is None else Path(out), wanted, force)
-
-
-def _sources(uncertainty: str | Iterable[str]) -> tuple[str, ...]:
-    names = uncertainty.split(",") if isinstance(uncertainty, str) else list(uncertainty)
-    chosen = tuple(dict.fromkeys(name.strip() for name in names if name.strip()))
-    return () if chosen == ("none",) else chosen
 
 
 def _read_csv(path: Path) -> pd.DataFrame:

@@ -29,13 +29,14 @@ def whole_number(minimum: int):
 
 def uncertainty_sources(text: str) -> tuple[str, ...]:
     """The --uncertainty list: any of shocks, parameters, evidence (or 'none')."""
-    from sim.experiments.uncertainty import SOURCES
+    from sim.experiments.uncertainty import SOURCES, chosen_sources
+    from sim.inputs.documents import InputError
 
-    chosen = tuple(dict.fromkeys(part.strip() for part in text.split(",") if part.strip()))
-    if chosen == ("none",):
-        return ()
-    unknown = [part for part in chosen if part not in SOURCES]
-    if unknown or not chosen:
+    try:
+        chosen = chosen_sources(text)
+    except InputError:
+        chosen = None
+    if chosen is None or (not chosen and text.strip() != "none"):
         raise argparse.ArgumentTypeError(f"'{text}': choose from {', '.join(SOURCES)} (comma-separated) or none")
     return chosen
 

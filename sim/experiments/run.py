@@ -19,7 +19,14 @@ import pyarrow.parquet as pq
 from tqdm import tqdm
 
 from sim.experiments.posterior import Posterior
-from sim.experiments.uncertainty import SOURCES, load_posterior, run_parameters, simulate_uncertain, spread_by_source
+from sim.experiments.uncertainty import (
+    SOURCES,
+    chosen_sources,
+    load_posterior,
+    run_parameters,
+    simulate_uncertain,
+    spread_by_source,
+)
 from sim.inputs.documents import InputError, suggest
 from sim.inputs.evidence import Evidence, load_evidence
 from sim.inputs.limits import ROW_BYTES, Cost, cell_bytes, chunk_runs, simulation_seconds
@@ -183,9 +190,7 @@ def _check_request(runs: int, seed: int, engine: str, sources: tuple[str, ...]) 
             raise InputError(f"{name}={value!r}: expected a whole number of at least {least}")
     if engine not in ENGINES:
         raise InputError(f"engine '{engine}': choose {' or '.join(ENGINES)}")
-    for source in sources:
-        if source not in SOURCES:
-            raise InputError(f"uncertainty source '{source}'{suggest(source, SOURCES)}")
+    chosen_sources(sources)
 
 
 def _load(scenario: Scenario | Path, overrides: dict[str, float], evidence: Evidence) -> Scenario:

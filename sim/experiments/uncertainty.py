@@ -4,13 +4,14 @@ run's own draw of the starting levels, as wide as the evidence is unsure)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from sim.experiments.posterior import Posterior
-from sim.inputs.documents import InputError
+from sim.inputs.documents import InputError, suggest
 from sim.inputs.packaged import POSTERIOR
 from sim.model.ensemble import run_seed, simulate
 from sim.model.events import LoggedEvent
@@ -29,6 +30,19 @@ def load_posterior(path: Path = POSTERIOR) -> Posterior:
             f"{path}: cannot read the calibration posterior ({error.__class__.__name__}); run "
             "'alliance-sim calibrate' to make it, or leave parameter uncertainty out with --uncertainty shocks,evidence"
         ) from None
+
+
+def chosen_sources(uncertainty: str | Iterable[str]) -> tuple[str, ...]:
+    """The sources named in a list or comma-separated text ("none" or nothing for none), checked: InputError
+    for an unknown one. The command line's --uncertainty and the API's `uncertainty=` both read through here."""
+    names = uncertainty.split(",") if isinstance(uncertainty, str) else list(uncertainty)
+    chosen = tuple(dict.fromkeys(str(name).strip() for name in names if str(name).strip()))
+    if chosen == ("none",):
+        return ()
+    for source in chosen:
+        if source not in SOURCES:
+            raise InputError(f"uncertainty source '{source}'{suggest(source, SOURCES)} (comma-separated, or none)")
+    return chosen
 
 
 def run_parameters(
