@@ -62,6 +62,17 @@ parameters:
     assert set(map(tuple, first.to_numpy())) == {(s, p) for s in (0.01, 0.05) for p in (0.2, 0.5, 1.0)}
 
 
+def test_a_scenario_anywhere_extends_a_shipped_one(tmp_path):
+    """A counterfactual in a user's own folder builds on the shipped baseline by name, with or without .yaml."""
+    from sim.inputs.scenario import load_scenario
+
+    for parent in ("baseline", "baseline.yaml"):
+        own = tmp_path / f"mine_{parent}.yaml"
+        own.write_text(f"name: mine\ndescription: the baseline, a year shorter\nextends: {parent}\nend: 2029-12\n")
+        scenario = load_scenario(own)
+        assert scenario.dates[-1] == "2029-12" and len(scenario.events) == len(load_scenario("baseline").events)
+
+
 def test_a_shipped_scenario_is_named_bare(tmp_path):
     """`scenario: no_invasion` names the shipped file wherever the experiment lives; a misspelt name is refused."""
     experiment = load_experiment(write(tmp_path, "name: named\nscenario: [baseline, no_invasion]\nruns: 2\n"))

@@ -165,6 +165,8 @@ def _inherit(doc: Document, evidence: Evidence | None, chain: tuple[Path, ...]) 
 
     child = check(doc, Extension)
     parent_path = doc.path.parent / child.extends
+    if not parent_path.is_file():  # not beside it: a shipped scenario named bare ("baseline" or "baseline.yaml")
+        parent_path = shipped(str(child.extends).removesuffix(".yaml")) or parent_path
     here = doc.path.resolve()
     if parent_path.resolve() in (*chain, here):
         raise doc.error(("extends",), f"scenarios extend each other in a loop ({parent_path} leads back here)")
