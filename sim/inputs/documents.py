@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import difflib
+import functools
 import math
 import os
 import re
 import stat
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -89,6 +91,24 @@ class Document:
             else:
                 break
         return line
+
+
+def read_once[R](load: Callable[[Path], R]) -> Callable[[Path | str], R]:
+    """`load(path)` remembered per version of the file (modification time and size): a command, and the API
+    calls it serves, read a shipped file once; a file that changes is read again. Errors are never remembered."""
+    remembered = functools.lru_cache(maxsize=8)(lambda path, version: load(path))
+
+    @functools.wraps(load)
+    def reader(path: Path | str) -> R:
+        path = Path(path)
+        try:
+            status = path.stat()
+            version = (status.st_mtime_ns, status.st_size)
+        except OSError:
+            version = None  # the loader reports the missing file
+        return remembered(path, version)
+
+    return reader
 
 
 def load_yaml(path: Path | str, what: str) -> Document:

@@ -8,7 +8,6 @@ Every derived number keeps the ids of the entries, or of the assumption, behind 
 
 from __future__ import annotations
 
-import functools
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.inputs.documents import Document, load_yaml, suggest
+from sim.inputs.documents import Document, load_yaml, read_once, suggest
 from sim.inputs.geography import BLOCS
 from sim.inputs.packaged import EVIDENCE
 from sim.inputs.sources import documents
@@ -131,19 +130,12 @@ def _keys(e: Entry) -> list[tuple]:
 
 
 def load_evidence(path: Path | str = EVIDENCE) -> Evidence:
-    """Read and check the evidence file; InputError names the entry and field at fault. The file is read once
-    per version (its modification time): a command and the API calls it serves share one reading."""
-    path = Path(path)
-    try:
-        status = path.stat()
-        stamp = (status.st_mtime_ns, status.st_size)
-    except OSError:
-        stamp = None  # load_yaml reports the missing file
-    return _load_evidence(path, stamp)
+    """Read and check the evidence file, once per version of it; InputError names the entry and field at fault."""
+    return _load_evidence(path)
 
 
-@functools.lru_cache(maxsize=4)
-def _load_evidence(path: Path, stamp: tuple[int, int] | None) -> Evidence:
+@read_once
+def _load_evidence(path: Path) -> Evidence:
     from sim.inputs.schema import EvidenceFile, check  # pydantic is loaded when a file is read: --help stays quick
 
     doc = load_yaml(path, "evidence")

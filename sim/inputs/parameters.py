@@ -7,11 +7,10 @@ fallback to the unfitted values.
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 from pathlib import Path
 
-from sim.inputs.documents import InputError, load_yaml, number
+from sim.inputs.documents import InputError, load_yaml, number, read_once
 from sim.inputs.packaged import FITTED
 
 
@@ -132,19 +131,16 @@ UTILITY_WEIGHTS: tuple[str, ...] = (
 
 def defaults(fit: Path = FITTED) -> dict[str, float]:
     """Built-in defaults with the fitted values over them; InputError if the fit is missing or unreadable."""
-    try:
-        stamp = fit.stat().st_mtime_ns
-    except OSError as exc:
+    if not Path(fit).is_file():
         raise InputError(
-            f"{fit}: the fitted parameters are missing ({exc.strerror}); reinstall alliance-sim, or make them "
-            "with `alliance-sim calibrate`"
-        ) from None
-    return dict(_defaults(fit, stamp))
+            f"{fit}: the fitted parameters are missing; reinstall alliance-sim, or make them with "
+            "`alliance-sim calibrate`"
+        )
+    return dict(_defaults(fit))
 
 
-@functools.cache
-def _defaults(fit: Path, stamp: int) -> tuple[tuple[str, float], ...]:
-    """The fit read once per version of the file (`stamp`, its modification time)."""
+@read_once
+def _defaults(fit: Path) -> tuple[tuple[str, float], ...]:
     doc = load_yaml(fit, "fitted parameters")
     fitted = doc.data.get("parameters") if isinstance(doc.data, dict) else None
     if not isinstance(fitted, dict) or not fitted:

@@ -7,14 +7,13 @@ environment variable), `verify` checks each one's SHA-256 against the list.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from sim.inputs.documents import InputError, load_yaml, parse_month
+from sim.inputs.documents import InputError, load_yaml, parse_month, read_once
 from sim.inputs.packaged import SOURCES
 
 #: Environment variable naming a folder that holds the source documents.
@@ -40,10 +39,10 @@ class Source:
 
 def load_sources(path: Path = SOURCES) -> dict[str, Source]:
     """The listed documents by file name; InputError names the entry and field at fault."""
-    return dict(_load(Path(path)))
+    return dict(_load(path))
 
 
-@functools.cache
+@read_once
 def _load(path: Path) -> tuple[tuple[str, Source], ...]:
     from sim.inputs.schema import SourcesFile, check  # pydantic is loaded when a file is read: --help stays quick
 
