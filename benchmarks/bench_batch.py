@@ -18,7 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
-import psutil
+from bench_run import watch
 
 ROOT = Path(__file__).resolve().parent.parent
 BASELINE = ROOT / "scenarios" / "baseline.yaml"
@@ -96,7 +96,7 @@ def batch(runs: int, folder: Path, keep_free: float) -> dict:
     command = [sys.executable, "-m", "sim", "batch", str(experiment), "--out", str(out)]
     start = time.perf_counter()
     process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    peak, largest, cpu = _watch(process)
+    peak, largest, cpu = watch(process)
     _, error = process.communicate()
     wall = time.perf_counter() - start
     if process.returncode != 0:
@@ -112,26 +112,6 @@ def batch(runs: int, folder: Path, keep_free: float) -> dict:
         "largest": largest,
         "bytes": size,
     }
-
-
-def _watch(process: subprocess.Popen) -> tuple[int, int, float]:
-    """Sample the process and all its descendants every 50 ms while it runs: peak of their summed
-    resident memory, peak of the largest one, and their CPU seconds (user + system) as last seen."""
-    peak, largest, cpu = 0, 0, {}
-    root = psutil.Process(process.pid)
-    while process.poll() is None:
-        sizes = []
-        for member in [root, *root.children(recursive=True)]:
-            try:
-                with member.oneshot():
-                    sizes.append(member.memory_info().rss)
-                    times = member.cpu_times()
-                    cpu[member.pid] = times.user + times.system
-            except psutil.Error:
-                continue
-        peak, largest = max(peak, sum(sizes)), max([largest, *sizes])
-        time.sleep(0.05)
-    return peak, largest, sum(cpu.values())
 
 
 def main() -> None:

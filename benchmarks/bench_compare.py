@@ -2,7 +2,7 @@
 bytes written. Run at two sizes, it shows whether memory grows with the run count.
 
 The folders are made first with `alliance-sim run` (same seed, so the runs are paired), then compared in a
-fresh process measured by /usr/bin/time.
+fresh process, sampled with its figure workers every 50 ms.
 
 Usage: python benchmarks/bench_compare.py [--runs 1000 10000] [--out DIR]
 """
@@ -36,9 +36,9 @@ def main() -> None:
                 subprocess.run([sys.executable, "-m", "sim", *run], check=True, capture_output=True, cwd=ROOT)
         out = base / f"compare_{runs}"
         command = [sys.executable, "-m", "sim", "compare", *map(str, folders), "--out", str(out), "--force"]
-        seconds, mib = measure(command)
+        seconds, mib, largest = measure(command)
         print(
-            f"compare 2 x {runs:>6} runs: {seconds:6.1f} s, peak {mib:6.0f} MiB, "
+            f"compare 2 x {runs:>6} runs: {seconds:6.1f} s, peak {mib:6.0f} MiB ({largest:.0f} largest), "
             f"written {folder_bytes(out)['total'] / 1e6:.1f} MB; load {os.getloadavg()[0]:.2f}"
         )
     if not args.out:

@@ -296,3 +296,34 @@ def test_read_ahead_keeps_order_errors_and_no_thread_behind():
     assert next(early) == 0
     early.close()
     assert not [t for t in threading.enumerate() if t.name == "read-ahead"]
+
+
+def test_power_figures_drawn_on_one_layout_match_each_drawn_alone(folders, tmp_path):
+    """The four alignment figures share one laid-out figure: each must be pixel for pixel the figure drawn on
+    its own, so reusing the layout never clips or shifts anything."""
+    from sim.outputs.compare_plots import overlaid_fans
+
+    outcomes = load_outcomes([str(folders["base"]), str(folders["noinv"])])
+    digests, _ = summarise(outcomes, [True])
+    powers = outcomes[0].powers
+    together = overlaid_fans(outcomes, digests, {p: tmp_path / f"together_{p}.png" for p in powers})
+    assert [path.name for path in together] == [f"together_{p}.png" for p in powers]
+    for power in powers:
+        [alone] = overlaid_fans(outcomes, digests, {power: tmp_path / f"alone_{power}.png"})
+        assert np.array_equal(imread(tmp_path / f"together_{power}.png"), imread(alone)), power
+
+
+def test_figure_jobs_come_back_in_order_heaviest_handed_out_first():
+    from concurrent.futures import ThreadPoolExecutor
+
+    from sim.outputs.plots import draw_all
+
+    started = []
+
+    def job(k: int) -> int:
+        started.append(k)
+        return k * k
+
+    with ThreadPoolExecutor(1) as pool:  # one worker: jobs start in the order they are handed out
+        assert draw_all([(job, (k,)) for k in range(5)], [1, 5, 2, 6, 3], pool) == [0, 1, 4, 9, 16]
+    assert started == [3, 1, 4, 2, 0]

@@ -8,6 +8,8 @@ is named ``DIR:point=N`` and compared like a scenario of its own.
 from __future__ import annotations
 
 import shlex
+from concurrent.futures import Executor
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,6 +29,7 @@ from sim.outputs.comparison import (
 )
 from sim.outputs.destination import TOOL, check_target, staged
 from sim.outputs.folders import Outcome, folder_of, load_outcomes, paired, stored_rows
+from sim.outputs.plots import figure_workers
 from sim.outputs.report import compare_page
 from sim.outputs.results import versions, write_json, write_table
 
@@ -68,16 +71,17 @@ def compare_folders(
     dates = outcomes[0].dates
     chosen = _choose_horizons(wanted, dates)
     pairing = [paired(outcomes[0], other) for other in outcomes[1:]]
-    digests, bands = summarise(outcomes, pairing)
-    probabilities = dominant_probabilities(outcomes, digests, chosen)
-    alignment = alignment_differences(outcomes, digests, bands, pairing, sorted(set(chosen) | {dates[-1]}))
-    comparison = Comparison(outcomes, pairing, chosen, digests, bands, probabilities, alignment)
-    if out is not None:
-        _write(comparison, Path(out))
+    with figure_workers() if out is not None else nullcontext() as pool:  # forked while this process is small
+        digests, bands = summarise(outcomes, pairing)
+        probabilities = dominant_probabilities(outcomes, digests, chosen)
+        alignment = alignment_differences(outcomes, digests, bands, pairing, sorted(set(chosen) | {dates[-1]}))
+        comparison = Comparison(outcomes, pairing, chosen, digests, bands, probabilities, alignment)
+        if out is not None:
+            _write(comparison, Path(out), pool)
     return comparison
 
 
-def _write(comparison: Comparison, out: Path) -> None:
+def _write(comparison: Comparison, out: Path, pool: Executor | None = None) -> None:
     """The comparison folder: both tables, plots, manifest.json and report.html, replacing `out` at the end."""
     outcomes, pairing, chosen = comparison.outcomes, comparison.pairing, comparison.horizons
     specs = [o.spec for o in outcomes]
@@ -105,7 +109,7 @@ def _write(comparison: Comparison, out: Path) -> None:
         write_table(probabilities, stage / "dominant_probabilities.csv")
         write_table(alignment, stage / "alignment_differences.csv")
         figures = write_comparison_plots(
-            outcomes, comparison.digests, comparison.bands, pairing, chosen, stage / "plots"
+            outcomes, comparison.digests, comparison.bands, pairing, chosen, stage / "plots", pool
         )
         write_json(manifest, stage / "manifest.json")
         page = compare_page(outcomes, comparison.digests, pairing, probabilities, alignment, figures, manifest)

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import re
 import textwrap
+from concurrent.futures import Executor
 from pathlib import Path
 
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.colors import to_rgb
 from matplotlib.figure import Figure
+from matplotlib.legend import Legend
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
@@ -74,8 +76,10 @@ def write_comparison_plots(
     pairing: list[bool],
     horizons: list[str],
     outdir: Path,
+    pool: Executor | None = None,
 ) -> list[tuple[Path, str]]:
-    """Write every comparison figure into `outdir`; return each path with a caption saying how to read it."""
+    """Write every comparison figure into `outdir` (drawn in the `pool` if given); return each path with a caption
+    saying how to read it."""
     outdir.mkdir(parents=True, exist_ok=True)
     ref = outcomes[0]
     jobs = [(change_dots, (outcomes, bands, outdir / "summary.png"))]
@@ -84,16 +88,19 @@ def write_comparison_plots(
         jobs.append((difference_chart, (ref, other, band, paired, outdir / f"difference_{slug(other.name)}.png")))
         noise = PAIRED_NOTE if paired else UNPAIRED_NOTE
         captions.append(DIFFERENCE_CAPTION.format(other=other.name, ref=ref.name, noise=noise))
-    for power in ref.powers:
-        jobs.append((overlaid_fans, (outcomes, digests, power, outdir / f"alignment_{slug(power)}.png")))
-        captions.append(FAN_CAPTION.format(power=power))
+    jobs.append((overlaid_fans, (outcomes, digests, {p: outdir / f"alignment_{slug(p)}.png" for p in ref.powers})))
+    captions += [FAN_CAPTION.format(power=power) for power in ref.powers]
     jobs += [
         (dominant_grid, (outcomes, digests, horizons, outdir / "dominant_partner.png")),
         (bloc_chart, (outcomes, digests, outdir / "blocs.png")),
         (hedging_chart, (outcomes, digests, outdir / "hedging.png")),
     ]
     captions += [DOMINANT_CAPTION, BLOC_CAPTION, HEDGING_CAPTION]
-    return list(zip(draw_all(jobs), captions, strict=True))
+    # A figure costs about its number of panels; the power figures, drawn on one laid-out figure, about twice one.
+    panels = {difference_chart: len(ref.states), overlaid_fans: 2 * len(ref.states), hedging_chart: len(ref.states)}
+    paths = draw_all(jobs, [panels.get(draw, 1) for draw, _ in jobs], pool)
+    flat = [path for drawn in paths for path in (drawn if isinstance(drawn, list) else [drawn])]
+    return list(zip(flat, captions, strict=True))
 
 
 @plain_text
@@ -143,28 +150,41 @@ def difference_chart(ref: Outcome, other: Outcome, band: np.ndarray, paired: boo
 
 
 @plain_text
-def overlaid_fans(outcomes: list[Outcome], digests: list[Digest], power: str, path: Path) -> Path:
-    """One panel per state: every scenario's median alignment with `power` and its 5–95% band."""
+def overlaid_fans(outcomes: list[Outcome], digests: list[Digest], paths: dict[str, Path]) -> list[Path]:
+    """For each power, the figure at its path: one panel per state, every scenario's median alignment with that
+    power and its 5–95% band. The figures share their axes, scale and legend and differ only in data, colour and
+    titles, so one figure is laid out once and drawn for each power in turn."""
     first = outcomes[0]
     dates = _dates(first)
-    color = power_colors(first.powers)[power]
-    p = first.powers.index(power)
-    quantiles = [d.alignment[..., p] for d in digests]
-    top = min(SHARE_LIMITS[1], max(float(q[2].max()) for q in quantiles) * 1.1 + 0.02)
+    colors = power_colors(first.powers)
+    top = min(SHARE_LIMITS[1], max(float(d.alignment[2].max()) for d in digests) * 1.1 + 0.02)
     fig, axes = state_panels(len(first.states))
     for s, (ax, state) in enumerate(zip(axes, first.states, strict=True)):
-        for i, (low, middle, high) in enumerate(quantiles):
-            ax.fill_between(dates, low[:, s], high[:, s], color=color, **(OTHER_BAND if i else BAND))
-            if i:
-                for edge in (low, high):
-                    ax.plot(dates, edge[:, s], color=color, lw=0.7, ls=_style(i), alpha=0.7)
-            ax.plot(dates, middle[:, s], color=color, lw=1.8, ls=_style(i))
         _decorate(ax, state, dates, label=s == 0)
         ax.set_ylim(SHARE_LIMITS[0], top)
-    fig.supylabel(f"alignment share with {power}")
-    _scenario_legend(fig, outcomes, color)
-    fig.suptitle(f"Alignment with {power}: {_versus(outcomes)} (median, 5–95% of runs)", fontsize=13)
-    return _save(fig, path)
+    legend = _scenario_legend(fig, outcomes, "0.2")
+    ylabel, title = fig.supylabel(""), fig.suptitle("", fontsize=13)  # texts set per power, placed by the layout
+    written = []
+    for power, path in paths.items():
+        color, p = colors[power], first.powers.index(power)
+        drawn = []
+        for s, ax in enumerate(axes):
+            for i, (low, middle, high) in enumerate(d.alignment[..., s, p] for d in digests):
+                drawn.append(ax.fill_between(dates, low, high, color=color, **(OTHER_BAND if i else BAND)))
+                if i:
+                    drawn += [
+                        ax.plot(dates, edge, color=color, lw=0.7, ls=_style(i), alpha=0.7)[0] for edge in (low, high)
+                    ]
+                drawn += ax.plot(dates, middle, color=color, lw=1.8, ls=_style(i))
+        for handle in legend.legend_handles:
+            handle.set_color(color)
+        ylabel.set_text(f"alignment share with {power}")
+        title.set_text(f"Alignment with {power}: {_versus(outcomes)} (median, 5–95% of runs)")
+        written.append(_save(fig, path))
+        fig.set_layout_engine("none")  # the layout found for the first power holds for the others
+        for artist in drawn:
+            artist.remove()
+    return written
 
 
 @plain_text
@@ -286,9 +306,9 @@ def _style(i: int):
     return STYLES[i % len(STYLES)]
 
 
-def _scenario_legend(fig: Figure, outcomes: list[Outcome], color: str) -> None:
+def _scenario_legend(fig: Figure, outcomes: list[Outcome], color: str) -> Legend:
     handles = [Line2D([], [], color=color, lw=2, ls=_style(i), label=_wrap(o.name)) for i, o in enumerate(outcomes)]
-    fig.legend(
+    return fig.legend(
         handles=handles, loc="outside right upper", frameon=False, fontsize=10.5, title="scenario", handlelength=3
     )
 

@@ -63,7 +63,7 @@ class Histogram:
         np.clip(scaled, 0, self.bins - 0.5, out=scaled)
         index = scaled.astype(np.int32)  # rounded half up to the nearest bin
         index += self.offsets
-        self.counts += np.bincount(index.ravel(), minlength=self.counts.size).reshape(self.counts.shape)
+        np.add.at(self.counts.reshape(-1), index.ravel(), 1)  # in place: no temporary as large as the counts
         self.n += len(values)
 
     def quantiles(self, qs=QUANTILES) -> np.ndarray:
@@ -73,15 +73,23 @@ class Histogram:
 
 def quantiles_of(counts: np.ndarray, n: int, low: float, qs=QUANTILES) -> np.ndarray:
     """Quantiles of each row of bin counts (rows, bins) holding n values, bin k standing for low + k/RESOLUTION."""
-    cumulative = counts.cumsum(axis=-1)
+    rows, bins = counts.shape
+    # A row's running count rises from 0 to n; shifted by row * (n + 1), all rows form one sorted array, so a
+    # binary search per row finds how many of its bins hold at most a given rank.
+    shift = np.arange(rows, dtype=np.int64) * (n + 1)
+    running = counts.cumsum(axis=-1, dtype=np.int64)
+    running += shift[:, None]
+    stacked, starts = running.ravel(), np.arange(rows, dtype=np.int64) * bins
+
+    def bins_at_most(rank: int) -> np.ndarray:
+        return np.searchsorted(stacked, shift + rank, side="right") - starts
+
     out = []
     for q in qs:
         rank = q * (n - 1)
         below, above = int(np.floor(rank)), int(np.ceil(rank))
-        value_below = (cumulative <= below).sum(axis=-1)
-        value_above = (cumulative <= above).sum(axis=-1)
         fraction = rank - below
-        out.append(low + (value_below * (1 - fraction) + value_above * fraction) / RESOLUTION)
+        out.append(low + (bins_at_most(below) * (1 - fraction) + bins_at_most(above) * fraction) / RESOLUTION)
     return np.stack(out)
 
 

@@ -22,10 +22,12 @@ import pyarrow as pa
 
 from sim.inputs.documents import InputError
 
-#: Only what a comparison needs: skipping the other series keeps a 1000-run folder quick to read.
+#: Only what a comparison needs: skipping the other series keeps a 1000-run folder quick to read. The blocks
+#: need no dates (a month is its step); the survey reads them once.
 COLUMNS = ["run", "step", "date", "state", "power", "alignment"]
+BLOCK_COLUMNS = [c for c in COLUMNS if c != "date"]
 #: Rows read at a time, and runs per block handed to the statistics: memory stays flat in the run count.
-READ_ROWS, BLOCK_RUNS = 1 << 20, 1000
+READ_ROWS, BLOCK_RUNS = 1 << 20, 500
 POINT = re.compile(r"^(?P<folder>.+):point=(?P<point>\d+)$")
 
 
@@ -112,7 +114,7 @@ def blocks(outcome: Outcome, runs: int | None = None, states: list[str] | None =
     size = runs * int(np.prod(shape))  # rows of a block: each run has one row per month, state and power
     pending: list[dict] = []
     held, seen = 0, []
-    for batch in _batches(outcome):
+    for batch in _batches(outcome, BLOCK_COLUMNS):
         pending.append(_codes(batch, states, powers, outcome.spec))
         held += len(pending[-1]["run"])
         if held < size:
@@ -254,10 +256,11 @@ def _survey(outcome: Outcome) -> tuple[list[str], list[str], list[str], np.ndarr
         where = f"{outcome.folder}:point={outcome.point}" if outcome.point is not None else str(outcome.folder)
         raise InputError(f"{where}: no trajectory rows; re-run the scenario")
     states, powers = _names(first["state"]), _names(first["power"])
-    steps = np.asarray(first["step"])
     runs_first = np.asarray(first["run"])
-    in_first = runs_first == runs_first[0]
-    dates_of = dict(zip(steps[in_first].tolist(), _values(first["date"])[in_first].tolist(), strict=True))
+    other = np.flatnonzero(runs_first != runs_first[0])
+    rows = int(other[0]) if len(other) else len(runs_first)  # a run's rows are together: the first run's lead
+    steps = np.asarray(first["step"][:rows])
+    dates_of = dict(zip(steps.tolist(), _values(first["date"][:rows]).tolist(), strict=True))
     if sorted(dates_of) != list(range(len(dates_of))):
         raise InputError(f"{outcome.spec}: months of run {runs_first[0]} are not 0 to {len(dates_of) - 1}; re-run")
     dates = [str(dates_of[t]) for t in range(len(dates_of))]
@@ -313,7 +316,7 @@ def _batches(outcome: Outcome, columns: list[str] = COLUMNS):
     for path in files:
         try:
             if path.suffix == ".csv":
-                labels = dict.fromkeys(("date", "state", "power"), "category")
+                labels = {c: "category" for c in ("date", "state", "power") if c in columns}
                 for frame in pd.read_csv(path, usecols=columns, dtype=labels, chunksize=READ_ROWS):
                     yield {c: frame[c] for c in columns}
                 continue

@@ -11,7 +11,9 @@ import functools
 import multiprocessing
 import os
 import threading
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Iterator
+from concurrent.futures import Executor, ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -275,15 +277,31 @@ def write_plots(traj: Trajectories | Bands, outdir: Path, events: pd.DataFrame |
     )
 
 
-def draw_all(jobs: list[tuple]) -> list[Path]:
-    """Run (figure function, arguments) jobs and return their paths in order: in PLOT_WORKERS forked processes
-    when this process has no other thread (forking is then safe), else one after the other here."""
-    workers = min(PLOT_WORKERS, len(jobs))
-    if workers < 2 or threading.active_count() > 1:
+@contextmanager
+def figure_workers() -> Iterator[Executor | None]:
+    """PLOT_WORKERS processes to draw figures in, forked now: before a command reads its data, forking is quick
+    and no thread of the command runs yet (forking is then safe). None with one core or where a thread runs."""
+    if PLOT_WORKERS < 2 or threading.active_count() > 1:
+        yield None
+        return
+    with ProcessPoolExecutor(PLOT_WORKERS, mp_context=multiprocessing.get_context("fork")) as pool:
+        pool.submit(int)  # a forked pool starts all its processes with its first task: now
+        yield pool
+
+
+def draw_all(jobs: list[tuple], weights: list[float] | None = None, pool: Executor | None = None) -> list:
+    """Run (figure function, arguments) jobs and return their results in order, in the `pool` given or in
+    figure workers forked for them (one after the other here where there can be none). The heaviest jobs (by
+    `weights`) are handed out first, so the last to finish is a light one."""
+    if pool is None and len(jobs) > 1:
+        with figure_workers() as own:
+            if own is not None:
+                return draw_all(jobs, weights, own)
+    if pool is None:
         return [draw(*args) for draw, args in jobs]
-    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
-        futures = [pool.submit(draw, *args) for draw, args in jobs]
-        return [future.result() for future in futures]
+    order = sorted(range(len(jobs)), key=lambda i: -weights[i]) if weights else range(len(jobs))
+    futures = {i: pool.submit(jobs[i][0], *jobs[i][1]) for i in order}
+    return [futures[i].result() for i in range(len(jobs))]
 
 
 def largest_drop(series: np.ndarray, months: int = DROP_MONTHS, least: float = DROP_MIN) -> tuple[int, float] | None:
