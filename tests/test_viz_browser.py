@@ -69,15 +69,16 @@ def server(tmp_path_factory):
         )  # fmt: skip
     try:
         deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
+        while time.monotonic() < deadline:  # the page is ready when the command says so, and it listens then
             if process.poll() is not None:
                 pytest.fail(f"alliance-sim viz exited early:\n{log.read_text()}")
-            with socket.socket() as probe:
-                if probe.connect_ex(("127.0.0.1", port)) == 0:
-                    break
+            if f"ready: open http://127.0.0.1:{port}/" in log.read_text():
+                with socket.socket() as probe:
+                    assert probe.connect_ex(("127.0.0.1", port)) == 0, "said ready before listening"
+                break
             time.sleep(0.2)
         else:
-            pytest.fail("alliance-sim viz did not listen within 60 s")
+            pytest.fail(f"alliance-sim viz did not say it was ready within 60 s:\n{log.read_text()}")
         yield f"http://127.0.0.1:{port}/"
     finally:
         os.killpg(process.pid, signal.SIGTERM)

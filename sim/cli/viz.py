@@ -14,7 +14,7 @@ from pathlib import Path
 
 from sim.inputs.documents import InputError
 from sim.inputs.extras import require
-from sim.viz import APP, SCENARIOS_ENV
+from sim.viz import ADDRESS_ENV, APP, SCENARIOS_ENV
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -78,7 +78,8 @@ def cmd_viz(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     shown = f"[{args.host}]" if ":" in args.host else args.host
-    print(f"alliance-sim visualizer: open http://{shown}:{args.port}/ in a browser (Ctrl-C stops it)", flush=True)
+    env[ADDRESS_ENV] = f"http://{shown}:{args.port}/"
+    print(f"alliance-sim visualizer: starting at {env[ADDRESS_ENV]}; it says when the page is ready", flush=True)
     line = command(args.host, args.port)
     os.execve(line[0], line, env)  # the server takes this process's place: Ctrl-C or kill stops it directly
     return 0  # not reached

@@ -9,8 +9,10 @@ from pathlib import Path
 
 from sim.inputs.packaged import BASELINE, SCENARIOS
 
-#: Environment variable through which the server learns which scenario folder to offer.
+#: Environment variables through which the server learns which scenario folder to offer, and the address to
+#: announce on the terminal once the page is ready.
 SCENARIOS_ENV = "ALLIANCE_SIM_SCENARIOS"
+ADDRESS_ENV = "ALLIANCE_SIM_ADDRESS"
 APP = Path(__file__).resolve().parent / "app.py"
 
 

@@ -11,32 +11,63 @@ from __future__ import annotations
 import contextlib
 import importlib
 import os
+import socket
 import threading
+import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import solara
 
 from sim.inputs.documents import InputError
 from sim.inputs.packaged import SCENARIOS
-from sim.viz import SCENARIOS_ENV, scenario_files
+from sim.viz import ADDRESS_ENV, SCENARIOS_ENV, scenario_files
 
 TITLE = "Post-Soviet alignment: classroom view"
 FOLDER = Path(os.environ.get(SCENARIOS_ENV) or SCENARIOS)
 CHOICES = scenario_files(FOLDER) or ["baseline.yaml"]
 
 
-def load_model_code() -> None:
-    """Import the model's modules (Mesa, pandas, SciPy: a second or two) and read the evidence file once.
+def get_ready() -> None:
+    """Import the model's modules (Mesa, pandas, SciPy: a second or two), read the evidence file once and
+    draw the page once unseen, then say on the terminal that the page is ready.
 
-    Run in a thread at start, so that the server answers at once and the browser fetches the page's
-    scripts meanwhile; the first page waits only for what is left.
+    Run in a thread at start, so that the server answers at once; the unseen page pays for the first use
+    of Solara's widgets and the model, which the first browser would otherwise wait for.
     """
     importlib.import_module("sim.viz.classroom")
     with contextlib.suppress(InputError):  # a broken evidence file: the page says so in one line
         importlib.import_module("sim.viz.teaching").shared_evidence()
+    draw_unseen()
+    if address := os.environ.get(ADDRESS_ENV):
+        if wait_listening(address):
+            print(f"alliance-sim visualizer ready: open {address} in a browser (Ctrl-C stops it)", flush=True)
 
 
-threading.Thread(target=load_model_code, daemon=True).start()
+def draw_unseen() -> None:
+    """Render the page once in a kernel of its own, shown to nobody, and close it."""
+    from solara.server import kernel_context
+
+    # Only a head start: whatever fails here, a browser's page shows in one line.
+    with contextlib.suppress(Exception):
+        context = kernel_context.create_dummy_context()
+        with context:
+            _, rendered = solara.render(Page(), handle_error=False)
+            rendered.close()
+        context.close()
+
+
+def wait_listening(address: str, seconds: float = 60) -> bool:
+    """Whether the server at `address` accepts connections within `seconds`."""
+    where = urlsplit(address)
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        with socket.socket(socket.AF_INET6 if ":" in (where.hostname or "") else socket.AF_INET) as probe:
+            if probe.connect_ex((where.hostname, where.port)) == 0:
+                return True
+        time.sleep(0.05)
+    return False
+
 
 CSS = """
 .v-application { font-size: 16px; }
@@ -91,3 +122,7 @@ def Page() -> None:
     solara.Title(TITLE)
     solara.Style(CSS)
     Classroom(FOLDER, CHOICES)
+
+
+# Started last, once Page exists: the thread draws it unseen.
+threading.Thread(target=get_ready, daemon=True, name="get-ready").start()

@@ -333,8 +333,8 @@ a lever.
    alliance-sim viz
    ```
 
-   It prints `open http://127.0.0.1:8765/ in a browser`. Open that address; the page is ready
-   within a few seconds. Stop it with Ctrl-C after class. `--port 8766` picks another port if
+   A few seconds later it prints `ready: open http://127.0.0.1:8765/ in a browser`. Open that
+   address; the page shows in two or three seconds. Stop it with Ctrl-C after class. `--port 8766` picks another port if
    8765 is taken. The page is only reachable from this computer; `--host 0.0.0.0` would let
    students open it on their own devices, but then anyone on the network can reach it, and the
    command warns you about that. Every browser tab gets its own run: students can follow along on
