@@ -247,6 +247,10 @@ def test_calibrate_tiny_budget(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
         return real(setup, runs, seed, params, **kwargs)
 
     monkeypatch.setattr(points, "simulate", counting)
+    # A small posterior: this test is about batching, reproducibility and where files go, not the fit's quality.
+    monkeypatch.setattr(calibration, "ABC_POPULATION", 20)
+    monkeypatch.setattr(calibration, "ABC_GENERATIONS", 2)
+    monkeypatch.setattr(calibration, "ABC_RUNS", 2)
     shipped = FITTED.read_bytes()
     fits = [calibrate(max_evals=10, runs=2, seed=3, out=tmp_path / "out0", fitted_path=tmp_path / "f0.yaml")]
     monkeypatch.setattr(calibration, "IN_CHECKOUT", False)  # as installed: the package's own fit is never written

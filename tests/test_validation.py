@@ -109,8 +109,11 @@ def test_calibrate_never_reads_the_hindcast(tmp_path):
 import sys
 opened = []
 sys.addaudithook(lambda event, args: opened.append(str(args[0])) if event == "open" else None)
-from sim.experiments.calibration import calibrate
-calibrate(max_evals=6, runs=2, seed=0, out={str(tmp_path / "fit")!r}, fitted_path={str(tmp_path / "fitted.yaml")!r})
+import sim.experiments.calibration as calibration
+calibration.ABC_POPULATION, calibration.ABC_GENERATIONS, calibration.ABC_RUNS = 20, 2, 2  # files, not fit quality
+calibration.calibrate(
+    max_evals=6, runs=2, seed=0, out={str(tmp_path / "fit")!r}, fitted_path={str(tmp_path / "fitted.yaml")!r}
+)
 print("\\n".join(opened))
 """
     import subprocess
