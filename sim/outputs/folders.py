@@ -21,6 +21,7 @@ import pandas as pd
 import pyarrow as pa
 
 from sim.inputs.documents import InputError
+from sim.outputs.results import read_table
 
 #: Only what a comparison needs: skipping the other series keeps a 1000-run folder quick to read. The blocks
 #: need no dates (a month is its step); the survey reads them once.
@@ -442,12 +443,9 @@ def _block(rows: dict, shape: tuple[int, int, int], spec: str) -> tuple[np.ndarr
 def _point_row(folder: Path, point: int) -> dict:
     """A batch point's row of points.csv: its scenario, scenario file and parameter values."""
     path = folder / "points.csv"
-    if not path.is_file():
-        raise InputError(f"{folder}: batch folder without points.csv; re-run or resume the batch")
-    try:
-        points = pd.read_csv(path)
-    except (OSError, ValueError) as exc:
-        raise InputError(f"{path}: cannot read it as CSV ({exc.__class__.__name__}); resume the batch") from None
+    points = read_table(
+        path, f"{folder}: batch folder without points.csv; re-run or resume the batch", "resume the batch"
+    )
     rows = points[points["point"] == point] if "point" in points else points.iloc[0:0]
     if rows.empty:
         raise InputError(f"{folder}:point={point}: no point {point} in {path} (points 0 to {len(points) - 1})")

@@ -295,8 +295,11 @@ def draw_all(jobs: list[tuple], weights: list[float] | None = None, pool: Execut
     `weights`) are handed out first, so the last to finish is a light one."""
     if pool is None and len(jobs) > 1:
         with figure_workers() as own:
-            if own is not None:
-                return draw_all(jobs, weights, own)
+            return _hand_out(jobs, weights, own)
+    return _hand_out(jobs, weights, pool)
+
+
+def _hand_out(jobs: list[tuple], weights: list[float] | None, pool: Executor | None) -> list:
     if pool is None:
         return [draw(*args) for draw, args in jobs]
     order = sorted(range(len(jobs)), key=lambda i: -weights[i]) if weights else range(len(jobs))

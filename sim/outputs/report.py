@@ -22,7 +22,7 @@ from sim.outputs.colors import power_colors
 from sim.outputs.comparison import PAIRED, UNPAIRED, Digest, headlines
 from sim.outputs.destination import TOOL, is_manifest, read_json, replacing
 from sim.outputs.folders import Outcome, read_manifest
-from sim.outputs.results import run_headlines, spread_sentence
+from sim.outputs.results import read_table, run_headlines, spread_sentence
 
 #: How event sources that are not documents read on a page.
 SOURCE_WORDS = {"model": "the model (emerged in the runs)", "counterfactual": "the scenario (counterfactual)"}
@@ -514,16 +514,8 @@ def _signed(x: float) -> str:
 
 
 def _read_csv(path: Path, needed: set[str]) -> pd.DataFrame:
-    if not path.is_file():
-        raise InputError(f"{path.parent}: no {path.name}; give a run folder written by 'alliance-sim run'")
-    try:
-        frame = pd.read_csv(path)
-    except (OSError, ValueError) as exc:
-        raise InputError(f"{path}: cannot read it as CSV ({exc.__class__.__name__}); re-run to rewrite it") from None
-    missing = needed - set(frame.columns)
-    if missing:
-        raise InputError(f"{path}: missing column(s) {', '.join(sorted(missing))}; re-run to rewrite it")
-    return frame
+    absent = f"{path.parent}: no {path.name}; give a run folder written by 'alliance-sim run'"
+    return read_table(path, absent, "re-run to rewrite it", needed)
 
 
 def _mapping(value) -> dict:

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from sim.inputs.documents import InputError
 from sim.model.trajectories import Trajectories, hedging_index
 from sim.outputs.destination import TOOL
 
@@ -27,6 +28,21 @@ def write_table(frame: pd.DataFrame, path: Path) -> Path:
     else:
         frame.to_csv(path, index=False)
     return path
+
+
+def read_table(path: Path, absent: str, fix: str, needed: set[str] = frozenset()) -> pd.DataFrame:
+    """A CSV table a command wrote, or an InputError: `absent` if there is no such file; naming the file and
+    `fix` if it cannot be read or lacks a `needed` column."""
+    if not path.is_file():
+        raise InputError(absent)
+    try:
+        frame = pd.read_csv(path)
+    except (OSError, ValueError) as exc:
+        raise InputError(f"{path}: cannot read it as CSV ({exc.__class__.__name__}); {fix}") from None
+    missing = needed - set(frame.columns)
+    if missing:
+        raise InputError(f"{path}: missing column(s) {', '.join(sorted(missing))}; {fix}")
+    return frame
 
 
 def summary_of(start: np.ndarray, final: np.ndarray, traj: Trajectories) -> pd.DataFrame:
