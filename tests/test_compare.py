@@ -250,6 +250,26 @@ def test_quantiles_from_histograms_match_numpy_on_rounded_values():
     np.testing.assert_allclose(histogram.quantiles(), np.quantile(rounded, (0.05, 0.5, 0.95), axis=0), atol=1e-12)
 
 
+def test_folders_gathered_in_worker_processes_give_the_same_statistics(folders):
+    """Each folder is gathered in a worker process when a pool is given: paired or not, the digests and bands are
+    those gathered here, one folder after the other."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    outcomes = load_outcomes([str(folders["base"]), str(folders["noinv"]), str(folders["other_seed"])])
+    pairing = [paired(outcomes[0], other) for other in outcomes[1:]]
+    assert pairing == [True, False]
+    here = summarise(outcomes, pairing)
+    with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn")) as pool:  # this one has threads
+        there = summarise(outcomes, pairing, pool)
+    for mine, theirs in zip(here[0], there[0], strict=True):
+        np.testing.assert_array_equal(mine.alignment, theirs.alignment)
+        np.testing.assert_array_equal(mine.hedging, theirs.hedging)
+        np.testing.assert_array_equal(mine.dominant, theirs.dominant)
+    for mine, theirs in zip(here[1], there[1], strict=True):
+        np.testing.assert_array_equal(mine, theirs)
+
+
 def test_blocks_do_not_change_the_statistics(folders, monkeypatch):
     """Reading 7 runs or all 20 at a time gives the same digest and band (memory stays that of a block)."""
     outcomes = load_outcomes([str(folders["base"]), str(folders["noinv"])])
@@ -271,31 +291,6 @@ def test_wilson_interval_matches_scipy():
     for k, n in ((0, 20), (3, 20), (20, 20), (517, 1000)):
         expected = binomtest(k, n).proportion_ci(confidence_level=0.95, method="wilson")
         assert wilson(k, n) == pytest.approx((expected.low, expected.high), abs=1e-12)
-
-
-def test_read_ahead_keeps_order_errors_and_no_thread_behind():
-    """Blocks read one ahead arrive in order; a reading error reaches the caller; stopping early, or finishing,
-    leaves no reading thread behind (the figures are drawn in forked processes only when none is left)."""
-    import threading
-
-    from sim.inputs.documents import InputError
-    from sim.outputs.folders import read_ahead
-
-    assert list(read_ahead(iter(range(7)))) == list(range(7))
-
-    def failing():
-        yield "first"
-        raise InputError("damaged file")
-
-    seen = []
-    with pytest.raises(InputError, match="damaged file"):
-        for item in read_ahead(failing()):
-            seen.append(item)
-    assert seen == ["first"]
-    early = read_ahead(iter(range(1000)))
-    assert next(early) == 0
-    early.close()
-    assert not [t for t in threading.enumerate() if t.name == "read-ahead"]
 
 
 def test_power_figures_drawn_on_one_layout_match_each_drawn_alone(folders, tmp_path):

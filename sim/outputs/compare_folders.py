@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import shlex
 from concurrent.futures import Executor
-from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -29,7 +28,7 @@ from sim.outputs.comparison import (
 )
 from sim.outputs.destination import TOOL, check_target, staged
 from sim.outputs.folders import Outcome, folder_of, load_outcomes, paired, stored_rows
-from sim.outputs.plots import figure_workers
+from sim.outputs.plots import forked_workers
 from sim.outputs.report import compare_page
 from sim.outputs.results import versions, write_json, write_table
 
@@ -71,8 +70,8 @@ def compare_folders(
     dates = outcomes[0].dates
     chosen = _choose_horizons(wanted, dates)
     pairing = [paired(outcomes[0], other) for other in outcomes[1:]]
-    with figure_workers() if out is not None else nullcontext() as pool:  # forked while this process is small
-        digests, bands = summarise(outcomes, pairing)
+    with forked_workers() as pool:  # forked while this process is small; they read the folders and draw
+        digests, bands = summarise(outcomes, pairing, pool)
         probabilities = dominant_probabilities(outcomes, digests, chosen)
         alignment = alignment_differences(outcomes, digests, bands, pairing, sorted(set(chosen) | {dates[-1]}))
         comparison = Comparison(outcomes, pairing, chosen, digests, bands, probabilities, alignment)

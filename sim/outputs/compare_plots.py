@@ -12,7 +12,6 @@ from concurrent.futures import Executor
 from pathlib import Path
 
 import numpy as np
-from matplotlib.axes import Axes
 from matplotlib.colors import to_rgb
 from matplotlib.figure import Figure
 from matplotlib.legend import Legend
@@ -25,16 +24,16 @@ from sim.outputs.folders import Outcome
 from sim.outputs.plots import (
     BAND,
     SHARE_LIMITS,
+    TITLE_Y,
     _agreement_alpha,
-    _date_axis,
     _dates,
     _power_legend,
     _save,
     dot_rows,
     draw_all,
     plain_text,
-    projection_marker,
     state_panels,
+    time_panel,
 )
 
 STYLES = ["solid", "dashed", "dotted", "dashdot", (0, (6, 2, 1, 2, 1, 2)), (0, (10, 3))]
@@ -115,7 +114,7 @@ def change_dots(outcomes: list[Outcome], bands: list[np.ndarray], path: Path) ->
         ax.axvline(0, color="0.25", lw=1, gid="zero")
         dot_rows(ax, ref.states, ref.powers, *band[:, -1])
         ax.set_xlim(-limit, limit)
-        ax.set_title(_wrap(f"{other.name} − {ref.name}", 40), fontsize=11)
+        ax.set_title(_wrap(f"{other.name} − {ref.name}", 40), fontsize=11, y=TITLE_Y)
         ax.set_xlabel(f"change in alignment share at {ref.dates[-1]}")
     handles = [Patch(color=c, label=p) for p, c in power_colors(ref.powers).items()]
     fig.legend(handles=handles, loc="outside lower center", ncols=len(handles), frameon=False, fontsize=10)
@@ -136,7 +135,7 @@ def difference_chart(ref: Outcome, other: Outcome, band: np.ndarray, paired: boo
         for p, power in enumerate(ref.powers):
             ax.fill_between(dates, low[:, s, p], high[:, s, p], color=colors[power], **BAND)
             ax.plot(dates, middle[:, s, p], color=colors[power], lw=1.6)
-        _decorate(ax, state, dates, label=s == 0)
+        time_panel(ax, state, dates, label=s == 0)
         ax.set_ylim(-limit, limit)
     fig.supylabel(f"alignment share: {other.name} − {ref.name}")
     _power_legend(fig, ref.powers)
@@ -160,7 +159,7 @@ def overlaid_fans(outcomes: list[Outcome], digests: list[Digest], paths: dict[st
     top = min(SHARE_LIMITS[1], max(float(d.alignment[2].max()) for d in digests) * 1.1 + 0.02)
     fig, axes = state_panels(len(first.states))
     for s, (ax, state) in enumerate(zip(axes, first.states, strict=True)):
-        _decorate(ax, state, dates, label=s == 0)
+        time_panel(ax, state, dates, label=s == 0)
         ax.set_ylim(SHARE_LIMITS[0], top)
     legend = _scenario_legend(fig, outcomes, "0.2")
     ylabel, title = fig.supylabel(""), fig.suptitle("", fontsize=13)  # texts set per power, placed by the layout
@@ -247,7 +246,7 @@ def bloc_chart(outcomes: list[Outcome], digests: list[Digest], path: Path) -> Pa
     for p, (ax, power) in enumerate(zip(axes[: len(first.powers)], first.powers, strict=True)):
         for i, size in enumerate(sizes):
             ax.plot(dates, size[:, p], color=colors[power], lw=1.8, ls=_style(i))
-        _decorate(ax, power, dates, label=p == 0)
+        time_panel(ax, power, dates, label=p == 0)
         ax.set_ylim(-0.2, len(first.states) + 0.2)
     for ax in axes[len(first.powers) :]:
         ax.remove()
@@ -273,9 +272,9 @@ def hedging_chart(outcomes: list[Outcome], digests: list[Digest], path: Path) ->
         for i, (low, middle, high) in enumerate(quantiles):
             ax.fill_between(dates, low[:, k], high[:, k], color="0.3", **(OTHER_BAND if i else BAND))
             ax.plot(dates, middle[:, k], color="0.15", lw=1.6, ls=_style(i))
-        _decorate(ax, title, dates, label=k == 0)
+        time_panel(ax, title, dates, label=k == 0)
         ax.set_ylim(bottom, 1)
-    axes[0].set_title(titles[0], fontsize=11, fontweight="bold")
+    axes[0].title.set_fontweight("bold")
     fig.supylabel("hedging index (0 = one patron, 1 = even split)")
     _scenario_legend(fig, outcomes, "0.15")
     fig.suptitle(f"Hedging between powers: {_versus(outcomes)} (median, 5–95% of runs)", fontsize=13)
@@ -285,14 +284,6 @@ def hedging_chart(outcomes: list[Outcome], digests: list[Digest], path: Path) ->
 def slug(name: str) -> str:
     """A file-name-safe form of a scenario or power name."""
     return re.sub(r"[^A-Za-z0-9]+", "-", name).strip("-").lower() or "scenario"
-
-
-def _decorate(ax: Axes, title: str, dates: np.ndarray, label: bool = False) -> None:
-    """Title, grid, year ticks and the projection marker (its words on the first panel only)."""
-    ax.set_title(title, fontsize=11)
-    ax.grid(alpha=0.3)
-    _date_axis(ax, dates, max_ticks=6)
-    projection_marker(ax, dates, label=label)
 
 
 def _text_color(background: np.ndarray) -> str:

@@ -7,12 +7,8 @@ of its points is named ``DIR:point=N`` and read as a scenario of its own.
 
 from __future__ import annotations
 
-import contextlib
 import json
-import queue
 import re
-import threading
-from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -135,47 +131,6 @@ def blocks(outcome: Outcome, runs: int | None = None, states: list[str] | None =
         seen.append(block[0])
         yield block
     _check_ids(outcome, seen)
-
-
-def read_ahead[T](items: Iterable[T]) -> Iterator[T]:
-    """`items` produced one ahead in a thread: reading and decoding Parquet (which releases the GIL) overlaps
-    the caller's work on the previous block. Errors arrive in order; the thread ends with the items, or as soon
-    as the caller stops early."""
-    handoff: queue.Queue = queue.Queue(maxsize=1)
-    stop, end = threading.Event(), object()
-
-    def produce() -> None:
-        try:
-            for item in items:
-                while not stop.is_set():
-                    try:
-                        handoff.put((item, None), timeout=0.1)
-                        break
-                    except queue.Full:
-                        continue
-                if stop.is_set():
-                    return
-        except BaseException as exc:  # handed to the caller, raised there
-            handoff.put((None, exc))
-            return
-        handoff.put((end, None))
-
-    thread = threading.Thread(target=produce, daemon=True, name="read-ahead")
-    thread.start()
-    try:
-        while True:
-            item, error = handoff.get()
-            if error is not None:
-                raise error
-            if item is end:
-                return
-            yield item
-    finally:
-        stop.set()
-        while thread.is_alive():  # let a producer blocked on a full queue see the stop
-            with contextlib.suppress(queue.Empty):
-                handoff.get(timeout=0.05)
-        thread.join()
 
 
 def _check_ids(outcome: Outcome, seen: list[np.ndarray]) -> None:

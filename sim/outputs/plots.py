@@ -47,6 +47,9 @@ DROP_MONTHS, DROP_MIN = 3, 0.02
 SHARE_LIMITS = (-0.025, 1.025)
 #: Opacity of a heatmap cell where the runs are split as evenly as possible (full agreement = 1).
 PALEST = 0.12
+#: Where a panel's title sits, in panel heights: just above it. Given, matplotlib does not measure every tick
+#: label of the row to find room above decorations, which time panels never have there (a tenth of a figure's cost).
+TITLE_Y = 1.0
 
 
 def plain_text(draw):
@@ -278,9 +281,10 @@ def write_plots(traj: Trajectories | Bands, outdir: Path, events: pd.DataFrame |
 
 
 @contextmanager
-def figure_workers() -> Iterator[Executor | None]:
-    """PLOT_WORKERS processes to draw figures in, forked now: before a command reads its data, forking is quick
-    and no thread of the command runs yet (forking is then safe). None with one core or where a thread runs."""
+def forked_workers() -> Iterator[Executor | None]:
+    """PLOT_WORKERS processes to read data and draw figures in, forked now: before a command reads its data,
+    forking is quick, and the command's later allocations do not copy pages shared with its workers. None with
+    one core or where a thread runs (forking is safe only without)."""
     if PLOT_WORKERS < 2 or threading.active_count() > 1:
         yield None
         return
@@ -294,7 +298,7 @@ def draw_all(jobs: list[tuple], weights: list[float] | None = None, pool: Execut
     figure workers forked for them (one after the other here where there can be none). The heaviest jobs (by
     `weights`) are handed out first, so the last to finish is a light one."""
     if pool is None and len(jobs) > 1:
-        with figure_workers() as own:
+        with forked_workers() as own:
             return _hand_out(jobs, weights, own)
     return _hand_out(jobs, weights, pool)
 
@@ -374,13 +378,19 @@ def _dates(traj) -> np.ndarray:
     return np.array([decimal_year(d) for d in traj.dates])
 
 
-def _state_panel(ax, state: str, dates, first: bool) -> None:
-    """One state's panel of a small-multiples figure: title, 0-1 axis, grid, dates, projection marker."""
-    ax.set_title(state, fontsize=11)
-    ax.set_ylim(*SHARE_LIMITS)
+def time_panel(ax: Axes, title: str, dates: np.ndarray, label: bool = False) -> None:
+    """A panel of a small-multiples figure over time: title, grid, year ticks and the projection marker (its
+    words on the panel where `label`)."""
+    ax.set_title(title, fontsize=11, y=TITLE_Y)
     ax.grid(alpha=0.3)
     _date_axis(ax, dates, max_ticks=6)
-    projection_marker(ax, dates, label=first)
+    projection_marker(ax, dates, label=label)
+
+
+def _state_panel(ax, state: str, dates, first: bool) -> None:
+    """One state's panel of a small-multiples figure: a time panel on the 0-1 share axis."""
+    time_panel(ax, state, dates, label=first)
+    ax.set_ylim(*SHARE_LIMITS)
 
 
 def _date_axis(ax: Axes, dates: np.ndarray, max_ticks: int = 12) -> None:
@@ -424,6 +434,6 @@ def _spread(traj: Trajectories | Bands) -> str:
 
 
 def _save(fig: Figure, path: Path) -> Path:
-    """Write a PNG cropped to its content; the figure has no pyplot reference, so it is freed after."""
+    """Write the figure as a PNG; it has no pyplot reference, so it is freed after."""
     fig.savefig(path, dpi=DPI)
     return Path(path)
