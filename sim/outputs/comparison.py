@@ -22,6 +22,9 @@ SPREAD = (0.05, 0.95)
 QUANTILES = (SPREAD[0], 0.5, SPREAD[1])
 #: Histogram bins per unit of share: quantiles are exact for values rounded to 1/RESOLUTION.
 RESOLUTION = 1000
+#: Values per bin a histogram holds as they come before counting them: held bins take 2 bytes a value, counts 8
+#: bytes a bin, so held values never take more than a quarter of the counts' room beside them.
+HELD = 1
 #: The standard normal quantile of a two-sided 95% interval.
 Z95 = 1.959963984540054
 PAIRED = "paired by run (common random numbers)"
@@ -49,27 +52,48 @@ class Digest:
 
 
 class Histogram:
-    """Counts of values in bins of width 1/RESOLUTION from `low` to `high`, one histogram per cell."""
+    """Values in bins of width 1/RESOLUTION from `low` to `high`, one histogram per cell. While the values are
+    few (HELD per bin of a cell), their bins are kept as they come, two bytes each, and sorted for quantiles;
+    past that they are counted, so memory stops growing with the number of runs."""
 
     def __init__(self, cells: tuple[int, ...], low: float, high: float) -> None:
         self.cells, self.low = cells, low
         self.bins = int(round((high - low) * RESOLUTION)) + 1
-        self.counts = np.zeros((int(np.prod(cells)), self.bins), dtype=np.int64)
-        self.offsets = np.arange(self.counts.shape[0], dtype=np.int32) * self.bins  # each cell's first bin
+        self.held: list[np.ndarray] = []  # each block's bins, (runs, cells), until they are counted
+        self.tally: np.ndarray | None = None  # (cells, bins) counts, once the held bins would outgrow them
         self.n = 0
 
     def add(self, values: np.ndarray) -> None:
-        """Count a block of values shaped (runs, *cells)."""
+        """Take a block of values shaped (runs, *cells)."""
         scaled = (values.reshape(len(values), -1) - np.float32(self.low)) * np.float32(RESOLUTION) + np.float32(0.5)
         np.clip(scaled, 0, self.bins - 0.5, out=scaled)
-        index = scaled.astype(np.int32)  # rounded half up to the nearest bin
-        index += self.offsets
-        np.add.at(self.counts.reshape(-1), index.ravel(), 1)  # in place: no temporary as large as the counts
+        index = scaled.astype(np.int16)  # rounded half up to the nearest bin
         self.n += len(values)
+        if self.tally is None and self.n <= HELD * self.bins:
+            self.held.append(index)
+        else:
+            self._count(index)
+
+    @property
+    def counts(self) -> np.ndarray:
+        """How many values fall in each bin of each cell: (cells, bins)."""
+        if self.tally is None:
+            held, self.held = self.held, []
+            self.tally = np.zeros((int(np.prod(self.cells)), self.bins), dtype=np.int64)
+            for index in held:
+                self._count(index)
+        return self.tally
 
     def quantiles(self, qs=QUANTILES) -> np.ndarray:
         """Shape (len(qs), *cells), interpolated between order statistics as numpy.quantile does."""
-        return quantiles_of(self.counts, self.n, self.low, qs).reshape(len(qs), *self.cells)
+        if self.tally is not None or not self.held:
+            return quantiles_of(self.counts, self.n, self.low, qs).reshape(len(qs), *self.cells)
+        ordered = np.sort(np.concatenate(self.held).T, axis=-1, kind="stable")  # a radix sort of 2-byte bins
+        return _interpolated(lambda rank: ordered[:, rank], self.n, self.low, qs).reshape(len(qs), *self.cells)
+
+    def _count(self, index: np.ndarray) -> None:
+        offsets = np.arange(index.shape[1], dtype=np.int32) * self.bins  # each cell's first bin
+        np.add.at(self.counts.reshape(-1), (index + offsets).ravel(), 1)  # in place: no temporary as large as counts
 
 
 def quantiles_of(counts: np.ndarray, n: int, low: float, qs=QUANTILES) -> np.ndarray:
@@ -85,12 +109,17 @@ def quantiles_of(counts: np.ndarray, n: int, low: float, qs=QUANTILES) -> np.nda
     def bins_at_most(rank: int) -> np.ndarray:
         return np.searchsorted(stacked, shift + rank, side="right") - starts
 
+    return _interpolated(bins_at_most, n, low, qs)
+
+
+def _interpolated(bin_of, n: int, low: float, qs) -> np.ndarray:
+    """Quantiles from `bin_of(rank)`, the bin of each cell's value of that rank (0 the smallest) among n."""
     out = []
     for q in qs:
         rank = q * (n - 1)
         below, above = int(np.floor(rank)), int(np.ceil(rank))
         fraction = rank - below
-        out.append(low + (bins_at_most(below) * (1 - fraction) + bins_at_most(above) * fraction) / RESOLUTION)
+        out.append(low + (bin_of(below) * (1 - fraction) + bin_of(above) * fraction) / RESOLUTION)
     return np.stack(out)
 
 
@@ -197,7 +226,7 @@ def _independent(other: Histogram, ref: Histogram) -> np.ndarray:
     size = 2 * ref.bins - 1
     spectrum = np.fft.rfft(other.counts.astype(float), size) * np.fft.rfft(ref.counts[:, ::-1].astype(float), size)
     out = Histogram(ref.cells, -1.0, 1.0)
-    out.counts = np.rint(np.fft.irfft(spectrum, size)).astype(np.int64).clip(min=0)
+    out.tally = np.rint(np.fft.irfft(spectrum, size)).astype(np.int64).clip(min=0)
     out.n = other.n * ref.n
     return out.quantiles()
 
