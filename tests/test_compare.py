@@ -15,7 +15,7 @@ from matplotlib.image import imread
 
 from sim.cli.main import main
 from sim.experiments.run import run_scenario
-from sim.outputs.comparison import RESOLUTION, Histogram, summarise
+from sim.outputs.comparison import HELD, RESOLUTION, Histogram, summarise
 from sim.outputs.folders import blocks, load_outcome, load_outcomes, paired
 
 QUESTION = "What if Russia had not invaded Ukraine, in this short test variant?"
@@ -239,15 +239,23 @@ def test_single_run_report(folders, tmp_path):
     assert (folders["base"] / "report.html").is_file()
 
 
-def test_quantiles_from_histograms_match_numpy_on_rounded_values():
-    """Streaming quantiles equal numpy's for values at the histogram's resolution, whatever the blocks."""
+@pytest.mark.parametrize("runs", [1, 2, 301, 2500])
+def test_quantiles_from_histograms_match_numpy_on_rounded_values(runs):
+    """Streaming quantiles equal numpy's for values at the histogram's resolution, whatever the blocks: held as
+    bins and sorted (few runs), counted (many), or counted part way through (2500 runs pass HELD per bin)."""
     rng = np.random.default_rng(4)
-    values = rng.beta(2, 5, size=(301, 3, 2))
-    histogram = Histogram((3, 2), 0.0, 1.0)
-    for block in np.array_split(values, 4):
-        histogram.add(block)
-    rounded = np.round(values * RESOLUTION) / RESOLUTION
-    np.testing.assert_allclose(histogram.quantiles(), np.quantile(rounded, (0.05, 0.5, 0.95), axis=0), atol=1e-12)
+    values = rng.beta(2, 5, size=(runs, 3, 2)) * 2 - 0.5  # some below 0 and above 1: they go to the end bins
+    rounded = np.round(values.clip(-0.2, 1.2) * RESOLUTION) / RESOLUTION
+    expected = np.quantile(rounded, (0.05, 0.5, 0.95), axis=0)
+    held, counted = Histogram((3, 2), -0.2, 1.2), Histogram((3, 2), -0.2, 1.2)
+    counted.counts  # noqa: B018 (asking for the counts starts counting)
+    for block in np.array_split(values, 5 if runs >= 5 else 1):
+        held.add(block)
+        counted.add(block)
+    assert (held.tally is None) == (runs <= HELD * held.bins)
+    np.testing.assert_allclose(held.quantiles(), expected, atol=1e-12)
+    np.testing.assert_array_equal(held.quantiles(), counted.quantiles())
+    np.testing.assert_array_equal(held.counts, counted.counts)
 
 
 def test_folders_gathered_in_worker_processes_give_the_same_statistics(folders):
