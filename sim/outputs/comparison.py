@@ -1,8 +1,8 @@
 """What scenarios imply side by side, from statistics gathered a block of runs at a time: quantiles of alignment,
 hedging and run-by-run differences, and dominant partners with confidence intervals.
 
-Quantiles come from per-cell histograms of the values rounded to 1/RESOLUTION (0.001 of a share): memory and
-time per run stay flat whatever the number of runs, and every quantile equals numpy's of the rounded values.
+Quantiles come from per-cell histograms of the values rounded to 1/RESOLUTION (0.001 of a share): memory stops
+growing past a few thousand runs, and every quantile equals numpy's of the rounded values.
 """
 
 from __future__ import annotations
