@@ -37,8 +37,8 @@ DPI = 110
 #: zlib level of the PNGs: these flat-coloured figures compress at 3 within a few per cent of the default 6, in
 #: two thirds of the time.
 PNG_LEVEL = 3
-#: Processes drawing figures at once: each figure's cost does not depend on the number of runs, so two cores
-#: halve the plots' share of a command.
+#: Worker processes that draw figures at once (and read the folders `compare` compares): a figure's cost does
+#: not depend on the number of runs, so two cores halve the plots' share of a command.
 PLOT_WORKERS = min(2, os.cpu_count() or 1)
 QUANTILES = (0.05, 0.5, 0.95)
 #: Style of the 5–95% bands: light enough that overlapping bands stay readable.
