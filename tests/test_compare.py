@@ -258,26 +258,6 @@ def test_quantiles_from_histograms_match_numpy_on_rounded_values(runs):
     np.testing.assert_array_equal(held.counts, counted.counts)
 
 
-def test_folders_gathered_in_worker_processes_give_the_same_statistics(folders):
-    """Each folder is gathered in a worker process when a pool is given: paired or not, the digests and bands are
-    those gathered here, one folder after the other."""
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
-    outcomes = load_outcomes([str(folders["base"]), str(folders["noinv"]), str(folders["other_seed"])])
-    pairing = [paired(outcomes[0], other) for other in outcomes[1:]]
-    assert pairing == [True, False]
-    here = summarise(outcomes, pairing)
-    with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn")) as pool:  # this one has threads
-        there = summarise(outcomes, pairing, pool)
-    for mine, theirs in zip(here[0], there[0], strict=True):
-        np.testing.assert_array_equal(mine.alignment, theirs.alignment)
-        np.testing.assert_array_equal(mine.hedging, theirs.hedging)
-        np.testing.assert_array_equal(mine.dominant, theirs.dominant)
-    for mine, theirs in zip(here[1], there[1], strict=True):
-        np.testing.assert_array_equal(mine, theirs)
-
-
 def test_blocks_do_not_change_the_statistics(folders, monkeypatch):
     """Reading 7 runs or all 20 at a time gives the same digest and band (memory stays that of a block)."""
     outcomes = load_outcomes([str(folders["base"]), str(folders["noinv"])])

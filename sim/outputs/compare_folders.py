@@ -8,7 +8,6 @@ is named ``DIR:point=N`` and compared like a scenario of its own.
 from __future__ import annotations
 
 import shlex
-from concurrent.futures import Executor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,7 +27,6 @@ from sim.outputs.comparison import (
 )
 from sim.outputs.destination import TOOL, check_target, staged
 from sim.outputs.folders import Outcome, folder_of, load_outcomes, paired, stored_rows
-from sim.outputs.plots import forked_workers
 from sim.outputs.report import compare_page
 from sim.outputs.results import versions, write_json, write_table
 
@@ -70,17 +68,16 @@ def compare_folders(
     dates = outcomes[0].dates
     chosen = _choose_horizons(wanted, dates)
     pairing = [paired(outcomes[0], other) for other in outcomes[1:]]
-    with forked_workers() as pool:  # forked while this process is small; they read the folders and draw
-        digests, bands = summarise(outcomes, pairing, pool)
-        probabilities = dominant_probabilities(outcomes, digests, chosen)
-        alignment = alignment_differences(outcomes, digests, bands, pairing, sorted(set(chosen) | {dates[-1]}))
-        comparison = Comparison(outcomes, pairing, chosen, digests, bands, probabilities, alignment)
-        if out is not None:
-            _write(comparison, Path(out), pool)
+    digests, bands = summarise(outcomes, pairing)
+    probabilities = dominant_probabilities(outcomes, digests, chosen)
+    alignment = alignment_differences(outcomes, digests, bands, pairing, sorted(set(chosen) | {dates[-1]}))
+    comparison = Comparison(outcomes, pairing, chosen, digests, bands, probabilities, alignment)
+    if out is not None:
+        _write(comparison, Path(out))
     return comparison
 
 
-def _write(comparison: Comparison, out: Path, pool: Executor | None = None) -> None:
+def _write(comparison: Comparison, out: Path) -> None:
     """The comparison folder: both tables, plots, manifest.json and report.html, replacing `out` at the end."""
     outcomes, pairing, chosen = comparison.outcomes, comparison.pairing, comparison.horizons
     specs = [o.spec for o in outcomes]
@@ -108,7 +105,7 @@ def _write(comparison: Comparison, out: Path, pool: Executor | None = None) -> N
         write_table(probabilities, stage / "dominant_probabilities.csv")
         write_table(alignment, stage / "alignment_differences.csv")
         figures = write_comparison_plots(
-            outcomes, comparison.digests, comparison.bands, pairing, chosen, stage / "plots", pool
+            outcomes, comparison.digests, comparison.bands, pairing, chosen, stage / "plots"
         )
         write_json(manifest, stage / "manifest.json")
         page = compare_page(outcomes, comparison.digests, pairing, probabilities, alignment, figures, manifest)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 import textwrap
-from concurrent.futures import Executor
 from pathlib import Path
 
 import numpy as np
@@ -75,9 +74,8 @@ def write_comparison_plots(
     pairing: list[bool],
     horizons: list[str],
     outdir: Path,
-    pool: Executor | None = None,
 ) -> list[tuple[Path, str]]:
-    """Write every comparison figure into `outdir` (drawn in the `pool` if given); return each path with a caption
+    """Write every comparison figure into `outdir` (drawn in figure workers); return each path with a caption
     saying how to read it."""
     outdir.mkdir(parents=True, exist_ok=True)
     ref = outcomes[0]
@@ -97,7 +95,7 @@ def write_comparison_plots(
     captions += [DOMINANT_CAPTION, BLOC_CAPTION, HEDGING_CAPTION]
     # A figure costs about its number of panels; the power figures, drawn on one laid-out figure, about twice one.
     panels = {difference_chart: len(ref.states), overlaid_fans: 2 * len(ref.states), hedging_chart: len(ref.states)}
-    paths = draw_all(jobs, [panels.get(draw, 1) for draw, _ in jobs], pool)
+    paths = draw_all(jobs, [panels.get(draw, 1) for draw, _ in jobs])
     flat = [path for drawn in paths for path in (drawn if isinstance(drawn, list) else [drawn])]
     return list(zip(flat, captions, strict=True))
 

@@ -7,7 +7,6 @@ growing past a few thousand runs, and every quantile equals numpy's of the round
 
 from __future__ import annotations
 
-from concurrent.futures import Executor, Future
 from dataclasses import dataclass
 
 import numpy as np
@@ -123,58 +122,43 @@ def _interpolated(bin_of, n: int, low: float, qs) -> np.ndarray:
     return np.stack(out)
 
 
-def summarise(
-    outcomes: list[Outcome], pairing: list[bool], pool: Executor | None = None
-) -> tuple[list[Digest], list[np.ndarray]]:
+def summarise(outcomes: list[Outcome], pairing: list[bool]) -> tuple[list[Digest], list[np.ndarray]]:
     """Each scenario's digest and, for each scenario after the first, its difference band from the first (see
-    `difference_band`), reading every folder a block of runs at a time. Each folder is gathered on its own, in
-    the `pool` if given (the folders at once); a paired folder is read in step with the reference."""
+    `difference_band`), reading every folder a block of runs at a time. A paired folder is read in step with the
+    reference; the reference is read on its own only if nothing is paired with it."""
     ref = outcomes[0]
-    start = pool.submit if pool is not None else _at_once
-    unpaired = not all(pairing)  # an unpaired band needs the reference's whole histogram
-    others = [  # first, as a paired folder takes longest: it is read with the reference
-        start(gather, other, ref, paired=paired, keep=not paired)
-        for other, paired in zip(outcomes[1:], pairing, strict=True)
-    ]
-    reference = start(gather, ref, ref, keep=unpaired)
-    reference, others = reference.result(), [other.result() for other in others]
-    bands = [
-        difference_band(
-            reference.digest,
-            other.digest,
-            other.differences if other.differences is not None else _independent(other.kept, reference.kept),
-        )
-        for other in others
-    ]
-    return [reference.digest] + [other.digest for other in others], bands
-
-
-@dataclass
-class Gathered:
-    """One folder's digest; the quantiles of its run-by-run differences from the reference when paired with it;
-    its alignment histogram when asked to keep it."""
-
-    digest: Digest
-    differences: np.ndarray | None = None
-    kept: Histogram | None = None
-
-
-def gather(outcome: Outcome, ref: Outcome, paired: bool = False, keep: bool = False) -> Gathered:
-    """Read `outcome` block by block (states and powers in `ref`'s order) into its statistics; `paired`, also
-    each run minus the same run of `ref`."""
     cells = (len(ref.dates), len(ref.states), len(ref.powers))
-    tally = Tally(cells)
-    if not paired:
-        for _, values in _blocks(outcome, ref):
-            tally.add(values)
-        return Gathered(tally.digest(), kept=tally.alignment if keep else None)
-    difference = Histogram(cells, -1.0, 1.0)
-    for (ids, values), (ref_ids, ref_values) in zip(_blocks(outcome, ref), _blocks(ref, ref), strict=True):
-        if not np.array_equal(ids, ref_ids):
-            raise InputError(f"{outcome.spec}: runs {ids[0]}-{ids[-1]} do not match {ref.spec}'s; re-run")
-        tally.add(values)
-        difference.add(values - ref_values)
-    return Gathered(tally.digest(), difference.quantiles(), tally.alignment if keep else None)
+    reference: Tally | None = None
+    tallies, differences = [], []
+    for other, paired in zip(outcomes[1:], pairing, strict=True):
+        tally = Tally(cells)
+        if paired:
+            first = reference is None
+            reference = reference or Tally(cells)
+            difference = Histogram(cells, -1.0, 1.0)
+            for (ids, values), (ref_ids, ref_values) in zip(_blocks(other, ref), _blocks(ref, ref), strict=True):
+                if not np.array_equal(ids, ref_ids):
+                    raise InputError(f"{other.spec}: runs {ids[0]}-{ids[-1]} do not match {ref.spec}'s; re-run")
+                tally.add(values)
+                difference.add(values - ref_values)
+                if first:
+                    reference.add(ref_values)
+        else:
+            difference = None
+            for _, values in _blocks(other, ref):
+                tally.add(values)
+        tallies.append(tally)
+        differences.append(difference)
+    if reference is None:
+        reference = Tally(cells)
+        for _, values in _blocks(ref, ref):
+            reference.add(values)
+    digests = [reference.digest()] + [t.digest() for t in tallies]
+    bands = [
+        difference_band(digests[0], digest, (d or _independent(t.alignment, reference.alignment)).quantiles())
+        for digest, t, d in zip(digests[1:], tallies, differences, strict=True)
+    ]
+    return digests, bands
 
 
 class Tally:
@@ -213,22 +197,15 @@ def _blocks(outcome: Outcome, ref: Outcome):
     return blocks(outcome, states=ref.states, powers=ref.powers)
 
 
-def _at_once(gather_folder, *args, **kwargs) -> Future:
-    """Gather here and now, as a finished future (when there is no pool to gather in)."""
-    done: Future = Future()
-    done.set_result(gather_folder(*args, **kwargs))
-    return done
-
-
-def _independent(other: Histogram, ref: Histogram) -> np.ndarray:
-    """Quantiles of (other run - reference run) over every pair of runs, one of each, from the convolution of
-    the two histograms: as if each run of one scenario were set against each run of the other."""
+def _independent(other: Histogram, ref: Histogram) -> Histogram:
+    """The histogram of (other run - reference run) over every pair of runs, one of each: the convolution of
+    the two histograms, as if each run of one scenario were set against each run of the other."""
     size = 2 * ref.bins - 1
     spectrum = np.fft.rfft(other.counts.astype(float), size) * np.fft.rfft(ref.counts[:, ::-1].astype(float), size)
     out = Histogram(ref.cells, -1.0, 1.0)
     out.tally = np.rint(np.fft.irfft(spectrum, size)).astype(np.int64).clip(min=0)
     out.n = other.n * ref.n
-    return out.quantiles()
+    return out
 
 
 def dominant_probabilities(outcomes: list[Outcome], digests: list[Digest], horizons: list[str]) -> pd.DataFrame:

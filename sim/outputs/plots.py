@@ -37,8 +37,8 @@ DPI = 110
 #: zlib level of the PNGs: these flat-coloured figures compress at 3 within a few per cent of the default 6, in
 #: two thirds of the time.
 PNG_LEVEL = 3
-#: Worker processes that draw figures at once (and read the folders `compare` compares): a figure's cost does
-#: not depend on the number of runs, so two cores halve the plots' share of a command.
+#: Processes drawing figures at once: each figure's cost does not depend on the number of runs, so two cores
+#: halve the plots' share of a command.
 PLOT_WORKERS = min(2, os.cpu_count() or 1)
 QUANTILES = (0.05, 0.5, 0.95)
 #: Style of the 5–95% bands: light enough that overlapping bands stay readable.
@@ -286,10 +286,10 @@ def write_plots(traj: Trajectories | Bands, outdir: Path, events: pd.DataFrame |
 
 
 @contextmanager
-def forked_workers() -> Iterator[Executor | None]:
-    """PLOT_WORKERS processes to read data and draw figures in, forked now: before a command reads its data,
-    forking is quick, and the command's later allocations do not copy pages shared with its workers. None with
-    one core or where a thread runs (forking is safe only without)."""
+def figure_workers() -> Iterator[Executor | None]:
+    """PLOT_WORKERS processes to draw figures in, forked now, once the command has its statistics (so it does
+    not copy pages it shares with them while computing). None with one core or where a thread runs (forking is
+    safe only without)."""
     if PLOT_WORKERS < 2 or threading.active_count() > 1:
         yield None
         return
@@ -303,7 +303,7 @@ def draw_all(jobs: list[tuple], weights: list[float] | None = None, pool: Execut
     figure workers forked for them (one after the other here where there can be none). The heaviest jobs (by
     `weights`) are handed out first, so the last to finish is a light one."""
     if pool is None and len(jobs) > 1:
-        with forked_workers() as own:
+        with figure_workers() as own:
             return _hand_out(jobs, weights, own)
     return _hand_out(jobs, weights, pool)
 
