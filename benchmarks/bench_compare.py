@@ -2,7 +2,7 @@
 bytes written. Run at two sizes, it shows whether memory grows with the run count.
 
 The folders are made first with `alliance-sim run` (same seed, so the runs are paired), then compared in a
-fresh process, sampled with its workers every 50 ms.
+fresh process, sampled with its figure workers every 50 ms.
 
 Usage: python benchmarks/bench_compare.py [--runs 1000 10000] [--out DIR]
 """
