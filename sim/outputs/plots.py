@@ -11,9 +11,7 @@ import functools
 import multiprocessing
 import os
 import threading
-from collections.abc import Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -285,25 +283,13 @@ def write_plots(traj: Trajectories | Bands, outdir: Path, events: pd.DataFrame |
     )
 
 
-@contextmanager
-def figure_workers() -> Iterator[Executor | None]:
-    """PLOT_WORKERS processes to draw figures in, forked now, once the command has its statistics (so it does
-    not copy pages it shares with them while computing). None with one core or where a thread runs (forking is
-    safe only without)."""
-    if PLOT_WORKERS < 2 or threading.active_count() > 1:
-        yield None
-        return
-    with ProcessPoolExecutor(PLOT_WORKERS, mp_context=multiprocessing.get_context("fork")) as pool:
-        pool.submit(int)  # a forked pool starts all its processes with its first task: now
-        yield pool
-
-
 def draw_all(jobs: list[tuple], weights: list[float] | None = None, pool: Executor | None = None) -> list:
-    """Run (figure function, arguments) jobs and return their results in order, in the `pool` given or in
-    figure workers forked for them (one after the other here where there can be none). The heaviest jobs (by
-    `weights`) are handed out first, so the last to finish is a light one."""
-    if pool is None and len(jobs) > 1:
-        with figure_workers() as own:
+    """Run (figure function, arguments) jobs and return their results in order: in the `pool` given, else in
+    PLOT_WORKERS processes forked for them when this process has no other thread (forking is then safe), else
+    one after the other here. The heaviest jobs (by `weights`) are handed out first, so the last to finish is a
+    light one."""
+    if pool is None and len(jobs) > 1 and PLOT_WORKERS > 1 and threading.active_count() == 1:
+        with ProcessPoolExecutor(PLOT_WORKERS, mp_context=multiprocessing.get_context("fork")) as own:
             return _hand_out(jobs, weights, own)
     return _hand_out(jobs, weights, pool)
 
