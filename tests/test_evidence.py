@@ -181,3 +181,98 @@ def test_every_shipped_scenario_loads_and_runs(path):
     assert scenario.description, "a scenario states its question"
     traj = simulate(prepare(scenario), 2, 0)
     assert traj.alignment.shape[1] == scenario.months + 1
+
+
+#: Word stems (matched at the start of a word of the claim, `|` between them) that show what each attribute is
+#: about: an entry whose claim names none of its attribute's family is coded on something its text does not report.
+ATTRIBUTE_WORDS: dict[str, str] = {
+    "alignment": "ally|allie|allian|partner|lean|backer|sphere|side|camp|tie|treaty|union|court|turn|friend|cooperat"
+    "|neutral|recogni|strategic|western|bloc|patron|closest|nearest|diversif|deal|agreement|relations|association"
+    "|join|warm|distance|bind|bound|commit",
+    "economic": "trade|commerce|pipeline|oil|gas|energy|invest|capital|remittan|migrant|export|import|market|econom"
+    "|debt|loan|credit|corridor|route|transit|sales",
+    "security": "base|arms|armament|weapon|treaty|exercise|drill|militar|troop|train|defen|forces|garrison|army|armies"
+    "|units|assistance|border|frontier|guarantee|mutual|alliance|soldier|officer|equipment|drone|peacekeep|grouping",
+    "regime": "ruling|regime|government|leader|elite|presiden|autocra|extradit|opposition|unrest|protest|legitima"
+    "|survival|circle|shored",
+    "coercion": "threat|press|troops|forces|warn|caution|annex|occup|sanction|artificial|sovereignty|coerc"
+    "|intimidat|invasion|attack|bases|depot|blockade|protest|alarm|worr|fear|objects",
+    "credibility": "protect|defend|defence|defense|guarant|shield|reliab|rely|relying|trust|commitment|reputation"
+    "|standing|credib|promis|help|support|security|abandon|mediat|peacekeep|guardian|held back|believ|competence"
+    "|counts on|adversar|hostile|monitor",
+    "neighbour_threat": "neighbour|border|frontier|dispute|conflict|clash|fighting|war|separat|breakaway|shelling"
+    "|attack|territor|troubl|incident|enclave",
+    "insurgent_threat": "afghan|taliban|militant|terror|insurg|islamist|islamic|extremis|raid",
+    "acute_threat": "protest|unrest|clash|attack|fighting|shell|crisis|riot|war|killed",
+    "capability": "means|power|forces|military|army|capab|reach|sway|influence|project|econom|industry|budget|money"
+    "|drone|arms|strength|resources",
+    "free_capacity": "tied|overstretch|stretch|concentrat|withdraw|free|commit|absorb|overwhelm|out of|capacity|deploy"
+    "|at home",
+    "leverage": "need|depend|aim|primacy|client|conduit|channel|bargain|valuable|seeking|replace",
+    "membership": "member|bloc|union|organisation|treaty|charter|council|observer|partnership|participation",
+    "border": "border|frontier|neighbour",
+    "rivalry": "conflict|war|fighting|clash|dispute|hostil|rival",
+}
+
+
+def unsupported(entries) -> list[str]:
+    """The entries whose claim mentions no word of their attribute's family."""
+    pattern = {a: re.compile(rf"\b(?:{words})") for a, words in ATTRIBUTE_WORDS.items()}
+    return [f"{e.id} ({e.attribute}): {e.claim}" for e in entries if not pattern[e.attribute].search(e.claim.lower())]
+
+
+def test_every_attribute_has_a_family_of_words():
+    from sim.inputs.vocabulary import ATTRIBUTES
+
+    assert set(ATTRIBUTE_WORDS) == set(ATTRIBUTES)
+
+
+def test_each_entry_is_coded_on_an_attribute_its_claim_supports():
+    """A claim that speaks of a peacekeeping force, not of a threat, cannot set a coercion level."""
+    assert not unsupported(load_evidence().entries)
+
+
+def test_a_mis_coded_entry_is_caught():
+    """The coding of `ru-peacekeepers-azerbaijan` before its re-reading: a truce's peacekeepers read as coercion."""
+    from sim.inputs.evidence import Entry
+
+    claim = (
+        "Under the 2020 truce, a Russian peacekeeping contingent is posted in the Karabakh area, "
+        "which Azerbaijan regards as its land."
+    )
+    old = Entry("ru-peacekeepers-azerbaijan", "002_d2b80962dc7b4d43.txt", claim, "level", "coercion", 0.6)
+    assert unsupported([old]) and not unsupported([Entry(**{**old.__dict__, "attribute": "security"})])
+
+
+def test_audit_md_shows_what_its_counting_command_prints():
+    """calibration/AUDIT.md's command runs, and the tables it prints are those AUDIT.md shows: they cannot go stale."""
+    import subprocess
+    import sys
+
+    text = (ROOT / "calibration" / "AUDIT.md").read_text()
+    commands = re.findall(r"```sh\n(.*?)\n```", text, re.S)
+    assert commands == [".venv/bin/python -m sim.inputs.audit"]
+    argv = [sys.executable, *commands[0].split()[1:]]  # the interpreter running the tests stands for the venv's
+    out = subprocess.run(argv, capture_output=True, text=True, cwd=ROOT)
+    assert out.returncode == 0, out.stderr
+    tables = out.stdout.strip()
+    assert tables.count("| state |") == 2 and tables in text
+
+
+def test_audit_counts_the_numbers_the_model_starts_from():
+    """The audit's grid is `prepare`'s: the same starting numbers, resting on the same entries."""
+    from sim.inputs.audit import audit, starting_numbers
+    from sim.inputs.vocabulary import PAIR_ATTRIBUTES, STATE_ATTRIBUTES
+
+    evidence = load_evidence()
+    scenario = load_scenario(BASELINE, evidence)
+    setup = prepare(scenario, evidence)
+    numbers = starting_numbers(evidence, scenario.states, scenario.powers)
+    assert {k: d.ids for k, d in numbers.items()} == {k: d.ids for k, d in setup.provenance.items()}
+    result = audit()
+    assert result.row("all")[-1] == len(numbers)
+    for state in scenario.states:  # per state: every number from a document, from structural coding or assumed
+        assert result.row(state)[-1] == len(PAIR_ATTRIBUTES) * len(scenario.powers) + len(STATE_ATTRIBUTES)
+        assert result.counts[state, "assumption"] == sum(
+            setup.provenance[k].ids == [ASSUMPTIONS[k[0]].id] for k in setup.provenance if k[1] == state
+        )
