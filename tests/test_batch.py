@@ -25,6 +25,7 @@ from sim.inputs.scenario import load_scenario
 from sim.model.ensemble import run_seed, simulate
 from sim.model.trajectories import SERIES
 from sim.model.world import prepare
+from sim.outputs.destination import mark
 
 COLUMNS = ["point", "run", "scenario", "step", "date", "state", "power", *SERIES]
 
@@ -177,13 +178,19 @@ def test_resume_runs_only_the_missing_chunks(reference, tmp_path, capsys):
     shutil.copytree(out, copy)
     (copy / "trajectories" / "chunk-000001.parquet").unlink()
     (copy / "outcomes.parquet" / "chunk-000005.parquet").unlink()
-    (copy / "trajectories" / ".chunk-000002.parquet.tmp-999999999-0badf00d").write_bytes(b"half")
+    leftover = copy / "trajectories" / ".chunk-000002.parquet.tmp-999999999-0badf00d"
+    leftover.mkdir()
+    mark(leftover)
+    (leftover / "chunk-000002.parquet").write_bytes(b"half")
+    users = copy / "trajectories" / ".chunk-000004.parquet.tmp-999999999-0badf00d"
+    users.write_bytes(b"a user's file named like staging")
     untouched = copy / "trajectories" / "chunk-000003.parquet"
     before = untouched.stat().st_mtime_ns
     assert run_batch(path, copy, workers=1, resume=True) == 0
     assert "2 to run" in capsys.readouterr().out
     assert untouched.stat().st_mtime_ns == before
-    assert not list(copy.glob("*/.*.tmp-*"))
+    assert not leftover.exists() and users.read_bytes() == b"a user's file named like staging"
+    users.unlink()
     assert_same_results(out, copy)
 
 

@@ -24,7 +24,7 @@ from conftest import cli_in_process as call
 
 from sim.inputs.documents import InputError
 from sim.inputs.parameters import PARAMETERS
-from sim.outputs.destination import LOCK, default_folder, remove_stale, slug
+from sim.outputs.destination import LOCK, MARKER, default_folder, mark, remove_stale, slug
 
 #: A scenario of five months with one event: quick to run, and a parent to extend.
 EVENT = (
@@ -390,8 +390,27 @@ def test_stale_staging_of_a_live_process_is_kept(tmp_path):
     user = tmp_path / ".out.stage-mine"
     for folder in (live, dead, user):
         folder.mkdir()
+    mark(live)
+    mark(dead)
     assert remove_stale(tmp_path) == [dead]
     assert live.exists() and user.exists()
+
+
+def test_clean_up_never_removes_a_users_entry_named_like_staging(tmp_path):
+    """Only staging folders carrying this tool's own marker go: never a file or folder matched by name alone."""
+    named = tmp_path / ".thesis.old-999999999-0123abcd"
+    named.write_text("years of work")
+    folder = tmp_path / ".notes.stage-999999999-89abcdef"
+    folder.mkdir()
+    (folder / "draft.txt").write_text("mine")
+    forged = tmp_path / ".copy.tmp-999999999-00000000"
+    forged.mkdir()
+    (forged / MARKER).write_text("a marker copied from another folder")
+    assert remove_stale(tmp_path) == [] and remove_stale(tmp_path, any_process=True) == []
+    assert named.read_text() == "years of work" and (folder / "draft.txt").read_text() == "mine" and forged.is_dir()
+    out = tmp_path / "out"
+    assert call("run", scenario(tmp_path), "--runs", 2, "--out", out)[0] == 0
+    assert named.read_text() == "years of work" and (folder / "draft.txt").read_text() == "mine"
 
 
 def descendants(pid: int) -> set[int]:
@@ -469,3 +488,59 @@ def test_a_damaged_manifest_does_not_break_a_report(work):
 def test_input_errors_are_input_errors():
     with pytest.raises(InputError):
         default_folder("///")
+
+
+# 7. Claim, then write: the folder a command claimed at the start is the only thing it replaces.
+
+
+@pytest.mark.parametrize("when", ["before the claim", "while it simulates"])
+def test_a_folder_that_appears_while_a_run_works_is_kept(work, monkeypatch, when):
+    from sim.experiments import run as runner
+
+    out = work / "thesis"
+    step = "_setup" if when == "before the claim" else "write_plots"
+    original = getattr(runner, step)
+
+    def user_writes(*args, **kwargs):
+        out.mkdir(exist_ok=True)
+        (out / "chapter1.tex").write_text("\\chapter{One}")
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(runner, step, user_writes)
+    refused(call("run", scenario(work), "--runs", 2, "--out", out), "chapter1.tex appeared", "kept")
+    assert tree(out) == {"chapter1.tex": b"\\chapter{One}"}
+    assert staging(work) == []
+
+
+def test_a_claimed_folder_refuses_a_second_writer(work):
+    import sim
+
+    out = work / "shared"
+    out.mkdir()
+    with open(out / LOCK, "a+") as held:
+        fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        with pytest.raises(sim.InputError, match="another alliance-sim command is writing") as caught:
+            sim.simulate(scenario(work), runs=2, out=out, force=True)
+    assert "\n" not in str(caught.value) and os.listdir(out) == [LOCK]
+
+
+def test_two_writers_to_one_folder_one_wins_and_nothing_is_replaced(work):
+    path = scenario(work, end="2023-06")
+    code = (
+        "import sys, sim\n"
+        "try:\n"
+        f"    sim.simulate({str(path)!r}, runs=400, seed=int(sys.argv[1]), out='shared')\n"
+        "except sim.InputError as exc:\n"
+        "    sys.exit(f'error: {exc}')\n"
+    )
+    writers = [
+        subprocess.Popen([sys.executable, "-c", code, str(seed)], cwd=work, stderr=subprocess.PIPE, text=True)
+        for seed in (1, 2)
+    ]
+    errors = [w.communicate(timeout=120)[1] for w in writers]
+    codes = [w.returncode for w in writers]
+    assert sorted(codes) == [0, 1], errors
+    loser = errors[codes.index(1)]
+    assert "Traceback" not in loser and len(loser.strip().splitlines()) == 1 and "shared" in loser, loser
+    assert json.loads((work / "shared" / "manifest.json").read_text())["seed"] == codes.index(0) + 1
+    assert not (work / "shared" / LOCK).exists() and staging(work) == []

@@ -326,37 +326,14 @@ def _estimate_bytes(experiment, todo: list) -> int:
 
 @contextmanager
 def _locked(out: Path, inputs: list[Path]):
-    """Hold an exclusive lock on the batch folder (a lock file inside it) while the batch runs: a second
-    batch into the same folder stops at once with one line instead of interleaving its writes."""
-    import fcntl
-
-    from sim.outputs.destination import LOCK, check_target, is_manifest, read_json
+    """Claim the batch folder (an exclusive lock file inside it) while the batch runs: a second batch into the
+    same folder stops at once with one line instead of interleaving its writes."""
+    from sim.outputs.destination import check_target, claimed, is_manifest, read_json
 
     if out.exists() and (not out.is_dir() or out.is_symlink() or not is_manifest(read_json(out / "manifest.json"))):
         check_target(out, False, inputs)  # a folder that is not ours gets no lock file: refused here if not empty
-    created, lock_created = not out.exists(), not (out / LOCK).exists()
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-        handle = open(out / LOCK, "a+")  # held, and so locked, until the batch ends
-    except OSError as exc:
-        raise InputError(f"{out}: cannot write there ({exc.strerror}); choose another --out") from None
-    try:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise InputError(
-                f"{out}: another alliance-sim batch is writing into this folder; wait for it to finish or choose "
-                "another --out"
-            ) from None
+    with claimed(out, "batch"):
         yield
-    except BaseException:
-        if lock_created and [p.name for p in out.iterdir()] == [LOCK]:  # refused before writing: leave nothing
-            (out / LOCK).unlink(missing_ok=True)
-            if created:
-                out.rmdir()
-        raise
-    finally:
-        handle.close()
 
 
 def _empty(out: Path) -> None:
@@ -500,16 +477,14 @@ def _previous_manifest(out: Path, experiment) -> dict | None:
 def _prepare_folder(out: Path, experiment) -> None:
     """Create the folders, drop half-written files of an interrupted run, write points.csv."""
     from sim.experiments.chunks import OUTCOMES
-    from sim.outputs.destination import STAGING, replacing
+    from sim.outputs.destination import remove_stale, replacing
 
     out.mkdir(parents=True, exist_ok=True)
     folders = ("trajectories", OUTCOMES) if experiment.store == "trajectories" else (OUTCOMES,)
     for folder in folders:
         (out / folder).mkdir(exist_ok=True)
-    for folder in (out, *(out / f for f in folders)):  # the lock is ours: any temporary file is a leftover
-        for leftover in folder.iterdir():
-            if STAGING.match(leftover.name) and leftover.is_file():
-                leftover.unlink()
+    for folder in (out, *(out / f for f in folders)):  # the lock is ours: any staging of ours is a leftover
+        remove_stale(folder, any_process=True)
     with replacing(out / "points.csv") as temporary:
         experiment.points_frame().to_csv(temporary, index=False)
 

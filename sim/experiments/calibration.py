@@ -20,11 +20,23 @@ from tqdm import tqdm
 
 from sim.experiments.points import simulate_points
 from sim.experiments.posterior import Posterior, abc_smc
-from sim.experiments.validation import NULLS, assess, null_runs, scored, skill, table
+from sim.experiments.uncertainty import SOURCES, posterior_for, posterior_record, simulate_uncertain
+from sim.experiments.validation import (
+    FITTED_POINT,
+    NULLS,
+    PREDICTORS,
+    SIMULATED,
+    assess,
+    null_runs,
+    scored,
+    scores,
+    skill,
+    table,
+)
 from sim.inputs.documents import InputError
 from sim.inputs.evidence import load_evidence
 from sim.inputs.limits import WRITE_OVERHEAD, Cost, cell_bytes, simulation_seconds
-from sim.inputs.packaged import BASELINE, EVIDENCE, IN_CHECKOUT, TARGETS
+from sim.inputs.packaged import BASELINE, EVIDENCE, HINDCAST, IN_CHECKOUT, TARGETS
 from sim.inputs.packaged import FITTED as FITTED_FILE
 from sim.inputs.parameters import BY_NAME, UTILITY_WEIGHTS
 from sim.inputs.scenario import Scenario, load_scenario
@@ -315,28 +327,42 @@ def validate(
     seed: int = 1,
     targets_path: Path | None = None,
     force: bool = False,
-) -> tuple[pd.DataFrame, Path]:
-    """Simulate a scenario up to the last target month and write targets.csv and a plot of what is met."""
+    hindcast: bool = False,
+    fitted_point: bool = False,
+) -> tuple[pd.DataFrame, pd.DataFrame, Path]:
+    """Simulate a scenario up to the last target month, as `run` does (each run its own shocks, posterior draw and
+    evidence draw; the fitted point with shocks alone if `fitted_point`), with every null for the same runs; write
+    targets.csv, scores.csv and a plot of what is met. Returns the targets table, the scores and the folder."""
     from sim.outputs.calibration_plots import target_margins
 
     evidence = load_evidence(EVIDENCE)
     scenario = load_scenario(Path(scenario_path or BASELINE), evidence)
-    targets_path = Path(targets_path or TARGETS)
+    targets_path = Path(HINDCAST if hindcast else targets_path or TARGETS)
     targets = load_targets(targets_path, evidence)
     label = None if out else scenario.name  # a default folder must hold this scenario's validation, if any
     out = Path(out) if out else default_folder(scenario.name, RESULTS / "validation")
     check_target(out, force, inputs=[scenario.path, targets_path], label=label)
     S, P = len(scenario.states), len(scenario.powers)
+    months = horizon(targets, scenario.date(0))
     cost = Cost(
-        3 * runs * cell_bytes(scenario.months, S, P) * WRITE_OVERHEAD + 300e6, 5e6, simulation_seconds(3 * runs, 1)
-    )  # the model and two simulated nulls
+        (len(PREDICTORS) + WRITE_OVERHEAD) * runs * cell_bytes(months, S, P) + 300e6,
+        5e6,
+        simulation_seconds(len(SIMULATED) * runs, months),
+    )  # every predictor's runs held at once, the model and two nulls simulated
     cost.check(out, f"validating with {runs:,} runs", "use fewer --runs")
     problem = problem_for(scenario, targets, evidence)
-    traj = simulate(problem.setup, runs, seed, problem.base)
-    frame = scored(traj, null_runs(problem.setup, problem.base, runs, seed, traj), targets)
+    sources = FITTED_POINT if fitted_point else SOURCES
+    posterior = posterior_for(scenario, sources)
+    traj = simulate_uncertain(problem.setup, runs, seed, sources, posterior)
+    nulls = null_runs(problem.setup, runs, seed, traj, sources, posterior)
+    frame = scored(traj, nulls, targets)
+    table_of_scores = scores(frame, {"model": traj, **nulls}, targets)
     met, informative = skill(frame)
+    flags = " --hindcast" * hindcast + " --fitted-point" * fitted_point
+    what = "" if hindcast else f" --targets {targets_path}"
     with staged(out) as stage:
         frame.to_csv(stage / "targets.csv", index=False)
+        table_of_scores.to_csv(stage / "scores.csv", index=False, float_format="%.4f")
         target_margins(frame, stage / "targets.png", f"{scenario.name} ({runs} runs, seed {seed})")
         write_json(
             manifest(
@@ -350,11 +376,19 @@ def validate(
                 targets=len(frame),
                 nulls={name: int(frame[f"met_{name}"].sum()) for name in NULLS},
                 skill={"informative_met": met, "informative": informative},
-                reproduce=f"alliance-sim validate {scenario.path} --runs {runs} --seed {seed} --targets {targets_path}",
+                hindcast=hindcast,
+                fitted_point=fitted_point,
+                uncertainty=list(sources),
+                posterior=posterior_record(posterior),
+                scores=[
+                    {k: None if isinstance(v, float) and np.isnan(v) else v for k, v in row.items()}
+                    for row in table_of_scores.round(4).to_dict("records")
+                ],
+                reproduce=f"alliance-sim validate {scenario.path} --runs {runs} --seed {seed}{what}{flags}",
             ),
             stage / "manifest.json",
         )
-    return frame, out
+    return frame, table_of_scores, out
 
 
 def held_sweeps(problem: Problem, values: dict[str, float], runs: int, seed: int) -> dict[str, list[int]]:

@@ -8,6 +8,7 @@ is named ``DIR:point=N`` and compared like a scenario of its own.
 from __future__ import annotations
 
 import shlex
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -64,21 +65,23 @@ def compare_folders(
         check_target(Path(out), force, inputs=[folder_of(spec) for spec in specs])
     wanted = _parse_horizons(horizons)
     compare_cost(specs).check(out, f"comparing {len(specs)} folders", "compare fewer or smaller folders")
-    outcomes = load_outcomes(specs)
-    dates = outcomes[0].dates
-    chosen = _choose_horizons(wanted, dates)
-    pairing = [paired(outcomes[0], other) for other in outcomes[1:]]
-    digests, bands = summarise(outcomes, pairing)
-    probabilities = dominant_probabilities(outcomes, digests, chosen)
-    alignment = alignment_differences(outcomes, digests, bands, pairing, sorted(set(chosen) | {dates[-1]}))
-    comparison = Comparison(outcomes, pairing, chosen, digests, bands, probabilities, alignment)
-    if out is not None:
-        _write(comparison, Path(out))
+    with staged(Path(out)) if out is not None else nullcontext() as stage:  # claimed from the start
+        outcomes = load_outcomes(specs)
+        dates = outcomes[0].dates
+        chosen = _choose_horizons(wanted, dates)
+        pairing = [paired(outcomes[0], other) for other in outcomes[1:]]
+        digests, bands = summarise(outcomes, pairing)
+        probabilities = dominant_probabilities(outcomes, digests, chosen)
+        alignment = alignment_differences(outcomes, digests, bands, pairing, sorted(set(chosen) | {dates[-1]}))
+        comparison = Comparison(outcomes, pairing, chosen, digests, bands, probabilities, alignment)
+        if stage is not None:
+            _write(comparison, Path(out), stage)
     return comparison
 
 
-def _write(comparison: Comparison, out: Path) -> None:
-    """The comparison folder: both tables, plots, manifest.json and report.html, replacing `out` at the end."""
+def _write(comparison: Comparison, out: Path, stage: Path) -> None:
+    """The comparison folder, written into `stage` (which replaces `out` at the end): both tables, plots,
+    manifest.json and report.html."""
     outcomes, pairing, chosen = comparison.outcomes, comparison.pairing, comparison.horizons
     specs = [o.spec for o in outcomes]
     manifest = {
@@ -101,15 +104,12 @@ def _write(comparison: Comparison, out: Path) -> None:
         "reproduce": shlex.join(["alliance-sim", "compare", *specs, "--out", str(out), "--horizons", ",".join(chosen)]),
     }
     probabilities, alignment = comparison.dominant_probabilities, comparison.alignment_differences
-    with staged(out) as stage:
-        write_table(probabilities, stage / "dominant_probabilities.csv")
-        write_table(alignment, stage / "alignment_differences.csv")
-        figures = write_comparison_plots(
-            outcomes, comparison.digests, comparison.bands, pairing, chosen, stage / "plots"
-        )
-        write_json(manifest, stage / "manifest.json")
-        page = compare_page(outcomes, comparison.digests, pairing, probabilities, alignment, figures, manifest)
-        (stage / "report.html").write_text(page, encoding="utf-8")
+    write_table(probabilities, stage / "dominant_probabilities.csv")
+    write_table(alignment, stage / "alignment_differences.csv")
+    figures = write_comparison_plots(outcomes, comparison.digests, comparison.bands, pairing, chosen, stage / "plots")
+    write_json(manifest, stage / "manifest.json")
+    page = compare_page(outcomes, comparison.digests, pairing, probabilities, alignment, figures, manifest)
+    (stage / "report.html").write_text(page, encoding="utf-8")
 
 
 def compare_cost(specs: list[str]) -> Cost:
