@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -172,6 +173,13 @@ def test_targets_measured_on_synthetic_trajectories(tmp_path: Path, evidence) ->
         assert row["met"] == met, spec["id"]
 
 
+def test_a_target_may_carry_the_value_the_record_measured(tmp_path: Path, evidence) -> None:
+    measured, plain = load_targets(
+        write_targets(tmp_path / "t.yaml", [{**KNOWN[0][0], "observed": -0.25}, dict(KNOWN[1][0])]), evidence
+    )
+    assert measured.observed == -0.25 and plain.observed is None
+
+
 def test_hedging_target_and_groups(tmp_path: Path, evidence) -> None:
     """Hedging is the entropy index; groups of runs are scored separately (median within each group)."""
     spec = {
@@ -281,15 +289,19 @@ def test_calibrate_refuses_bad_input_before_writing(tmp_path: Path) -> None:
 
 
 def test_validate_writes_targets_csv(tmp_path: Path) -> None:
-    frame, out = validate(BASELINE, tmp_path / "val", runs=4, seed=0)
+    frame, scores, out = validate(BASELINE, tmp_path / "val", runs=4, seed=0, fitted_point=True)
     written = pd.read_csv(out / "targets.csv")
     assert list(written.columns[:5]) == ["target", "date", "expected", "observed", "met"]
     assert len(written) == len(load_targets()) and written["met"].dtype == bool
     assert (out / "targets.png").stat().st_size > 10_000
+    assert len(pd.read_csv(out / "scores.csv")) == len(scores) == 7
+    recorded = json.loads((out / "manifest.json").read_text())
+    assert recorded["uncertainty"] == ["shocks"] and recorded["posterior"] is None
+    assert recorded["reproduce"].endswith("--fitted-point") and "--hindcast" not in recorded["reproduce"]
 
 
 def test_committed_defaults_meet_most_targets(tmp_path: Path) -> None:
-    frame, _ = validate(BASELINE, tmp_path / "val", runs=40, seed=11)
+    frame, _, _ = validate(BASELINE, tmp_path / "val", runs=40, seed=11, fitted_point=True)
     assert frame["met"].mean() >= 0.8, frame.loc[~frame["met"], "target"].tolist()
 
 

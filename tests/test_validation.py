@@ -1,4 +1,4 @@
-"""Validation that can fail: nulls, skill, the posterior and the evidence draws."""
+"""Validation that can fail: nulls, skill, proper scores, the posterior and the evidence draws."""
 
 from __future__ import annotations
 
@@ -8,15 +8,34 @@ import numpy as np
 import pytest
 
 from sim.experiments.posterior import Posterior, abc_smc
-from sim.experiments.validation import NULLS, null_runs, scored, skill
+from sim.experiments.uncertainty import hold
+from sim.experiments.validation import (
+    FITTED_POINT,
+    LOG_FLOOR,
+    NULLS,
+    PREDICTORS,
+    crps,
+    last_direction,
+    log_score,
+    null_runs,
+    persistence,
+    scored,
+    scores,
+    skill,
+    trend,
+    window_end,
+)
+from sim.inputs.documents import month_label
 from sim.inputs.evidence import load_evidence
+from sim.inputs.geography import BLOCS
 from sim.inputs.packaged import BASELINE
 from sim.inputs.parameters import BY_NAME
 from sim.inputs.scenario import load_scenario
 from sim.inputs.targets import Target
+from sim.model.dynamics import FROZEN, MEMBER
 from sim.model.ensemble import run_seed, simulate
 from sim.model.model import AllianceModel
-from sim.model.trajectories import SERIES
+from sim.model.trajectories import SERIES, Trajectories
 from sim.model.world import prepare
 
 
@@ -27,28 +46,133 @@ def setup():
     return prepare(short, evidence)
 
 
-def target(id: str, kind: str, power: str, states: tuple[str, ...], start: str, end: str, direction=1, threshold=0.0):
-    return Target(id, kind, "alignment", states, power, (), start, end, direction, threshold, ("test",), (), id, id)
+def target(
+    id: str, kind: str, power: str, states: tuple[str, ...], start: str, end: str, direction=1, threshold=0.0, **more
+):
+    return Target(
+        id, kind, "alignment", states, power, (), start, end, direction, threshold, ("test",), (), id, id, **more
+    )
+
+
+def path(russia: np.ndarray, months: int = 36) -> Trajectories:
+    """Belarus between Russia and the US over `months` months from 2021-01, with Russia's share in each run
+    given by `russia` (R, months); credibility, dependence and outreach follow the same path, and Belarus
+    freezes its CSTO membership in month 30."""
+    alignment = np.stack([russia, 1 - russia], axis=-1)[:, :, None, :]  # (R,T,1,P)
+    participation = np.full((len(russia), months, len(BLOCS), 1), MEMBER, dtype=np.int8)
+    participation[:, 30:, BLOCS.index("CSTO")] = FROZEN
+    return Trajectories(
+        "synthetic",
+        [month_label((2021, 1), t) for t in range(months)],
+        ["Belarus"],
+        ["Russia", "US"],
+        alignment,
+        credibility=alignment.copy(),
+        economic=alignment.copy(),
+        security=alignment.copy(),
+        outreach=alignment.copy(),
+        participation=participation,
+    )
+
+
+LINE = 0.3 + 0.01 * np.arange(36.0)  # Russia's share rising by a point a month, 2021-01 to 2023-12
 
 
 def test_a_target_a_null_meets_as_well_gives_no_skill(setup):
     """Belarus leading with Russia holds from the start: persistence meets it, so it is not informative."""
     traj = simulate(setup, 20, 0)
     stays = target("belarus-stays", "order", "Russia", ("Belarus",), "2021-01", "2023-01")
-    frame = scored(traj, null_runs(setup, setup.params, 20, 0, traj), [stays])
-    assert frame.loc[0, "met"] and frame.loc[0, "met_persistence"]
+    frame = scored(traj, null_runs(setup, 20, 0, traj, FITTED_POINT), [stays])
+    assert frame.loc[0, "met"] and frame.loc[0, "met_persistence_start"]
     assert not frame.loc[0, "informative"]
     assert skill(frame) == (0, 0)
     assert [c for c in frame.columns if c.startswith("met_")] == [f"met_{n}" for n in NULLS]
 
 
-def test_a_target_only_the_model_meets_counts_as_skill(setup):
-    """Kazakhstan leaning away from Russia after the invasion needs the events and the weights."""
-    traj = simulate(setup, 20, 0)
-    away = target("kazakhstan-away", "change", "Russia", ("Kazakhstan",), "2022-02", "2023-06", -1, 0.02)
-    frame = scored(traj, null_runs(setup, setup.params, 20, 0, traj), [away])
-    assert frame.loc[0, "informative"]
-    assert skill(frame) == (int(frame.loc[0, "met"]), 1)
+def test_a_target_only_the_model_meets_counts_as_skill():
+    """Belarus's Russia share rising through 2021: the model's path meets it, holding the start does not."""
+    model = path(np.tile(LINE, (3, 1)))
+    rises = target("belarus-rises", "change", "Russia", ("Belarus",), "2021-01", "2021-12", 1, 0.05)
+    frame = scored(model, {"persistence_start": persistence(model)}, [rises])
+    assert frame.loc[0, "met"] and not frame.loc[0, "met_persistence_start"] and frame.loc[0, "informative"]
+    assert skill(frame) == (1, 1)
+
+
+def test_a_perfect_forecaster_scores_brier_0_and_a_coin_a_quarter():
+    """Two facts about Belarus: every run of the perfect forecaster meets both, half the coin's runs do."""
+    facts = [
+        target("russia-leads", "order", "Russia", ("Belarus",), "2021-01", "2021-12"),
+        target("russia-above-half", "level", "Russia", ("Belarus",), "2022-01", "2022-06", 1, 0.5),
+    ]
+    perfect = path(np.full((4, 36), 0.8))
+    coin = path(np.repeat([[0.8], [0.2]], 2, axis=0) * np.ones(36))
+    frame = scored(perfect, {"coin": coin}, facts)
+    assert frame["p_model"].tolist() == [1.0, 1.0] and frame["p_coin"].tolist() == [0.5, 0.5]
+    table = scores(frame, {"model": perfect, "coin": coin}, facts).set_index("predictor")
+    assert table.loc["model", "brier"] == 0.0 and table.loc["coin", "brier"] == pytest.approx(0.25)
+    assert table.loc["model", "log_score"] == 0.0 and table.loc["coin", "log_score"] == pytest.approx(np.log(2))
+    assert table.loc["model", "skill"] == 1.0 and table.loc["model", "rank"] == 1
+    assert table["crps"].isna().all()  # no fact carries an observed value
+
+
+def test_the_log_score_is_finite_at_probability_0():
+    assert log_score(np.array([0.0]))[0] == pytest.approx(-np.log(LOG_FLOOR))
+    assert np.isfinite(log_score(np.array([0.0, 1e-12, 0.5, 1.0]))).all() and log_score(np.array([1.0]))[0] == 0.0
+
+
+def test_crps_of_a_point_mass_is_the_distance_and_matches_every_pair_counted():
+    assert crps(np.full(7, 0.3), 0.5) == pytest.approx(0.2)
+    assert crps(np.array([0.0, 1.0]), 0.0) == pytest.approx(0.25)  # 0.5 - (0 + 1 + 1 + 0) / 4 / 2
+    values = np.random.default_rng(0).normal(size=301)
+    pairs = np.abs(values[:, None] - values[None, :]).mean()
+    assert crps(values, 0.4) == pytest.approx(np.abs(values - 0.4).mean() - pairs / 2)
+
+
+def test_an_observed_value_is_scored_by_crps():
+    """Belarus's Russia share at 2021-06 is 0.35 in every run; the record says 0.4."""
+    fact = target("russia-level", "level", "Russia", ("Belarus",), "2021-06", "2021-06", 1, 0.3, observed=0.4)
+    model = path(np.tile(LINE, (3, 1)))
+    table = scores(scored(model, {}, [fact]), {"model": model}, [fact])
+    assert table.loc[0, "crps"] == pytest.approx(0.05)
+
+
+def test_trend_reproduces_a_straight_line_path_exactly():
+    model = path(np.tile(LINE, (2, 1)))
+    assert window_end(model) == model.dates.index("2023-03") == 26
+    continued = trend(model)
+    for name in SERIES:
+        np.testing.assert_allclose(getattr(continued, name), getattr(model, name), atol=1e-12, err_msg=name)
+    standing = continued.participation[:, :, BLOCS.index("CSTO"), 0]
+    assert (standing == MEMBER).all()  # the model's own standing up to 2023-03, held after: the freeze is not seen
+
+
+def test_last_direction_continues_the_slope_of_the_last_six_months():
+    """Russia's share rises a point a month to 2022-09 and two points a month from there."""
+    kink = LINE + 0.01 * np.maximum(np.arange(36.0) - 20, 0)
+    continued = last_direction(path(kink[None]))
+    months = np.arange(36.0)
+    np.testing.assert_allclose(continued.alignment[0, :, 0, 0], kink[26] + 0.02 * (months - 26))
+    np.testing.assert_allclose(continued.alignment.sum(axis=-1), 1.0)
+    steep = last_direction(path((0.9 - 0.03 * months.clip(max=26))[None]))  # credibility would fall below 0
+    assert steep.credibility.min() == 0.0 and steep.alignment.min() > 0
+
+
+def test_persistence_holds_the_start_or_the_documents_end_everywhere():
+    model = path(np.tile(LINE, (2, 1)))
+    start, end = persistence(model), persistence(model, window_end(model))
+    for name in SERIES:
+        assert (getattr(start, name) == getattr(model, name)[:, :1]).all()
+        assert (getattr(end, name) == getattr(model, name)[:, 26:27]).all(), name
+    assert (end.alignment[..., 0] == LINE[26]).all()
+    assert (end.participation == model.participation[:, 26:27]).all()
+
+
+def test_the_zero_weights_null_keeps_each_runs_draw_of_the_other_parameters():
+    posterior = Posterior(("x", "y"), np.array([[0.1, 1.0], [0.2, 2.0], [0.3, 3.0]]), np.array([0.2, 0.3, 0.5]))
+    seeds = np.array([run_seed(7, r) for r in range(40)], dtype=np.uint64)
+    held = hold(posterior, ["y"])
+    assert held.names == ("x",)
+    np.testing.assert_array_equal(held.draw(seeds)["x"], posterior.draw(seeds)["x"])
 
 
 def test_abc_posterior_stays_inside_the_ranges_and_favours_low_loss():
@@ -131,9 +255,19 @@ def test_validate_scores_the_hindcast_with_the_nulls(tmp_path):
 
     result = cli("validate", "--hindcast", "--runs", 8, "--out", tmp_path / "hindcast")
     assert result.returncode == 0, result.stderr
-    assert "out of sample (hindcast)" in result.stdout and "skill:" in result.stdout
+    assert "out of sample (hindcast): " in result.stdout and "each with its own monthly shocks" in result.stdout
+    import json
+
     import pandas as pd
 
     frame = pd.read_csv(tmp_path / "hindcast" / "targets.csv")
-    assert {"met", "met_persistence", "met_no_events", "met_zero_weights", "informative"} <= set(frame.columns)
+    assert {"met", *(f"met_{n}" for n in NULLS), "informative", *(f"p_{n}" for n in PREDICTORS)} <= set(frame.columns)
     assert len(frame) >= 12
+    table = pd.read_csv(tmp_path / "hindcast" / "scores.csv")
+    assert list(table.columns) == ["predictor", "facts", "met", "brier", "log_score", "skill", "crps", "rank"]
+    assert sorted(table["predictor"]) == sorted(PREDICTORS) and table["brier"].is_monotonic_increasing
+    printed = [line.split()[1] for line in result.stdout.splitlines() if line.split()[:1] in (["1"], ["2"])]
+    assert printed == table["predictor"].tolist()[:2]  # the terminal shows the same table, best first
+    written = json.loads((tmp_path / "hindcast" / "manifest.json").read_text())
+    assert written["uncertainty"] == ["shocks", "parameters", "evidence"] and "--hindcast" in written["reproduce"]
+    assert [row["predictor"] for row in written["scores"]] == table["predictor"].tolist()

@@ -14,7 +14,6 @@ from pathlib import Path
 
 from sim.cli.arguments import positive_int, seed_int
 from sim.inputs.documents import InputError
-from sim.inputs.packaged import HINDCAST
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -40,7 +39,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     cal.add_argument("--force", action="store_true", help="replace a non-empty report folder")
     cal.set_defaults(func=cmd_calibrate)
 
-    val = subparsers.add_parser("validate", help="check a scenario's runs against the dated stylized facts")
+    val = subparsers.add_parser(
+        "validate", help="score a scenario's runs, and six nulls, on the dated stylized facts (Brier, log score)"
+    )
     val.add_argument("scenario", nargs="?", type=Path, help="scenario YAML (default scenarios/baseline.yaml)")
     val.add_argument("--out", type=Path, help="output folder (default results/validation/<scenario name>)")
     val.add_argument("--runs", type=positive_int, default=100, help="Monte Carlo runs (default 100)")
@@ -51,6 +52,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         action="store_true",
         help="score the projection against calibration/hindcast.yaml: public-record facts after early 2023, "
         "which calibrate never reads",
+    )
+    val.add_argument(
+        "--fitted-point",
+        action="store_true",
+        help="score the fitted parameters alone, with the monthly shocks but no posterior or evidence draws "
+        "(default: every run its own draws, as `run` shows)",
     )
     val.add_argument("--force", action="store_true", help="replace a non-empty output folder")
     val.set_defaults(func=cmd_validate)
@@ -79,15 +86,24 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
 
 def cmd_validate(args: argparse.Namespace) -> int:
     from sim.experiments.calibration import validate
-    from sim.experiments.validation import summary_lines
+    from sim.experiments.uncertainty import SOURCES
+    from sim.experiments.validation import FITTED_POINT, summary_lines
 
     if args.hindcast and args.targets:
         raise InputError("--hindcast and --targets: choose one (--hindcast reads calibration/hindcast.yaml)")
-    targets = HINDCAST if args.hindcast else args.targets
-    frame, out = validate(
-        args.scenario, args.out, runs=args.runs, seed=args.seed, targets_path=targets, force=args.force
+    frame, scores, out = validate(
+        args.scenario,
+        args.out,
+        runs=args.runs,
+        seed=args.seed,
+        targets_path=args.targets,
+        force=args.force,
+        hindcast=args.hindcast,
+        fitted_point=args.fitted_point,
     )
-    print("\n".join(summary_lines(frame, "out of sample (hindcast)" if args.hindcast else "in sample (targets)")))
+    label = "out of sample (hindcast)" if args.hindcast else "in sample (targets)"
+    sources = FITTED_POINT if args.fitted_point else SOURCES
+    print("\n".join(summary_lines(frame, scores, label, args.runs, sources)))
     for _, row in frame[~frame["met"]].iterrows():
         print(f"  unmet: {row['target']} [{row['date']}] expected {row['expected']}, observed {row['observed']:+.3f}")
     print(f"wrote {out}")

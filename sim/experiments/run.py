@@ -22,7 +22,8 @@ from sim.experiments.posterior import Posterior
 from sim.experiments.uncertainty import (
     SOURCES,
     chosen_sources,
-    load_posterior,
+    posterior_for,
+    posterior_record,
     run_parameters,
     simulate_uncertain,
     spread_by_source,
@@ -30,7 +31,7 @@ from sim.experiments.uncertainty import (
 from sim.inputs.documents import InputError, suggest
 from sim.inputs.evidence import Evidence, load_evidence
 from sim.inputs.limits import ROW_BYTES, Cost, cell_bytes, chunk_runs, simulation_seconds
-from sim.inputs.packaged import EVIDENCE, POSTERIOR
+from sim.inputs.packaged import EVIDENCE
 from sim.inputs.parameters import BY_NAME
 from sim.inputs.scenario import Scenario, load_scenario
 from sim.model.ensemble import run_seed
@@ -39,7 +40,7 @@ from sim.model.trajectories import SERIES, Trajectories
 from sim.model.world import Setup, prepare
 from sim.outputs.destination import check_target, default_folder, staged
 from sim.outputs.plots import write_plots
-from sim.outputs.results import file_digest, manifest, summary_of, write_json, write_table
+from sim.outputs.results import manifest, summary_of, write_json, write_table
 
 #: Most runs the plots are drawn from.
 PLOT_RUNS = 2000
@@ -152,14 +153,7 @@ def run_scenario(
                 run_seeds="run i uses SeedSequence(seed).spawn()[i]",
                 uncertainty=list(sources),
                 series=list(series),
-                posterior=None
-                if posterior is None
-                else {
-                    "file": str(POSTERIOR),
-                    "sha256": file_digest(POSTERIOR),
-                    "points": len(posterior.weights),
-                    "effective_size": round(posterior.effective_size, 1),
-                },
+                posterior=posterior_record(posterior),
                 plots=f"drawn from runs 0 to {len(done.held.runs) - 1}",
                 reproduce=f"alliance-sim run {loaded.path} --runs {runs} --seed {seed} --engine {engine} --format {fmt}"
                 f" --uncertainty {','.join(sources) or 'none'} --series {','.join(series)}{settings}",
@@ -202,15 +196,7 @@ def _load(scenario: Scenario | Path, overrides: dict[str, float], evidence: Evid
 def _setup(scenario: Scenario, evidence: Evidence, sources: tuple[str, ...]) -> tuple[Setup, Posterior | None]:
     """The prepared world and, if parameters are uncertain, the posterior without the parameters the scenario
     or an override chose: those hold in every run; the others keep their draws."""
-    setup = prepare(scenario, evidence)
-    if "parameters" not in sources:
-        return setup, None
-    posterior = load_posterior()
-    keep = [i for i, name in enumerate(posterior.names) if name not in scenario.chosen]
-    if len(keep) < len(posterior.names):
-        names = tuple(posterior.names[i] for i in keep)
-        posterior = replace(posterior, names=names, points=posterior.points[:, keep])
-    return setup, posterior
+    return prepare(scenario, evidence), posterior_for(scenario, sources)
 
 
 def _simulate(
@@ -305,7 +291,7 @@ class TrajectoryFile:
     def _write(self, traj: Trajectories) -> None:
         table = traj.to_table(self.series, single=True)
         if self.path.suffix == ".csv":
-            table.to_pandas().to_csv(self.path, index=False, mode="a", header=not self.path.exists())
+            write_table(table.to_pandas(), self.path, mode="a", header=not self.path.exists())
             return
         self._writer = self._writer or pq.ParquetWriter(
             self.path,

@@ -5,6 +5,7 @@ run's own draw of the starting levels, as wide as the evidence is unsure)."""
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -13,10 +14,12 @@ import pandas as pd
 from sim.experiments.posterior import Posterior
 from sim.inputs.documents import InputError, suggest
 from sim.inputs.packaged import POSTERIOR
+from sim.inputs.scenario import Scenario
 from sim.model.ensemble import run_seed, simulate
 from sim.model.events import LoggedEvent
 from sim.model.trajectories import Trajectories
 from sim.model.world import Setup
+from sim.outputs.results import file_digest
 
 SOURCES = ("shocks", "parameters", "evidence")
 
@@ -30,6 +33,33 @@ def load_posterior(path: Path = POSTERIOR) -> Posterior:
             f"{path}: cannot read the calibration posterior ({error.__class__.__name__}); run "
             "'alliance-sim calibrate' to make it, or leave parameter uncertainty out with --uncertainty shocks,evidence"
         ) from None
+
+
+def hold(posterior: Posterior | None, names: Iterable[str]) -> Posterior | None:
+    """The posterior without `names`: those parameters take the scenario's value in every run, while each run
+    keeps its own draw of the others."""
+    if posterior is None:
+        return None
+    keep = [i for i, name in enumerate(posterior.names) if name not in set(names)]
+    return replace(posterior, names=tuple(posterior.names[i] for i in keep), points=posterior.points[:, keep])
+
+
+def posterior_for(scenario: Scenario, sources: tuple[str, ...]) -> Posterior | None:
+    """The posterior a scenario's runs draw from: none unless parameters are uncertain, and without the
+    parameters the scenario or an override chose."""
+    return hold(load_posterior(), scenario.chosen) if "parameters" in sources else None
+
+
+def posterior_record(posterior: Posterior | None) -> dict | None:
+    """What a manifest says of the posterior the runs drew from."""
+    if posterior is None:
+        return None
+    return {
+        "file": str(POSTERIOR),
+        "sha256": file_digest(POSTERIOR),
+        "points": len(posterior.weights),
+        "effective_size": round(posterior.effective_size, 1),
+    }
 
 
 def chosen_sources(uncertainty: str | Iterable[str]) -> tuple[str, ...]:

@@ -1,10 +1,16 @@
 """Validation that can fail: every target is measured on the runs and scored for the model and for
-null models, and only the targets all nulls miss count toward skill.
+null models, as facts met and as proper scores of the probability each predictor gives them.
 
-The nulls are what a referee would compare against: *persistence* (nothing changes after the
-start), *no events* (the scenario with every dated event removed: the model's own drift alone) and
-*zero weights* (`UTILITY_WEIGHTS`, every utility weight and the hedging gain, at zero: the
-historical-ties constants alone).
+The nulls are what a forecaster would compare against, each for the same runs as the model:
+*persistence from the start* (nothing changes after month 0), *persistence from the documents' end*
+(every series held at PROJECTION), *trend* (each run's own path over the documented window, the
+least-squares line continued), *last direction* (the line through the window's last month with the
+slope of its last DIRECTION_MONTHS), *no events* (every dated event removed: the model's own drift
+alone) and *zero weights* (`UTILITY_WEIGHTS`, every utility weight and the hedging gain, at zero: the
+historical-ties constants alone). Only the targets all nulls miss count as informative.
+
+A fact's probability is the share of runs meeting it. Every fact happened, so its Brier score is
+(1 - p)^2 and its log score -ln p (floored at LOG_FLOOR); skill is 1 - Brier / (best null's Brier).
 """
 
 from __future__ import annotations
@@ -14,13 +20,33 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
+from sim.experiments.posterior import Posterior
+from sim.experiments.uncertainty import hold, simulate_uncertain
+from sim.inputs.documents import month_index, parse_month
 from sim.inputs.geography import BLOCS
 from sim.inputs.parameters import UTILITY_WEIGHTS
+from sim.inputs.sources import PROJECTION
 from sim.inputs.targets import Target, check_fits
-from sim.model.dynamics import FROZEN, LEFT
-from sim.model.ensemble import simulate
+from sim.model.dynamics import FLOOR, FROZEN, LEFT
 from sim.model.trajectories import SERIES, Trajectories, hedging_index
 from sim.model.world import Setup
+
+PREDICTORS = ("model", "persistence_start", "persistence_end", "trend", "last_direction", "no_events", "zero_weights")
+NULLS = PREDICTORS[1:]
+#: The uncertainty `validate --fitted-point` keeps: the monthly shocks alone, around the fitted parameters.
+FITTED_POINT = ("shocks",)
+#: What each source of uncertainty gives a run, in the words `validate` prints.
+DRAWN = {"shocks": "monthly shocks", "parameters": "posterior parameter draw", "evidence": "evidence draw"}
+#: The predictors simulated; the others extrapolate the model's runs (validate's time estimate counts these).
+SIMULATED = ("model", "no_events", "zero_weights")
+#: The last direction's slope is measured over the window's last six months (2022-09 to 2023-03).
+DIRECTION_MONTHS = 6
+#: Where the trend and last-direction nulls clip a series other than alignment (alignment: FLOOR to 1, then
+#: renormalised over the powers).
+RANGES = {"credibility": (0.0, 1.0), "economic": (0.0, 1.0), "security": (0.0, 1.0), "outreach": (0.0, np.inf)}
+#: Least probability the log score counts: a fact no run meets costs -ln 0.01 = 4.6 (a coin costs ln 2 = 0.69),
+#: finite, so one such fact cannot swamp the mean.
+LOG_FLOOR = 0.01
 
 
 def observe(traj: Trajectories, target: Target, hedging: np.ndarray | None = None) -> np.ndarray:
@@ -57,13 +83,18 @@ def margin(target: Target, observed: np.ndarray) -> np.ndarray:
     return target.direction * (observed - target.threshold)
 
 
+def per_run(traj: Trajectories, targets: list[Target]) -> np.ndarray:
+    """Each run's value of each target's quantity, (R, K)."""
+    hedging = hedging_index(traj.alignment) if any(t.measure == "hedging" for t in targets) else None
+    return np.stack([observe(traj, t, hedging) for t in targets], axis=-1)
+
+
 def assess(traj: Trajectories, targets: list[Target], groups: int = 1) -> tuple[np.ndarray, np.ndarray]:
     """Median observed value and its margin for each group of runs and target, each (G, K).
 
     Runs are taken as `groups` consecutive blocks of equal size (one block per parameter point).
     """
-    hedging = hedging_index(traj.alignment) if any(t.measure == "hedging" for t in targets) else None
-    observed = np.stack([observe(traj, t, hedging) for t in targets], axis=-1)  # (R,K)
+    observed = per_run(traj, targets)
     medians = np.median(observed.reshape(groups, -1, len(targets)), axis=1)
     margins = np.stack([margin(t, medians[:, k]) for k, t in enumerate(targets)], axis=-1)
     return medians, margins
@@ -72,11 +103,10 @@ def assess(traj: Trajectories, targets: list[Target], groups: int = 1) -> tuple[
 def table(traj: Trajectories, targets: list[Target]) -> pd.DataFrame:
     """One row per target: target, date, expected, observed (median over runs), met, and details."""
     check_fits(targets, traj.scenario, traj.states, traj.powers, traj.dates)
-    hedging = hedging_index(traj.alignment)
+    values = per_run(traj, targets)
     rows = []
-    for t in targets:
-        per_run = observe(traj, t, hedging)
-        observed = float(np.median(per_run))
+    for k, t in enumerate(targets):
+        observed = float(np.median(values[:, k]))
         rows.append(
             {
                 "target": t.id,
@@ -85,7 +115,7 @@ def table(traj: Trajectories, targets: list[Target]) -> pd.DataFrame:
                 "observed": round(observed, 4),
                 "met": bool(margin(t, np.array(observed)) > 0),
                 "margin": round(float(margin(t, np.array(observed))), 4),
-                "share_of_runs_met": round(float((margin(t, per_run) > 0).mean()), 3),
+                "share_of_runs_met": round(float((margin(t, values[:, k]) > 0).mean()), 3),
                 "kind": t.kind,
                 "states": ", ".join(t.states),
                 "source": ", ".join(t.sources),
@@ -96,36 +126,176 @@ def table(traj: Trajectories, targets: list[Target]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-NULLS = ("persistence", "no_events", "zero_weights")
+def window_end(traj: Trajectories) -> int:
+    """Month index of PROJECTION, where the documents end; the last month if the runs end sooner."""
+    months = month_index(parse_month(PROJECTION), parse_month(traj.dates[0]))
+    return int(np.clip(months, 0, len(traj.dates) - 1))
 
 
-def persistence(traj: Trajectories) -> Trajectories:
-    """Every month as the start: the null that nothing changes."""
+def persistence(traj: Trajectories, month: int = 0) -> Trajectories:
+    """Every series, bloc standing included, held at its value in `month` at every month: the null that
+    nothing changes (month 0: from the start; `window_end`: from the documents' end)."""
     months = len(traj.dates)
-    still = {name: np.repeat(getattr(traj, name)[:, :1], months, axis=1) for name in SERIES}
-    participation = None if traj.participation is None else np.repeat(traj.participation[:, :1], months, axis=1)
+    still = {name: np.repeat(getattr(traj, name)[:, month : month + 1], months, axis=1) for name in SERIES}
+    participation = (
+        None if traj.participation is None else np.repeat(traj.participation[:, month : month + 1], months, axis=1)
+    )
     return replace(traj, participation=participation, **still)
 
 
-def null_runs(setup: Setup, params: dict, runs: int, seed: int, model: Trajectories) -> dict[str, Trajectories]:
-    """The three nulls' trajectories for the same runs and seed as the model's."""
+def trend(traj: Trajectories) -> Trajectories:
+    """Each run's series continued along its least-squares line over the months up to `window_end`."""
+    end = window_end(traj)
+    months = np.arange(end + 1.0)
+    centred = months - months.mean()
+    spread = float((centred**2).sum())
+
+    def fit(series: np.ndarray) -> tuple[np.ndarray, float, np.ndarray]:
+        window = series[:, : end + 1]
+        slope = np.einsum("t,rt...->r...", centred, window) / spread if spread else np.zeros_like(window[:, 0])
+        return window.mean(axis=1), float(months.mean()), slope
+
+    return _continued(traj, end, fit)
+
+
+def last_direction(traj: Trajectories) -> Trajectories:
+    """Each run's series continued from its value at `window_end` with the slope of the DIRECTION_MONTHS before."""
+    end = window_end(traj)
+    begin = max(0, end - DIRECTION_MONTHS)
+
+    def fit(series: np.ndarray) -> tuple[np.ndarray, float, np.ndarray]:
+        rise = series[:, end] - series[:, begin]
+        return series[:, end], float(end), rise / (end - begin) if end > begin else np.zeros_like(rise)
+
+    return _continued(traj, end, fit)
+
+
+def _continued(traj: Trajectories, end: int, fit) -> Trajectories:
+    """Every series as the straight line `fit` gives (level, the month it passes it, slope per month), at every
+    month, clipped to its range (alignment renormalised over the powers); bloc standing the model's own up to
+    `end` and held after it."""
+    months = np.arange(len(traj.dates), dtype=float)[None, :, None, None]
+    lines = {}
+    for name in SERIES:
+        level, at, slope = fit(getattr(traj, name))
+        line = level[:, None] + slope[:, None] * (months - at)
+        if name == "alignment":
+            line = np.clip(line, FLOOR, 1.0)
+            line /= line.sum(axis=-1, keepdims=True)
+        else:
+            line = np.clip(line, *RANGES[name])
+        lines[name] = line
+    participation = traj.participation
+    if participation is not None:
+        participation = participation.copy()
+        participation[:, end + 1 :] = participation[:, end : end + 1]
+    return replace(traj, participation=participation, **lines)
+
+
+def null_runs(
+    setup: Setup,
+    runs: int,
+    seed: int,
+    model: Trajectories,
+    sources: tuple[str, ...],
+    posterior: Posterior | None = None,
+) -> dict[str, Trajectories]:
+    """Every null's trajectories for the same runs and seed as the model's, with the same sources of
+    uncertainty: the extrapolations from the model's own runs, the two simulated nulls from each run's own
+    draws (zero weights keeps each run's draw of the other parameters)."""
+    weightless = {**setup.params, **dict.fromkeys(UTILITY_WEIGHTS, 0.0)}
     return {
-        "persistence": persistence(model),
-        "no_events": simulate(replace(setup, events={}), runs, seed, params),
-        "zero_weights": simulate(setup, runs, seed, {**params, **dict.fromkeys(UTILITY_WEIGHTS, 0.0)}),
+        "persistence_start": persistence(model),
+        "persistence_end": persistence(model, window_end(model)),
+        "trend": trend(model),
+        "last_direction": last_direction(model),
+        "no_events": simulate_uncertain(replace(setup, events={}), runs, seed, sources, posterior),
+        "zero_weights": simulate_uncertain(
+            replace(setup, scenario=replace(setup.scenario, parameters=weightless)),
+            runs,
+            seed,
+            sources,
+            hold(posterior, UTILITY_WEIGHTS),
+        ),
     }
+
+
+def probability(traj: Trajectories, targets: list[Target]) -> np.ndarray:
+    """Each target's probability under a predictor: the share of its runs meeting it, (K,)."""
+    values = per_run(traj, targets)
+    return np.mean([margin(t, values[:, k]) > 0 for k, t in enumerate(targets)], axis=1)
 
 
 def scored(model: Trajectories, nulls: dict[str, Trajectories], targets: list[Target]) -> pd.DataFrame:
     """The model's target table with, per null, whether it meets each target; `informative` marks
-    the targets every null misses, the only ones that count toward skill."""
+    the targets every null misses, the only ones that count toward skill; `p_<predictor>` is each
+    predictor's probability of the target (`p_model` is `share_of_runs_met` unrounded)."""
     frame = table(model, targets)
     for i, (name, traj) in enumerate(nulls.items()):
         null = table(traj, targets)
         frame.insert(frame.columns.get_loc("met") + 1 + i, f"met_{name}", null["met"].to_numpy())
     met_by_null = frame[[f"met_{name}" for name in nulls]].any(axis=1)
     frame.insert(frame.columns.get_loc("met") + 1 + len(nulls), "informative", ~met_by_null)
+    at = frame.columns.get_loc("share_of_runs_met") + 1
+    for i, (name, traj) in enumerate({"model": model, **nulls}.items()):
+        frame.insert(at + i, f"p_{name}", probability(traj, targets))
     return frame
+
+
+def brier(p: np.ndarray) -> np.ndarray:
+    """Brier score of probability `p` given to a fact that happened: (1 - p)^2, 0 for certainty, 1 for denial."""
+    return (1.0 - np.asarray(p, dtype=float)) ** 2
+
+
+def log_score(p: np.ndarray) -> np.ndarray:
+    """Log score of probability `p` given to a fact that happened: -ln p, with p floored at LOG_FLOOR so
+    that a fact no run meets costs a finite -ln LOG_FLOOR."""
+    return -np.log(np.maximum(np.asarray(p, dtype=float), LOG_FLOOR))
+
+
+def crps(samples: np.ndarray, observed: float) -> float:
+    """Continuous ranked probability score of the runs' values against the observed one, in the quantity's
+    units (0 for a point mass on it): mean |X - y| - mean |X - X'| / 2, the pairwise term from the sorted
+    values in O(n log n)."""
+    x = np.sort(np.asarray(samples, dtype=float).ravel())
+    n = len(x)
+    pairwise = 2.0 * np.dot(2.0 * np.arange(1, n + 1) - n - 1, x) / n**2
+    return float(np.abs(x - observed).mean() - pairwise / 2)
+
+
+def mean_crps(traj: Trajectories, targets: list[Target]) -> float:
+    """CRPS averaged over the targets with an observed value (NaN when none has one)."""
+    measured = [t for t in targets if t.observed is not None]
+    if not measured:
+        return float("nan")
+    values = per_run(traj, measured)
+    return float(np.mean([crps(values[:, k], t.observed) for k, t in enumerate(measured)]))
+
+
+def scores(frame: pd.DataFrame, predictors: dict[str, Trajectories], targets: list[Target]) -> pd.DataFrame:
+    """One row per predictor of a `scored` table, best (lowest Brier, then log score) first: facts, met,
+    mean Brier, mean log score, skill against the best null's Brier (NaN if that is 0: nothing to beat), mean
+    CRPS and rank."""
+    rows = []
+    for name in predictors:
+        p = frame[f"p_{name}"].to_numpy()
+        met = frame["met" if name == "model" else f"met_{name}"]
+        rows.append(
+            {
+                "predictor": name,
+                "facts": len(frame),
+                "met": int(met.sum()),
+                "brier": float(brier(p).mean()),
+                "log_score": float(log_score(p).mean()),
+                "crps": mean_crps(predictors[name], targets),
+            }
+        )
+    ranked = pd.DataFrame(rows)
+    best = ranked.loc[ranked["predictor"] != "model", "brier"].min()
+    ranked.insert(5, "skill", 1.0 - ranked["brier"] / best if best > 0 else np.nan)
+    ranked = ranked.sort_values(["brier", "log_score"], kind="stable", ignore_index=True)
+    ranked["rank"] = np.arange(1, len(ranked) + 1)
+    return ranked
 
 
 def skill(frame: pd.DataFrame) -> tuple[int, int]:
@@ -134,14 +304,28 @@ def skill(frame: pd.DataFrame) -> tuple[int, int]:
     return int((frame["met"] & informative).sum()), int(informative.sum())
 
 
-def summary_lines(frame: pd.DataFrame, label: str) -> list[str]:
-    """What `validate` prints: the model's score beside each null's, and the skill."""
+def summary_lines(
+    frame: pd.DataFrame, ranked: pd.DataFrame, label: str, runs: int, sources: tuple[str, ...]
+) -> list[str]:
+    """What `validate` prints: which sample and runs are scored, the scores table best first, and the
+    informative targets the model meets."""
+    named = [DRAWN[source] for source in sources]
+    point = "" if "parameters" in sources else " of the fitted point"
+    own = f"each with its own {', '.join(named[:-1])}{' and ' * (len(named) > 1)}{named[-1]}" if named else "alike"
+    what = f"{runs} runs{point}, {own}"
+    lines = [
+        f"{label}: {len(frame)} facts, {what}",
+        f"  {'rank':>4}  {'predictor':<18} {'met':>7} {'Brier':>6} {'log score':>9} {'skill':>6} {'CRPS':>6}",
+    ]
+    for row in ranked.itertuples():
+        skill_text = "-" if np.isnan(row.skill) else f"{row.skill:+.3f}"
+        crps_text = "-" if np.isnan(row.crps) else f"{row.crps:.3f}"
+        lines.append(
+            f"  {row.rank:>4}  {row.predictor:<18} {f'{row.met}/{row.facts}':>7} {row.brier:6.3f} {row.log_score:9.3f}"
+            f" {skill_text:>6} {crps_text:>6}"
+        )
     met, informative = skill(frame)
-    lines = [f"{label}: model meets {int(frame['met'].sum())} of {len(frame)} targets"]
-    for name in NULLS:
-        column = f"met_{name}"
-        if column in frame:
-            lines.append(f"  null '{name.replace('_', ' ')}' meets {int(frame[column].sum())} of {len(frame)}")
     share = f" ({met / informative:.0%})" if informative else ""
-    lines.append(f"  skill: {met} of {informative} informative targets met{share} (informative: missed by every null)")
+    lines.append("  skill: 1 - Brier / (the best null's Brier); above 0, better than every null")
+    lines.append(f"  informative facts (missed by every null): the model meets {met} of {informative}{share}")
     return lines

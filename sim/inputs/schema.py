@@ -286,6 +286,7 @@ class TargetEntry(Strict):
     below: number("a bound", 0.0, 1.0) | None = None
     record: text("a public record (outlet or body, date)") | None = None
     bloc: text("a bloc", 200) | None = None
+    observed: number("the measured value of the target's quantity", -1.0, 1.0) | None = None
 
 
 class TargetsFile(Strict):

@@ -19,6 +19,8 @@ from sim.inputs.packaged import SOURCES
 #: Environment variable naming a folder that holds the source documents.
 DOCUMENTS_ENV = "ALLIANCE_SIM_DOCUMENTS"
 SHA256 = re.compile(r"[0-9a-f]{64}")
+#: The last month the documents report on: the calibration window ends here, later months are the model's projection.
+PROJECTION = "2023-03"
 
 
 @dataclass(frozen=True)

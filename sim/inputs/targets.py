@@ -43,6 +43,7 @@ class Target:
     where: str  # "file:line: targets[i]" for messages
     bloc: str | None = None  # measure 'outside': the bloc whose standing is measured
     record: str = ""  # source 'record': the public record the fact comes from
+    observed: float | None = None  # the quantity's measured value, where the record gives one (scored by CRPS)
 
     @property
     def dates(self) -> str:
@@ -136,6 +137,7 @@ def _target(doc: Document, place: tuple, item: TargetEntry, evidence: Evidence, 
         where=doc.where(place),
         bloc=bloc,
         record=item.record or "",
+        observed=item.observed,
     )
 
 

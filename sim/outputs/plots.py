@@ -28,6 +28,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import FormatStrFormatter, MultipleLocator
 
+from sim.inputs.sources import PROJECTION
 from sim.model.trajectories import Trajectories
 from sim.outputs.colors import power_colors
 
@@ -41,8 +42,6 @@ PLOT_WORKERS = min(2, os.cpu_count() or 1)
 QUANTILES = (0.05, 0.5, 0.95)
 #: Style of the 5–95% bands: light enough that overlapping bands stay readable.
 BAND = {"alpha": 0.2, "linewidth": 0}
-#: The month the documents behind the calibration end: later months are the model's projection.
-PROJECTION = "2023-03"
 PROJECTION_LABEL = "documents end, projection begins"
 #: A fall of a power's median credibility over DROP_MONTHS months at least this large is labelled.
 DROP_MONTHS, DROP_MIN = 3, 0.02
