@@ -25,6 +25,7 @@ from conftest import cli_in_process as call
 from sim.inputs.documents import InputError
 from sim.inputs.parameters import PARAMETERS
 from sim.outputs.destination import LOCK, MARKER, default_folder, mark, remove_stale, slug
+from sim.outputs.results import spreadsheet_safe
 
 #: A scenario of five months with one event: quick to run, and a parent to extend.
 EVENT = (
@@ -544,3 +545,54 @@ def test_two_writers_to_one_folder_one_wins_and_nothing_is_replaced(work):
     assert "Traceback" not in loser and len(loser.strip().splitlines()) == 1 and "shared" in loser, loser
     assert json.loads((work / "shared" / "manifest.json").read_text())["seed"] == codes.index(0) + 1
     assert not (work / "shared" / LOCK).exists() and staging(work) == []
+
+
+# 8. Text that stays text: no formula runs in a spreadsheet, no error line is split, reversed or endless.
+
+FORMULAS = ['=HYPERLINK("http://x.example","click")', "+cmd|' /C calc'!A0", "@SUM(1+1)", "-2+3"]
+
+
+def test_only_text_cells_are_neutralised():
+    frame = pd.DataFrame({"label": ["\tx", "\rx", "=1", "plain", None], "value": [-1.5, -2.0, 3.0, -0.0, 1.0]})
+    frame["kind"] = pd.Categorical(["@a", "b", "@a", "b", "b"])
+    safe = spreadsheet_safe(frame)
+    assert safe["label"].tolist()[:4] == ["'\tx", "'\rx", "'=1", "plain"] and pd.isna(safe["label"].iloc[4])
+    assert safe["value"].equals(frame["value"]) and safe["kind"].tolist() == ["'@a", "b", "'@a", "b", "b"]
+    assert frame["label"].iloc[0] == "\tx"  # the caller's frame is left as it was
+
+
+def test_csv_cells_that_look_like_formulas_are_neutralised(work):
+    labelled = "".join(
+        EVENT.format(id=f"e{i}", date="2021-03").replace("source:", f"label: {json.dumps(label)}, source:")
+        for i, label in enumerate(FORMULAS)
+    )
+    for seed, name in enumerate(("a", "=b")):
+        path = scenario(work, "events:\n" + labelled, name=name)
+        code, _, err = call("run", path, "--runs", 3, "--seed", seed, "--out", work / name)
+        assert code == 0, err
+    logged = pd.read_csv(work / "a" / "events.csv", keep_default_na=False)
+    assert set(logged["label"]) >= {f"'{label}" for label in FORMULAS}
+    assert call("compare", work / "a", work / "=b", "--out", work / "cmp")[0] == 0
+    differences = pd.read_csv(work / "cmp" / "alignment_differences.csv")
+    assert differences["difference_p05"].dtype == float and (differences["difference_p05"] < 0).any()
+    assert "'=b" in set(differences["scenario"])
+    experiment = work / "e.yaml"
+    experiment.write_text(f"name: e\nscenario: {scenario(work, name='=SUM(1)', file='f.yaml')}\nruns: 2\n")
+    assert call("batch", experiment, "--out", work / "batch", "--workers", 1)[0] == 0
+    assert pd.read_csv(work / "batch" / "points.csv")["scenario"].tolist() == ["'=SUM(1)"]
+    assert set(pd.read_parquet(work / "batch" / "outcomes.parquet")["scenario"]) == {"=SUM(1)"}  # exact text
+
+
+@pytest.mark.parametrize(
+    "body, shown",
+    [
+        ("states: [Georgia, 'Arme\u202enia']\n", "Arme\\u202enia"),
+        ("states: [Georgia, 'Arme\u2028nia']\n", "Arme\\u2028nia"),
+        (events("2021-03").replace("target: Georgia", "target: " + "Q" * 9000), "9,000 characters"),
+    ],
+    ids=["right-to-left override", "line separator", "9000 characters"],
+)
+def test_error_lines_are_escaped_and_short(work, body, shown):
+    code, _, err = call("run", scenario(work, body), "--runs", 2, "--out", work / "out")
+    refused((code, _, err), shown)
+    assert len(err) < 1000 and not {"\u202e", "\u2028", "\r"} & set(err), err

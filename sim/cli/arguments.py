@@ -9,7 +9,9 @@ class Parser(argparse.ArgumentParser):
     """argparse with one-line errors (no usage dump), exit status 2."""
 
     def error(self, message: str):
-        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+        from sim.inputs.documents import error_line
+
+        self.exit(2, f"{self.prog}: error: {error_line(message)} (see '{self.prog} --help')\n")
 
 
 def whole_number(minimum: int):

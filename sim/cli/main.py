@@ -10,7 +10,7 @@ import threading
 from pathlib import Path
 
 from sim.cli.arguments import Parser, positive_int, seed_int, series_names, uncertainty_sources
-from sim.inputs.documents import InputError
+from sim.inputs.documents import InputError, error_line
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -135,10 +135,6 @@ def _baseline() -> Path:
     return BASELINE
 
 
-#: Control characters quoted from a user's file (a newline in a name, say) are shown escaped: one line.
-ONE_LINE = {code: repr(chr(code))[1:-1] for code in range(32)}
-
-
 class Terminated(KeyboardInterrupt):
     """SIGTERM, raised like Ctrl-C so that staging folders and partial files are cleaned up on the way out."""
 
@@ -154,7 +150,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.func(args)
     except InputError as exc:
-        print(f"alliance-sim: error: {str(exc).translate(ONE_LINE)}", file=sys.stderr)
+        print(f"alliance-sim: error: {error_line(str(exc))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt as stop:
         print("alliance-sim: interrupted; nothing was written", file=sys.stderr)

@@ -49,7 +49,9 @@ class Posterior:
 
     def write(self, path: Path) -> None:
         frame = pd.DataFrame(self.points, columns=list(self.names)).assign(weight=self.weights)
-        frame.to_csv(path, index=False, float_format="%.6g")
+        from sim.outputs.results import write_table
+
+        write_table(frame, path, float_format="%.6g")
 
     @classmethod
     def read(cls, path: Path) -> Posterior:

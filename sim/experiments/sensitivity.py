@@ -40,7 +40,7 @@ def analyse(
     from sim.inputs.scenario import load_scenario
     from sim.model.world import prepare
     from sim.outputs.destination import RESULTS, check_target, default_folder, staged
-    from sim.outputs.results import manifest, write_json
+    from sim.outputs.results import manifest, write_json, write_table
 
     if method not in METHODS:
         raise InputError(f"--method: unknown method '{method}'{suggest(method, METHODS)}")
@@ -77,8 +77,8 @@ def analyse(
             )
     indices = pd.DataFrame(rows)
     with staged(out) as stage:
-        indices.to_csv(stage / "indices.csv", index=False)
-        pd.DataFrame(design, columns=names).assign(**outcomes).to_csv(stage / "samples.csv", index=False)
+        write_table(indices, stage / "indices.csv")
+        write_table(pd.DataFrame(design, columns=names).assign(**outcomes), stage / "samples.csv")
         where = f"{scenario.name}, final month {scenario.date(scenario.months)}"
         _ranking(indices, method, runs, stage / "ranking.png", where, power)
         write_json(

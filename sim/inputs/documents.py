@@ -24,6 +24,15 @@ MAX_NODES, MAX_DEPTH = 200_000, 40
 MAX_TEXT = 10_000
 #: Longest scenario (months from start to end) and longest chain of scenarios extending one another.
 MAX_MONTHS, MAX_EXTENDS = 1200, 8
+#: Characters an error line shows escaped: controls and line breaks (which would split it), bidi controls
+#: (which would show the rest of it reversed).
+HIDDEN = {
+    code: repr(chr(code))[1:-1] if code < 0x7F else f"\\u{code:04x}"
+    for code in [*range(0x20), *range(0x7F, 0xA0), 0x2028, 0x2029, *range(0x202A, 0x202F), *range(0x2066, 0x206A)]
+}
+#: Longest word (a value quoted in a message) an error line shows whole, and longest error line.
+LONGEST_WORD, LONGEST_LINE = 200, 2000
+QUOTES = "'\"()[],;:"
 
 
 class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
@@ -46,7 +55,24 @@ SAFE_LOADER = _Loader
 
 
 class InputError(Exception):
-    """A user's file or argument is wrong; the message says where and how to fix it."""
+    """A user's file or argument is wrong; the message says where and how to fix it, on one line (error_line)."""
+
+    def __init__(self, message: object = "") -> None:
+        super().__init__(error_line(str(message)))
+
+
+def error_line(text: str) -> str:
+    """A message as one safe line for a terminal or a log: control characters, line breaks and bidi controls
+    escaped, a word longer than LONGEST_WORD shortened (its length said), the whole at most LONGEST_LINE long."""
+    words = []
+    for word in text.translate(HIDDEN).split(" "):
+        if len(word) > LONGEST_WORD:  # the length said is the value's, without the quotes around it
+            word = f"{word[: LONGEST_WORD // 2]}...({len(word.strip(QUOTES)):,} characters)"
+        words.append(word)
+    line = " ".join(words)
+    if len(line) > LONGEST_LINE:
+        line = f"{line[: LONGEST_LINE // 2]} ...({len(line):,} characters)... {line[-LONGEST_LINE // 4 :]}"
+    return line
 
 
 class Document:

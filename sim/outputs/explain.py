@@ -22,6 +22,7 @@ from sim.inputs.parameters import PARAMETERS, defaults
 from sim.inputs.scenario import Scenario, load_scenario
 from sim.model import dynamics
 from sim.model.world import prepare
+from sim.outputs.results import spreadsheet_safe
 
 
 def explain(name: str, scenario_path: Path, month: str | None = None, seed: int = 0) -> str:
@@ -133,7 +134,7 @@ def parameter_table(scenario_path: Path | None, fmt: str) -> str:
     )
     if fmt == "csv":
         buffer = io.StringIO()
-        frame.to_csv(buffer, index=False)
+        spreadsheet_safe(frame).to_csv(buffer, index=False)
         return buffer.getvalue()
     lines = [f"{'name':<24} {'default':>9} {'low':>7} {'high':>7}  description"]
     lines += [f"{r.name:<24} {r.default:>9.4g} {r.low:>7g} {r.high:>7g}  {r.description}" for r in frame.itertuples()]

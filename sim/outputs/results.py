@@ -20,14 +20,48 @@ from sim.inputs.documents import InputError
 from sim.model.trajectories import Trajectories, hedging_index
 from sim.outputs.destination import TOOL
 
+#: First characters that make a spreadsheet read a cell as a formula (OWASP's list against CSV injection).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
-def write_table(frame: pd.DataFrame, path: Path) -> Path:
-    """Parquet or CSV by the path's suffix."""
+
+def write_table(frame: pd.DataFrame, path: Path, **csv_options) -> Path:
+    """Parquet (the exact text) or CSV (text safe in a spreadsheet, see `spreadsheet_safe`) by the path's
+    suffix; `csv_options` go to pandas' to_csv."""
     if path.suffix == ".parquet":
         frame.to_parquet(path, index=False, compression="snappy")
     else:
-        frame.to_csv(path, index=False)
+        spreadsheet_safe(frame).to_csv(path, index=False, **csv_options)
     return path
+
+
+def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame with every text cell and column name that a spreadsheet would run as a formula (one starting
+    with = + - @, a tab or a carriage return) prefixed with a single quote, as OWASP advises; numbers, negative
+    ones too, are left as they are. Every CSV alliance-sim writes goes through here."""
+    safe = frame.rename(columns=_quoted) if any(_formula(c) for c in frame.columns) else frame
+    changed = {}
+    for position in range(safe.shape[1]):
+        values = safe.iloc[:, position]
+        if isinstance(values.dtype, pd.CategoricalDtype):
+            if any(_formula(c) for c in values.cat.categories):
+                changed[position] = values.cat.rename_categories([_quoted(c) for c in values.cat.categories])
+        elif values.dtype == object or pd.api.types.is_string_dtype(values.dtype):
+            if values.map(_formula).any():
+                changed[position] = values.map(_quoted)
+    if not changed:
+        return safe
+    safe = safe.copy()
+    for position, values in changed.items():
+        safe.isetitem(position, values)
+    return safe
+
+
+def _formula(value: object) -> bool:
+    return isinstance(value, str) and value.startswith(FORMULA_START)
+
+
+def _quoted(value: object) -> object:
+    return f"'{value}" if _formula(value) else value
 
 
 def read_table(path: Path, absent: str, fix: str, needed: set[str] = frozenset()) -> pd.DataFrame:
