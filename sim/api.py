@@ -10,6 +10,7 @@ The command line calls these same functions. Heavy libraries load on first use, 
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -32,7 +33,9 @@ def load(scenario: str | Path) -> Scenario:
     from sim.inputs.packaged import EVIDENCE
     from sim.inputs.scenario import load_scenario
 
-    return load_scenario(scenario, load_evidence(EVIDENCE))
+    return load_scenario(
+        _path(scenario, "scenario", "a shipped scenario's name or a YAML file's path"), load_evidence(EVIDENCE)
+    )
 
 
 @dataclass
@@ -92,16 +95,20 @@ def simulate(
     `out`: None keeps the runs in memory; a folder (or True: results/<scenario name>/) receives the files
     `alliance-sim run` writes, in `format` (parquet or csv) with the trajectories' `series`, replacing a
     previous results folder only with `force`."""
-    from sim.experiments.run import run_scenario, simulate_scenario, with_overrides
+    from sim.experiments.run import FORMATS, chosen_series, run_scenario, simulate_scenario, with_overrides
     from sim.experiments.uncertainty import SOURCES, chosen_sources
+    from sim.inputs.documents import InputError
+    from sim.inputs.scenario import Scenario
 
-    merged = with_overrides(scenario if not isinstance(scenario, str | Path) else load(scenario), overrides)
+    merged = with_overrides(scenario if isinstance(scenario, Scenario) else load(scenario), overrides)
     sources = SOURCES if uncertainty is None else chosen_sources(uncertainty)
+    kept = {} if series is None else {"series": chosen_series(series)}
+    if format not in FORMATS:
+        raise InputError(f"format {format!r}: choose {' or '.join(FORMATS)}")
     if out is None or out is False:
         simulation = simulate_scenario(merged, runs, seed, engine, sources, overrides)
         return Result(merged, simulation.summary, simulation.events, None, simulation)
-    kept = {} if series is None else {"series": tuple(series)}
-    folder = Path(out) if out is not True else None
+    folder = _path(out, "out", "a folder's path, or True for results/<scenario name>") if out is not True else None
     folder = run_scenario(merged, runs, seed, folder, engine, format, force, sources, overrides=overrides, **kept)
     return Result(merged, _read_csv(folder / "summary.csv"), _read_csv(folder / "events.csv"), folder)
 
@@ -121,17 +128,21 @@ def experiment(
     read back from the folder). Points that raised are left out with a warning (failures.csv names them)."""
     import warnings
 
-    import pandas as pd
+    import pyarrow.parquet as pq
 
     from sim.experiments.batch import run_batch
+    from sim.experiments.chunks import OUTCOMES
+    from sim.outputs.folders import recorded_files
 
-    out = Path(out)
-    status = run_batch(Path(experiment), out, executor, scheduler, workers, resume, force)
+    out = _path(out, "out", "a folder's path")
+    path = _path(experiment, "experiment", "an experiment YAML file's path")
+    status = run_batch(path, out, executor, scheduler, workers, resume, force)
     if status == 130:
         raise KeyboardInterrupt(f"the batch in {out} was interrupted; run it again with resume=True to finish")
     if status != 0:
         warnings.warn(f"some points failed and are left out; {out / 'failures.csv'} lists them", stacklevel=2)
-    outcomes = pd.read_parquet(out / "outcomes.parquet").sort_values(["point", "run"], kind="stable")
+    files = [str(path) for path in recorded_files(out, OUTCOMES)]  # only what the batch wrote
+    outcomes = pq.read_table(files).to_pandas().sort_values(["point", "run"], kind="stable")
     points = _read_csv(out / "points.csv")
     shared = [c for c in points.columns if c in outcomes.columns and c != "point"]
     return outcomes.merge(points.drop(columns=shared), on="point", how="left")
@@ -147,10 +158,31 @@ def compare(
     """Compare results folders (the first is the reference; a batch point as "DIR:point=N") as
     `alliance-sim compare` does. The returned Comparison holds the DataFrames `alignment_differences` and
     `dominant_probabilities`; plots, manifest.json and report.html are written only when `out` is given."""
+    from sim.inputs.documents import InputError
     from sim.outputs.compare_folders import compare_folders
 
+    if isinstance(folders, str | os.PathLike) or not isinstance(folders, Iterable):
+        raise InputError(
+            f"folders={folders!r}: expected a list of results folders, the reference first, e.g. "
+            "['results/baseline', 'results/no_invasion']"
+        )
+    specs = [str(_path(f, "folder", "a results folder's path")) for f in folders]
+    if len(specs) < 2:
+        raise InputError(f"folders: {len(specs)} given; compare needs at least two results folders")
     wanted = horizons if horizons is None or isinstance(horizons, str) else list(horizons)
-    return compare_folders([str(f) for f in folders], None if out is None else Path(out), wanted, force)
+    return compare_folders(specs, None if out is None else _path(out, "out", "a folder's path"), wanted, force)
+
+
+def _path(value: object, what: str, expected: str) -> Path:
+    """An argument naming a file or folder, as a Path; InputError for another type, a NUL or an impossible name."""
+    from sim.inputs.documents import InputError, kind_of, shown
+    from sim.outputs.destination import check_name
+
+    if not isinstance(value, str | os.PathLike):
+        raise InputError(f"{what}: expected {expected}, got {kind_of(value)} ({shown(value)})")
+    path = Path(value)
+    check_name(path, f"{what}=")
+    return path
 
 
 def _read_csv(path: Path) -> pd.DataFrame:

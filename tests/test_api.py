@@ -162,3 +162,48 @@ def test_import_sim_is_light():
     code = "import sys, sim; sim.simulate, sim.load; print(sorted({'pandas', 'mesa', 'numpy'} & set(sys.modules)))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda: sim.simulate(123), "scenario: expected a shipped scenario's name or a YAML file's path, got a number"),
+        (lambda: sim.load(None), "scenario: expected a shipped scenario's name"),
+        (lambda: sim.simulate("baseline", runs=1, uncertainty=42), "uncertainty=42: expected sources"),
+        (lambda: sim.simulate("baseline", runs=1, format="xlsx"), "format 'xlsx': choose parquet or csv"),
+        (lambda: sim.simulate("baseline", runs=1, out="a\0b"), "holds a NUL character"),
+        (lambda: sim.simulate("baseline", runs=1, out=5), "out: expected a folder's path"),
+        (lambda: sim.simulate("baseline", runs=1, series=["alignment", "../etc"]), "unknown series '../etc'"),
+        (lambda: sim.simulate("baseline", runs=1, peer_weight="0.2"), "peer_weight='0.2': expected a number"),
+        (lambda: sim.compare("results/base"), "expected a list of results folders"),
+        (lambda: sim.compare(["results/base"]), "compare needs at least two results folders"),
+        (lambda: sim.experiment(None, "out"), "experiment: expected an experiment YAML file's path"),
+    ],
+    ids=[
+        "simulate(123)",
+        "load(None)",
+        "uncertainty=42",
+        "format=xlsx",
+        "NUL in out",
+        "out=5",
+        "series ../etc",
+        "text as a number",
+        "compare(a string)",
+        "compare(one folder)",
+        "experiment(None)",
+    ],
+)
+def test_the_api_checks_its_arguments_like_the_command_line(call, message):
+    with pytest.raises(sim.InputError, match=re.escape(message)) as caught:
+        call()
+    assert "\n" not in str(caught.value)
+
+
+def test_numpy_numbers_are_numbers(short_scenario):
+    import numpy as np
+
+    plain = sim.simulate(short_scenario, runs=2, seed=1, uncertainty="shocks", peer_weight=0.25)
+    numpy = sim.simulate(
+        short_scenario, runs=np.int64(2), seed=np.int32(1), uncertainty="shocks", peer_weight=np.float32(0.25)
+    )
+    pd.testing.assert_frame_equal(plain.summary, numpy.summary)

@@ -317,3 +317,36 @@ def test_a_chunk_that_dies_is_recorded_and_retried_on_resume(reference, tmp_path
     assert "7 chunks already finished, 1 to run" in capsys.readouterr().out
     assert pd.read_csv(tmp_path / "out" / "failures.csv").empty
     assert_same_results(out, tmp_path / "out")
+
+
+def test_resume_runs_again_a_chunk_whose_file_is_damaged_or_swapped(reference, tmp_path, capsys):
+    """A chunk counts as finished only if its files match the batch's record: size, SHA-256, footer, schema, rows."""
+    path, out = reference
+    copy = tmp_path / "out"
+    shutil.copytree(out, copy)
+    truncated = copy / "outcomes.parquet" / "chunk-000001.parquet"
+    truncated.write_bytes(truncated.read_bytes()[:50])
+    swapped = copy / "trajectories" / "chunk-000004.parquet"
+    shutil.copyfile(copy / "trajectories" / "chunk-000003.parquet", swapped)  # a valid file, the wrong one
+    assert run_batch(path, copy, workers=1, resume=True) == 0
+    captured = capsys.readouterr()
+    assert "6 chunks already finished, 2 to run" in captured.out
+    assert "chunk-000001.parquet" in captured.err and "chunk-000004.parquet" in captured.err
+    assert_same_results(out, copy)
+
+
+def test_resume_refuses_files_the_batch_did_not_write(reference, tmp_path):
+    import sim
+
+    path, out = reference
+    copy = tmp_path / "out"
+    shutil.copytree(out, copy)
+    stranger = copy / "outcomes.parquet" / "theirs.parquet"
+    pd.read_parquet(out / "outcomes.parquet").to_parquet(stranger)
+    before = (copy / "manifest.json").read_text()
+    refused = cli("batch", path, "--out", copy, "--resume", "--workers", "1")
+    assert refused.returncode == 2 and len(refused.stderr.strip().splitlines()) == 1, refused.stderr
+    assert "theirs.parquet: not written by this batch" in refused.stderr
+    assert stranger.is_file() and (copy / "manifest.json").read_text() == before
+    with pytest.raises(sim.InputError, match="not written by this batch"):
+        sim.experiment(path, copy, resume=True, workers=1)

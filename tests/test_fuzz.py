@@ -12,7 +12,9 @@ import copy
 import math
 import os
 import shutil
+import tempfile
 from pathlib import Path
+from unittest import mock
 
 import numpy as np
 import pandas as pd
@@ -21,6 +23,10 @@ from conftest import ROOT
 from conftest import cli_in_process as run_cli
 from hypothesis import HealthCheck, Phase, event, given, settings
 from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
+
+from sim.experiments import run as runner
+from sim.outputs.destination import is_manifest, is_staging, read_json, remove_stale
 
 #: The shipped files, read once: every example starts from the same text.
 SCENARIOS = {p.name: p.read_text() for p in sorted((ROOT / "scenarios").glob("*.yaml"))}
@@ -177,3 +183,103 @@ def test_mutated_experiments(tmp_path_factory, mutant):
     name, text = mutant
     folder = tmp_path_factory.getbasetemp() / "fuzz-experiment"
     check(folder, name, text, ["batch", "--workers", "1"], "outcomes.parquet")
+
+
+class OneFolder(RuleBasedStateMachine):
+    """Runs, comparisons, a user's own files and clean-up interleaved on one output folder, as a careless user
+    and a second writer would: no user file is ever lost, and no staging is left behind."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.root = Path(tempfile.mkdtemp(prefix="alliance-sim-one-folder-"))
+        self.out = self.root / "out"
+        self.scenario = self.root / "s.yaml"
+        self.scenario.write_text("name: s\nstart: 2021-01\nend: 2021-04\n")
+        self.user: dict[Path, str] = {}
+        self.made = 0
+
+    def _user_file(self, path: Path) -> None:
+        self.made += 1
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(f"user file {self.made}")
+        self.user[path] = f"user file {self.made}"
+
+    def _ours(self) -> bool:
+        return is_manifest(read_json(self.out / "manifest.json"))
+
+    def _command(self, *argv) -> int:
+        code, _, err = run_cli(*argv)
+        assert "Traceback" not in err, err
+        assert code in (0, 2) and (code == 0 or len(err.strip().splitlines()) == 1), (code, err)
+        return code
+
+    def _inputs(self, name: str) -> Path:
+        folder = self.root / name
+        if not (folder / "manifest.json").is_file():
+            assert self._command("run", self.scenario, "--runs", 2, "--seed", len(name), "--out", folder) == 0
+        return folder
+
+    @rule(force=st.booleans())
+    def run(self, force: bool) -> None:
+        self._command("run", self.scenario, "--runs", 2, "--out", self.out, *(["--force"] if force else []))
+
+    @rule(force=st.booleans())
+    def compare(self, force: bool) -> None:
+        a, b = self._inputs("a"), self._inputs("b")
+        self._command("compare", a, b, "--out", self.out, *(["--force"] if force else []))
+
+    @rule(force=st.booleans(), name=st.sampled_from(["chapter1.tex", "plots/mine.png", ".hidden"]))
+    def run_while_the_user_writes(self, force: bool, name: str) -> None:
+        original = runner.write_plots
+
+        def user_writes(*args, **kwargs):
+            self._user_file(self.out / name)
+            return original(*args, **kwargs)
+
+        with mock.patch.object(runner, "write_plots", user_writes):
+            code = self._command("run", self.scenario, "--runs", 2, "--out", self.out, *(["--force"] if force else []))
+        assert code == 2, "a file that appeared during the run was replaced"
+        self._rescue()
+
+    @rule(name=st.sampled_from([".out.old-999999999-0123abcd", ".out.stage-1-89abcdef", ".out.tmp-999999999-00000000"]))
+    def user_file_named_like_staging(self, name: str) -> None:
+        self._user_file(self.root / name / "inside.txt" if name.endswith("ef") else self.root / name)
+
+    @precondition(lambda self: not self.out.exists())
+    @rule()
+    def user_makes_the_folder(self) -> None:
+        self._user_file(self.out / "notes.txt")
+
+    @rule()
+    def clean_up(self) -> None:
+        remove_stale(self.root)
+        remove_stale(self.root, any_process=True)
+
+    def _rescue(self) -> None:
+        """The user reads the error and moves their file out of a results folder (--force would replace it)."""
+        if self._ours():
+            for path in [p for p in self.user if self.out in p.parents]:
+                self.user[self.root / f"rescued-{path.name}"] = self.user.pop(path)
+                path.rename(self.root / f"rescued-{path.name}")
+
+    @invariant()
+    def no_user_file_is_lost(self) -> None:
+        for path, content in self.user.items():
+            assert path.is_file() and path.read_text() == content, path
+
+    @invariant()
+    def no_staging_is_left(self) -> None:
+        assert [p for p in self.root.iterdir() if is_staging(p)] == []
+
+    def teardown(self) -> None:
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+OneFolder.TestCase.settings = settings(
+    max_examples=int(os.environ.get("STATEFUL_EXAMPLES", 6)),
+    stateful_step_count=6,
+    deadline=None,
+    derandomize=True,
+    database=None,
+)
+test_one_folder_never_loses_a_user_file = OneFolder.TestCase

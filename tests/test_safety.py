@@ -6,6 +6,7 @@ Commands run in-process (`sim.cli.main.main`) on a five-month scenario, so the w
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import json
 import os
@@ -596,3 +597,81 @@ def test_error_lines_are_escaped_and_short(work, body, shown):
     code, _, err = call("run", scenario(work, body), "--runs", 2, "--out", work / "out")
     refused((code, _, err), shown)
     assert len(err) < 1000 and not {"\u202e", "\u2028", "\r"} & set(err), err
+
+
+# 9. Trust nothing read back: only regular files of a sane size, and only a folder's own.
+
+
+@pytest.mark.parametrize("kind", ["fifo", "link to /dev/zero", "environment"])
+def test_sources_refuses_documents_that_are_not_files(work, monkeypatch, kind):
+    from sim.inputs.sources import DOCUMENTS_ENV, load_sources
+
+    documents = work / "documents"
+    documents.mkdir()
+    for name in load_sources():
+        if kind == "link to /dev/zero":
+            (documents / name).symlink_to("/dev/zero")
+        else:
+            os.mkfifo(documents / name)
+    monkeypatch.delenv(DOCUMENTS_ENV, raising=False)
+    if kind == "environment":
+        monkeypatch.setenv(DOCUMENTS_ENV, str(documents))
+    started = time.perf_counter()
+    argv = ["sources"] if kind == "environment" else ["sources", "--documents", documents]
+    refused(call(*argv), "cannot read a cited document", "not a regular file")
+    assert time.perf_counter() - started < 10
+
+
+def test_report_embeds_only_the_folders_own_pngs(work):
+    assert call("run", scenario(work), "--runs", 2, "--out", work / "r")[0] == 0
+    private = work.parent / "private.txt"
+    private.write_text("the reader's secret")
+    (work / "r" / "plots" / "zz_extra.png").symlink_to(private)
+    refused(call("report", work / "r"), "zz_extra.png", "a link or a file outside")
+    (work / "r" / "plots" / "zz_extra.png").unlink()
+    (work / "r" / "plots" / "zz_extra.png").write_text("the reader's secret, not an image")
+    refused(call("report", work / "r"), "not a PNG image")
+    assert not (work / "r" / "report.html").exists()
+
+
+@pytest.mark.parametrize("content", ["[" * 12_000_000, "[" * 100_000], ids=["12 MB", "deeply nested"])
+def test_compare_gives_one_line_for_a_manifest_that_cannot_be_read(work, content):
+    for name in ("a", "b"):
+        assert call("run", scenario(work, name=name), "--runs", 2, "--out", work / name)[0] == 0
+    (work / "b" / "manifest.json").write_text(content)
+    refused(call("compare", work / "a", work / "b", "--out", work / "cmp"), "manifest.json")
+    assert not (work / "cmp").exists()
+
+
+def test_compare_reads_no_trajectories_outside_the_folder(work):
+    for name in ("a", "b"):
+        assert call("run", scenario(work, name=name), "--runs", 2, "--out", work / name)[0] == 0
+    outside = work.parent / "elsewhere.parquet"
+    (work / "b" / "trajectories.parquet").rename(outside)
+    (work / "b" / "trajectories.parquet").symlink_to(outside)
+    refused(call("compare", work / "a", work / "b", "--out", work / "cmp"), "a link or a file outside")
+
+
+# 10. Errors of the machine in one line, whatever was there before intact.
+
+
+@pytest.mark.parametrize("code", [errno.ENOSPC, errno.EACCES, errno.EROFS], ids=["ENOSPC", "EACCES", "EROFS"])
+def test_a_full_or_closed_disk_gives_one_line_and_keeps_the_previous_result(work, monkeypatch, code):
+    from sim.experiments import run as runner
+
+    path, out = scenario(work), work / "out"
+    assert call("run", path, "--runs", 2, "--out", out)[0] == 0
+    before = tree(out)
+
+    def fails(frame, target, **options):
+        raise OSError(code, os.strerror(code), str(target))
+
+    monkeypatch.setattr(runner, "write_table", fails)
+    refused(call("run", path, "--runs", 2, "--out", out, "--force"), os.strerror(code), "summary.csv")
+    assert tree(out) == before and staging(work) == []
+
+
+def test_an_output_name_too_long_gives_one_line(work):
+    refused(call("run", scenario(work), "--runs", 2, "--out", work / ("x" * 300)), "too long", "shorter --out")
+    refused(call("compare", work, work, "--out", "y" * 300), "too long")
+    assert sorted(p.name for p in work.iterdir()) == ["s.yaml"]

@@ -45,13 +45,13 @@ def uncertainty_sources(text: str) -> tuple[str, ...]:
 
 def series_names(text: str) -> tuple[str, ...]:
     """The --series list: series kept in the trajectories file besides alignment (or 'alignment' alone)."""
-    from sim.model.trajectories import SERIES
+    from sim.experiments.run import chosen_series
+    from sim.inputs.documents import InputError
 
-    chosen = tuple(dict.fromkeys(part.strip() for part in text.split(",") if part.strip()))
-    unknown = [part for part in chosen if part not in SERIES]
-    if unknown or not chosen:
-        raise argparse.ArgumentTypeError(f"'{text}': choose from {', '.join(SERIES)} (comma-separated)")
-    return chosen
+    try:
+        return chosen_series(text)
+    except InputError as exc:
+        raise argparse.ArgumentTypeError(f"'{text}': {exc}") from None
 
 
 positive_int = whole_number(1)

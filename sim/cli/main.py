@@ -152,6 +152,13 @@ def main(argv: list[str] | None = None) -> int:
     except InputError as exc:
         print(f"alliance-sim: error: {error_line(str(exc))}", file=sys.stderr)
         return 2
+    except OSError as exc:  # no space, permission, read-only disk met outside a staged write: still one line
+        from sim.outputs.destination import MACHINE_ERRORS, machine_error
+
+        if exc.errno not in MACHINE_ERRORS:
+            raise
+        print(f"alliance-sim: error: {machine_error(exc)}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt as stop:
         print("alliance-sim: interrupted; nothing was written", file=sys.stderr)
         return 143 if isinstance(stop, Terminated) else 130

@@ -1,13 +1,15 @@
 """`alliance-sim batch`: run an experiment in chunks on a process pool or a Dask cluster.
 
 Finished chunks stream to Parquet as they complete, so a batch of any size runs in the memory
-of a few chunks, and `--resume` after a crash runs only the chunks that have no files yet:
+of a few chunks, and `--resume` after a crash runs only the chunks whose files are not as the batch's
+record says (missing, damaged or changed):
 
     DIR/trajectories/chunk-NNNNNN.parquet   every month of every run (skipped with store: outcomes)
     DIR/outcomes.parquet/chunk-NNNNNN.parquet  per run and state: final shares, dominant partner, ...
     DIR/points.csv                          each point's scenario and parameter values
     DIR/manifest.json                       what was run, with what, and how to reproduce or resume
     DIR/failures.csv                        points that raised (the batch goes on without them)
+    DIR/chunks.jsonl                        each finished chunk's files: rows, bytes and SHA-256
 
 The process that simulates a chunk also writes its files (pool workers here; Dask workers on a
 cluster, so there DIR must be a shared folder every worker can reach). Chunks are packed from
@@ -59,7 +61,6 @@ def run_batch(
 
 def _run_locked(experiment, out: Path, executor: str, scheduler, workers: int, resume: bool, force: bool) -> int:
     """The batch, once this process holds the folder's lock."""
-    from sim.experiments import chunks
     from sim.outputs.destination import check_target
 
     previous = _previous_manifest(out, experiment) if resume else None
@@ -69,7 +70,7 @@ def _run_locked(experiment, out: Path, executor: str, scheduler, workers: int, r
     _check_memory(experiment, workers if executor == "local" else 1)
     layout = _layout(experiment)
     plan = plan_chunks(experiment)
-    todo = [c for c in plan if previous is None or not chunks.finished(out, c, experiment.store)]
+    todo = plan if previous is None else _unfinished(out, plan, layout)
     estimate = _estimate_bytes(experiment, todo)
     _check_space(out, estimate)
     print(_describe(experiment, plan, todo, estimate, executor, scheduler, workers, out), flush=True)
@@ -91,7 +92,7 @@ def _run_locked(experiment, out: Path, executor: str, scheduler, workers: int, r
             status = "complete" if not failures.rows else "complete with failures"
         except KeyboardInterrupt:
             status = "interrupted"
-            done = sum(chunks.finished(out, c, experiment.store) for c in plan)
+            done = _recorded(out, plan)
             print(
                 f"interrupted: {done} of {len(plan)} chunks are finished in {out}; "
                 f"run the same command with --resume to finish",
@@ -104,7 +105,7 @@ def _run_locked(experiment, out: Path, executor: str, scheduler, workers: int, r
                 status=status,
                 failed_points=failures.points_failed,
                 seconds=round(elapsed, 2),
-                finished_chunks=sum(chunks.finished(out, c, experiment.store) for c in plan),
+                finished_chunks=_recorded(out, plan),
             )
             _write_json(manifest, out / "manifest.json")
     runs = sum(c.size for c in todo)
@@ -113,6 +114,31 @@ def _run_locked(experiment, out: Path, executor: str, scheduler, workers: int, r
         print(f"{failures.points_failed} points failed; see {out / 'failures.csv'}", file=sys.stderr)
         return 1
     return 0
+
+
+def _unfinished(out: Path, plan: list, layout) -> list:
+    """The chunks a resumed batch runs: those whose files are not as its record says (each said on stderr).
+    A file in its datasets that no chunk writes is refused: the datasets would read it as results."""
+    from sim.experiments.chunks import foreign, verified
+
+    strays = foreign(out, plan)
+    if strays:
+        raise InputError(
+            f"{strays[0]}: not written by this batch"
+            + (f" (nor {len(strays) - 1} more)" if len(strays) > 1 else "")
+            + "; move it out of the folder, its dataset would read it as results, then resume"
+        )
+    good, notes = verified(out, plan, layout)
+    for note in notes:
+        print(f"warning: {note}", file=sys.stderr)
+    return [c for c in plan if c.index not in good]
+
+
+def _recorded(out: Path, plan: list) -> int:
+    """Chunks of the plan the batch's record lists as finished."""
+    from sim.outputs.folders import read_record
+
+    return len(set(read_record(out)) & {c.index for c in plan})
 
 
 def plan_chunks(experiment) -> list:
@@ -167,10 +193,11 @@ class Failures:
         import pandas as pd
 
         from sim.outputs.destination import replacing
+        from sim.outputs.results import write_table
 
         if self.rows or self.path.exists():
             with replacing(self.path) as temporary:
-                pd.DataFrame(self.rows, columns=self.COLUMNS).to_csv(temporary, index=False)
+                write_table(pd.DataFrame(self.rows, columns=self.COLUMNS), temporary)
 
 
 def _run(run_all, todo: list, layout, out: Path, experiment, failures: Failures) -> None:
@@ -187,7 +214,7 @@ def _run(run_all, todo: list, layout, out: Path, experiment, failures: Failures)
             if isinstance(result, BaseException):
                 error = one_line(result)
                 points = range(chunk.first_point, (chunk.stop_run - 1) // chunk.runs_per_point + 1)
-                result = [
+                found = [
                     {
                         "chunk": chunk.index,
                         "point": p,
@@ -202,8 +229,10 @@ def _run(run_all, todo: list, layout, out: Path, experiment, failures: Failures)
                     f"{out}: a worker finished {chunk.name} but its file is not there; "
                     "with a remote Dask cluster --out must be a folder every worker can reach"
                 )
-            if result:
-                failures.add(result)
+            else:
+                found = result
+            if found:
+                failures.add(found)
             bar.update(chunk.size)
 
         run_all(todo, layout, out, done)
@@ -429,18 +458,16 @@ def _has_files(out: Path) -> bool:
 
 def _previous_manifest(out: Path, experiment) -> dict | None:
     """The manifest of the batch to resume in `out` (None if `out` is empty); InputError if it cannot be resumed."""
-    import json
-
     from sim.inputs.packaged import EVIDENCE, FITTED
+    from sim.outputs.destination import read_json
     from sim.outputs.results import file_digest
 
     if not _has_files(out):
         return None
     path = out / "manifest.json"
-    try:
-        previous = json.loads(path.read_text())
-    except (OSError, ValueError):
-        raise InputError(f"{out}: holds no batch to resume (no readable manifest.json); choose another --out") from None
+    previous = read_json(path)
+    if previous is None:
+        raise InputError(f"{out}: holds no batch to resume (no readable manifest.json); choose another --out")
     if not isinstance(previous, dict) or previous.get("kind") != "batch":
         raise InputError(f"{path}: not a batch's manifest; choose another --out")
     entries = previous.get("scenarios")
@@ -478,6 +505,7 @@ def _prepare_folder(out: Path, experiment) -> None:
     """Create the folders, drop half-written files of an interrupted run, write points.csv."""
     from sim.experiments.chunks import OUTCOMES
     from sim.outputs.destination import remove_stale, replacing
+    from sim.outputs.results import write_table
 
     out.mkdir(parents=True, exist_ok=True)
     folders = ("trajectories", OUTCOMES) if experiment.store == "trajectories" else (OUTCOMES,)
@@ -486,7 +514,7 @@ def _prepare_folder(out: Path, experiment) -> None:
     for folder in (out, *(out / f for f in folders)):  # the lock is ours: any staging of ours is a leftover
         remove_stale(folder, any_process=True)
     with replacing(out / "points.csv") as temporary:
-        experiment.points_frame().to_csv(temporary, index=False)
+        write_table(experiment.points_frame(), temporary)
 
 
 def _manifest(experiment, out: Path, plan: list, executor: str, workers: int, previous: dict | None) -> dict:
@@ -495,6 +523,7 @@ def _manifest(experiment, out: Path, plan: list, executor: str, workers: int, pr
     from sim.experiments.chunks import OUTCOME_COLUMNS
     from sim.inputs.packaged import EVIDENCE
     from sim.outputs.destination import TOOL
+    from sim.outputs.folders import RECORD
     from sim.outputs.results import file_digest, versions
 
     now = datetime.now(UTC).isoformat(timespec="seconds")
@@ -529,6 +558,7 @@ def _manifest(experiment, out: Path, plan: list, executor: str, workers: int, pr
             "outcomes.parquet/": "Parquet dataset: one row per run and state",
             "points.csv": "point, scenario, scenario_file and the varied parameters",
             "failures.csv": "points that raised: chunk, point, scenario, runs, seed, parameters, error",
+            RECORD: "each finished chunk's files with their rows, bytes and SHA-256: what --resume trusts",
         },
         "outcome_columns": OUTCOME_COLUMNS,
         "reproduce": command,

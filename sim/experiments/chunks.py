@@ -8,7 +8,10 @@ folders read back with `pandas.read_parquet` as one frame.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
+import stat
 import threading
 import time
 from dataclasses import dataclass, replace
@@ -19,9 +22,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from sim.experiments.points import simulate_runs
+from sim.inputs.documents import error_line
 from sim.model.trajectories import SERIES, Trajectories
 from sim.model.world import Setup
 from sim.outputs.destination import replacing
+from sim.outputs.folders import RECORD, read_record
 
 #: The per-run outcomes dataset: a folder of Parquet files, read whole with pandas.read_parquet.
 OUTCOMES = "outcomes.parquet"
@@ -116,8 +121,76 @@ def finished(out: Path, chunk: Chunk, store: str) -> bool:
     return done and (store == "outcomes" or (out / "trajectories" / chunk.name).exists())
 
 
+def verified(out: Path, plan: list[Chunk], layout: Layout) -> tuple[set[int], list[str]]:
+    """The chunks of `plan` whose files are as the batch's record says (a regular file of the recorded size and
+    SHA-256, whose Parquet footer reads with the batch's schema and the recorded rows), and a note for each
+    recorded chunk that is not: it runs again."""
+    record = read_record(out)
+    schemas = {OUTCOMES: layout.outcome_schema(), "trajectories": layout.trajectory_schema()}
+    wanted = [OUTCOMES] + (["trajectories"] if layout.store == "trajectories" else [])
+    good, notes = set(), []
+    for chunk in plan:
+        files = record.get(chunk.index)
+        if files is None:
+            continue
+        expected = {f"{dataset}/{chunk.name}": schemas[dataset] for dataset in wanted}
+        problems = [_damage(out / name, files.get(name), schema) for name, schema in expected.items()]
+        problem = next((p for p in problems if p), None)
+        if problem is None:
+            good.add(chunk.index)
+        else:
+            notes.append(f"{problem}; chunk {chunk.index} runs again")
+    return good, notes
+
+
+def foreign(out: Path, plan: list[Chunk]) -> list[Path]:
+    """Entries in the batch's datasets that no chunk of the plan writes (hidden ones, which readers skip, aside)."""
+    names = {chunk.name for chunk in plan}
+    found = []
+    for dataset in ("trajectories", OUTCOMES):
+        if (out / dataset).is_dir():
+            found += [p for p in sorted((out / dataset).iterdir()) if p.name not in names and p.name[0] not in "._"]
+    return found
+
+
+def record(out: Path, chunk: Chunk, files: dict[str, dict]) -> None:
+    """Add a finished chunk's files (rows, bytes, SHA-256) to the batch's record, one line appended."""
+    line = json.dumps({"chunk": chunk.index, "files": files}, sort_keys=True) + "\n"
+    with open(out / RECORD, "a", encoding="utf-8") as stream:
+        stream.write(line)
+
+
+def _damage(path: Path, entry: object, schema: pa.Schema) -> str | None:
+    """What is wrong with a chunk file against its record entry, or None if nothing is."""
+    if not isinstance(entry, dict):
+        return f"{path}: not in the batch's record"
+    try:
+        info = os.lstat(path)
+        if not stat.S_ISREG(info.st_mode):
+            return f"{path}: not a regular file"
+        if info.st_size != entry.get("bytes"):
+            return f"{path}: {info.st_size:,} bytes where the record says {entry.get('bytes')}"
+        if _digest(path) != entry.get("sha256"):
+            return f"{path}: its SHA-256 differs from the record"
+        file = pq.ParquetFile(path)
+        if not file.schema_arrow.equals(schema) or file.metadata.num_rows != entry.get("rows"):
+            return f"{path}: not the batch's schema or rows"
+    except FileNotFoundError:
+        return f"{path}: missing"
+    except (OSError, pa.ArrowException) as exc:
+        return f"{path}: unreadable ({exc.__class__.__name__})"
+    return None
+
+
+def _digest(path: Path) -> str:
+    with open(path, "rb") as stream:
+        return hashlib.file_digest(stream, "sha256").hexdigest()
+
+
 def run_chunk(chunk: Chunk, layout: Layout, out: Path) -> list[dict]:
-    """Simulate the chunk and write its files; return the points that raised (each with its error).
+    """Simulate the chunk, write its files and add them to the batch's record; return the points that raised
+    (each with its error). The record's line is written before the outcomes file is renamed into place, so a
+    chunk whose files are all there is always recorded.
 
     All runs are simulated at once; if that raises, each point is retried alone so that only
     the points that fail are lost. Run r's numbers do not depend on which runs it is grouped with.
@@ -138,11 +211,18 @@ def run_chunk(chunk: Chunk, layout: Layout, out: Path) -> list[dict]:
                     {"chunk": chunk.index, "point": int(point), "runs": f"{ids[0]}-{ids[-1]}", "error": one_line(exc)}
                 )
     blocks = [block for traj in done for block in _blocks(traj, BLOCK_RUNS)]
+    files: dict[str, dict] = {}
+
+    def written(name: str, entry: dict) -> None:
+        files[name] = entry
+        if name.startswith(OUTCOMES):
+            record(out, chunk, files)
+
     if layout.store == "trajectories":
         tables = (trajectory_table(b, b.runs // chunk.runs_per_point, layout) for b in blocks)
-        _write(tables, layout.trajectory_schema(), out / "trajectories" / chunk.name)
+        _write(tables, layout.trajectory_schema(), out / "trajectories" / chunk.name, written)
     tables = (outcome_table(b, b.runs // chunk.runs_per_point, layout) for b in blocks)
-    _write(tables, layout.outcome_schema(), out / OUTCOMES / chunk.name)
+    _write(tables, layout.outcome_schema(), out / OUTCOMES / chunk.name, written)
     return failures
 
 
@@ -175,8 +255,8 @@ def _running(pid: int) -> bool:
 
 
 def one_line(error: BaseException) -> str:
-    """'Type: message' on one line, for failures.csv."""
-    return " ".join(f"{type(error).__name__}: {error}".split())
+    """'Type: message' on one line, for failures.csv: line breaks become spaces, then as every error line."""
+    return error_line(" ".join(f"{type(error).__name__}: {error}".split()))
 
 
 def trajectory_table(traj: Trajectories, points: np.ndarray, layout: Layout) -> pa.Table:
@@ -235,16 +315,23 @@ def _blocks(traj: Trajectories, size: int):
         yield Trajectories(traj.scenario, traj.dates, traj.states, traj.powers, runs=traj.runs[rows], **arrays)
 
 
-def _write(tables, schema: pa.Schema, path: Path) -> None:
+def _write(tables, schema: pa.Schema, path: Path, written) -> None:
     """Write the tables as row groups of one file under a hidden temporary name (ignored by dataset
-    readers), then rename it into place. Labels are dictionary-encoded; run ids keep statistics."""
+    readers), tell `written(name, entry)` what the batch's record keeps of it (rows, bytes, SHA-256), then
+    rename it into place. Labels are dictionary-encoded; run ids keep statistics."""
     labels = [field.name for field in schema if pa.types.is_dictionary(field.type)]
+    rows = 0
     with replacing(path) as temporary:
         with pq.ParquetWriter(
             temporary, schema, compression="lz4", use_dictionary=labels, write_statistics=["point", "run"]
         ) as writer:
             for table in tables:
                 writer.write_table(table)
+                rows += table.num_rows
+        written(
+            f"{path.parent.name}/{path.name}",
+            {"rows": rows, "bytes": temporary.stat().st_size, "sha256": _digest(temporary)},
+        )
 
 
 def _dictionary(index: pa.DataType) -> pa.DataType:

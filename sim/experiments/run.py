@@ -8,7 +8,8 @@ they are a sample like any other) and say how many.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import numbers
+from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -28,7 +29,7 @@ from sim.experiments.uncertainty import (
     simulate_uncertain,
     spread_by_source,
 )
-from sim.inputs.documents import InputError, suggest
+from sim.inputs.documents import InputError, kind_of, suggest
 from sim.inputs.evidence import Evidence, load_evidence
 from sim.inputs.limits import ROW_BYTES, Cost, cell_bytes, chunk_runs, simulation_seconds
 from sim.inputs.packaged import EVIDENCE
@@ -47,6 +48,8 @@ PLOT_RUNS = 2000
 #: Runs per source used to say how much of the final spread each source of uncertainty contributes.
 SPREAD_RUNS = 100
 ENGINES = ("ensemble", "mesa")
+#: Formats of the trajectories file.
+FORMATS = ("parquet", "csv")
 
 
 @dataclass
@@ -77,7 +80,12 @@ def with_overrides(scenario: Scenario, overrides: dict[str, float]) -> Scenario:
             known = "" if hint.startswith(" (choose") else f"; the parameters are {', '.join(BY_NAME)}"
             raise InputError(f"parameter override '{name}': unknown parameter{hint}{known}")
         spec = BY_NAME[name]
-        if isinstance(value, bool) or not isinstance(value, int | float) or not spec.low <= value <= spec.high:
+        if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Real):  # numpy's numbers are Real
+            raise InputError(
+                f"parameter override {name}={value!r}: expected a number from {spec.low} to {spec.high}, "
+                f"got {kind_of(value)}"
+            )
+        if not spec.low <= float(value) <= spec.high:  # NaN fails too
             raise InputError(
                 f"parameter override {name}={value!r}: outside {spec.low}..{spec.high} ({spec.description})"
             )
@@ -126,7 +134,9 @@ def run_scenario(
     calibration posterior, its own draw of the evidence-derived starting levels. `series` are the series
     the trajectories file keeps (alignment always). `overrides` fix parameters in every run."""
     _check_request(runs, seed, engine, sources)
-    series = ("alignment", *(name for name in SERIES[1:] if name in series))
+    if fmt not in FORMATS:
+        raise InputError(f"format {fmt!r}: choose {' or '.join(FORMATS)}")
+    series = ("alignment", *(name for name in SERIES[1:] if name in chosen_series(series)))
     overrides = overrides or {}
     evidence = load_evidence(EVIDENCE)
     loaded = _load(scenario, overrides, evidence)
@@ -162,6 +172,21 @@ def run_scenario(
         )
         write_plots(done.held, stage / "plots", done.events)
     return out
+
+
+def chosen_series(series: str | Iterable[str]) -> tuple[str, ...]:
+    """The series a trajectories file keeps, named in a list or comma-separated text, checked: InputError for
+    an unknown one. The command line's --series and the API's `series=` both read through here."""
+    if isinstance(series, str):
+        series = series.split(",")
+    elif not isinstance(series, Iterable):
+        raise InputError(f"series={series!r}: expected names of series, any of {', '.join(SERIES)}")
+    chosen = tuple(dict.fromkeys(str(name).strip() for name in series if str(name).strip()))
+    unknown = [name for name in chosen if name not in SERIES]
+    if unknown or not chosen:
+        shown = f"unknown series '{unknown[0]}'" if unknown else "no series named"
+        raise InputError(f"{shown}: choose from {', '.join(SERIES)} (comma-separated)")
+    return chosen
 
 
 def run_cost(

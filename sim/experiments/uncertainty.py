@@ -65,6 +65,11 @@ def posterior_record(posterior: Posterior | None) -> dict | None:
 def chosen_sources(uncertainty: str | Iterable[str]) -> tuple[str, ...]:
     """The sources named in a list or comma-separated text ("none" or nothing for none), checked: InputError
     for an unknown one. The command line's --uncertainty and the API's `uncertainty=` both read through here."""
+    if not isinstance(uncertainty, str | Iterable):
+        raise InputError(
+            f"uncertainty={uncertainty!r}: expected sources as a list or comma-separated text: "
+            f"any of {', '.join(SOURCES)}, or none"
+        )
     names = uncertainty.split(",") if isinstance(uncertainty, str) else list(uncertainty)
     chosen = tuple(dict.fromkeys(str(name).strip() for name in names if str(name).strip()))
     if chosen == ("none",):

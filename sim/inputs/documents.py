@@ -171,28 +171,40 @@ def load_yaml(path: Path | str, what: str) -> Document:
     return doc
 
 
-def read_text(path: Path, what: str, limit: int = MAX_FILE_BYTES) -> str:
-    """A regular file's text, at most `limit` bytes; InputError for folders, FIFOs, devices, binary or huge files.
+def read_text(path: Path, what: str, limit: int = MAX_FILE_BYTES, within: Path | None = None) -> str:
+    """A regular file's text, at most `limit` bytes (see `read_bytes`); InputError if it is not UTF-8 text."""
+    raw = read_bytes(path, what, limit, within)
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{path}: cannot read it as text ({exc.__class__.__name__}); expected a {what} file") from None
+
+
+def read_bytes(path: Path, what: str, limit: int = MAX_FILE_BYTES, within: Path | None = None) -> bytes:
+    """A regular file's content, at most `limit` bytes; InputError for folders, FIFOs, devices and huge files,
+    and with `within` (a folder received from someone) for a link or a file outside that folder.
 
     The file is checked before it is opened and opened without blocking, so a FIFO never hangs the command.
     """
     try:
-        info = os.stat(path)
+        info = os.lstat(path) if within is not None else os.stat(path)
     except FileNotFoundError:
         raise InputError(f"{path}: no such {what} file (check the path)") from None
     except OSError as exc:
         raise InputError(f"{path}: cannot read it ({exc.strerror or exc.__class__.__name__}); check the path") from None
+    if within is not None and (stat.S_ISLNK(info.st_mode) or not _inside(Path(path), Path(within))):
+        raise InputError(f"{path}: a link or a file outside {within}; only the folder's own files are read")
     if stat.S_ISDIR(info.st_mode):
-        raise InputError(f"{path}: is a folder, expected a {what} YAML file")
+        raise InputError(f"{path}: is a folder, expected a {what} file")
     if not stat.S_ISREG(info.st_mode):
-        raise InputError(f"{path}: not a regular file (a device, FIFO or socket); give a {what} YAML file")
+        raise InputError(f"{path}: not a regular file (a device, FIFO or socket); give a {what} file")
     if info.st_size > limit:
         raise InputError(f"{path}: {info.st_size:,} bytes is too large for a {what} file (at most {limit:,})")
     try:
-        handle = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+        handle = os.open(path, os.O_RDONLY | os.O_NONBLOCK | (os.O_NOFOLLOW if within is not None else 0))
         try:
             if not stat.S_ISREG(os.fstat(handle).st_mode):
-                raise InputError(f"{path}: not a regular file; give a {what} YAML file")
+                raise InputError(f"{path}: not a regular file; give a {what} file")
             with os.fdopen(handle, "rb", closefd=False) as stream:
                 raw = stream.read(limit + 1)
         finally:
@@ -201,12 +213,31 @@ def read_text(path: Path, what: str, limit: int = MAX_FILE_BYTES) -> str:
         raise InputError(f"{path}: cannot read it ({exc.strerror or exc.__class__.__name__}); check the path") from None
     if len(raw) > limit:
         raise InputError(f"{path}: too large for a {what} file (at most {limit:,} bytes)")
+    return raw
+
+
+def regular_file(path: Path, what: str, limit: int, within: Path) -> Path:
+    """`path` if it is a regular file of at most `limit` bytes inside the folder `within`, reached without links
+    (for readers that open it themselves: Parquet, CSV in chunks); else InputError."""
     try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise InputError(
-            f"{path}: cannot read it as text ({exc.__class__.__name__}); expected a {what} YAML file"
-        ) from None
+        info = os.lstat(path)
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read it ({exc.strerror or exc.__class__.__name__}); check the path") from None
+    if stat.S_ISLNK(info.st_mode) or not _inside(Path(path), Path(within)):
+        raise InputError(f"{path}: a link or a file outside {within}; only the folder's own files are read")
+    if not stat.S_ISREG(info.st_mode):
+        raise InputError(f"{path}: not a regular file (a folder, device, FIFO or socket); expected a {what} file")
+    if info.st_size > limit:
+        raise InputError(f"{path}: {info.st_size:,} bytes is too large for a {what} file (at most {limit:,})")
+    return Path(path)
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    """Whether `path`, its links followed, lies inside `folder` (its links followed too)."""
+    try:
+        return path.resolve().is_relative_to(folder.resolve())
+    except (OSError, RuntimeError):
+        return False
 
 
 def _check_nodes(path: Path, root: yaml.Node) -> None:

@@ -13,12 +13,14 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from sim.inputs.documents import InputError, load_yaml, parse_month, read_once
+from sim.inputs.documents import InputError, load_yaml, parse_month, read_bytes, read_once
 from sim.inputs.packaged import SOURCES
 
 #: Environment variable naming a folder that holds the source documents.
 DOCUMENTS_ENV = "ALLIANCE_SIM_DOCUMENTS"
 SHA256 = re.compile(r"[0-9a-f]{64}")
+#: Largest document read to check its SHA-256 (the cited articles are a few hundred kB).
+MAX_DOCUMENT_BYTES = 100_000_000
 #: The last month the documents report on: the calibration window ends here, later months are the model's projection.
 PROJECTION = "2023-03"
 
@@ -81,10 +83,11 @@ def verify(folder: Path, sources: dict[str, Source] | None = None) -> list[Sourc
         raise InputError(f"{folder}: not a folder of source documents; name the folder that holds them")
     for source in sources.values():
         path = folder / source.file
-        try:
-            digest = hashlib.sha256(path.read_bytes()).hexdigest()
-        except OSError as exc:
-            raise InputError(f"{path}: cannot read a cited document ({exc.strerror})") from None
+        try:  # checked first: a FIFO, a device or a huge file is refused, never read
+            digest = hashlib.sha256(read_bytes(path, "cited document", MAX_DOCUMENT_BYTES)).hexdigest()
+        except InputError as exc:
+            reason = str(exc).removeprefix(f"{path}: ")
+            raise InputError(f"{path}: cannot read a cited document ({reason})") from None
         if digest != source.sha256:
             raise InputError(
                 f"{path}: SHA-256 {digest[:12]}... differs from {source.sha256[:12]}... in {SOURCES.name}; "

@@ -37,6 +37,13 @@ STAGING = re.compile(r"^\..*\.(stage|old|tmp)-(?P<pid>\d+)-[0-9a-f]{8}$")
 LOCK = ".alliance-sim.lock"
 #: Written inside every staging folder this tool makes; clean-up removes only folders carrying it.
 MARKER = ".alliance-sim-staging"
+#: Longest name in an output path (NAME_MAX, 255 bytes, less the staging suffix '.<name>.stage-<pid>-<token>'),
+#: and longest output path (PATH_MAX less room for the files inside).
+NAME_BYTES, PATH_BYTES = 255 - 40, 4096 - 256
+#: Errors of the machine rather than of the request: reported as one line naming the path and the cause.
+MACHINE_ERRORS = {errno.ENOSPC, errno.EDQUOT, errno.ENAMETOOLONG, errno.EACCES, errno.EPERM, errno.EROFS}
+#: Largest JSON file (a manifest) read back.
+MAX_JSON_BYTES = 10_000_000
 #: Folders check_target approved for writing, with what they held then: the claim must find them the same.
 _APPROVED: dict[Path, frozenset] = {}
 
@@ -65,6 +72,7 @@ def check_target(out: Path, force: bool, inputs: Iterable[Path] = (), label: str
     should hold: another scenario's results there are a name collision, never replaced.
     """
     out = Path(out)
+    check_name(out)
     where = out.resolve()
     if out.is_symlink():
         raise InputError(f"{out}: is a symbolic link; give the folder itself as --out")
@@ -96,6 +104,21 @@ def check_target(out: Path, force: bool, inputs: Iterable[Path] = (), label: str
         raise InputError(f"{out}: holds results of scenario '{manifest['scenario']}', not '{label}'; pass --out")
 
 
+def check_name(out: Path, what: str = "--out") -> None:
+    """Refuse a path no file system takes, before any work: a NUL character, a name too long for the staging
+    folder beside it (NAME_MAX less the staging suffix), or a path over PATH_MAX. `what` names the argument."""
+    text = str(out)
+    if "\0" in text:
+        raise InputError(f"{text!r}: holds a NUL character, which no file name may; choose another {what}")
+    longest = max((len(os.fsencode(part)) for part in Path(text).parts), default=0)
+    if longest > NAME_BYTES:
+        raise InputError(
+            f"{out}: a name of {longest} bytes is too long (at most {NAME_BYTES}); choose a shorter {what}"
+        )
+    if len(os.fsencode(os.path.abspath(text))) > PATH_BYTES:
+        raise InputError(f"{out}: the path is too long (at most {PATH_BYTES:,} bytes); choose a shorter {what}")
+
+
 def _probe(out: Path) -> None:
     """Prove, by making and removing a hidden folder, that `out` can be created where it is to go."""
     existing = next(p for p in [out.absolute(), *out.absolute().parents] if p.exists() or p.is_symlink())
@@ -116,12 +139,13 @@ def is_manifest(data: object) -> bool:
 
 
 def read_json(path: Path) -> object:
-    """A small JSON file's content, or None if it is missing, unreadable or not JSON."""
+    """A small JSON file's content, or None if it is missing, not a regular file, over MAX_JSON_BYTES,
+    unreadable, not JSON or nested too deeply to parse."""
     try:
-        if not path.is_file() or path.stat().st_size > 10_000_000:
+        if not path.is_file() or path.stat().st_size > MAX_JSON_BYTES:
             return None
         return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):
         return None
 
 
@@ -346,10 +370,10 @@ def is_staging(entry: Path) -> bool:
         return False
 
 
-def machine_error(exc: OSError, where: Path) -> InputError:
+def machine_error(exc: OSError, where: Path | None = None) -> InputError:
     """An error of the machine (no space, name too long, permission, read-only disk...) as one line naming the
     path and the cause."""
-    path = exc.filename or where
+    path = exc.filename or where or "the output"
     cause = exc.strerror or (os.strerror(exc.errno) if exc.errno else str(exc) or exc.__class__.__name__)
     fix = {
         errno.ENOSPC: "free some space or choose another --out",

@@ -16,7 +16,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from sim.inputs.documents import InputError
+from sim.inputs.documents import InputError, read_text, regular_file
+from sim.outputs.destination import MAX_JSON_BYTES
 from sim.outputs.results import read_table
 
 #: Only what a comparison needs: skipping the other series keeps a 1000-run folder quick to read. The blocks
@@ -25,7 +26,14 @@ COLUMNS = ["run", "step", "date", "state", "power", "alignment"]
 BLOCK_COLUMNS = [c for c in COLUMNS if c != "date"]
 #: Rows read at a time, and runs per block handed to the statistics: memory stays flat in the run count.
 READ_ROWS, BLOCK_RUNS = 1 << 20, 500
+#: Largest trajectories file read (a million runs of the baseline in CSV is about 500 GB).
+MAX_TRAJECTORY_BYTES = 1 << 40
 POINT = re.compile(r"^(?P<folder>.+):point=(?P<point>\d+)$")
+#: A batch's record of its finished chunks, one JSON line each: {"chunk": i, "files": {path: {rows, bytes, sha256}}}
+#: with paths relative to the batch folder. Only files it lists are the batch's results.
+RECORD = "chunks.jsonl"
+#: Largest record read back (a line is about 300 bytes: a million chunks).
+MAX_RECORD_BYTES = 400_000_000
 
 
 @dataclass
@@ -156,12 +164,39 @@ def stored_rows(spec: str) -> int:
         if (folder / "trajectories.csv").is_file():
             return (folder / "trajectories.csv").stat().st_size // ROW_BYTES["csv"]
         if (folder / "trajectories").is_dir():  # a batch: one point's share of the dataset
-            rows = sum(pq.ParquetFile(p).metadata.num_rows for p in (folder / "trajectories").glob("*.parquet"))
+            rows = sum(pq.ParquetFile(p).metadata.num_rows for p in recorded_files(folder, "trajectories"))
             points = read_manifest(folder).get("points")
             return rows // points if isinstance(points, int) and points > 0 else rows
     except (OSError, ValueError):
         return 0  # unreadable: reading it reports the problem
     return 0
+
+
+def read_record(folder: Path) -> dict[int, dict]:
+    """Each recorded chunk's files (the last line for a chunk wins: a chunk run again is recorded again); {} if
+    there is no record. A torn or foreign line is skipped: its chunk counts as not finished."""
+    path = folder / RECORD
+    if not path.exists():
+        return {}
+    found: dict[int, dict] = {}
+    for line in read_text(path, "batch record", MAX_RECORD_BYTES, within=folder).splitlines():
+        try:
+            entry = json.loads(line)
+        except (ValueError, RecursionError):
+            continue
+        if isinstance(entry, dict) and isinstance(entry.get("chunk"), int) and isinstance(entry.get("files"), dict):
+            found[entry["chunk"]] = entry["files"]
+    return found
+
+
+def recorded_files(folder: Path, dataset: str) -> list[Path]:
+    """The files of a batch's dataset (trajectories or outcomes.parquet) that its record lists, in chunk order;
+    for a batch from before the record, every Parquet file there."""
+    record = read_record(folder)
+    if not record and not (folder / RECORD).exists():
+        return sorted((folder / dataset).glob("*.parquet"))
+    names = [name for _, files in sorted(record.items()) for name in files if Path(name).parent.name == dataset]
+    return [folder / name for name in names if (folder / name).is_file()]
 
 
 def load_outcomes(specs: list[str]) -> list[Outcome]:
@@ -196,9 +231,10 @@ def read_manifest(folder: Path) -> dict:
         raise InputError(
             f"{folder}: not a results folder (no manifest.json); give a folder written by 'alliance-sim run'"
         )
+    text = read_text(path, "manifest", MAX_JSON_BYTES, within=folder)
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        data = json.loads(text)
+    except (ValueError, RecursionError) as exc:
         raise InputError(f"{path}: cannot read the manifest ({exc.__class__.__name__}); re-run to rewrite it") from None
     if not isinstance(data, dict):
         raise InputError(f"{path}: expected a JSON object describing the run; re-run to rewrite it")
@@ -262,7 +298,7 @@ def _batches(outcome: Outcome, columns: list[str] = COLUMNS):
     are read one by one without pre-buffering, so memory stays that of one row group whatever the file's size."""
     folder = outcome.folder
     if outcome.point is not None:
-        files = sorted((folder / "trajectories").glob("*.parquet"))
+        files = recorded_files(folder, "trajectories")
     else:
         files = [p for p in (folder / "trajectories.parquet", folder / "trajectories.csv") if p.is_file()][:1]
         if not files:
@@ -270,6 +306,7 @@ def _batches(outcome: Outcome, columns: list[str] = COLUMNS):
                 f"{folder}: no trajectories file (trajectories.parquet or trajectories.csv); re-run the scenario"
             )
     for path in files:
+        regular_file(path, "trajectories", MAX_TRAJECTORY_BYTES, within=folder)
         try:
             if path.suffix == ".csv":
                 labels = {c: "category" for c in ("date", "state", "power") if c in columns}

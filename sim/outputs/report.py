@@ -16,13 +16,16 @@ import numpy as np
 import pandas as pd
 from matplotlib.colors import to_rgb
 
-from sim.inputs.documents import InputError
+from sim.inputs.documents import InputError, read_bytes
 from sim.inputs.sources import Source, load_sources
 from sim.outputs.colors import power_colors
 from sim.outputs.comparison import PAIRED, UNPAIRED, Digest, headlines
 from sim.outputs.destination import TOOL, is_manifest, read_json, replacing
 from sim.outputs.folders import Outcome, read_manifest
 from sim.outputs.results import read_table, run_headlines, spread_sentence
+
+#: A PNG file's first bytes, and the largest figure embedded from a results folder.
+PNG_SIGNATURE, MAX_FIGURE_BYTES = b"\x89PNG\r\n\x1a\n", 50_000_000
 
 #: How event sources that are not documents read on a page.
 SOURCE_WORDS = {"model": "the model (emerged in the runs)", "counterfactual": "the scenario (counterfactual)"}
@@ -166,7 +169,7 @@ def run_page(folder: Path) -> str:
         f"<blockquote>{_e(manifest.get('description') or 'no description')}</blockquote>",
         _headline_box(run_headlines(summary, spread)),
         CONTENTS,
-        *(["<h2>Summary figure</h2>", _figure(first[0], RUN_PLOTS["summary.png"])] if first else []),
+        *(["<h2>Summary figure</h2>", _figure(first[0], RUN_PLOTS["summary.png"], folder)] if first else []),
         "<h2>How it was made</h2>",
         _details(manifest, folder),
         f"<h2>Where the states stand at {_e(date)}</h2>",
@@ -181,7 +184,7 @@ def run_page(folder: Path) -> str:
     plots = [p for p in plots if p not in first]
     if plots:
         body.append("<h2>Figures</h2>")
-        body += [_figure(p, RUN_PLOTS.get(p.name, p.stem.replace("_", " "))) for p in plots]
+        body += [_figure(p, RUN_PLOTS.get(p.name, p.stem.replace("_", " ")), folder) for p in plots]
     body.append(_footer(f"alliance-sim report {folder}", datetime.now(UTC).isoformat(timespec="seconds")))
     return _page(f"Scenario: {name}", body)
 
@@ -469,8 +472,16 @@ def _events_table(events: pd.DataFrame, runs: object = None) -> str:
     return table.to_html(index=False, border=0, classes="events", na_rep="", formatters=formatters)
 
 
-def _figure(path: Path, caption: str) -> str:
-    data = base64.b64encode(Path(path).read_bytes()).decode("ascii")
+def _figure(path: Path, caption: str, within: Path | None = None) -> str:
+    """A figure embedded in the page; one from a results folder (`within`) only if it is that folder's own
+    regular file and a PNG by its signature."""
+    if within is None:
+        raw = Path(path).read_bytes()
+    else:
+        raw = read_bytes(path, "figure", MAX_FIGURE_BYTES, within=within)
+        if not raw.startswith(PNG_SIGNATURE):
+            raise InputError(f"{path}: not a PNG image; remove it from {within} or re-run to redraw the figures")
+    data = base64.b64encode(raw).decode("ascii")
     return (
         f"<figure><img src='data:image/png;base64,{data}' alt='{_e(caption)}'>"
         f"<figcaption>{_e(caption)}</figcaption></figure>"

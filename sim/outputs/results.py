@@ -16,10 +16,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sim.inputs.documents import InputError
+from sim.inputs.documents import InputError, regular_file
 from sim.model.trajectories import Trajectories, hedging_index
 from sim.outputs.destination import TOOL
 
+#: Largest CSV table read back (a results folder's tables are kB; points.csv of a huge design, some 100 MB).
+MAX_TABLE_BYTES = 1_000_000_000
 #: First characters that make a spreadsheet read a cell as a formula (OWASP's list against CSV injection).
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -69,6 +71,7 @@ def read_table(path: Path, absent: str, fix: str, needed: set[str] = frozenset()
     `fix` if it cannot be read or lacks a `needed` column."""
     if not path.is_file():
         raise InputError(absent)
+    regular_file(path, "CSV table", MAX_TABLE_BYTES, within=path.parent)
     try:
         frame = pd.read_csv(path)
     except (OSError, ValueError) as exc:
