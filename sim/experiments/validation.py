@@ -220,6 +220,17 @@ def null_runs(
     }
 
 
+def evaluate(
+    setup: Setup, targets: list[Target], runs: int, seed: int, sources: tuple[str, ...], posterior: Posterior | None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The runs `run` shows and every null for the same runs, scored on the targets: the `scored` table and the
+    `scores` table, as `validate` writes them."""
+    model = simulate_uncertain(setup, runs, seed, sources, posterior)
+    nulls = null_runs(setup, runs, seed, model, sources, posterior)
+    frame = scored(model, nulls, targets)
+    return frame, scores(frame, {"model": model, **nulls}, targets)
+
+
 def probability(traj: Trajectories, targets: list[Target]) -> np.ndarray:
     """Each target's probability under a predictor: the share of its runs meeting it, (K,)."""
     values = per_run(traj, targets)
@@ -328,4 +339,17 @@ def summary_lines(
     share = f" ({met / informative:.0%})" if informative else ""
     lines.append("  skill: 1 - Brier / (the best null's Brier); above 0, better than every null")
     lines.append(f"  informative facts (missed by every null): the model meets {met} of {informative}{share}")
+    return lines
+
+
+def conditional_lines(unconditional: pd.DataFrame, conditional: pd.DataFrame) -> list[str]:
+    """Each fact's probability in the unconditional runs and in the conditional ones (the shocks after the
+    documents written in), largest change first: which facts the shocks explain and which they do not."""
+    change = conditional["p_model"] - unconditional["p_model"]
+    lines = [f"  {'fact':<40} {'unconditional':>13} {'conditional':>11}"]
+    for k in change.abs().sort_values(ascending=False, kind="stable").index:
+        lines.append(
+            f"  {unconditional.at[k, 'target']:<40} {unconditional.at[k, 'p_model']:13.2f} "
+            f"{conditional.at[k, 'p_model']:11.2f}"
+        )
     return lines

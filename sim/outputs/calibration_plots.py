@@ -1,4 +1,5 @@
-"""Plots of a fit and of a check against the targets: loss trace, posterior marginals, targets met.
+"""Plots of a fit and of a check against the targets: loss trace, posterior marginals, targets met, and the
+reliability and sharpness of the probabilities a check gives the facts.
 
 Built with ``matplotlib.figure.Figure`` (no pyplot state), like `sim.outputs.plots`.
 """
@@ -15,6 +16,10 @@ from sim.outputs.plots import plain
 
 DPI = 110
 MET, UNMET = "#009E73", "#D55E00"  # Okabe-Ito green and vermillion
+#: Colours of the samples a reliability or sharpness figure draws, in order (Okabe-Ito blue, orange, purple).
+SAMPLES = ("#0072B2", "#E69F00", "#CC79A7")
+#: Bins of predicted probability in the reliability and sharpness figures.
+PROBABILITY_BINS = np.linspace(0.0, 1.0, 11)
 
 
 def target_margins(frame: pd.DataFrame, path: Path, title: str) -> Path:
@@ -90,6 +95,70 @@ def posterior_marginals(
     fig.suptitle(
         f"approximate posterior: {int(accepted.sum())} accepted points of {len(points)} evaluated", fontsize=13
     )
+    return _save(fig, path)
+
+
+def reliability(probabilities: dict[str, np.ndarray], path: Path, title: str) -> Path:
+    """Reliability diagram of the probabilities each sample's facts were given: every fact happened, so each
+    fact is a point at (p, 1) and every bin's observed frequency is 1, with its count; the diagonal is where a
+    calibrated forecaster's bins would lie if false statements were scored too."""
+    fig = Figure(figsize=(8.5, 7), layout="constrained")
+    ax = fig.subplots()
+    ax.plot([0, 1], [0, 1], color="0.4", lw=1, ls="--", label="perfect calibration")
+    lift = 0.025
+    for i, (label, p) in enumerate(probabilities.items()):
+        p, color, y = np.asarray(p, dtype=float), SAMPLES[i % len(SAMPLES)], 1.0 - lift * i
+        ax.scatter(p, np.full_like(p, y), s=28, alpha=0.6, color=color, marker="|", linewidths=2)
+        counts, _ = np.histogram(p, bins=PROBABILITY_BINS)
+        which = np.clip(np.digitize(p, PROBABILITY_BINS[1:-1]), 0, len(counts) - 1)
+        centres = [p[which == b].mean() for b in range(len(counts)) if counts[b]]
+        ax.scatter(centres, np.full(len(centres), y), s=70, color=color, edgecolor="black", zorder=3, label=label)
+        for x, n in zip(centres, counts[counts > 0], strict=True):
+            ax.annotate(str(n), (x, y), xytext=(0, -14 - 11 * i), textcoords="offset points", ha="center", fontsize=8)
+        ax.axvline(p.mean(), color=color, lw=1, alpha=0.7, ls=":")
+    ax.set_xlim(-0.02, 1.02)
+    ax.set_ylim(-0.02, 1.08)
+    ax.set_xlabel("probability the model gave the fact (share of runs meeting it)")
+    ax.set_ylabel("observed frequency in the bin")
+    ax.grid(alpha=0.3)
+    ax.legend(loc="lower right", fontsize=9)
+    ax.set_title(plain(title), fontsize=12)
+    fig.text(
+        0.01,
+        -0.01,
+        "Every fact scored happened, so each bin's observed frequency is 1: a fact is a tick at (p, 1), a dot "
+        "marks a bin's mean p with its count\nbelow, a dotted line the mean p. The distance of a fact below 1 "
+        "is what the Brier score squares. With no false statement scored, the\ndiagram shows how much "
+        "confidence the facts that happened were denied, never over-confidence in what did not happen.",
+        fontsize=8.5,
+        va="top",
+    )
+    return _save(fig, path)
+
+
+def sharpness(probabilities: dict[str, np.ndarray], path: Path, title: str) -> Path:
+    """Histogram of the probabilities each sample's facts were given: how far from a coin the model commits."""
+    fig = Figure(figsize=(8.5, 5), layout="constrained")
+    ax = fig.subplots()
+    width = np.diff(PROBABILITY_BINS)[0] / (len(probabilities) + 1)
+    for i, (label, p) in enumerate(probabilities.items()):
+        counts, _ = np.histogram(np.asarray(p, dtype=float), bins=PROBABILITY_BINS)
+        ax.bar(
+            PROBABILITY_BINS[:-1] + width * (i + 0.5),
+            counts,
+            width=width,
+            align="edge",
+            label=label,
+            color=SAMPLES[i % len(SAMPLES)],
+        )
+    ax.set_xticks(PROBABILITY_BINS)
+    ax.set_xlim(0, 1)
+    ax.set_xlabel("probability the model gave the fact (share of runs meeting it)")
+    ax.set_ylabel("facts")
+    ax.yaxis.get_major_locator().set_params(integer=True)
+    ax.grid(axis="y", alpha=0.3)
+    ax.legend(fontsize=9)
+    ax.set_title(plain(title), fontsize=12)
     return _save(fig, path)
 
 
