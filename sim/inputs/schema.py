@@ -24,6 +24,7 @@ from sim.inputs.vocabulary import (
     ATTRIBUTES,
     CHUNK_RUNS,
     EVENT_ATTRIBUTES,
+    FORECAST_QUANTILES,
     KNOWN_POWERS,
     MAX_OUTREACH,
     METHODS,
@@ -311,6 +312,49 @@ class SourceEntry(Strict):
 
 class SourcesFile(Strict):
     sources: Annotated[list[SourceEntry], Field(description="a list of documents")] = []
+
+
+# --- forecasts and the facts that score them -------------------------------------------------------------
+
+
+class Question(Strict):
+    unknown: ClassVar[str] = "question key"
+    what: ClassVar[str] = "a question: a mapping with id, question, date, kind and its probability or quantiles"
+    id: text("a question id", 200)
+    question: text("a question")
+    date: Month
+    kind: Annotated[Literal["probability", "quantiles"], Field(description="question kind")]
+    probability: Share | None = None
+    quantiles: Annotated[dict[Literal[tuple(FORECAST_QUANTILES)], Share], Field(description="quantiles")] | None = None
+
+
+class ForecastFile(Strict):
+    unknown: ClassVar[str] = "forecast key"
+    needs: ClassVar[str] = "; a forecast file is written by 'alliance-sim forecast', not by hand"
+    tool: Annotated[Literal["alliance-sim"], Field(description="tool")]
+    kind: Annotated[Literal["forecast"], Field(description="file kind")]
+    format: whole("a format version", 1)
+    made: text("the date made (UTC)", 200)
+    model_version: text("a version", 200) | None
+    git_commit: text("a git commit", 200) | None
+    scenario: text("a scenario name", 200)
+    scenario_file: text("a scenario file")
+    seed: whole("a seed", 0)
+    runs: whole("a number of runs", 1)
+    uncertainty: listed(text("a source of uncertainty", 200), "the sources of uncertainty")
+    sha256: Annotated[dict[text("a file", 200), text("a SHA-256", 200)], Field(description="the inputs' SHA-256")]
+    questions: Annotated[list[Question], Field(min_length=1, description="a list of questions")]
+    file_sha256: text("the file's SHA-256", 200)
+
+
+class FactsFile(Strict):
+    unknown: ClassVar[str] = "facts key"
+    what: ClassVar[str] = "facts: a mapping with `facts:` (question id: outcome) and an optional `source:`"
+    source: text("where the facts come from") | None = None
+    facts: Annotated[
+        dict[text("a question id", 200), bool | float],
+        Field(min_length=1, description="a mapping of question id to true/false or a share"),
+    ]
 
 
 # --- checking ------------------------------------------------------------------------------------------

@@ -32,3 +32,5 @@ METHODS = ("lhs", "sobol", "morris")
 STORES = ("trajectories", "outcomes")
 #: Runs per chunk unless an experiment says otherwise: a chunk's arrays stay a few hundred MB.
 CHUNK_RUNS = 1000
+#: The quantiles a forecast file gives of each share it forecasts, by the key it writes them under.
+FORECAST_QUANTILES = {"p05": 0.05, "p25": 0.25, "p50": 0.5, "p75": 0.75, "p95": 0.95}
