@@ -181,7 +181,7 @@ def _path(value: object, what: str, expected: str) -> Path:
     if not isinstance(value, str | os.PathLike):
         raise InputError(f"{what}: expected {expected}, got {kind_of(value)} ({shown(value)})")
     path = Path(value)
-    check_name(path, f"{what}=")
+    check_name(path, "--out" if what == "out" else f"{what} path")  # out= is the command line's --out
     return path
 
 
