@@ -283,3 +283,54 @@ OneFolder.TestCase.settings = settings(
     database=None,
 )
 test_one_folder_never_loses_a_user_file = OneFolder.TestCase
+
+
+ODD_ARGUMENTS = [None, True, 0, -1, 1.5, "", "text", "a\0b", b"bytes", [], ["x"], {}, math.nan, np.int64(2), 10**30]
+
+
+@st.composite
+def api_arguments(draw, scenario: Path) -> dict:
+    """Arguments of sim.simulate as a notebook user might pass them: valid ones, and about one in eight wrong
+    (a near miss of the right type, or a value of another type)."""
+
+    def one(valid: list, wrong: list):
+        return draw(st.sampled_from([*wrong, *ODD_ARGUMENTS] if draw(st.integers(0, 7)) == 0 else valid))
+
+    arguments = {
+        "scenario": one([str(scenario), scenario], ["basline", folder_with_nul]),
+        "runs": one([1, 2, np.int32(2)], [0, 2.5, "2"]),
+        "seed": one([0, 7, np.uint64(3)], [-1, "7"]),
+        "engine": one(["ensemble", "mesa"], ["fast", "Mesa"]),
+        "uncertainty": one(["shocks", "shocks,parameters", ["evidence"], "none"], ["shock", 42]),
+        "format": one(["parquet", "csv"], ["xlsx"]),
+        "series": one([None, "alignment", ["alignment", "credibility"]], [["alignment", "../etc"], ""]),
+        "out": one([None, False], [5, "a\0b", b"out", "x" * 300]),  # never a folder written
+    }
+    if draw(st.booleans()):
+        arguments["peer_weight"] = one([0.2, np.float32(0.2), np.float64(0.5), 1], ["0.2", 7.0, -math.inf])
+    return arguments
+
+
+folder_with_nul = "scenarios/\0baseline.yaml"
+
+
+@settings(SETTINGS, max_examples=int(os.environ.get("FUZZ_EXAMPLES", 40)))
+@given(data=st.data())
+def test_api_arguments_give_a_result_or_one_input_error(tmp_path_factory, data):
+    import sim
+
+    folder = tmp_path_factory.getbasetemp() / "fuzz-api"
+    folder.mkdir(exist_ok=True)
+    scenario = folder / "s.yaml"
+    scenario.write_text("name: s\nstart: 2021-01\nend: 2021-04\n")
+    arguments = data.draw(api_arguments(scenario))
+    here = sorted(os.listdir())
+    try:
+        result = sim.simulate(**arguments)
+    except sim.InputError as exc:
+        event("InputError")
+        assert "\n" not in str(exc) and len(str(exc)) < 2500, str(exc)
+    else:
+        event("result")
+        assert result.folder is None and np.isfinite(result.summary["median"]).all()
+    assert sorted(os.listdir()) == here, "something written in the working directory"
