@@ -289,7 +289,7 @@ def test_calibrate_refuses_bad_input_before_writing(tmp_path: Path) -> None:
 
 
 def test_validate_writes_targets_csv(tmp_path: Path) -> None:
-    frame, scores, out = validate(BASELINE, tmp_path / "val", runs=4, seed=0, fitted_point=True)
+    frame, scores, out, _ = validate(BASELINE, tmp_path / "val", runs=4, seed=0, fitted_point=True)
     written = pd.read_csv(out / "targets.csv")
     assert list(written.columns[:5]) == ["target", "date", "expected", "observed", "met"]
     assert len(written) == len(load_targets()) and written["met"].dtype == bool
@@ -301,7 +301,7 @@ def test_validate_writes_targets_csv(tmp_path: Path) -> None:
 
 
 def test_committed_defaults_meet_most_targets(tmp_path: Path) -> None:
-    frame, _, _ = validate(BASELINE, tmp_path / "val", runs=40, seed=11, fitted_point=True)
+    frame, *_ = validate(BASELINE, tmp_path / "val", runs=40, seed=11, fitted_point=True)
     assert frame["met"].mean() >= 0.8, frame.loc[~frame["met"], "target"].tolist()
 
 
@@ -360,3 +360,22 @@ def test_sensitivity_parameter_names() -> None:
     assert parameter_names(None) == list(BY_NAME)
     with pytest.raises(InputError, match="did you mean 'peer_weight'"):
         parameter_names("peer_wieght,adjustment_rate")
+
+
+def test_a_fit_starts_from_the_built_in_defaults_not_from_the_last_fit():
+    """A parameter the fit no longer adjusts is held at its built-in default, whatever the previous fit file says;
+    a value the scenario itself sets is kept."""
+    from dataclasses import replace as replaced
+
+    from sim.experiments.calibration import unfitted
+    from sim.inputs.packaged import BASELINE
+    from sim.inputs.parameters import BY_NAME
+    from sim.inputs.scenario import load_scenario
+
+    scenario = load_scenario(BASELINE)
+    stale = replaced(scenario, parameters={**scenario.parameters, "peer_weight": 0.66, "shock_scale": 0.05})
+    stale = replaced(stale, chosen=frozenset({"shock_scale"}))
+    start = unfitted(stale)
+    assert start["peer_weight"] == BY_NAME["peer_weight"].default
+    assert start["shock_scale"] == 0.05
+    assert set(start) == set(BY_NAME)

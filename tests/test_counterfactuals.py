@@ -69,6 +69,8 @@ QUESTIONS = {
     "turkic_integration.yaml": ("alignment", ("Azerbaijan", "Kazakhstan", "Kyrgyzstan", "Uzbekistan"), "Turkey", +1),
     "csto_fails_again.yaml": ("credibility", ("Kyrgyzstan", "Armenia", "Kazakhstan", "Tajikistan"), "Russia", -1),
     "eu_partnership.yaml": ("alignment", ("Moldova", "Georgia"), "US", -1),
+    # the conditional hindcast: the Karabakh offensive and the peacekeepers' withdrawal turn Armenia from Russia
+    "hindcast_2023_2025.yaml": ("alignment", ("Armenia",), "Russia", -1),
 }
 
 

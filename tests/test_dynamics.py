@@ -62,6 +62,8 @@ def random_world(rng: np.random.Generator, batch: int, extreme: bool, ties: Ties
         affinity=np.zeros((batch, S, P)),
         reference_credibility=credibility.copy(),
         reference_coercion=coercion.copy(),
+        reference_outreach=np.zeros((batch, S, P)),
+        reference_dependence=np.zeros((batch, 3, S, P)),
     )
 
 
@@ -74,7 +76,7 @@ def test_month_stays_on_simplex_and_finite(params, seed, extreme):
     rng = np.random.default_rng(seed)
     ties = random_ties(rng)
     instruments = rng.dirichlet(np.ones(3), size=P)
-    world = dynamics.settle_affinity(random_world(rng, 3, extreme, ties), ties, params)
+    world = dynamics.settle_start(random_world(rng, 3, extreme, ties), ties, params)
     for _ in range(24):
         world, _, _ = dynamics.month(world, ties, instruments, params, 3 * rng.standard_normal((3, S, P)))
         for name in ("alignment", "economic", "security", "regime", "credibility", "outreach", "coercion"):
@@ -97,28 +99,52 @@ def test_per_run_parameters_match_scalar_runs(params, seed):
     world = random_world(rng, 2, False, ties)
     draws = rng.standard_normal((2, S, P))
     varied = {**params, "protection_weight": np.array([0.0, params["protection_weight"]])}
-    both, _, _ = dynamics.month(dynamics.settle_affinity(world, ties, varied), ties, instruments, varied, draws)
+    both, _, _ = dynamics.month(dynamics.settle_start(world, ties, varied), ties, instruments, varied, draws)
     for row, value in enumerate((0.0, params["protection_weight"])):
         alone = {**params, "protection_weight": value}
-        one = dynamics.settle_affinity(world.take(slice(row, row + 1)), ties, alone)
+        one = dynamics.settle_start(world.take(slice(row, row + 1)), ties, alone)
         one, _, _ = dynamics.month(one, ties, instruments, alone, draws[row : row + 1])
         np.testing.assert_allclose(one.alignment[0], both.alignment[row], rtol=0, atol=1e-12)
 
 
-def test_without_shrinkage_the_start_is_an_equilibrium():
-    """Unshrunk historical ties make the starting orientation the target: with nothing changing, states stay."""
-    rng = np.random.default_rng(1)
-    params = {p.name: p.default for p in PARAMETERS} | {"affinity_shrinkage": 0.0}
-    ties = Ties(np.zeros((S, S)), np.zeros((S, S)), np.zeros((K, S), dtype=bool), np.array([0, 1]), np.array([1, 0]))
-    world = dynamics.settle_affinity(random_world(rng, 2, False, ties), ties, params)
-    target = dynamics.target_alignment(
-        world.affinity,
-        dynamics.utility(world, ties, params),
-        dynamics.hedging_temperature(world.alignment, world.leverage, params),
-    )
-    np.testing.assert_allclose(target, world.alignment, atol=1e-12)
-    shrunk = dynamics.settle_affinity(world, ties, params | {"affinity_shrinkage": 0.5})
-    assert np.abs(shrunk.affinity).sum() < np.abs(world.affinity).sum()
+@settings(max_examples=30, deadline=None)
+@given(params=parameter_points, seed=st.integers(0, 2**32 - 1))
+def test_the_settled_start_is_a_rest_point(params, seed):
+    """With no shock, no crisis and no event, a month leaves a settled world where it started: orientation,
+    dependence, allocation, credibility and bloc standing, for any parameters in their ranges. (Whether the
+    rest point is also stable depends on the parameters; tests/test_rest_point.py holds the fitted model
+    to it over ten years of shocks.)"""
+    rng = np.random.default_rng(seed)
+    ties = random_ties(rng)
+    instruments = rng.dirichlet(np.ones(3), size=P)
+    world = random_world(rng, 3, False, ties)
+    world.acute_threat[:] = world.previous_acute[:] = 0.0
+    world.push[:] = 0.0
+    world.memory = world.alignment.copy()
+    world.reference_capacity = world.capability * world.free_capacity
+    start = dynamics.settle_start(world, ties, params)
+    moved, appeals, _ = dynamics.month(start.copy(), ties, instruments, params, np.zeros((3, S, P)))
+    assert not any(appeal.made.any() for appeal in appeals)
+    for name in ("alignment", "economic", "security", "regime", "allocation", "outreach", "credibility"):
+        np.testing.assert_allclose(getattr(moved, name), getattr(start, name), atol=1e-9, err_msg=name)
+    np.testing.assert_array_equal(moved.participation, start.participation)
+
+
+def test_engagement_beyond_the_start_builds_dependence_and_less_lets_it_erode():
+    """Dependence moves only with what powers do: more engagement than at the start raises it, less lowers
+    it, and it relaxes toward its starting level, never toward whoever is rising."""
+    params = {p.name: p.default for p in PARAMETERS}
+    level = np.full((2, S, P), 0.5)
+    reference = np.full((2, S, P), 0.5)
+    start = np.full((2, S, P), 1.0)
+    share = np.full(P, 0.5)
+    more = dynamics.build_dependence(level, reference, start + 1.0, start, share, params)
+    less = dynamics.build_dependence(level, reference, start - 1.0, start, share, params)
+    same = dynamics.build_dependence(level, reference, start, start, share, params)
+    assert (more > level).all() and (less < level).all()
+    np.testing.assert_array_equal(same, level)
+    above = dynamics.build_dependence(level + 0.2, reference, start, start, share, params)
+    assert (above < level + 0.2).all() and (above > level).all()
 
 
 def test_threat_from_a_power_pushes_away_and_protection_pulls_in():

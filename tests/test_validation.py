@@ -255,7 +255,8 @@ def test_validate_scores_the_hindcast_with_the_nulls(tmp_path):
 
     result = cli("validate", "--hindcast", "--runs", 8, "--out", tmp_path / "hindcast")
     assert result.returncode == 0, result.stderr
-    assert "out of sample (hindcast): " in result.stdout and "each with its own monthly shocks" in result.stdout
+    assert "out of sample (hindcast), unconditional: " in result.stdout
+    assert "each with its own monthly shocks" in result.stdout
     import json
 
     import pandas as pd
@@ -267,7 +268,39 @@ def test_validate_scores_the_hindcast_with_the_nulls(tmp_path):
     assert list(table.columns) == ["predictor", "facts", "met", "brier", "log_score", "skill", "crps", "rank"]
     assert sorted(table["predictor"]) == sorted(PREDICTORS) and table["brier"].is_monotonic_increasing
     printed = [line.split()[1] for line in result.stdout.splitlines() if line.split()[:1] in (["1"], ["2"])]
-    assert printed == table["predictor"].tolist()[:2]  # the terminal shows the same table, best first
+    assert printed[:2] == table["predictor"].tolist()[:2]  # the terminal shows the same table, best first
     written = json.loads((tmp_path / "hindcast" / "manifest.json").read_text())
     assert written["uncertainty"] == ["shocks", "parameters", "evidence"] and "--hindcast" in written["reproduce"]
     assert [row["predictor"] for row in written["scores"]] == table["predictor"].tolist()
+    conditional = pd.read_csv(tmp_path / "hindcast" / "scores_conditional.csv")
+    assert list(conditional.columns) == list(table.columns) and sorted(conditional["predictor"]) == sorted(PREDICTORS)
+    assert "conditional on the shocks of 2023-2025" in result.stdout
+    assert written["conditional"]["scores"][0]["predictor"] == conditional["predictor"][0]
+    for figure in ("reliability.png", "sharpness.png"):
+        assert (tmp_path / "hindcast" / figure).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", figure
+
+
+def test_the_reliability_and_sharpness_figures_are_pngs(tmp_path):
+    from sim.outputs.calibration_plots import reliability, sharpness
+
+    probabilities = {"in sample": np.array([0.0, 0.15, 0.5, 0.97, 1.0]), "out of sample": np.array([0.3, 0.9])}
+    for draw in (reliability, sharpness):
+        path = draw(probabilities, tmp_path / f"{draw.__name__}.png", "a test")
+        assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and path.stat().st_size > 10_000
+
+
+def test_the_conditional_hindcast_writes_in_causes_never_outcomes():
+    """The conditional scenario sets no share and no bloc standing, and every event it adds is dated within the
+    hindcast window with its public record; the scenario schema accepts it."""
+    import yaml
+
+    from sim.inputs.packaged import CONDITIONAL
+
+    events = yaml.safe_load(CONDITIONAL.read_text())["events"]
+    assert events and not {"initial", "parameters", "strategies"} & set(yaml.safe_load(CONDITIONAL.read_text()))
+    for event in events:
+        assert event["attribute"] not in ("alignment", "participation", "months_low"), event["id"]
+        assert event["source"].strip() and event["label"].strip(), event["id"]
+        assert "2023-04" <= str(event["date"]) <= "2025-06", event["id"]
+    scenario = load_scenario(CONDITIONAL, load_evidence())
+    assert {e.label for e in scenario.events} >= {e["label"] for e in events}

@@ -59,6 +59,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="score the fitted parameters alone, with the monthly shocks but no posterior or evidence draws "
         "(default: every run its own draws, as `run` shows)",
     )
+    val.add_argument(
+        "--ablation",
+        action="store_true",
+        help="switch each of the agents' mechanisms off in turn and score the model in and out of sample without "
+        "it (default folder results/validation/<scenario name>-ablation)",
+    )
     val.add_argument("--force", action="store_true", help="replace a non-empty output folder")
     val.set_defaults(func=cmd_validate)
 
@@ -87,11 +93,13 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
 def cmd_validate(args: argparse.Namespace) -> int:
     from sim.experiments.calibration import validate
     from sim.experiments.uncertainty import SOURCES
-    from sim.experiments.validation import FITTED_POINT, summary_lines
+    from sim.experiments.validation import FITTED_POINT, conditional_lines, summary_lines
 
     if args.hindcast and args.targets:
         raise InputError("--hindcast and --targets: choose one (--hindcast reads calibration/hindcast.yaml)")
-    frame, scores, out = validate(
+    if args.ablation:
+        return ablation_command(args)
+    frame, scores, out, conditional = validate(
         args.scenario,
         args.out,
         runs=args.runs,
@@ -103,8 +111,29 @@ def cmd_validate(args: argparse.Namespace) -> int:
     )
     label = "out of sample (hindcast)" if args.hindcast else "in sample (targets)"
     sources = FITTED_POINT if args.fitted_point else SOURCES
-    print("\n".join(summary_lines(frame, scores, label, args.runs, sources)))
+    print(
+        "\n".join(summary_lines(frame, scores, label + (", unconditional" if conditional else ""), args.runs, sources))
+    )
     for _, row in frame[~frame["met"]].iterrows():
         print(f"  unmet: {row['target']} [{row['date']}] expected {row['expected']}, observed {row['observed']:+.3f}")
+    if conditional is not None:
+        label = "out of sample (hindcast), conditional on the shocks of 2023-2025 (scenarios/hindcast_2023_2025.yaml)"
+        print("\n".join(summary_lines(*conditional, label, args.runs, sources)))
+        print("each fact's probability, unconditional and conditional, largest change first:")
+        print("\n".join(conditional_lines(frame, conditional[0])))
+    print(f"wrote {out}")
+    return 0
+
+
+def ablation_command(args: argparse.Namespace) -> int:
+    from sim.experiments.ablation import ablation_lines, validate_ablation
+
+    if args.hindcast or args.targets:
+        raise InputError(
+            "--ablation scores both calibration/targets.yaml and calibration/hindcast.yaml: leave out "
+            "--hindcast and --targets"
+        )
+    frame, out = validate_ablation(args.scenario, args.out, args.runs, args.seed, args.fitted_point, args.force)
+    print("\n".join(ablation_lines(frame)))
     print(f"wrote {out}")
     return 0

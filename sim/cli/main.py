@@ -45,6 +45,11 @@ def override(text: str) -> tuple[str, float]:
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
+    if args.moves:
+        from sim.experiments.attribution import explain_moves
+
+        print(explain_moves(args.name, Path(args.scenario), args.runs, args.seed))
+        return 0
     from sim.outputs.explain import explain
 
     print(explain(args.name, Path(args.scenario), args.month, args.seed))
@@ -110,7 +115,16 @@ def build_parser() -> argparse.ArgumentParser:
     explain.add_argument("name", help="a state (e.g. Kazakhstan) or a power (e.g. Russia)")
     explain.add_argument("--scenario", default=str(_baseline()), help="scenario whose powers to use (default baseline)")
     explain.add_argument("--month", help="for a power: the month to explain, YYYY-MM (default: the scenario's end)")
-    explain.add_argument("--seed", type=seed_int, default=0, help="for a power: seed of the run explained (default 0)")
+    explain.add_argument(
+        "--seed", type=seed_int, default=0, help="seed of the run (or, with --moves, the runs) explained (default 0)"
+    )
+    explain.add_argument(
+        "--moves",
+        action="store_true",
+        help="for a state, or 'all': its largest 12-month move in the scenario's runs and the events behind it "
+        "(each event removed in turn from the same runs)",
+    )
+    explain.add_argument("--runs", type=positive_int, default=100, help="with --moves: runs simulated (default 100)")
     explain.set_defaults(func=cmd_explain)
 
     params = sub.add_parser("params", help="list every tunable parameter with default, range and meaning")
@@ -126,7 +140,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 #: Modules adding their own subcommands through `register(subparsers)`.
-EXTENSIONS = ("batch", "viz", "calibrate", "sensitivity", "compare", "sources")
+EXTENSIONS = ("batch", "viz", "calibrate", "sensitivity", "compare", "sources", "forecast")
 
 
 def _baseline() -> Path:

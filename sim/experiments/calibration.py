@@ -18,25 +18,24 @@ import pandas as pd
 import yaml
 from tqdm import tqdm
 
+from sim.experiments.agreement import agreement
 from sim.experiments.points import simulate_points
 from sim.experiments.posterior import Posterior, abc_smc
-from sim.experiments.uncertainty import SOURCES, posterior_for, posterior_record, simulate_uncertain
+from sim.experiments.uncertainty import SOURCES, posterior_for, posterior_record
 from sim.experiments.validation import (
     FITTED_POINT,
     NULLS,
     PREDICTORS,
     SIMULATED,
     assess,
-    null_runs,
-    scored,
-    scores,
+    evaluate,
     skill,
     table,
 )
 from sim.inputs.documents import InputError
 from sim.inputs.evidence import load_evidence
 from sim.inputs.limits import WRITE_OVERHEAD, Cost, cell_bytes, simulation_seconds
-from sim.inputs.packaged import BASELINE, EVIDENCE, HINDCAST, IN_CHECKOUT, TARGETS
+from sim.inputs.packaged import BASELINE, CONDITIONAL, EVIDENCE, HINDCAST, IN_CHECKOUT, TARGETS
 from sim.inputs.packaged import FITTED as FITTED_FILE
 from sim.inputs.parameters import BY_NAME, UTILITY_WEIGHTS
 from sim.inputs.scenario import Scenario, load_scenario
@@ -47,7 +46,12 @@ from sim.outputs.destination import RESULTS, check_target, default_folder, repla
 from sim.outputs.results import file_digest, manifest, write_json
 
 #: Parameters the fit adjusts: the utility weights and the rates the targets constrain.
-FITTED = ("adjustment_rate", *UTILITY_WEIGHTS, "appeal_failure_penalty", "reputation_spillover", "affinity_shrinkage")
+FITTED = (
+    "adjustment_rate",
+    *(name for name in UTILITY_WEIGHTS if name not in ("peer_weight", "hedging_gain")),
+    "appeal_failure_penalty",
+    "reputation_spillover",
+)
 #: Parameters held at their built-in defaults, and why (the fit report sweeps each across its range).
 HELD = {
     "shock_scale": "stands for unmodelled month-to-month events, whose size no document reports; the targets only "
@@ -62,15 +66,20 @@ HELD = {
     "of about four months",
     "credibility_recovery": "no document reports credibility recovering (the reported falls come at most six months "
     "before the window ends); across its range it changes no target's outcome",
-    "rerouting_rate": "how fast trade and energy routes follow a state's leaning: a self-reinforcing loop the "
-    "27-month window cannot pin down; held at the pace the documents report for Kazakhstan's oil (about 1.5 of "
-    "some 70 million tonnes a year sent around Russia in 2022, 004_aaee4ce7cbe7aa07.txt): 0.002 a month",
+    "dependence_decay": "how fast dependence returns to the level the starting engagement holds once engagement "
+    "changes: trade routes, arms and bases change over years; held at a half-life of about six years (0.01 a "
+    "month), near the pace the documents report for Kazakhstan's oil sent around Russia in 2022 (about 1.5 of "
+    "some 70 million tonnes a year, 004_aaee4ce7cbe7aa07.txt)",
     "responsiveness": "how fast an adaptive power moves its effort; no document reports a reallocation's speed, and "
     "the window is too short for reallocations to show in the targets: held at a fifth of the gap a month",
     "max_reallocation": "cap on a month's reallocation (two points of a power's budget per state): a bureaucratic "
     "limit no document measures",
-    "rivalry_weight": "how much rivals' engagement raises a state's value to a power holding it; no document "
-    "measures it: held at 1 (defending a share counts as much as gaining one)",
+    "rivalry_weight": "how much rivals' engagement raises a state's value to an adaptive power holding it; no "
+    "document measures it, and the ablation finds that it does not earn its place: held at 0 (off)",
+    "hedging_gain": "how much a needy patron's leverage flattens its clients' choice; the ablation finds that it "
+    "neither improves the out-of-sample score nor produces a documented fact: held at 0 (off)",
+    "peer_weight": "pull of neighbours' and bloc partners' orientation; the ablation finds that it neither "
+    "improves the out-of-sample score by the margin nor produces a documented fact: held at 0 (off)",
     "coercion_trigger": "the drift a power tolerates before pressing (three points below the share it remembers); "
     "the documents report coercive words but not the drift that set them off",
     "appeal_threshold": "acute threat at which a state calls for help: half the scale, a crisis rated serious; "
@@ -148,6 +157,14 @@ class Problem:
 def target_loss(margins: np.ndarray) -> np.ndarray:
     """Targets missed plus a softplus hinge of each margin (in SMOOTHING units), summed over targets."""
     return (margins <= 0).sum(axis=-1) + np.logaddexp(0.0, -margins / SMOOTHING).sum(axis=-1)
+
+
+def unfitted(scenario: Scenario) -> dict[str, float]:
+    """The values a fit starts from: every parameter at its built-in default (never a previous fit's value,
+    which would hold a parameter no longer fitted where the last fit left it), the scenario's own choices over
+    them."""
+    chosen = {name: value for name, value in scenario.parameters.items() if name in scenario.chosen}
+    return {name: spec.default for name, spec in BY_NAME.items()} | chosen
 
 
 def problem_for(scenario: Scenario, targets: list[Target], evidence, names: tuple[str, ...] = FITTED) -> Problem:
@@ -269,7 +286,7 @@ def calibrate(
     _cost(scenario, max_evals, runs).check(
         out, f"calibration with {max_evals:,} points x {runs} runs", "use fewer --max-evals or --runs"
     )
-    problem = problem_for(scenario, targets, evidence)
+    problem = replace(problem_for(scenario, targets, evidence), base=unfitted(scenario))
 
     found = search(problem, max_evals, runs, seed)
     best, best_loss = recheck(problem, found, runs, seed)
@@ -286,6 +303,8 @@ def calibrate(
         values, best_loss, frame, found, posterior, scenario, targets_path, command, runs, problem.base
     )
     sweeps = held_sweeps(problem, values, runs * REPLICATION, seed + 1)
+    settled = agreement(prepare(scenario, evidence), posterior, seed + 1)
+    outlook = outlook.assign(posterior_leader=settled["leader"], posterior_agreement=settled["agreement"])
 
     with staged(out) as stage:
         evaluations = points.assign(generation=found.generation, loss=found.losses, met=found.met, accepted=accepted)
@@ -329,16 +348,21 @@ def validate(
     force: bool = False,
     hindcast: bool = False,
     fitted_point: bool = False,
-) -> tuple[pd.DataFrame, pd.DataFrame, Path]:
+) -> tuple[pd.DataFrame, pd.DataFrame, Path, tuple[pd.DataFrame, pd.DataFrame] | None]:
     """Simulate a scenario up to the last target month, as `run` does (each run its own shocks, posterior draw and
     evidence draw; the fitted point with shocks alone if `fitted_point`), with every null for the same runs; write
-    targets.csv, scores.csv and a plot of what is met. Returns the targets table, the scores and the folder."""
-    from sim.outputs.calibration_plots import target_margins
+    targets.csv, scores.csv, a plot of what is met, and the reliability and sharpness of the model's probabilities.
+    With `hindcast` on the baseline, the conditional scenario (CONDITIONAL: the shocks after the documents written
+    in) is scored beside it, into targets_conditional.csv and scores_conditional.csv. Returns the targets table,
+    the scores, the folder, and the conditional scenario's targets table and scores (or None)."""
+    from sim.outputs.calibration_plots import reliability, sharpness, target_margins
 
     evidence = load_evidence(EVIDENCE)
     scenario = load_scenario(Path(scenario_path or BASELINE), evidence)
     targets_path = Path(HINDCAST if hindcast else targets_path or TARGETS)
     targets = load_targets(targets_path, evidence)
+    given = scenario_path is None or Path(scenario_path).resolve() == BASELINE.resolve()
+    conditional_scenario = load_scenario(CONDITIONAL, evidence) if hindcast and given else None
     label = None if out else scenario.name  # a default folder must hold this scenario's validation, if any
     out = Path(out) if out else default_folder(scenario.name, RESULTS / "validation")
     check_target(out, force, inputs=[scenario.path, targets_path], label=label)
@@ -347,23 +371,32 @@ def validate(
     cost = Cost(
         (len(PREDICTORS) + WRITE_OVERHEAD) * runs * cell_bytes(months, S, P) + 300e6,
         5e6,
-        simulation_seconds(len(SIMULATED) * runs, months),
-    )  # every predictor's runs held at once, the model and two nulls simulated
+        simulation_seconds(len(SIMULATED) * runs * (1 + (conditional_scenario is not None)), months),
+    )  # every predictor's runs held at once, the model and two nulls simulated (twice with the conditional scenario)
     cost.check(out, f"validating with {runs:,} runs", "use fewer --runs")
     problem = problem_for(scenario, targets, evidence)
     sources = FITTED_POINT if fitted_point else SOURCES
     posterior = posterior_for(scenario, sources)
-    traj = simulate_uncertain(problem.setup, runs, seed, sources, posterior)
-    nulls = null_runs(problem.setup, runs, seed, traj, sources, posterior)
-    frame = scored(traj, nulls, targets)
-    table_of_scores = scores(frame, {"model": traj, **nulls}, targets)
+    frame, table_of_scores = evaluate(problem.setup, targets, runs, seed, sources, posterior)
+    conditional = None
+    probabilities = {("out of sample" if hindcast else "in sample") + f": {scenario.name}": frame["p_model"]}
+    if conditional_scenario is not None:
+        setup = problem_for(conditional_scenario, targets, evidence).setup
+        conditional = evaluate(setup, targets, runs, seed, sources, posterior_for(conditional_scenario, sources))
+        probabilities[f"out of sample, conditional: {conditional_scenario.name}"] = conditional[0]["p_model"]
     met, informative = skill(frame)
     flags = " --hindcast" * hindcast + " --fitted-point" * fitted_point
     what = "" if hindcast else f" --targets {targets_path}"
     with staged(out) as stage:
         frame.to_csv(stage / "targets.csv", index=False)
         table_of_scores.to_csv(stage / "scores.csv", index=False, float_format="%.4f")
-        target_margins(frame, stage / "targets.png", f"{scenario.name} ({runs} runs, seed {seed})")
+        what_runs = f"{runs} runs, seed {seed}"
+        target_margins(frame, stage / "targets.png", f"{scenario.name} ({what_runs})")
+        reliability(probabilities, stage / "reliability.png", f"reliability of the model's probabilities ({what_runs})")
+        sharpness(probabilities, stage / "sharpness.png", f"sharpness: the probabilities the facts got ({what_runs})")
+        if conditional is not None:
+            conditional[0].to_csv(stage / "targets_conditional.csv", index=False)
+            conditional[1].to_csv(stage / "scores_conditional.csv", index=False, float_format="%.4f")
         write_json(
             manifest(
                 scenario,
@@ -380,15 +413,28 @@ def validate(
                 fitted_point=fitted_point,
                 uncertainty=list(sources),
                 posterior=posterior_record(posterior),
-                scores=[
-                    {k: None if isinstance(v, float) and np.isnan(v) else v for k, v in row.items()}
-                    for row in table_of_scores.round(4).to_dict("records")
-                ],
+                scores=_records(table_of_scores),
+                conditional=None
+                if conditional is None
+                else {
+                    "scenario_file": str(conditional_scenario.path),
+                    "scenario_sha256": file_digest(conditional_scenario.path),
+                    "met": int(conditional[0]["met"].sum()),
+                    "scores": _records(conditional[1]),
+                },
                 reproduce=f"alliance-sim validate {scenario.path} --runs {runs} --seed {seed}{what}{flags}",
             ),
             stage / "manifest.json",
         )
-    return frame, table_of_scores, out
+    return frame, table_of_scores, out, conditional
+
+
+def _records(table_of_scores: pd.DataFrame) -> list[dict]:
+    """A scores table as the manifest's rows, NaN as null."""
+    return [
+        {k: None if isinstance(v, float) and np.isnan(v) else v for k, v in row.items()}
+        for row in table_of_scores.round(4).to_dict("records")
+    ]
 
 
 def held_sweeps(problem: Problem, values: dict[str, float], runs: int, seed: int) -> dict[str, list[int]]:
@@ -621,12 +667,15 @@ def _report(record, frame, found, targets, points, accepted, problem, seconds, f
         "feedbacks do over the long run: hedging collapsing onto one patron everywhere would betray a runaway, "
         "not a finding.",
         "",
-        "| state | leading partner at start | at end | hedging at start | at end |",
-        "|---|---|---|---|---|",
+        "The last two columns ask whether the posterior settles it: the leading partner at the end that most of "
+        "the posterior's weight gives the state, and that weight's share (each point's own runs, shocks only).",
+        "",
+        "| state | leading partner at start | at end | hedging at start | at end | posterior's leader | agreement |",
+        "|---|---|---|---|---|---|---:|",
     ]
     lines += [
         f"| {r.state} | {r.start_partner} ({r.start_share:.2f}) | {r.end_partner} ({r.end_share:.2f}) | "
-        f"{r.start_hedging:.2f} | {r.end_hedging:.2f} |"
+        f"{r.start_hedging:.2f} | {r.end_hedging:.2f} | {r.posterior_leader} | {r.posterior_agreement:.0%} |"
         for r in outlook.itertuples()
     ]
     lines += [

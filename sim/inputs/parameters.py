@@ -42,23 +42,16 @@ PARAMETERS: tuple[Parameter, ...] = (
     Parameter("outreach_weight", 1.0, 0.0, 5.0, "utility per unit of a power's outreach (exercises, investment, ties)"),
     Parameter(
         "peer_weight",
-        0.5,
+        0.0,
         0.0,
         1.0,
         "pull of neighbours' and bloc partners' orientation (at most 1: a state's own ties come first)",
     ),
     Parameter(
-        "hedging_gain", 1.0, 0.0, 5.0, "how much a needy patron's leverage flattens its clients' choice (more hedging)"
+        "hedging_gain", 0.0, 0.0, 5.0, "how much a needy patron's leverage flattens its clients' choice (more hedging)"
     ),
     Parameter(
         "outreach_fade", 0.15, 0.0, 1.0, "monthly share of a one-off engagement push (a visit, an exercise) that fades"
-    ),
-    Parameter(
-        "affinity_shrinkage",
-        0.3,
-        0.0,
-        0.9,
-        "how far the historical-ties constants are shrunk toward zero (0: the start is an exact equilibrium)",
     ),
     Parameter(
         "responsiveness", 0.2, 0.0, 1.0, "share of the gap to its preferred allocation an adaptive power closes a month"
@@ -67,7 +60,11 @@ PARAMETERS: tuple[Parameter, ...] = (
         "max_reallocation", 0.02, 0.0, 0.2, "largest change in the share of a power's budget one state gets in a month"
     ),
     Parameter(
-        "rivalry_weight", 1.0, 0.0, 5.0, "how much rivals' engagement in a state raises its value to a power holding it"
+        "rivalry_weight",
+        0.0,
+        0.0,
+        5.0,
+        "how much rivals' engagement in a state raises its value to an adaptive power holding it",
     ),
     Parameter(
         "coercion_trigger", 0.03, 0.0, 0.3, "fall below its remembered share at which a power starts pressing a state"
@@ -80,13 +77,19 @@ PARAMETERS: tuple[Parameter, ...] = (
     Parameter(
         "freeze_months", 12.0, 1.0, 60.0, "months below the threshold before a member freezes (twice that: it leaves)"
     ),
-    Parameter("dependence_build_rate", 0.01, 0.0, 0.1, "monthly rate at which outreach turns into dependence"),
     Parameter(
-        "rerouting_rate",
-        0.002,
+        "dependence_build_rate",
+        0.01,
         0.0,
-        0.05,
-        "monthly rate at which dependence is rerouted toward the partners a state leans to",
+        0.1,
+        "dependence gained per month and unit of engagement beyond the starting level",
+    ),
+    Parameter(
+        "dependence_decay",
+        0.01,
+        0.0,
+        0.1,
+        "monthly rate at which dependence returns toward the level the starting engagement holds",
     ),
     Parameter(
         "appeal_failure_penalty",

@@ -24,6 +24,10 @@ NOT_MEMBER, MEMBER, FROZEN, LEFT = 0, 1, 2, 3
 #: Months over which a power remembers a state's orientation, to see it drifting away.
 MEMORY_MONTHS = 12.0
 
+#: The start's rest allocation: at most this many damped steps, each closing REST_DAMPING of the gap to
+#: the preferred allocation, until no share moves by more than REST_TOLERANCE.
+REST_ITERATIONS, REST_DAMPING, REST_TOLERANCE = 500, 0.5, 1e-15
+
 
 @dataclass
 class World:
@@ -57,6 +61,8 @@ class World:
     affinity: np.ndarray  # (B,S,P) historical ties not captured by the terms (fixed per run)
     reference_credibility: np.ndarray  # (B,S,P) level credibility recovers toward
     reference_coercion: np.ndarray  # (B,S,P) level perceived coercion returns toward
+    reference_outreach: np.ndarray  # (B,S,P) the engagement at the start, which holds dependence at its start
+    reference_dependence: np.ndarray  # (B,3,S,P) dependence at the start, by COMPONENTS: the level it returns to
 
     def copy(self) -> World:
         return replace(self, **{f.name: getattr(self, f.name).copy() for f in fields(self)})
@@ -207,18 +213,26 @@ def courting_value(world: World, power: int, params: dict) -> np.ndarray:
     return share * (1.0 - share) + per_run(params["rivalry_weight"], 2) * share * rivals
 
 
+def preferred_allocation(world: World, power: int, params: dict) -> tuple[np.ndarray, np.ndarray]:
+    """Where the power would spend its effort, (B,S) summing to 1: in proportion to its interest x the
+    courting value of each state; and the split its priorities alone fix (the fallback, and a scripted
+    power's allocation)."""
+    interest = world.interest[:, :, power]
+    fixed = interest / np.maximum(interest.sum(axis=1, keepdims=True), FLOOR)
+    wanted = interest * courting_value(world, power, params)
+    totals = wanted.sum(axis=1, keepdims=True)
+    return np.divide(wanted, totals, out=fixed.copy(), where=totals > 0), fixed
+
+
 def allocate_effort(world: World, power: int, params: dict) -> np.ndarray:
     """The power's new allocation over states, (B,S), summing to 1.
 
-    An adaptive power moves its allocation toward the states where effort is worth most, weighted
-    by its interests, closing `responsiveness` of the gap each month and at most
-    `max_reallocation` per state. A scripted power keeps the allocation its priorities fix.
+    An adaptive power moves its allocation toward its preferred one, closing `responsiveness` of the
+    gap each month and at most `max_reallocation` per state. A scripted power keeps the allocation its
+    priorities fix.
     """
     current = world.allocation[:, :, power]
-    wanted = world.interest[:, :, power] * courting_value(world, power, params)
-    totals = wanted.sum(axis=1, keepdims=True)
-    fixed = world.interest[:, :, power] / np.maximum(world.interest[:, :, power].sum(axis=1, keepdims=True), FLOOR)
-    wanted = np.divide(wanted, totals, out=fixed.copy(), where=totals > 0)
+    wanted, fixed = preferred_allocation(world, power, params)
     cap = per_run(params["max_reallocation"], 2)
     move = np.clip(per_run(params["responsiveness"], 2) * (wanted - current), -cap, cap)
     moved = np.maximum(current + move, 0.0)
@@ -376,19 +390,16 @@ def softmax(scores: np.ndarray) -> np.ndarray:
     return weights / weights.sum(axis=-1, keepdims=True)
 
 
-def equilibrium_affinity(
-    alignment: np.ndarray, utility_now: np.ndarray, temperature: np.ndarray, params: dict
-) -> np.ndarray:
-    """Historical ties: the constants that would make the starting orientation the logit target,
-    shrunk toward zero by `affinity_shrinkage`.
+def equilibrium_affinity(alignment: np.ndarray, utility_now: np.ndarray, temperature: np.ndarray) -> np.ndarray:
+    """Historical ties: the constants that make the starting orientation the logit target.
 
     Like the alternative-specific constants of a discrete-choice model calibrated to base-year
-    shares, but shrunk, so that the evidence-derived terms (dependence, threat, outreach) and not
-    the constants decide where states go. Centred per state (only differences between powers count).
+    shares: with them the observed 2021 orientation is each state's own choice under the starting
+    drivers, so only a change of those drivers moves it. Centred per state (only differences between
+    powers count).
     """
     exact = temperature * np.log(np.clip(alignment, FLOOR, 1.0)) - utility_now
-    centred = exact - exact.mean(axis=-1, keepdims=True)
-    return (1.0 - per_run(params["affinity_shrinkage"], 3)) * centred
+    return exact - exact.mean(axis=-1, keepdims=True)
 
 
 def target_alignment(affinity: np.ndarray, utility_now: np.ndarray, temperature: np.ndarray) -> np.ndarray:
@@ -421,13 +432,26 @@ def realign(world: World, ties: Ties, params: dict, draws: np.ndarray) -> np.nda
 # --- slow variables -------------------------------------------------------------------------
 
 
-def build_dependence(level: np.ndarray, outreach: np.ndarray, instrument_share: np.ndarray, params: dict) -> np.ndarray:
-    """Outreach turns into dependence over time (investment, arms, regime help), saturating at 1.
+def build_dependence(
+    level: np.ndarray,
+    reference: np.ndarray,
+    outreach: np.ndarray,
+    reference_outreach: np.ndarray,
+    instrument_share: np.ndarray,
+    params: dict,
+    frozen: np.ndarray | None = None,
+) -> np.ndarray:
+    """Dependence follows what powers do: engagement beyond its starting level builds it (investment,
+    arms, regime help), engagement short of it lets it erode, and it relaxes toward its starting level,
+    which the starting engagement holds at rest. Where `frozen` (a frozen or abandoned bloc tie) it erodes
+    but never grows. Kept in 0..1.
 
     `instrument_share` is (P,): the share of each power's outreach that goes to this component.
     """
-    rate = per_run(params["dependence_build_rate"], 3)
-    return level + rate * outreach * instrument_share * (1.0 - level)
+    built = per_run(params["dependence_build_rate"], 3) * instrument_share * (outreach - reference_outreach)
+    if frozen is not None:
+        built = np.where(frozen, np.minimum(built, 0.0), built)
+    return np.clip(level + built - per_run(params["dependence_decay"], 3) * (level - reference), 0.0, 1.0)
 
 
 def frozen_ties(participation: np.ndarray, ties: Ties, shape: tuple[int, ...], component: int) -> np.ndarray:
@@ -437,16 +461,6 @@ def frozen_ties(participation: np.ndarray, ties: Ties, shape: tuple[int, ...], c
         if leader >= 0 and ties.tie[k] == component:
             stopped[:, :, leader] |= (participation[:, k, :] == FROZEN) | (participation[:, k, :] == LEFT)
     return stopped
-
-
-def reroute_dependence(level: np.ndarray, alignment: np.ndarray, params: dict) -> np.ndarray:
-    """States slowly reroute dependence toward the partners they lean to (e.g. oil around Russia).
-
-    Keeps each state's total dependence of this kind and moves it toward its alignment shares.
-    """
-    rate = per_run(params["rerouting_rate"], 3)
-    total = level.sum(axis=-1, keepdims=True)
-    return np.clip(level + rate * (alignment * total - level), 0.0, 1.0)
 
 
 def fade_push(push: np.ndarray, params: dict) -> np.ndarray:
@@ -475,9 +489,20 @@ def drift(world: World, new: World, instruments: np.ndarray, ties: Ties, params:
     """The slow variables move after the month's choices: dependence, pushes, crises, reputations."""
     for k, name in enumerate(COMPONENTS):
         level = getattr(world, name)
-        built = build_dependence(level, world.outreach, instruments[:, k], params)
-        built = np.where(frozen_ties(world.participation, ties, level.shape, k), level, built)
-        setattr(new, name, reroute_dependence(built, world.alignment, params))
+        frozen = frozen_ties(world.participation, ties, level.shape, k)
+        setattr(
+            new,
+            name,
+            build_dependence(
+                level,
+                world.reference_dependence[:, k],
+                world.outreach,
+                world.reference_outreach,
+                instruments[:, k],
+                params,
+                frozen,
+            ),
+        )
     new.push = fade_push(world.push, params)
     new.previous_acute = world.acute_threat.copy()
     new.acute_threat = fade_acute_threat(world.acute_threat, params)
@@ -521,10 +546,34 @@ def decision_snapshot(world: World) -> World:
     return replace(world, allocation=world.allocation.copy(), outreach=world.outreach.copy())
 
 
-def settle_affinity(world: World, ties: Ties, params: dict) -> World:
-    """Set each run's historical ties from its starting orientation (shrunk constants)."""
+def rest_allocation(world: World, params: dict) -> None:
+    """Set every power's allocation and outreach to their rest: each adaptive power's preferred
+    allocation given every other's (a fixed point, found by damped iteration), each scripted power's
+    priorities' split. In place; each run stops on its own, so a run settles alike in any batch."""
+    settling = np.ones(len(world.allocation), dtype=bool)
+    for _ in range(REST_ITERATIONS):
+        snapshot = decision_snapshot(world)
+        for power in range(world.budget.shape[1]):
+            wanted, fixed = preferred_allocation(snapshot, power, params)
+            current = snapshot.allocation[:, :, power]
+            moved = np.where(world.adaptive[:, power, None] > 0, current + REST_DAMPING * (wanted - current), fixed)
+            world.allocation[:, :, power] = np.where(settling[:, None], moved, current)
+            outreach = outreach_budget(snapshot, power)[:, None] * world.allocation[:, :, power]
+            world.outreach[:, :, power] = np.where(settling[:, None], outreach, snapshot.outreach[:, :, power])
+        settling &= np.abs(world.allocation - snapshot.allocation).max(axis=(1, 2)) >= REST_TOLERANCE
+        if not settling.any():
+            return
+
+
+def settle_start(world: World, ties: Ties, params: dict) -> World:
+    """Make the start a rest point for each run's parameters: powers at their rest allocation, the
+    dependence its engagement holds, and historical ties that make the starting orientation each
+    state's own choice. With nothing changing, nothing moves but the shocks."""
     new = world.copy()
-    drives = utility(world, ties, params)
-    temperature = hedging_temperature(world.alignment, world.leverage, params)
-    new.affinity = equilibrium_affinity(world.alignment, drives, temperature, params)
+    rest_allocation(new, params)
+    new.reference_outreach = new.outreach.copy()
+    new.reference_dependence = np.stack([getattr(new, name) for name in COMPONENTS], axis=1)
+    drives = utility(new, ties, params)
+    temperature = hedging_temperature(new.alignment, new.leverage, params)
+    new.affinity = equilibrium_affinity(new.alignment, drives, temperature)
     return new

@@ -38,7 +38,7 @@ class Setup:
 
     scenario: Scenario
     evidence: Evidence
-    base: World  # batch of one, before affinity is settled
+    base: World  # batch of one, before its rest point is settled
     ties: Ties
     members: dict[str, list[int]]
     edges: list[tuple[int, int, str]]  # (i, j, "border", "rival" or a bloc), i < j: the peer network
@@ -52,13 +52,13 @@ class Setup:
         return self.scenario.parameters
 
     def initial(self, runs: int, params: dict | None = None, evidence_seeds: np.ndarray | None = None) -> World:
-        """The starting world for `runs` runs, its historical ties settled for `params`. With
+        """The starting world for `runs` runs, settled into its rest point for `params`. With
         `evidence_seeds` (one per run), each run draws its evidence-derived levels from their spread."""
         if evidence_seeds is None:
             world = self.base.take(np.zeros(runs, dtype=int))
         else:
             world = self.start(draw_levels(self.levels, self.spread, evidence_seeds))
-        return dynamics.settle_affinity(world, self.ties, params or self.params)
+        return dynamics.settle_start(world, self.ties, params or self.params)
 
     def start(self, levels: dict[str, np.ndarray]) -> World:
         """The starting world (batch of the levels' leading axis) with the scenario's `initial:` changes."""
@@ -154,6 +154,8 @@ def _start(scenario: Scenario, levels: dict[str, np.ndarray], members: dict[str,
         affinity=np.zeros((runs, S, P)),
         reference_credibility=np.zeros((runs, S, P)),
         reference_coercion=np.zeros((runs, S, P)),
+        reference_outreach=np.zeros((runs, S, P)),
+        reference_dependence=np.zeros((runs, len(dynamics.COMPONENTS), S, P)),
     )
     for change in scenario.initial:
         apply_change(world, resolve(change))
@@ -166,7 +168,8 @@ def _start(scenario: Scenario, levels: dict[str, np.ndarray], members: dict[str,
 
 
 def _start_allocation(world: World) -> None:
-    """At the start every power spends on each state in proportion to its declared interest."""
+    """Every power's split by its declared interests: a scripted power's allocation, and where the search
+    for an adaptive power's rest allocation starts (`dynamics.rest_allocation`)."""
     totals = world.interest.sum(axis=1, keepdims=True)
     world.allocation = np.divide(world.interest, totals, out=np.zeros_like(world.interest), where=totals > 0)
     for power in range(world.budget.shape[1]):
@@ -205,8 +208,18 @@ def _ties(
 
 
 def apply_change(world: World, change: Change, start: World | None = None) -> None:
-    """Apply one change to every run in place. `restore` needs `start`, the runs' starting world."""
-    array = getattr(world, change.attribute)
+    """Apply one change to every run in place. `restore` needs `start`, the runs' starting world.
+
+    A change of dependence is structural (a pipeline, a treaty, a trade shift): it moves the level
+    dependence returns to as well as the level now."""
+    _change(change, getattr(world, change.attribute), None if start is None else getattr(start, change.attribute))
+    if change.attribute in dynamics.COMPONENTS:
+        k = dynamics.COMPONENTS.index(change.attribute)
+        _change(change, world.reference_dependence[:, k], None if start is None else start.reference_dependence[:, k])
+
+
+def _change(change: Change, array: np.ndarray, start: np.ndarray | None) -> None:
+    """Apply `change` to `array` (one of the world's arrays, or a view of one) in place."""
     if change.attribute in POWER_ATTRIBUTES + ("budget",):
         index = (slice(None), change.power)
     elif change.attribute in STATE_ATTRIBUTES:
@@ -214,7 +227,7 @@ def apply_change(world: World, change: Change, start: World | None = None) -> No
     else:
         index = (slice(None), change.states, change.power)
     if change.operation == "restore":
-        array[index] = getattr(start, change.attribute)[index]
+        array[index] = start[index]
         return
     current = array[index]
     updated = {
