@@ -12,7 +12,10 @@ import copy
 import math
 import os
 import shutil
+import subprocess
+import sys
 import tempfile
+import time
 from pathlib import Path
 from unittest import mock
 
@@ -26,7 +29,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
 from sim.experiments import run as runner
-from sim.outputs.destination import is_manifest, is_staging, read_json, remove_stale
+from sim.outputs.destination import STAGING, is_manifest, is_staging, read_json, remove_stale
 
 #: The shipped files, read once: every example starts from the same text.
 SCENARIOS = {p.name: p.read_text() for p in sorted((ROOT / "scenarios").glob("*.yaml"))}
@@ -197,6 +200,7 @@ class OneFolder(RuleBasedStateMachine):
         self.scenario.write_text("name: s\nstart: 2021-01\nend: 2021-04\n")
         self.user: dict[Path, str] = {}
         self.made = 0
+        self.killed: set[int] = set()
 
     def _user_file(self, path: Path) -> None:
         self.made += 1
@@ -250,6 +254,23 @@ class OneFolder(RuleBasedStateMachine):
     def user_makes_the_folder(self) -> None:
         self._user_file(self.out / "notes.txt")
 
+    @rule(force=st.booleans())
+    def killed_run(self, force: bool) -> None:
+        """A run killed (SIGKILL) while it writes: what it leaves is cleaned up later, and nothing else."""
+        argv = ["run", str(self.scenario), "--runs", "200000", "--out", str(self.out), *(["--force"] if force else [])]
+        process = subprocess.Popen(
+            [sys.executable, "-m", "sim", *argv], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        )
+        deadline = time.monotonic() + 30
+        while process.poll() is None and time.monotonic() < deadline:
+            if any(is_staging(p) for p in self.root.iterdir()):
+                break
+            time.sleep(0.02)
+        process.kill()
+        _, err = process.communicate(timeout=30)
+        assert "Traceback" not in err, err
+        self.killed.add(process.pid)
+
     @rule()
     def clean_up(self) -> None:
         remove_stale(self.root)
@@ -269,7 +290,9 @@ class OneFolder(RuleBasedStateMachine):
 
     @invariant()
     def no_staging_is_left(self) -> None:
-        assert [p for p in self.root.iterdir() if is_staging(p)] == []
+        """Staging is left only by a killed process, until the next command or clean-up removes it."""
+        left = [p for p in self.root.iterdir() if is_staging(p)]
+        assert all(int(STAGING.match(p.name)["pid"]) in self.killed for p in left), left
 
     def teardown(self) -> None:
         shutil.rmtree(self.root, ignore_errors=True)
