@@ -1,5 +1,5 @@
 # Two entry points: `make baseline` (install, then simulate the baseline with plots) and
-# `make test` (install with test extras and Chromium, then run the whole suite).
+# `make test` (install with test extras and Chromium, lint, then run the whole suite).
 # python3 resolves to 3.12 inside this checkout through .python-version (pyenv).
 PYTHON ?= python3
 VENV := .venv
@@ -11,7 +11,7 @@ RUNS ?= 1000
 baseline: $(VENV)/.installed
 	$(BIN)/alliance-sim run scenarios/baseline.yaml --runs $(RUNS) --seed 0 --force
 
-test: $(VENV)/.installed-test chromium
+test: $(VENV)/.installed-test chromium lint
 	$(BIN)/pytest -q
 
 install: $(VENV)/.installed
@@ -36,8 +36,9 @@ chromium:
 	else echo "chromium is not installed: the browser tests will be skipped (install Debian's chromium to run them)"; fi
 
 lint: $(VENV)/.installed-test
-	$(BIN)/ruff check sim tests benchmarks
-	$(BIN)/ruff format --check sim tests benchmarks
+	$(BIN)/ruff check sim tests benchmarks docs
+	$(BIN)/ruff format --check sim tests benchmarks docs
+	$(BIN)/lint-imports
 
 clean:
 	rm -rf $(VENV) results/*/ .pytest_cache

@@ -26,10 +26,10 @@ from sim.model.mechanisms import MECHANISMS, is_on, switch
 from sim.model.trajectories import Trajectories
 from sim.model.world import Setup, prepare
 from sim.outputs.destination import RESULTS, check_target, default_folder, staged
-from sim.outputs.results import file_digest, manifest, write_json
+from sim.outputs.results import file_digest, manifest, write_json, write_table
 
 #: The row of the model with every mechanism on.
-FULL = "none (full model)"
+FULL = "the model as it is"
 #: The least fall of the out-of-sample Brier score that counts as an improvement: smaller differences are
 #: within what another seed moves (the same runs are compared, so this is a paired difference).
 BRIER_MARGIN = 0.01
@@ -146,7 +146,7 @@ def validate_ablation(
     )
     flags = " --fitted-point" * fitted_point
     with staged(out) as stage:
-        frame.to_csv(stage / "ablation.csv", index=False, float_format="%.4f")
+        write_table(frame, stage / "ablation.csv", float_format="%.4f")
         write_json(
             manifest(
                 scenario,

@@ -43,7 +43,7 @@ from sim.inputs.targets import Target, check_fits, horizon, load_targets
 from sim.model.ensemble import simulate
 from sim.model.world import Setup, prepare
 from sim.outputs.destination import RESULTS, check_target, default_folder, replacing, staged
-from sim.outputs.results import file_digest, manifest, write_json
+from sim.outputs.results import file_digest, manifest, write_json, write_table
 
 #: Parameters the fit adjusts: the utility weights and the rates the targets constrain.
 FITTED = (
@@ -308,9 +308,9 @@ def calibrate(
 
     with staged(out) as stage:
         evaluations = points.assign(generation=found.generation, loss=found.losses, met=found.met, accepted=accepted)
-        evaluations.to_csv(stage / "evaluations.csv", index=False)
-        frame.to_csv(stage / "targets.csv", index=False)
-        outlook.to_csv(stage / "projection.csv", index=False)
+        write_table(evaluations, stage / "evaluations.csv")
+        write_table(frame, stage / "targets.csv")
+        write_table(outlook, stage / "projection.csv")
         drawn = pd.DataFrame(posterior.points, columns=list(posterior.names))
         _plots(stage / "plots", found, frame, drawn, np.ones(len(drawn), dtype=bool), problem, values, len(targets))
         (stage / "fit_report.md").write_text(
@@ -388,15 +388,15 @@ def validate(
     flags = " --hindcast" * hindcast + " --fitted-point" * fitted_point
     what = "" if hindcast else f" --targets {targets_path}"
     with staged(out) as stage:
-        frame.to_csv(stage / "targets.csv", index=False)
-        table_of_scores.to_csv(stage / "scores.csv", index=False, float_format="%.4f")
+        write_table(frame, stage / "targets.csv")
+        write_table(table_of_scores, stage / "scores.csv", float_format="%.4f")
         what_runs = f"{runs} runs, seed {seed}"
         target_margins(frame, stage / "targets.png", f"{scenario.name} ({what_runs})")
         reliability(probabilities, stage / "reliability.png", f"reliability of the model's probabilities ({what_runs})")
         sharpness(probabilities, stage / "sharpness.png", f"sharpness: the probabilities the facts got ({what_runs})")
         if conditional is not None:
-            conditional[0].to_csv(stage / "targets_conditional.csv", index=False)
-            conditional[1].to_csv(stage / "scores_conditional.csv", index=False, float_format="%.4f")
+            write_table(conditional[0], stage / "targets_conditional.csv")
+            write_table(conditional[1], stage / "scores_conditional.csv", float_format="%.4f")
         write_json(
             manifest(
                 scenario,

@@ -410,7 +410,8 @@ Pick one or two of these, depending on time. Each starts with **Reset**, and the
 {live_events}
 {attack}
 - **A slider.** Move a slider, press Reset and play to {horizon}. The sliders multiply what the
-  scenario says (1 = as written) and act from the first month:
+  scenario says (1 = as written). A power's slider changes what it does from the first month; the
+  last two say how strongly states answer what happens (the 2021 picture stays as it was):
 
   | slider | what it changes | what you see in {horizon} (seed {seed}) |
   | --- | --- | --- |
@@ -418,9 +419,10 @@ Pick one or two of these, depending on time. Each starts with **Reset**, and the
 
 {no_war}
 
-*Close with:* the model is a set of assumptions (dependence anchors, threat creates demand for a
-protector, failing an ally costs trust, powers spend where it pays, neighbours pull), calibrated on
-reports up to early 2023. After that it is a projection, not a forecast.
+*Close with:* the model is a set of assumptions (the 2021 picture is where states would stay if
+nothing happened; dependence anchors; threat creates demand for a protector; failing an ally costs
+trust, and a bloc whose leader fails loses members), calibrated on reports up to early 2023. After
+that it is a projection, not a forecast.
 """
 
 

@@ -115,16 +115,20 @@ class TeachingModel(AllianceModel):
             super().__init__(path, rng=chosen, evidence=shared_evidence())
         self.scenario_name, self.seed, self.notes = path.name, chosen, notes
         self.levers: dict[str, float] = {}  # lever name -> factor, for the sliders moved away from 1
-        for name, factor in (levers or {}).items():
-            if float(factor) != 1.0:
-                self._pull(BY_LEVER[name], float(factor))
+        moved = {name: float(factor) for name, factor in (levers or {}).items() if float(factor) != 1.0}
+        for name in sorted(moved, key=lambda name: BY_LEVER[name].power is not None):  # parameters first
+            self._pull(BY_LEVER[name], moved[name])
 
     def _pull(self, lever: Lever, factor: float) -> None:
-        """Apply a lever from the first month on and log it at the start date."""
+        """Apply a lever and log it at the start date. A parameter's lever says how strongly states answer
+        what changes: the start is settled again with it, so it stays a rest point. A power's lever changes
+        what the power does from the first month on."""
         if lever.power is None:
             (name,) = lever.attributes
             spec = BY_NAME[name]
             self.params[name] = float(np.clip(self.params[name] * factor, spec.low, spec.high))
+            self.world = self.setup.initial(1, self.params)
+            self.start, self.snapshot = self.world.copy(), self.world
         elif lever.power in self.powers:
             p = self.powers.index(lever.power)
             for attribute in lever.attributes:
