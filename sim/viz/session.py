@@ -106,4 +106,4 @@ class Session:
         if fired:
             more = f" and {len(fired) - 1} more" if len(fired) > 1 else ""
             return f"{moved}; this month: {fired[0].label} ({origin(fired[0].source)}){more}"
-        return f"{moved}: drift toward what it would choose (no event this month)"
+        return f"{moved}: still answering earlier events (none this month)"
