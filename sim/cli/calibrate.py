@@ -62,8 +62,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     val.add_argument(
         "--ablation",
         action="store_true",
-        help="switch each of the agents' mechanisms off in turn and score the model in and out of sample without "
-        "it (default folder results/validation/<scenario name>-ablation)",
+        help="toggle each of the agents' mechanisms alone (off where the scenario has it on, on where it is off) "
+        "and score the model in and out of sample with and without it (default folder "
+        "results/validation/<scenario name>-ablation)",
     )
     val.add_argument("--force", action="store_true", help="replace a non-empty output folder")
     val.set_defaults(func=cmd_validate)
