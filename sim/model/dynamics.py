@@ -9,6 +9,7 @@ function below; `month` strings them together in the order of `AllianceModel.ste
 from __future__ import annotations
 
 from dataclasses import dataclass, fields, replace
+from typing import Any
 
 import numpy as np
 
@@ -26,7 +27,7 @@ MEMORY_MONTHS = 12.0
 
 #: The start's rest allocation: at most this many damped steps, each closing REST_DAMPING of the gap to
 #: the preferred allocation, until no share moves by more than REST_TOLERANCE.
-REST_ITERATIONS, REST_DAMPING, REST_TOLERANCE = 500, 0.5, 1e-15
+REST_ITERATIONS, REST_DAMPING, REST_TOLERANCE = 5000, 0.5, 1e-15
 
 
 @dataclass
@@ -83,16 +84,16 @@ class Ties:
     tie: np.ndarray  # (K,) index into COMPONENTS of the dependence each bloc builds
 
 
-def per_run(value, ndim: int) -> np.ndarray:
+def per_run(value: float | np.ndarray, ndim: int) -> np.ndarray:
     """A parameter (float or (B,) array) shaped to broadcast against a (B, ...) array of `ndim` dims."""
-    value = np.asarray(value, dtype=float)
-    return value.reshape(value.shape + (1,) * (ndim - value.ndim)) if value.ndim else value
+    array = np.asarray(value, dtype=float)
+    return array.reshape(array.shape + (1,) * (ndim - array.ndim)) if array.ndim else array
 
 
 # --- utility terms ---------------------------------------------------------------------------
 
 
-def dependence_pull(world: World, params: dict) -> np.ndarray:
+def dependence_pull(world: World, params: dict[str, Any]) -> np.ndarray:
     """Dependence anchors alignment: economic, security and regime ties, each with its weight."""
     return (
         per_run(params["economic_weight"], 3) * world.economic
@@ -111,14 +112,14 @@ def total_threat(world: World) -> np.ndarray:
     return world.neighbour_threat + world.insurgent_threat + world.acute_threat
 
 
-def protection_pull(world: World, params: dict) -> np.ndarray:
+def protection_pull(world: World, params: dict[str, Any]) -> np.ndarray:
     """Demand for a protector times what each power's protection is worth."""
     demand = total_threat(world)[:, :, None]
     value = protection_value(world.capability, world.free_capacity, world.credibility)
     return per_run(params["protection_weight"], 3) * demand * value
 
 
-def balancing_push(world: World, params: dict) -> np.ndarray:
+def balancing_push(world: World, params: dict[str, Any]) -> np.ndarray:
     """Threat from a power itself, standing or pressed this month, pushes a state away from it (balancing)."""
     return -per_run(params["balancing_weight"], 3) * (world.coercion + world.pressure)
 
@@ -128,7 +129,7 @@ def engagement(world: World) -> np.ndarray:
     return world.outreach + world.push
 
 
-def outreach_pull(world: World, params: dict) -> np.ndarray:
+def outreach_pull(world: World, params: dict[str, Any]) -> np.ndarray:
     """Each power's engagement (exercises, investment, Turkic ties) draws states toward it."""
     return per_run(params["outreach_weight"], 3) * engagement(world)
 
@@ -138,7 +139,7 @@ def active_members(participation: np.ndarray) -> np.ndarray:
     return participation == MEMBER
 
 
-def peer_pull(alignment: np.ndarray, participation: np.ndarray, ties: Ties, params: dict) -> np.ndarray:
+def peer_pull(alignment: np.ndarray, participation: np.ndarray, ties: Ties, params: dict[str, Any]) -> np.ndarray:
     """Peers carry influence along a signed network (B,S,P).
 
     A shared border pulls a state toward its neighbours' partners; a rival pushes it away from
@@ -164,7 +165,7 @@ def peer_pull(alignment: np.ndarray, participation: np.ndarray, ties: Ties, para
     return per_run(params["peer_weight"], 3) * weight * (border_part + bloc_part)
 
 
-def utility(world: World, ties: Ties, params: dict) -> np.ndarray:
+def utility(world: World, ties: Ties, params: dict[str, Any]) -> np.ndarray:
     """Sum of the utility terms each state sees for each power: (B,S,P)."""
     return (
         dependence_pull(world, params)
@@ -175,7 +176,7 @@ def utility(world: World, ties: Ties, params: dict) -> np.ndarray:
     )
 
 
-def hedging_temperature(alignment: np.ndarray, leverage: np.ndarray, params: dict) -> np.ndarray:
+def hedging_temperature(alignment: np.ndarray, leverage: np.ndarray, params: dict[str, Any]) -> np.ndarray:
     """Leverage: when a state's patrons need it more, it bargains harder and hedges more.
 
     Returns a temperature >= 1 per state, (B,S,1): higher flattens the choice over powers.
@@ -202,7 +203,7 @@ def outreach_budget(world: World, power: int) -> np.ndarray:
     return world.budget[:, power] * scale * world.interest[:, :, power].sum(axis=1)
 
 
-def courting_value(world: World, power: int, params: dict) -> np.ndarray:
+def courting_value(world: World, power: int, params: dict[str, Any]) -> np.ndarray:
     """What a unit of effort is worth to a power in each state, (B,S), before its interests weigh it.
 
     Effort gains most where a state is contested (the logit's slope, share x (1 - share)) and
@@ -213,7 +214,7 @@ def courting_value(world: World, power: int, params: dict) -> np.ndarray:
     return share * (1.0 - share) + per_run(params["rivalry_weight"], 2) * share * rivals
 
 
-def preferred_allocation(world: World, power: int, params: dict) -> tuple[np.ndarray, np.ndarray]:
+def preferred_allocation(world: World, power: int, params: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
     """Where the power would spend its effort, (B,S) summing to 1: in proportion to its interest x the
     courting value of each state; and the split its priorities alone fix (the fallback, and a scripted
     power's allocation)."""
@@ -224,7 +225,7 @@ def preferred_allocation(world: World, power: int, params: dict) -> tuple[np.nda
     return np.divide(wanted, totals, out=fixed.copy(), where=totals > 0), fixed
 
 
-def allocate_effort(world: World, power: int, params: dict) -> np.ndarray:
+def allocate_effort(world: World, power: int, params: dict[str, Any]) -> np.ndarray:
     """The power's new allocation over states, (B,S), summing to 1.
 
     An adaptive power moves its allocation toward its preferred one, closing `responsiveness` of the
@@ -241,7 +242,7 @@ def allocate_effort(world: World, power: int, params: dict) -> np.ndarray:
     return np.where(world.adaptive[:, power, None] > 0, moved, fixed)
 
 
-def coercion_pressure(world: World, power: int, params: dict) -> np.ndarray:
+def coercion_pressure(world: World, power: int, params: dict[str, Any]) -> np.ndarray:
     """Pressure a power puts this month on states drifting away from it faster than it tolerates, (B,S).
 
     Drift is the fall of the state's share below what the power remembers over the last year;
@@ -254,7 +255,7 @@ def coercion_pressure(world: World, power: int, params: dict) -> np.ndarray:
     return world.coercion_propensity[:, power, None] * excess
 
 
-def power_decides(world: World, snapshot: World, power: int, params: dict) -> None:
+def power_decides(world: World, snapshot: World, power: int, params: dict[str, Any]) -> None:
     """One power's month: reallocate its effort and press drifting clients, judged on `snapshot`."""
     allocation = allocate_effort(snapshot, power, params)
     world.allocation[:, :, power] = allocation
@@ -280,7 +281,7 @@ def security_patron(world: World, state: int) -> np.ndarray:
     return world.security[:, state, :].argmax(axis=-1)
 
 
-def appeals_now(world: World, state: int, params: dict) -> np.ndarray:
+def appeals_now(world: World, state: int, params: dict[str, Any]) -> np.ndarray:
     """A state appeals when its acute threat jumps past the threshold this month, (B,) bool."""
     threshold = per_run(params["appeal_threshold"], 1)
     return (world.acute_threat[:, state] >= threshold) & (world.previous_acute[:, state] < threshold)
@@ -306,7 +307,7 @@ def appeal_response(world: World, state: int, patron: np.ndarray, ties: Ties) ->
     return np.clip(available / need, 0.0, 1.0) * (1.0 - answering_cost(world, state, patron, ties))
 
 
-def credibility_after_appeal(world: World, appeal: Appeal, params: dict) -> np.ndarray:
+def credibility_after_appeal(world: World, appeal: Appeal, params: dict[str, Any]) -> np.ndarray:
     """A patron that fails a client under acute threat loses credibility with it and, less, with
     its other security clients (in proportion to their security dependence); answering gains some."""
     runs = np.flatnonzero(appeal.made)
@@ -334,7 +335,7 @@ def credibility_after_appeal(world: World, appeal: Appeal, params: dict) -> np.n
     return updated
 
 
-def state_appeals(world: World, state: int, ties: Ties, params: dict) -> Appeal:
+def state_appeals(world: World, state: int, ties: Ties, params: dict[str, Any]) -> Appeal:
     """A state under a sudden crisis calls on its security patron; the answer changes the patron's
     reputation with it and its other clients. Applies the outcome to `world` and returns it."""
     made = appeals_now(world, state, params)
@@ -347,7 +348,7 @@ def state_appeals(world: World, state: int, ties: Ties, params: dict) -> Appeal:
     return appeal
 
 
-def bloc_standing(world: World, state: int, ties: Ties, params: dict) -> np.ndarray:
+def bloc_standing(world: World, state: int, ties: Ties, params: dict[str, Any]) -> np.ndarray:
     """A state's new standing in each bloc, (B,K): freeze, leave or return.
 
     A member of a security bloc freezes its participation once the leader's credibility as a
@@ -407,13 +408,13 @@ def target_alignment(affinity: np.ndarray, utility_now: np.ndarray, temperature:
     return softmax((affinity + utility_now) / temperature)
 
 
-def adjust(alignment: np.ndarray, target: np.ndarray, params: dict) -> np.ndarray:
+def adjust(alignment: np.ndarray, target: np.ndarray, params: dict[str, Any]) -> np.ndarray:
     """Partial adjustment (inertia): close a fixed share of the gap to the target each month."""
     rate = per_run(params["adjustment_rate"], 3)
     return alignment + rate * (target - alignment)
 
 
-def shock(alignment: np.ndarray, draws: np.ndarray, params: dict) -> np.ndarray:
+def shock(alignment: np.ndarray, draws: np.ndarray, params: dict[str, Any]) -> np.ndarray:
     """Multiplicative log-normal shocks to each share, renormalised so it stays on the simplex."""
     scale = per_run(params["shock_scale"], 3)
     shaken = np.clip(alignment, FLOOR, 1.0) * np.exp(scale * draws)
@@ -421,7 +422,7 @@ def shock(alignment: np.ndarray, draws: np.ndarray, params: dict) -> np.ndarray:
     return shaken / shaken.sum(axis=-1, keepdims=True)
 
 
-def realign(world: World, ties: Ties, params: dict, draws: np.ndarray) -> np.ndarray:
+def realign(world: World, ties: Ties, params: dict[str, Any], draws: np.ndarray) -> np.ndarray:
     """Every state moves part of the way toward the orientation its terms imply, plus a shock."""
     drives = utility(world, ties, params)
     temperature = hedging_temperature(world.alignment, world.leverage, params)
@@ -438,7 +439,7 @@ def build_dependence(
     outreach: np.ndarray,
     reference_outreach: np.ndarray,
     instrument_share: np.ndarray,
-    params: dict,
+    params: dict[str, Any],
     frozen: np.ndarray | None = None,
 ) -> np.ndarray:
     """Dependence follows what powers do: engagement beyond its starting level builds it (investment,
@@ -463,17 +464,17 @@ def frozen_ties(participation: np.ndarray, ties: Ties, shape: tuple[int, ...], c
     return stopped
 
 
-def fade_push(push: np.ndarray, params: dict) -> np.ndarray:
+def fade_push(push: np.ndarray, params: dict[str, Any]) -> np.ndarray:
     """One-off engagement (a visit, an exercise, a summit) fades away."""
     return push * (1.0 - per_run(params["outreach_fade"], 3))
 
 
-def fade_acute_threat(acute: np.ndarray, params: dict) -> np.ndarray:
+def fade_acute_threat(acute: np.ndarray, params: dict[str, Any]) -> np.ndarray:
     """A crisis's acute phase passes within months."""
     return acute * (1.0 - per_run(params["acute_fade"], 2))
 
 
-def recover_credibility(credibility: np.ndarray, reference: np.ndarray, params: dict) -> np.ndarray:
+def recover_credibility(credibility: np.ndarray, reference: np.ndarray, params: dict[str, Any]) -> np.ndarray:
     """Reputation heals slowly toward its reference level when nothing new happens; so does the
     sting of a power's threats."""
     rate = per_run(params["credibility_recovery"], 3)
@@ -485,7 +486,7 @@ def remember(memory: np.ndarray, alignment: np.ndarray) -> np.ndarray:
     return memory + (alignment - memory) / MEMORY_MONTHS
 
 
-def drift(world: World, new: World, instruments: np.ndarray, ties: Ties, params: dict) -> None:
+def drift(world: World, new: World, instruments: np.ndarray, ties: Ties, params: dict[str, Any]) -> None:
     """The slow variables move after the month's choices: dependence, pushes, crises, reputations."""
     for k, name in enumerate(COMPONENTS):
         level = getattr(world, name)
@@ -514,7 +515,7 @@ def drift(world: World, new: World, instruments: np.ndarray, ties: Ties, params:
 # --- one month ------------------------------------------------------------------------------
 
 
-def update(world: World, ties: Ties, instruments: np.ndarray, params: dict, draws: np.ndarray) -> World:
+def update(world: World, ties: Ties, instruments: np.ndarray, params: dict[str, Any], draws: np.ndarray) -> World:
     """After the agents have decided: alignment updates and the slow variables move.
 
     `instruments` is (P, 3) in COMPONENTS order; `draws` (B,S,P) N(0,1).
@@ -526,7 +527,7 @@ def update(world: World, ties: Ties, instruments: np.ndarray, params: dict, draw
 
 
 def month(
-    world: World, ties: Ties, instruments: np.ndarray, params: dict, draws: np.ndarray
+    world: World, ties: Ties, instruments: np.ndarray, params: dict[str, Any], draws: np.ndarray
 ) -> tuple[World, list[Appeal], np.ndarray]:
     """One month for every run, as `AllianceModel.step` does it: powers decide, states decide,
     alignment updates. Returns the new world, this month's appeals and the bloc standings before."""
@@ -546,7 +547,7 @@ def decision_snapshot(world: World) -> World:
     return replace(world, allocation=world.allocation.copy(), outreach=world.outreach.copy())
 
 
-def rest_allocation(world: World, params: dict) -> None:
+def rest_allocation(world: World, params: dict[str, Any]) -> None:
     """Set every power's allocation and outreach to their rest: each adaptive power's preferred
     allocation given every other's (a fixed point, found by damped iteration), each scripted power's
     priorities' split. In place; each run stops on its own, so a run settles alike in any batch."""
@@ -565,7 +566,7 @@ def rest_allocation(world: World, params: dict) -> None:
             return
 
 
-def settle_start(world: World, ties: Ties, params: dict) -> World:
+def settle_start(world: World, ties: Ties, params: dict[str, Any]) -> World:
     """Make the start a rest point for each run's parameters: powers at their rest allocation, the
     dependence its engagement holds, and historical ties that make the starting orientation each
     state's own choice. With nothing changing, nothing moves but the shocks."""
