@@ -39,6 +39,7 @@ lint: $(VENV)/.installed-test
 	$(BIN)/ruff check sim tests benchmarks docs
 	$(BIN)/ruff format --check sim tests benchmarks docs
 	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 clean:
 	rm -rf $(VENV) results/*/ .pytest_cache

@@ -4,7 +4,27 @@ The Python API (`sim.api`): `load` a scenario, `simulate` it, run an `experiment
 They load on first use, so `import sim` stays light.
 """
 
-__version__ = "0.1.0"
+from importlib.metadata import PackageNotFoundError
+from importlib.metadata import version as _version
+
+
+def _own_version() -> str:
+    """The version pyproject.toml gives, the one place it is written: from the installed package's metadata, or
+    read from pyproject.toml itself in a source checkout that was never installed."""
+    try:
+        return _version("alliance-sim")
+    except PackageNotFoundError:
+        import tomllib
+        from pathlib import Path
+
+        pyproject = Path(__file__).resolve().parent.parent / "pyproject.toml"
+        try:
+            return str(tomllib.loads(pyproject.read_text())["project"]["version"])
+        except (OSError, KeyError, tomllib.TOMLDecodeError):
+            return "0+unknown"
+
+
+__version__ = _own_version()
 __all__ = ["InputError", "compare", "experiment", "load", "simulate"]
 
 

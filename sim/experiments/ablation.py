@@ -9,6 +9,7 @@ where it is off.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -74,7 +75,7 @@ def ablation(
     end_model = np.median(model.alignment[:, -1], axis=0)
     rows = []
     for name, traj in runs_by.items():
-        row: dict = {"mechanism": name, "in_model": True if name == FULL else is_on(setup, params, name)}
+        row: dict[str, Any] = {"mechanism": name, "in_model": True if name == FULL else is_on(setup, params, name)}
         row["variant"] = "as it is" if name == FULL else "switched off" if row["in_model"] else "switched on"
         for key, targets in facts.items():
             met = table(traj, targets)["met"].to_numpy()
@@ -95,8 +96,9 @@ def ablation(
 def verdict(frame: pd.DataFrame) -> dict[str, str]:
     """For each mechanism, whether it earns its place: with it the out-of-sample Brier score is lower by at least
     BRIER_MARGIN, or without it the model loses a documented (in-sample) fact."""
-    model = frame.iloc[0]
-    verdicts = {}
+    model: Any = frame.iloc[0]  # a row of mixed columns: pandas-stubs types its fields as any scalar
+    verdicts: dict[str, str] = {}
+    row: Any
     for row in frame.iloc[1:].itertuples():
         with_it, without = (model, row) if row.in_model else (row, model)
         reasons = []
@@ -170,6 +172,7 @@ def ablation_lines(frame: pd.DataFrame) -> list[str]:
         f"{'mechanism':<20} {'variant':<13} {'in sample':>9} {'Brier':>6} {'out of sample':>13} {'Brier':>6}"
         f"  largest change at the end"
     ]
+    row: Any
     for row in frame.itertuples():
         where = f"{row.largest_end_change:.3f} {row.where}" if row.where else ""
         lines.append(

@@ -7,12 +7,17 @@ different partners, the model cannot say which, and a single fitted point would 
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
 
 from sim.experiments.points import simulate_points
 from sim.experiments.posterior import Posterior
 from sim.model.world import Setup
+
+if TYPE_CHECKING:
+    from sim.model.trajectories import Trajectories
 
 #: Runs per posterior point (shocks only: each point's own parameters, the evidence as derived).
 RUNS = 16
@@ -25,7 +30,7 @@ def agreement(setup: Setup, posterior: Posterior, seed: int = 0, runs: int = RUN
     and the share each power gets (the leader by the median share over each point's runs)."""
     values = {name: posterior.points[:, i] for i, name in enumerate(posterior.names)}
 
-    def leaders(traj, points: int) -> np.ndarray:
+    def leaders(traj: Trajectories, points: int) -> np.ndarray:
         final = traj.alignment[:, -1].reshape(points, runs, *traj.alignment.shape[2:])
         return np.median(final, axis=1).argmax(axis=-1)  # (points, S)
 

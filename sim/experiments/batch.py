@@ -25,6 +25,7 @@ import time
 from contextlib import contextmanager
 from datetime import UTC
 from pathlib import Path
+from typing import Any
 
 from sim.inputs.documents import InputError
 from sim.inputs.extras import require
@@ -168,7 +169,7 @@ class Failures:
 
         self.path, self.experiment = path, experiment
         self.points = experiment.points_frame().set_index("point")
-        self.rows: list[dict] = []
+        self.rows: list[dict[str, Any]] = []
         if path.exists():  # resuming: keep what finished chunks recorded, drop what will run again
             old = pd.read_csv(path, dtype={"parameters": str, "error": str}, keep_default_na=False)
             self.rows = [row for row in old.to_dict("records") if row["chunk"] in keep_chunks]
@@ -178,7 +179,7 @@ class Failures:
         """Points with a failure (a point split across two chunks has a row for each)."""
         return len({row["point"] for row in self.rows})
 
-    def add(self, found: list[dict]) -> None:
+    def add(self, found: list[dict[str, Any]]) -> None:
         import json
 
         for row in found:
@@ -456,7 +457,7 @@ def _has_files(out: Path) -> bool:
     return out.is_dir() and any(p.name != LOCK for p in out.iterdir())
 
 
-def _previous_manifest(out: Path, experiment) -> dict | None:
+def _previous_manifest(out: Path, experiment) -> dict[str, Any] | None:
     """The manifest of the batch to resume in `out` (None if `out` is empty); InputError if it cannot be resumed."""
     from sim.inputs.packaged import EVIDENCE, FITTED
     from sim.outputs.destination import read_json
@@ -517,7 +518,9 @@ def _prepare_folder(out: Path, experiment) -> None:
         write_table(experiment.points_frame(), temporary)
 
 
-def _manifest(experiment, out: Path, plan: list, executor: str, workers: int, previous: dict | None) -> dict:
+def _manifest(
+    experiment, out: Path, plan: list, executor: str, workers: int, previous: dict[str, Any] | None
+) -> dict[str, Any]:
     from datetime import datetime
 
     from sim.experiments.chunks import OUTCOME_COLUMNS
@@ -572,7 +575,7 @@ def _manifest(experiment, out: Path, plan: list, executor: str, workers: int, pr
     }
 
 
-def _write_json(data: dict, path: Path) -> None:
+def _write_json(data: dict[str, Any], path: Path) -> None:
     from sim.outputs.destination import replacing
     from sim.outputs.results import write_json
 

@@ -12,6 +12,7 @@ import time
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -429,7 +430,7 @@ def validate(
     return frame, table_of_scores, out, conditional
 
 
-def _records(table_of_scores: pd.DataFrame) -> list[dict]:
+def _records(table_of_scores: pd.DataFrame) -> list[dict[str, Any]]:
     """A scores table as the manifest's rows, NaN as null."""
     return [
         {k: None if isinstance(v, float) and np.isnan(v) else v for k, v in row.items()}
@@ -447,7 +448,7 @@ def held_sweeps(problem: Problem, values: dict[str, float], runs: int, seed: int
     return met
 
 
-def projection(setup: Setup, params: dict, runs: int, seed: int) -> pd.DataFrame:
+def projection(setup: Setup, params: dict[str, Any], runs: int, seed: int) -> pd.DataFrame:
     """Each state's leading partner and hedging at the start and end of the full scenario (medians over runs)."""
     traj = simulate(setup, runs, seed, params)
     shares = np.median(traj.alignment[:, [0, -1]], axis=0)  # (2,S,P)
@@ -555,7 +556,7 @@ def _check_fitted_path(path: Path, inputs: list[Path]) -> None:
             )
 
 
-def _write_yaml(record: dict, path: Path) -> None:
+def _write_yaml(record: dict[str, Any], path: Path) -> None:
     """Write beside the target and rename, so the model's defaults are never half-written."""
     header = f"{FITTED_HEADER}\n# alliance-sim reads `parameters`; the rest says how and how well they fit.\n"
     with replacing(path) as temporary:

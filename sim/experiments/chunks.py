@@ -14,8 +14,10 @@ import os
 import stat
 import threading
 import time
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 import pyarrow as pa
@@ -27,6 +29,9 @@ from sim.model.trajectories import SERIES, Trajectories
 from sim.model.world import Setup
 from sim.outputs.destination import replacing
 from sim.outputs.folders import RECORD, read_record
+
+if TYPE_CHECKING:
+    from sim.inputs.evidence import Evidence
 
 #: The per-run outcomes dataset: a folder of Parquet files, read whole with pandas.read_parquet.
 OUTCOMES = "outcomes.parquet"
@@ -153,7 +158,7 @@ def foreign(out: Path, plan: list[Chunk]) -> list[Path]:
     return found
 
 
-def record(out: Path, chunk: Chunk, files: dict[str, dict]) -> None:
+def record(out: Path, chunk: Chunk, files: dict[str, dict[str, Any]]) -> None:
     """Add a finished chunk's files (rows, bytes, SHA-256) to the batch's record, one line appended."""
     line = json.dumps({"chunk": chunk.index, "files": files}, sort_keys=True) + "\n"
     with open(out / RECORD, "a", encoding="utf-8") as stream:
@@ -187,7 +192,7 @@ def _digest(path: Path) -> str:
         return hashlib.file_digest(stream, "sha256").hexdigest()
 
 
-def run_chunk(chunk: Chunk, layout: Layout, out: Path) -> list[dict]:
+def run_chunk(chunk: Chunk, layout: Layout, out: Path) -> list[dict[str, Any]]:
     """Simulate the chunk, write its files and add them to the batch's record; return the points that raised
     (each with its error). The record's line is written before the outcomes file is renamed into place, so a
     chunk whose files are all there is always recorded.
@@ -197,7 +202,7 @@ def run_chunk(chunk: Chunk, layout: Layout, out: Path) -> list[dict]:
     """
     run_ids = np.arange(chunk.first_run, chunk.stop_run)
     points = run_ids // chunk.runs_per_point
-    failures: list[dict] = []
+    failures: list[dict[str, Any]] = []
     try:
         done = [_simulate(chunk, run_ids)]
     except Exception:
@@ -211,9 +216,9 @@ def run_chunk(chunk: Chunk, layout: Layout, out: Path) -> list[dict]:
                     {"chunk": chunk.index, "point": int(point), "runs": f"{ids[0]}-{ids[-1]}", "error": one_line(exc)}
                 )
     blocks = [block for traj in done for block in _blocks(traj, BLOCK_RUNS)]
-    files: dict[str, dict] = {}
+    files: dict[str, dict[str, Any]] = {}
 
-    def written(name: str, entry: dict) -> None:
+    def written(name: str, entry: dict[str, Any]) -> None:
         files[name] = entry
         if name.startswith(OUTCOMES):
             record(out, chunk, files)
@@ -299,7 +304,7 @@ def outcome_table(traj: Trajectories, points: np.ndarray, layout: Layout) -> pa.
 
 def slim(setup: Setup) -> Setup:
     """The setup without what only explanations need (evidence, provenance): small to send to workers."""
-    return replace(setup, evidence=None, provenance={})
+    return replace(setup, evidence=cast("Evidence", None), provenance={})
 
 
 def _simulate(chunk: Chunk, run_ids: np.ndarray) -> Trajectories:
@@ -307,7 +312,7 @@ def _simulate(chunk: Chunk, run_ids: np.ndarray) -> Trajectories:
     return simulate_runs(chunk.setup, chunk.setup.params, chunk.values, points, run_ids, chunk.seed)
 
 
-def _blocks(traj: Trajectories, size: int):
+def _blocks(traj: Trajectories, size: int) -> Iterator[Trajectories]:
     """Consecutive slices of `size` runs (views, not copies)."""
     for start in range(0, len(traj.runs), size):
         rows = slice(start, start + size)
@@ -315,7 +320,9 @@ def _blocks(traj: Trajectories, size: int):
         yield Trajectories(traj.scenario, traj.dates, traj.states, traj.powers, runs=traj.runs[rows], **arrays)
 
 
-def _write(tables, schema: pa.Schema, path: Path, written) -> None:
+def _write(
+    tables: Iterable[pa.Table], schema: pa.Schema, path: Path, written: Callable[[str, dict[str, Any]], None]
+) -> None:
     """Write the tables as row groups of one file under a hidden temporary name (ignored by dataset
     readers), tell `written(name, entry)` what the batch's record keeps of it (rows, bytes, SHA-256), then
     rename it into place. Labels are dictionary-encoded; run ids keep statistics."""
@@ -338,7 +345,7 @@ def _dictionary(index: pa.DataType) -> pa.DataType:
     return pa.dictionary(index, pa.string())
 
 
-def _codes(labels: list[str], universe: list[str], dtype) -> np.ndarray:
+def _codes(labels: list[str], universe: list[str], dtype: type[np.integer[Any]]) -> np.ndarray:
     return np.array([universe.index(label) for label in labels], dtype=dtype)
 
 

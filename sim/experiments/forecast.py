@@ -24,6 +24,7 @@ import subprocess
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -59,7 +60,7 @@ SUFFIXES = (".yaml", ".yml", ".json")
 
 def make_forecast(
     scenario_path: Path | str, out: Path, runs: int = 1000, seed: int = 0, force: bool = False
-) -> tuple[dict, Path]:
+) -> tuple[dict[str, Any], Path]:
     """Simulate the scenario's runs with every source of uncertainty and write the forecast file `out` (YAML or
     JSON by its suffix) atomically, never over an existing file unless `force` and it is a forecast file."""
     evidence = load_evidence(EVIDENCE)
@@ -72,7 +73,9 @@ def make_forecast(
             f"{scenario.path}: ends at {scenario.date(scenario.months)}; a forecast asks about {last}: "
             f"extend its `end:` to {last} or later"
         )
-    months = [month_index(parse_month(date), scenario.start) for date in (DOMINANT_AT, *SHARES_AT)]
+    months = [
+        month_index(cast("tuple[int, int]", parse_month(date)), scenario.start) for date in (DOMINANT_AT, *SHARES_AT)
+    ]
     S, P = len(scenario.states), len(scenario.powers)
     chunk = chunk_runs(scenario.months, S, P)
     memory = chunk * cell_bytes(scenario.months, S, P) + runs * len(months) * S * P * 8 + 300e6
@@ -83,7 +86,7 @@ def make_forecast(
     for start in range(0, runs, chunk):
         traj = simulate_uncertain(setup, np.arange(start, min(runs, start + chunk)), seed, SOURCES, posterior)
         shares.append(traj.alignment[:, months])  # (R, 3, S, P)
-        standing.append(traj.participation[:, [0, months[0]], BLOCS.index(BLOC)])  # (R, 2, S)
+        standing.append(cast(np.ndarray, traj.participation)[:, [0, months[0]], BLOCS.index(BLOC)])  # (R, 2, S)
     record = {
         "tool": TOOL,
         "kind": "forecast",
@@ -108,7 +111,7 @@ def make_forecast(
     return record, out
 
 
-def questions(shares: np.ndarray, standing: np.ndarray, states: list[str], powers: list[str]) -> list[dict]:
+def questions(shares: np.ndarray, standing: np.ndarray, states: list[str], powers: list[str]) -> list[dict[str, Any]]:
     """The forecast's questions from the runs: `shares` (R, 3, S, P) at DOMINANT_AT and SHARES_AT, `standing`
     (R, 2, S) in BLOC at the start and at DOMINANT_AT."""
     asked = []
@@ -151,7 +154,7 @@ def questions(shares: np.ndarray, standing: np.ndarray, states: list[str], power
     return asked
 
 
-def _probability(qid: str, question: str, date: str, p: float) -> dict:
+def _probability(qid: str, question: str, date: str, p: float) -> dict[str, Any]:
     """A probability question as the file writes it."""
     return {
         "id": qid,
@@ -162,14 +165,14 @@ def _probability(qid: str, question: str, date: str, p: float) -> dict:
     }
 
 
-def content_digest(record: dict) -> str:
+def content_digest(record: dict[str, Any]) -> str:
     """SHA-256 of a forecast's canonical content: the JSON of every key but `file_sha256`, keys sorted, compact."""
     body = {key: value for key, value in record.items() if key != "file_sha256"}
     text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def write_forecast(record: dict, out: Path) -> Path:
+def write_forecast(record: dict[str, Any], out: Path) -> Path:
     """Write a forecast file as YAML or JSON (by its suffix) beside `out` and rename it into place."""
     if out.suffix == ".json":
         text = json.dumps(record, indent=1, ensure_ascii=False, allow_nan=False) + "\n"
@@ -234,7 +237,7 @@ def _check_out(out: Path, force: bool, inputs: list[Path]) -> None:
 # --- scoring ---------------------------------------------------------------------------------------------
 
 
-def load_forecast(path: Path | str) -> tuple[Document, dict]:
+def load_forecast(path: Path | str) -> tuple[Document, dict[str, Any]]:
     """A forecast file checked: its structure (one line naming file, place and fix) and its SHA-256, which must
     match its content; returns the document and its questions by id."""
     from sim.inputs.schema import ForecastFile, check
@@ -254,7 +257,7 @@ def load_forecast(path: Path | str) -> tuple[Document, dict]:
     return doc, asked
 
 
-def load_facts(path: Path | str, forecast: Path, asked: dict) -> tuple[dict[str, bool | float], str | None]:
+def load_facts(path: Path | str, forecast: Path, asked: dict[str, Any]) -> tuple[dict[str, bool | float], str | None]:
     """A facts file checked against the forecast's questions: each id one of them, true/false for a probability
     question, a share for a quantile question. Returns the facts by id and their `source:`."""
     from sim.inputs.schema import FactsFile, check

@@ -9,6 +9,7 @@ replicate k its own run id p x R + k.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -18,7 +19,12 @@ from sim.model.world import Setup
 
 
 def simulate_runs(
-    setup: Setup, base: dict, values: dict[str, np.ndarray], points: np.ndarray, run_ids: np.ndarray, seed: int
+    setup: Setup,
+    base: dict[str, Any],
+    values: dict[str, np.ndarray],
+    points: np.ndarray,
+    run_ids: np.ndarray,
+    seed: int,
 ) -> Trajectories:
     """Run run_ids[i] with the parameters of point points[i]: `base` overridden by each varied
     parameter's value at that point (values[name] holds one value per point)."""
@@ -28,7 +34,7 @@ def simulate_runs(
 
 def simulate_points[Result](
     setup: Setup,
-    base: dict,
+    base: dict[str, Any],
     values: dict[str, np.ndarray],
     replicates: int,
     seed: int,

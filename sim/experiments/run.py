@@ -278,7 +278,7 @@ def _ensemble(
     return summary_of(np.concatenate(starts), np.concatenate(finals), held), held, _combine(logs)
 
 
-def _per_run(bar: tqdm, runs: int):
+def _per_run(bar: tqdm, runs: int) -> Callable[[int], object]:
     return lambda months: bar.update(months * runs)
 
 
@@ -291,7 +291,7 @@ class TrajectoryFile:
         self.path, self.series = path, series
         self._writer: pq.ParquetWriter | None = None
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="trajectories")
-        self._pending: Future | None = None
+        self._pending: Future[None] | None = None
 
     def append(self, traj: Trajectories) -> None:
         self._wait()
@@ -300,7 +300,7 @@ class TrajectoryFile:
     def __enter__(self) -> TrajectoryFile:
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         try:
             self._wait()
         finally:

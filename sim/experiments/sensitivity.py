@@ -9,6 +9,7 @@ index can be told apart from noise.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from sim.inputs.documents import InputError, suggest
 
@@ -111,7 +112,7 @@ def _cost(scenario, points: int, runs: int):
     return Cost(chunk + finals + 300e6, disk, simulation_seconds(points * runs, scenario.months))
 
 
-def _sample(problem: dict, method: str, samples: int, seed: int):
+def _sample(problem: dict[str, Any], method: str, samples: int, seed: int):
     from SALib.sample import morris, sobol
 
     if method == "morris":
@@ -145,7 +146,7 @@ def _simulate(setup, design, names: list[str], runs: int, seed: int, power: str)
     return means, spread
 
 
-def _analyse(problem: dict, method: str, design, values, seed: int) -> dict:
+def _analyse(problem: dict[str, Any], method: str, design, values, seed: int) -> dict[str, Any]:
     from SALib.analyze import morris, sobol
 
     if method == "morris":

@@ -4,9 +4,10 @@ run's own draw of the starting levels, as wide as the evidence is unsure)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -50,7 +51,7 @@ def posterior_for(scenario: Scenario, sources: tuple[str, ...]) -> Posterior | N
     return hold(load_posterior(), scenario.chosen) if "parameters" in sources else None
 
 
-def posterior_record(posterior: Posterior | None) -> dict | None:
+def posterior_record(posterior: Posterior | None) -> dict[str, Any] | None:
     """What a manifest says of the posterior the runs drew from."""
     if posterior is None:
         return None
@@ -82,10 +83,10 @@ def chosen_sources(uncertainty: str | Iterable[str]) -> tuple[str, ...]:
 
 def run_parameters(
     setup: Setup, run_ids: np.ndarray, seed: int, sources: tuple[str, ...], posterior: Posterior | None
-) -> dict:
+) -> dict[str, Any]:
     """The parameters each run uses: the scenario's, each run's posterior draw where parameters are
     uncertain, and no shocks where shocks are switched off."""
-    params = dict(setup.params)
+    params: dict[str, Any] = dict(setup.params)
     if "parameters" in sources and posterior is not None:
         seeds = np.array([run_seed(seed, int(r)) for r in run_ids], dtype=np.uint64)
         params.update(posterior.draw(seeds))
@@ -100,7 +101,7 @@ def simulate_uncertain(
     seed: int,
     sources: tuple[str, ...] = SOURCES,
     posterior: Posterior | None = None,
-    progress=None,
+    progress: Callable[[int], object] | None = None,
     log: list[LoggedEvent] | None = None,
 ) -> Trajectories:
     """The ensemble with the chosen sources of uncertainty (run i the same whatever the chunking)."""
@@ -119,7 +120,7 @@ def spread_by_source(setup: Setup, runs: int, seed: int, posterior: Posterior | 
     finals = {"all": final(SOURCES), **{source: final((source,)) for source in SOURCES}}
     rows = []
     for s, state in enumerate(setup.scenario.states):
-        row = {"state": state}
+        row: dict[str, Any] = {"state": state}
         for name, values in finals.items():
             low, high = np.percentile(values[:, s], [5, 95], axis=0)
             row[f"band_{name}"] = float((high - low).mean())

@@ -15,7 +15,9 @@ A fact's probability is the share of runs meeting it. Every fact happened, so it
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -57,11 +59,11 @@ def observe(traj: Trajectories, target: Target, hedging: np.ndarray | None = Non
     if target.measure == "hedging":
         series = (traj.hedging if hedging is None else hedging)[:, :, s]  # (R,T,S)
     elif target.measure == "outside":
-        standing = traj.participation[:, :, BLOCS.index(target.bloc)][:, :, s]  # (R,T,S)
+        standing = cast(np.ndarray, traj.participation)[:, :, BLOCS.index(target.bloc)][:, :, s]  # (R,T,S)
         series = ((standing == FROZEN) | (standing == LEFT)).astype(float)
     else:
         array = getattr(traj, target.measure)[:, :, s]  # (R,T,S,P)
-        p = traj.powers.index(target.power)
+        p = traj.powers.index(cast(str, target.power))
         series = array[..., p]
     if target.kind == "order":
         rivals = [traj.powers.index(q) for q in target.over] or [q for q in range(len(traj.powers)) if q != p]
@@ -128,7 +130,9 @@ def table(traj: Trajectories, targets: list[Target]) -> pd.DataFrame:
 
 def window_end(traj: Trajectories) -> int:
     """Month index of PROJECTION, where the documents end; the last month if the runs end sooner."""
-    months = month_index(parse_month(PROJECTION), parse_month(traj.dates[0]))
+    months = month_index(
+        cast("tuple[int, int]", parse_month(PROJECTION)), cast("tuple[int, int]", parse_month(traj.dates[0]))
+    )
     return int(np.clip(months, 0, len(traj.dates) - 1))
 
 
@@ -136,7 +140,9 @@ def persistence(traj: Trajectories, month: int = 0) -> Trajectories:
     """Every series, bloc standing included, held at its value in `month` at every month: the null that
     nothing changes (month 0: from the start; `window_end`: from the documents' end)."""
     months = len(traj.dates)
-    still = {name: np.repeat(getattr(traj, name)[:, month : month + 1], months, axis=1) for name in SERIES}
+    still: dict[str, Any] = {
+        name: np.repeat(getattr(traj, name)[:, month : month + 1], months, axis=1) for name in SERIES
+    }
     participation = (
         None if traj.participation is None else np.repeat(traj.participation[:, month : month + 1], months, axis=1)
     )
@@ -170,12 +176,14 @@ def last_direction(traj: Trajectories) -> Trajectories:
     return _continued(traj, end, fit)
 
 
-def _continued(traj: Trajectories, end: int, fit) -> Trajectories:
+def _continued(
+    traj: Trajectories, end: int, fit: Callable[[np.ndarray], tuple[np.ndarray, float, np.ndarray]]
+) -> Trajectories:
     """Every series as the straight line `fit` gives (level, the month it passes it, slope per month), at every
     month, clipped to its range (alignment renormalised over the powers); bloc standing the model's own up to
     `end` and held after it."""
     months = np.arange(len(traj.dates), dtype=float)[None, :, None, None]
-    lines = {}
+    lines: dict[str, Any] = {}
     for name in SERIES:
         level, at, slope = fit(getattr(traj, name))
         line = level[:, None] + slope[:, None] * (months - at)
@@ -244,10 +252,10 @@ def scored(model: Trajectories, nulls: dict[str, Trajectories], targets: list[Ta
     frame = table(model, targets)
     for i, (name, traj) in enumerate(nulls.items()):
         null = table(traj, targets)
-        frame.insert(frame.columns.get_loc("met") + 1 + i, f"met_{name}", null["met"].to_numpy())
+        frame.insert(cast(int, frame.columns.get_loc("met")) + 1 + i, f"met_{name}", null["met"].to_numpy())
     met_by_null = frame[[f"met_{name}" for name in nulls]].any(axis=1)
-    frame.insert(frame.columns.get_loc("met") + 1 + len(nulls), "informative", ~met_by_null)
-    at = frame.columns.get_loc("share_of_runs_met") + 1
+    frame.insert(cast(int, frame.columns.get_loc("met")) + 1 + len(nulls), "informative", ~met_by_null)
+    at = cast(int, frame.columns.get_loc("share_of_runs_met")) + 1
     for i, (name, traj) in enumerate({"model": model, **nulls}.items()):
         frame.insert(at + i, f"p_{name}", probability(traj, targets))
     return frame
@@ -280,7 +288,7 @@ def mean_crps(traj: Trajectories, targets: list[Target]) -> float:
     if not measured:
         return float("nan")
     values = per_run(traj, measured)
-    return float(np.mean([crps(values[:, k], t.observed) for k, t in enumerate(measured)]))
+    return float(np.mean([crps(values[:, k], cast(float, t.observed)) for k, t in enumerate(measured)]))
 
 
 def scores(frame: pd.DataFrame, predictors: dict[str, Trajectories], targets: list[Target]) -> pd.DataFrame:
@@ -328,6 +336,7 @@ def summary_lines(
         f"{label}: {len(frame)} facts, {what}",
         f"  {'rank':>4}  {'predictor':<18} {'met':>7} {'Brier':>6} {'log score':>9} {'skill':>6} {'CRPS':>6}",
     ]
+    row: Any
     for row in ranked.itertuples():
         skill_text = "-" if np.isnan(row.skill) else f"{row.skill:+.3f}"
         crps_text = "-" if np.isnan(row.crps) else f"{row.crps:.3f}"
@@ -349,7 +358,7 @@ def conditional_lines(unconditional: pd.DataFrame, conditional: pd.DataFrame) ->
     lines = [f"  {'fact':<40} {'unconditional':>13} {'conditional':>11}"]
     for k in change.abs().sort_values(ascending=False, kind="stable").index:
         lines.append(
-            f"  {unconditional.at[k, 'target']:<40} {unconditional.at[k, 'p_model']:13.2f} "
-            f"{conditional.at[k, 'p_model']:11.2f}"
+            f"  {unconditional.at[k, 'target']:<40} {unconditional.at[k, 'p_model']:13.2f} "  # type: ignore[str-bytes-safe]
+            f"{conditional.at[k, 'p_model']:11.2f}"  # type: ignore[str-bytes-safe]
         )
     return lines

@@ -20,7 +20,7 @@ from sim.model.trajectories import hedging_index
 STANDING = {dynamics.NOT_MEMBER: "-", dynamics.MEMBER: "member", dynamics.FROZEN: "frozen", dynamics.LEFT: "left"}
 
 
-class StateAgent(FixedAgent):
+class StateAgent(FixedAgent):  # type: ignore[misc]  # mesa has no type information
     """A post-Soviet state spreading its orientation over the powers, calling for help in a crisis
     and freezing or leaving a bloc whose leader it no longer trusts."""
 
@@ -81,7 +81,7 @@ class StateAgent(FixedAgent):
         return {bloc: STANDING[int(code)] for bloc, code in zip(BLOCS, standing, strict=True) if code}
 
 
-class PowerAgent(mesa.Agent):
+class PowerAgent(mesa.Agent):  # type: ignore[misc]  # mesa has no type information
     """A power (Russia, US, China, Turkey, ...) spending an outreach budget across the states by its
     strategy, and pressing clients that drift away if its strategy allows coercion."""
 

@@ -6,6 +6,9 @@ same numbers however the batch is chunked, and the same as the Mesa model given 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import numpy as np
 
 from sim.model import dynamics
@@ -29,8 +32,8 @@ def simulate(
     setup: Setup,
     runs: int | np.ndarray,
     seed: int,
-    params: dict | None = None,
-    progress=None,
+    params: dict[str, Any] | None = None,
+    progress: Callable[[int], object] | None = None,
     log: list[LoggedEvent] | None = None,
     evidence_draws: bool = False,
 ) -> Trajectories:

@@ -8,6 +8,7 @@ Switching one off keeps everything else as it is, the start's rest point include
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 import numpy as np
 
@@ -58,7 +59,7 @@ def check_mechanisms(names: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(names)
 
 
-def is_on(setup: Setup, params: dict, name: str) -> bool:
+def is_on(setup: Setup, params: dict[str, Any], name: str) -> bool:
     """Whether a mechanism acts in these runs (in any of them, for parameters drawn per run)."""
     if name == "adaptive_allocation":
         return bool(setup.scenario.adaptive.any())
@@ -68,7 +69,7 @@ def is_on(setup: Setup, params: dict, name: str) -> bool:
     return bool(np.any(np.asarray(params[parameter]) != off))
 
 
-def switch(setup: Setup, params: dict, name: str, on: bool) -> tuple[Setup, dict]:
+def switch(setup: Setup, params: dict[str, Any], name: str, on: bool) -> tuple[Setup, dict[str, Any]]:
     """The set-up and parameters with one mechanism switched on or off (each run's drawn values kept for
     every other parameter). The events stay as they are."""
     check_mechanisms((name,))
@@ -89,7 +90,7 @@ def switch(setup: Setup, params: dict, name: str, on: bool) -> tuple[Setup, dict
     return setup, params
 
 
-def switch_off(setup: Setup, params: dict, names: tuple[str, ...]) -> tuple[Setup, dict]:
+def switch_off(setup: Setup, params: dict[str, Any], names: tuple[str, ...]) -> tuple[Setup, dict[str, Any]]:
     """The set-up and parameters with the named mechanisms switched off."""
     for name in check_mechanisms(names):
         setup, params = switch(setup, params, name, on=False)

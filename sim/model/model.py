@@ -40,7 +40,7 @@ class ScheduledEvent:
         self.model.trigger(self.change)
 
 
-class AllianceModel(mesa.Model):
+class AllianceModel(mesa.Model):  # type: ignore[misc]  # mesa has no type information
     """The post-Soviet states' alignment between the powers under one scenario.
 
     `scenario_file` is a path to a scenario YAML (or a loaded Scenario); keyword arguments

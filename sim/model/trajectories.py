@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -28,7 +29,7 @@ class Trajectories:
     economic: np.ndarray
     security: np.ndarray
     outreach: np.ndarray
-    runs: np.ndarray = field(default=None)  # run ids, shape (R,)
+    runs: np.ndarray = field(default=cast(np.ndarray, None))  # run ids, shape (R,)
     participation: np.ndarray | None = None  # (R, months, blocs, states) bloc standing codes, not written to disk
 
     def __post_init__(self) -> None:

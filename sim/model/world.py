@@ -6,14 +6,17 @@ differ only in how many runs they carry at once.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from typing import Any, cast
 
 import numpy as np
 
-from sim.inputs.evidence import PAIR_ATTRIBUTES, POWER_ATTRIBUTES, STATE_ATTRIBUTES, Derived, Evidence, load_evidence
+from sim.inputs.evidence import Derived, Evidence, load_evidence
 from sim.inputs.geography import BLOC_LEADERS, BLOC_TIES, BLOCS
 from sim.inputs.packaged import EVIDENCE
-from sim.inputs.scenario import MAX_OUTREACH, Change, Scenario
+from sim.inputs.scenario import Change, Scenario
+from sim.inputs.vocabulary import MAX_OUTREACH, PAIR_ATTRIBUTES, POWER_ATTRIBUTES, STATE_ATTRIBUTES
 from sim.model import dynamics
 from sim.model.dynamics import MEMBER, NOT_MEMBER, Ties, World
 
@@ -43,7 +46,7 @@ class Setup:
     members: dict[str, list[int]]
     edges: list[tuple[int, int, str]]  # (i, j, "border", "rival" or a bloc), i < j: the peer network
     events: dict[int, list[Change]]
-    provenance: dict[tuple, Derived]
+    provenance: dict[tuple[str, str | None, str | None], Derived]
     levels: dict[str, np.ndarray] = field(default_factory=dict)  # evidence-derived levels, before `initial:`
     spread: dict[str, np.ndarray] = field(default_factory=dict)  # their uncertainty (sd), from confidence
 
@@ -51,7 +54,9 @@ class Setup:
     def params(self) -> dict[str, float]:
         return self.scenario.parameters
 
-    def initial(self, runs: int, params: dict | None = None, evidence_seeds: np.ndarray | None = None) -> World:
+    def initial(
+        self, runs: int, params: dict[str, Any] | None = None, evidence_seeds: np.ndarray | None = None
+    ) -> World:
         """The starting world for `runs` runs, settled into its rest point for `params`. With
         `evidence_seeds` (one per run), each run draws its evidence-derived levels from their spread."""
         if evidence_seeds is None:
@@ -73,10 +78,10 @@ def prepare(scenario: Scenario, evidence: Evidence | None = None) -> Setup:
     """Derive the starting world from the evidence, apply the scenario's `initial:` changes."""
     evidence = evidence or load_evidence(EVIDENCE)
     states, powers = scenario.states, scenario.powers
-    provenance: dict[tuple, Derived] = {}
+    provenance: dict[tuple[str, str | None, str | None], Derived] = {}
     levels: dict[str, np.ndarray] = {}
     spread: dict[str, np.ndarray] = {}
-    grids = {
+    grids: dict[str, list[Any]] = {
         **{a: [[(a, s, p) for p in powers] for s in states] for a in PAIR_ATTRIBUTES},
         **{a: [(a, s, None) for s in states] for a in STATE_ATTRIBUTES},
         **{a: [(a, None, p) for p in powers] for a in POWER_ATTRIBUTES},
@@ -93,7 +98,8 @@ def prepare(scenario: Scenario, evidence: Evidence | None = None) -> Setup:
         spread[attribute] = np.array([evidence_spread(evidence, d) for d in flat]).reshape(shape)
     spread["acute_threat"][:] = 0.0  # no crisis at the start is a fact of the scenario, not a reading
     members = {bloc: [i for i, s in enumerate(states) if s in evidence.members(bloc)] for bloc in BLOCS}
-    setup = Setup(scenario, evidence, None, None, members, [], {}, provenance, levels, spread)
+    # The base world and the ties are set just below, once the set-up can resolve the scenario's names.
+    setup = Setup(scenario, evidence, cast(World, None), cast(Ties, None), members, [], {}, provenance, levels, spread)
     setup.base = setup.start({a: v[None] for a, v in levels.items()})
     for change in scenario.events:
         setup.events.setdefault(change.month, []).append(setup.resolve(change))
@@ -122,12 +128,17 @@ def draw_levels(
     return draws
 
 
-def _start(scenario: Scenario, levels: dict[str, np.ndarray], members: dict[str, list[int]], resolve) -> World:
+def _start(
+    scenario: Scenario,
+    levels: dict[str, np.ndarray],
+    members: dict[str, list[int]],
+    resolve: Callable[[Change], Change],
+) -> World:
     """The starting world from (batched) levels: floor and normalise the alignment, set the strategies
     and memberships, apply `initial:` changes, then take the references and the first allocation."""
     runs = len(levels["alignment"])
     S, P = len(scenario.states), len(scenario.powers)
-    batch = lambda array: np.repeat(np.asarray(array)[None], runs, axis=0)  # noqa: E731
+    batch: Callable[[Any], np.ndarray] = lambda array: np.repeat(np.asarray(array)[None], runs, axis=0)  # noqa: E731
     floored = np.maximum(levels["alignment"], START_FLOOR)
     alignment = floored / floored.sum(axis=-1, keepdims=True)
     participation = np.full((len(BLOCS), S), NOT_MEMBER, dtype=np.int8)
@@ -220,6 +231,7 @@ def apply_change(world: World, change: Change, start: World | None = None) -> No
 
 def _change(change: Change, array: np.ndarray, start: np.ndarray | None) -> None:
     """Apply `change` to `array` (one of the world's arrays, or a view of one) in place."""
+    index: tuple[Any, ...]
     if change.attribute in POWER_ATTRIBUTES + ("budget",):
         index = (slice(None), change.power)
     elif change.attribute in STATE_ATTRIBUTES:
@@ -227,7 +239,7 @@ def _change(change: Change, array: np.ndarray, start: np.ndarray | None) -> None
     else:
         index = (slice(None), change.states, change.power)
     if change.operation == "restore":
-        array[index] = start[index]
+        array[index] = cast(np.ndarray, start)[index]  # "restore" changes are applied with the start at hand
         return
     current = array[index]
     updated = {
