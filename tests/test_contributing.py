@@ -73,7 +73,6 @@ def test_each_mechanism_is_where_the_guide_says_it_is():
     assert {parameter for parameter, _ in PARAMETER_SWITCHES.values()} <= names
     odd = (ROOT / "docs" / "ODD.md").read_text()
     functions = [n.name for n in ast.parse(Path(dynamics.__file__).read_text()).body if isinstance(n, ast.FunctionDef)]
-    # preferred_allocation is told inside allocate_effort's entry (ODD 7.2) for now.
-    assert [f for f in functions if f"#### `{f}`" not in odd and f != "preferred_allocation"] == []
+    assert [f for f in functions if f"#### `{f}`" not in odd] == []
     for test in ("test_decisions.py", "test_dynamics.py"):
         assert "sim.model" in (ROOT / "tests" / test).read_text()
