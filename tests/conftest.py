@@ -1,15 +1,19 @@
-"""Shared fixtures: the repository's paths and a short scenario for fast tests."""
+"""Shared fixtures: a short scenario for fast tests, and results folders built once per session and shared.
+
+`pytest -m "not slow and not browser"` is the quick loop (under 90 s); plain `pytest` (as CI runs it) runs
+every test. Helpers shared by the tests (paths, the command line run two ways) live in helpers.py.
+
+A session's results folders are read-only: a test that changes one copies it first
+(`shutil.copytree(folder, tmp_path / ...)`).
+"""
 
 from __future__ import annotations
 
-import subprocess
-import sys
+import json
 from pathlib import Path
 
 import pytest
-
-ROOT = Path(__file__).resolve().parent.parent
-BASELINE = ROOT / "scenarios" / "baseline.yaml"
+from helpers import BASELINE, cli_in_process
 
 
 @pytest.fixture(scope="session")
@@ -20,24 +24,21 @@ def short_scenario(tmp_path_factory) -> Path:
     return path
 
 
-def cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    """Run `python -m sim ARGS` as a user would, capturing output."""
-    return subprocess.run(
-        [sys.executable, "-m", "sim", *map(str, args)], capture_output=True, text=True, cwd=cwd or ROOT
-    )
+@pytest.fixture(scope="session")
+def five_month_run(tmp_path_factory):
+    """`alliance-sim run` of a five-month scenario with no events (2021-01 to 2021-06, seed 0), by name and number
+    of runs: `five_month_run("a", runs=3)` is its results folder, built on first use and shared by the session.
+    Read-only: a test that changes it works on a copy (`shutil.copytree(five_month_run(), tmp_path / "r")`)."""
+    built: dict[tuple[str, int], Path] = {}
 
+    def folder(name: str = "short", runs: int = 2) -> Path:
+        if (name, runs) not in built:
+            root = tmp_path_factory.mktemp("five-months")
+            path = root / "s.yaml"
+            path.write_text(f"name: {json.dumps(name)}\nstart: 2021-01\nend: 2021-06\n")
+            code, _, err = cli_in_process("run", path, "--runs", runs, "--out", root / name)
+            assert code == 0, err
+            built[name, runs] = root / name
+        return built[name, runs]
 
-def cli_in_process(*argv) -> tuple[int, str, str]:
-    """Run the CLI in this process (fast, for many small cases): exit status, stdout, stderr."""
-    import contextlib
-    import io
-
-    from sim.cli.main import main
-
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        try:
-            code = main([str(a) for a in argv])
-        except SystemExit as stop:
-            code = stop.code
-    return code, out.getvalue(), err.getvalue()
+    return folder

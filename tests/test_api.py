@@ -10,7 +10,7 @@ import sys
 
 import pandas as pd
 import pytest
-from conftest import BASELINE, ROOT, cli_in_process
+from helpers import BASELINE, ROOT, cli_in_process
 
 import sim
 from sim.inputs.parameters import defaults

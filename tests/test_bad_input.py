@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import BASELINE, cli
+from helpers import BASELINE, cli
 
 from sim.inputs.documents import InputError
 from sim.inputs.evidence import load_evidence

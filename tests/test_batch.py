@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import ROOT, cli
+from helpers import ROOT, cli
 
 from sim.experiments import chunks
 from sim.experiments import points as parameter_points

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from helpers import BASELINE
 
 from sim.cli.main import main
 from sim.cli.sensitivity import parameter_names
@@ -24,7 +25,6 @@ from sim.inputs.targets import load_targets
 from sim.model.trajectories import Trajectories, hedging_index
 
 SEED_FILE = "002_d2b80962dc7b4d43.txt"
-BASELINE = Path(__file__).resolve().parent.parent / "scenarios" / "baseline.yaml"
 STATES = ["Armenia", "Kazakhstan"]
 POWERS = ["Russia", "US", "China", "Turkey"]
 DATES = ["2021-01", "2021-02", "2021-03", "2021-04", "2021-05"]

@@ -10,7 +10,7 @@ import shutil
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import BASELINE
+from helpers import BASELINE
 from matplotlib.image import imread
 
 from sim.cli.main import main

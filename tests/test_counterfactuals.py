@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import ROOT
+from helpers import ROOT
 
 from sim.inputs.evidence import load_evidence
 from sim.inputs.packaged import BASELINE

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import cli
+from helpers import cli
 
 from sim.inputs.evidence import load_evidence
 from sim.inputs.scenario import load_scenario

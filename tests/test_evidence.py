@@ -6,7 +6,7 @@ import re
 
 import pytest
 import yaml
-from conftest import BASELINE, ROOT, cli
+from helpers import BASELINE, ROOT, cli
 
 from sim.inputs.documents import InputError, parse_month
 from sim.inputs.evidence import ASSUMPTIONS, ASSUMPTIONS_BY_ID, load_evidence

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import BASELINE, ROOT, cli
+from helpers import BASELINE, ROOT, cli
 
 from sim.cli.main import main
 from sim.inputs.documents import InputError

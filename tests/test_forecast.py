@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 import pytest
-from conftest import cli_in_process
+from helpers import ROOT, cli_in_process
 
 from sim.experiments.forecast import content_digest, load_forecast, make_forecast, score_forecast, write_forecast
 from sim.inputs.documents import InputError
@@ -125,8 +125,6 @@ def test_a_forecast_file_is_never_replaced_without_force(made, tmp_path):
 
 def test_the_shipped_forecast_is_intact_and_names_its_commit():
     """forecasts/ holds a pre-registered forecast: its own hash still matches, and it names its commit."""
-    from conftest import ROOT
-
     from sim.experiments.forecast import load_forecast
 
     doc, asked = load_forecast(ROOT / "forecasts" / "forecast_2026_2030.yaml")

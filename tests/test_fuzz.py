@@ -22,8 +22,7 @@ from unittest import mock
 import numpy as np
 import pandas as pd
 import yaml
-from conftest import ROOT
-from conftest import cli_in_process as run_cli
+from helpers import ROOT, cli_in_process
 from hypothesis import HealthCheck, Phase, event, given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
@@ -157,7 +156,7 @@ def check(folder: Path, name: str, text: str, command: list[str], produced: str)
     path.write_text(text, encoding="utf-8")
     out = folder / "out"
     here = sorted(os.listdir())
-    code, _, err = run_cli(*command[:1], path, *command[1:], "--out", out)
+    code, _, err = cli_in_process(*command[:1], path, *command[1:], "--out", out)
     assert sorted(os.listdir()) == here, "something written in the working directory"
     event(f"exit {code}")  # shown by --hypothesis-show-statistics
     assert "Traceback" not in err, err
@@ -212,7 +211,7 @@ class OneFolder(RuleBasedStateMachine):
         return is_manifest(read_json(self.out / "manifest.json"))
 
     def _command(self, *argv) -> int:
-        code, _, err = run_cli(*argv)
+        code, _, err = cli_in_process(*argv)
         assert "Traceback" not in err, err
         assert code in (0, 2) and (code == 0 or len(err.strip().splitlines()) == 1), (code, err)
         return code

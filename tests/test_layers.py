@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import ROOT
+from helpers import ROOT
 
 from sim.inputs.limits import ARRAYS_PER_CELL
 from sim.model.trajectories import SERIES

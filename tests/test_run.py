@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import cli
+from helpers import cli
 from matplotlib.image import imread
 
 

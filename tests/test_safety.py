@@ -10,6 +10,7 @@ import errno
 import fcntl
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -20,8 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import BASELINE, ROOT
-from conftest import cli_in_process as call
+from helpers import BASELINE, ROOT, cli_in_process
 
 from sim.inputs.documents import InputError
 from sim.inputs.parameters import PARAMETERS
@@ -78,7 +78,7 @@ def test_a_name_naming_a_folder_is_only_a_label(work):
     precious = work.parent / "precious"
     before = tree(precious)
     path = scenario(work, name=str(precious))
-    code, out, err = call("run", path, "--runs", 2, "--force")
+    code, out, err = cli_in_process("run", path, "--runs", 2, "--force")
     assert code == 0, err
     assert tree(precious) == before
     assert (work / "results" / slug(str(precious)) / "manifest.json").is_file()
@@ -86,27 +86,27 @@ def test_a_name_naming_a_folder_is_only_a_label(work):
 
 @pytest.mark.parametrize("name", [".", "..", "/", "../..", "$$$", "calibration"])
 def test_names_that_give_no_safe_folder_are_refused(work, name):
-    refused(call("run", scenario(work, name=name), "--runs", 2, "--force"), "pass --out")
+    refused(cli_in_process("run", scenario(work, name=name), "--runs", 2, "--force"), "pass --out")
     assert not (work / "results").exists()
 
 
 def test_a_climbing_name_stays_inside_results(work):
-    code, _, err = call("run", scenario(work, name="../../x"), "--runs", 2)
+    code, _, err = cli_in_process("run", scenario(work, name="../../x"), "--runs", 2)
     assert code == 0, err
     assert [p.name for p in work.iterdir()] == ["results", "s.yaml"]
     assert default_folder("../../x") == Path("results/x") and (work / "results" / "x").is_dir()
 
 
 def test_two_names_with_one_slug_do_not_replace_each_other(work):
-    assert call("run", scenario(work, name="Base line"), "--runs", 2)[0] == 0
-    refused(call("run", scenario(work, name="base-line"), "--runs", 2, "--force"), "not 'base-line'")
+    assert cli_in_process("run", scenario(work, name="Base line"), "--runs", 2)[0] == 0
+    refused(cli_in_process("run", scenario(work, name="base-line"), "--runs", 2, "--force"), "not 'base-line'")
     assert json.loads((work / "results" / "base-line" / "manifest.json").read_text())["scenario"] == "Base line"
 
 
 def test_force_replaces_only_an_alliance_sim_folder(work):
     precious = work.parent / "precious"
     before = tree(precious)
-    refused(call("run", scenario(work), "--runs", 2, "--out", precious, "--force"), "not an alliance-sim")
+    refused(cli_in_process("run", scenario(work), "--runs", 2, "--out", precious, "--force"), "not an alliance-sim")
     assert tree(precious) == before
 
 
@@ -114,45 +114,51 @@ def test_force_replaces_only_an_alliance_sim_folder(work):
 def test_the_working_directory_and_its_parents_are_never_replaced(work, out):
     path = scenario(work)
     before = sorted(p.name for p in work.iterdir())
-    refused(call("run", path, "--runs", 2, "--out", out, "--force"), "working directory")
+    refused(cli_in_process("run", path, "--runs", 2, "--out", out, "--force"), "working directory")
     assert sorted(p.name for p in work.iterdir()) == before  # no staging folder either
 
 
 def test_an_output_folder_holding_the_input_is_refused(work):
     folder = work / "inputs"
     folder.mkdir()
-    refused(call("run", scenario(folder), "--runs", 2, "--out", folder, "--force"), "an input")
+    refused(cli_in_process("run", scenario(folder), "--runs", 2, "--out", folder, "--force"), "an input")
 
 
-def test_compare_never_writes_over_one_of_its_inputs(work):
+def test_compare_never_writes_over_one_of_its_inputs(work, five_month_run):
     for name in ("a", "b"):
-        assert call("run", scenario(work, name=name), "--runs", 3, "--out", work / name)[0] == 0
+        shutil.copytree(five_month_run(name, runs=3), work / name)
     before = tree(work / "a")
-    refused(call("compare", work / "a", work / "b", "--out", work / "a", "--force"), "an input")
-    refused(call("compare", work / "a", work / "b", "--out", work, "--force"), "working directory")
+    refused(cli_in_process("compare", work / "a", work / "b", "--out", work / "a", "--force"), "an input")
+    refused(cli_in_process("compare", work / "a", work / "b", "--out", work, "--force"), "working directory")
     assert tree(work / "a") == before
 
 
-def test_report_never_overwrites_a_users_file(work):
-    assert call("run", scenario(work), "--runs", 2, "--out", work / "r")[0] == 0
+def test_report_never_overwrites_a_users_file(work, five_month_run):
+    shutil.copytree(five_month_run(), work / "r")
     mine = work / "notes.html"
     mine.write_text("<p>my notes</p>")
-    refused(call("report", work / "r", "--out", mine), "not a page alliance-sim wrote")
-    refused(call("report", work / "r", "--out", work / "r" / "manifest.json"), "not a page")
+    refused(cli_in_process("report", work / "r", "--out", mine), "not a page alliance-sim wrote")
+    refused(cli_in_process("report", work / "r", "--out", work / "r" / "manifest.json"), "not a page")
     assert mine.read_text() == "<p>my notes</p>"
-    assert call("report", work / "r")[0] == 0 and call("report", work / "r")[0] == 0  # its own page: replaced
+    # its own page: replaced
+    assert cli_in_process("report", work / "r")[0] == 0 and cli_in_process("report", work / "r")[0] == 0
 
 
 def test_calibrate_never_overwrites_a_scenario_with_its_fit(work):
     path = scenario(work)
     before = path.read_bytes()
     refused(
-        call("calibrate", "--max-evals", 5, "--runs", 1, "--scenario", path, "--fitted", path, "--out", work / "c"),
+        cli_in_process(
+            "calibrate", "--max-evals", 5, "--runs", 1, "--scenario", path, "--fitted", path, "--out", work / "c"
+        ),
         "an input",
     )
     other = work / "other.yaml"
     other.write_text("keep: me\n")
-    refused(call("calibrate", "--max-evals", 5, "--runs", 1, "--fitted", other, "--out", work / "c"), "never replaced")
+    refused(
+        cli_in_process("calibrate", "--max-evals", 5, "--runs", 1, "--fitted", other, "--out", work / "c"),
+        "never replaced",
+    )
     assert path.read_bytes() == before and other.read_text() == "keep: me\n"
 
 
@@ -160,7 +166,7 @@ def test_calibrate_never_overwrites_a_scenario_with_its_fit(work):
 def test_an_unwritable_output_is_found_before_simulating(work, where):
     (work / "file").write_text("a file, not a folder")
     started = time.perf_counter()
-    refused(call("run", scenario(work), "--runs", 2, "--out", where), "choose another --out")
+    refused(cli_in_process("run", scenario(work), "--runs", 2, "--out", where), "choose another --out")
     assert time.perf_counter() - started < 5
 
 
@@ -204,42 +210,42 @@ def test_bad_scenarios_get_one_line(work, case):
     if case == "name as a list":
         path.write_text(path.read_text().replace('name: "short"', "name: [a, b]"))
     before = sorted(p.name for p in work.iterdir())
-    refused(call("run", path, "--runs", 2, "--out", work / "out"), str(path), fragment)
+    refused(cli_in_process("run", path, "--runs", 2, "--out", work / "out"), str(path), fragment)
     assert sorted(p.name for p in work.iterdir()) == before
 
 
 def test_extends_cycles_and_chains_are_refused(work):
     (work / "a.yaml").write_text("name: a\nextends: b.yaml\n")
     (work / "b.yaml").write_text("name: b\nextends: a.yaml\n")
-    refused(call("run", work / "a.yaml", "--out", work / "out"), "loop")
+    refused(cli_in_process("run", work / "a.yaml", "--out", work / "out"), "loop")
     (work / "self.yaml").write_text("name: me\nextends: ./self.yaml\n")
-    refused(call("run", work / "self.yaml", "--out", work / "out"), "loop")
+    refused(cli_in_process("run", work / "self.yaml", "--out", work / "out"), "loop")
     for i in range(12):
         (work / f"c{i}.yaml").write_text(f"name: c{i}\nextends: c{i + 1}.yaml\n")
     scenario(work, name="c12", file="c12.yaml")
-    refused(call("run", work / "c0.yaml", "--out", work / "out"), "shorten the chain")
+    refused(cli_in_process("run", work / "c0.yaml", "--out", work / "out"), "shorten the chain")
 
 
 def test_only_regular_files_are_read(work):
     fifo = work / "fifo.yaml"
     os.mkfifo(fifo)
     started = time.perf_counter()
-    refused(call("run", fifo, "--out", work / "out"), "not a regular file")
-    refused(call("run", "/dev/zero", "--out", work / "out"), "not a regular file")
-    refused(call("run", work, "--out", work / "out"), "is a folder")
+    refused(cli_in_process("run", fifo, "--out", work / "out"), "not a regular file")
+    refused(cli_in_process("run", "/dev/zero", "--out", work / "out"), "not a regular file")
+    refused(cli_in_process("run", work, "--out", work / "out"), "is a folder")
     (work / "z.yaml").write_text("name: z\nextends: /dev/zero\n")
-    refused(call("run", work / "z.yaml", "--out", work / "out"), "/dev/zero", "not a regular file")
+    refused(cli_in_process("run", work / "z.yaml", "--out", work / "out"), "/dev/zero", "not a regular file")
     big = work / "big.yaml"
     with big.open("wb") as stream:
         stream.truncate(50_000_000)
-    refused(call("run", big, "--out", work / "out"), "too large")
+    refused(cli_in_process("run", big, "--out", work / "out"), "too large")
     assert time.perf_counter() - started < 10
 
 
 def test_every_command_refuses_non_finite_experiment_values(work):
     path = work / "e.yaml"
     path.write_text(f"name: e\nscenario: {BASELINE}\nruns: 2\nparameters: {{shock_scale: [0.01, .nan]}}\n")
-    refused(call("batch", path, "--out", work / "out"), "not a finite number")
+    refused(cli_in_process("batch", path, "--out", work / "out"), "not a finite number")
     assert not (work / "out").exists()
 
 
@@ -249,7 +255,9 @@ def test_every_command_refuses_non_finite_experiment_values(work):
 @pytest.mark.parametrize("runs", [10**12, 10**8])
 def test_huge_runs_are_refused_with_the_estimate(work, runs):
     started = time.perf_counter()
-    refused(call("run", scenario(work), "--runs", runs, "--out", work / "out"), "needs about", "use fewer --runs")
+    refused(
+        cli_in_process("run", scenario(work), "--runs", runs, "--out", work / "out"), "needs about", "use fewer --runs"
+    )
     assert time.perf_counter() - started < 10 and not (work / "out").exists()
 
 
@@ -265,7 +273,7 @@ def test_huge_runs_are_refused_with_the_estimate(work, runs):
 def test_other_commands_refuse_what_will_not_fit(work, command):
     command = [scenario(work) if part == "SCENARIO" else part for part in command]
     started = time.perf_counter()
-    refused(call(*command, "--out", work / "out"), "needs about")
+    refused(cli_in_process(*command, "--out", work / "out"), "needs about")
     assert time.perf_counter() - started < 20 and not (work / "out").exists()
 
 
@@ -283,7 +291,7 @@ def test_huge_designs_are_refused_before_they_are_built(work, design):
     runs = "" if "runs:" in design else "runs: 2\n"
     path.write_text(f"name: e\nscenario: {BASELINE}\n{runs}{design}\n")
     started = time.perf_counter()
-    refused(call("batch", path, "--out", work / "out"), "needs about")
+    refused(cli_in_process("batch", path, "--out", work / "out"), "needs about")
     assert time.perf_counter() - started < 20 and not (work / "out").exists()
 
 
@@ -291,10 +299,10 @@ def test_a_large_run_streams_in_chunks_with_the_same_numbers(work, monkeypatch):
     from sim.experiments import run as runner
 
     path = scenario(work)
-    assert call("run", path, "--runs", 7, "--seed", 4, "--out", work / "whole")[0] == 0
+    assert cli_in_process("run", path, "--runs", 7, "--seed", 4, "--out", work / "whole")[0] == 0
     monkeypatch.setattr(runner, "chunk_runs", lambda *shape: 3)
     monkeypatch.setattr(runner, "PLOT_RUNS", 4)
-    assert call("run", path, "--runs", 7, "--seed", 4, "--out", work / "chunked")[0] == 0
+    assert cli_in_process("run", path, "--runs", 7, "--seed", 4, "--out", work / "chunked")[0] == 0
     whole, chunked = (pd.read_parquet(work / f / "trajectories.parquet") for f in ("whole", "chunked"))
     pd.testing.assert_frame_equal(whole, chunked)
     for table in ("summary.csv", "events.csv"):
@@ -330,22 +338,22 @@ INJECTED = "<script>alert(1)</script><img src=x onerror=alert(2)> $x^$"
 
 def test_names_are_escaped_in_pages_and_never_parsed_as_mathtext(work):
     for folder, name in (("a", INJECTED), ("b", f"{INJECTED} $\\frac$")):
-        code, _, err = call("run", scenario(work, name=name), "--runs", 3, "--out", work / folder)
+        code, _, err = cli_in_process("run", scenario(work, name=name), "--runs", 3, "--out", work / folder)
         assert code == 0, err
-    assert call("compare", work / "a", work / "b", "--out", work / "cmp")[0] == 0
-    assert call("report", work / "a")[0] == 0
+    assert cli_in_process("compare", work / "a", work / "b", "--out", work / "cmp")[0] == 0
+    assert cli_in_process("report", work / "a")[0] == 0
     for page in (work / "cmp" / "report.html", work / "a" / "report.html"):
         text = page.read_text()
         assert runnable(text) == [], page
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text
 
 
-def test_power_names_in_a_run_report_are_escaped(work):
-    assert call("run", scenario(work), "--runs", 2, "--out", work / "r")[0] == 0
+def test_power_names_in_a_run_report_are_escaped(work, five_month_run):
+    shutil.copytree(five_month_run(), work / "r")
     summary = pd.read_csv(work / "r" / "summary.csv")
     summary["power"] = summary["power"].replace("Turkey", "<img src=x onerror=alert(1)>")
     summary.to_csv(work / "r" / "summary.csv", index=False)
-    assert call("report", work / "r")[0] == 0
+    assert cli_in_process("report", work / "r")[0] == 0
     assert runnable((work / "r" / "report.html").read_text()) == []
 
 
@@ -382,7 +390,7 @@ def test_sigterm_removes_the_staging_folder_and_sigkill_leftovers_go_next_time(w
             assert process.returncode == 143
             assert staging(work) == [] and not (work / "out").exists()
     assert staging(work) != []  # what SIGKILL left
-    assert call("run", short, "--runs", 2, "--out", work / "out")[0] == 0
+    assert cli_in_process("run", short, "--runs", 2, "--out", work / "out")[0] == 0
     assert staging(work) == []
 
 
@@ -411,7 +419,7 @@ def test_clean_up_never_removes_a_users_entry_named_like_staging(tmp_path):
     assert remove_stale(tmp_path) == [] and remove_stale(tmp_path, any_process=True) == []
     assert named.read_text() == "years of work" and (folder / "draft.txt").read_text() == "mine" and forged.is_dir()
     out = tmp_path / "out"
-    assert call("run", scenario(tmp_path), "--runs", 2, "--out", out)[0] == 0
+    assert cli_in_process("run", scenario(tmp_path), "--runs", 2, "--out", out)[0] == 0
     assert named.read_text() == "years of work" and (folder / "draft.txt").read_text() == "mine"
 
 
@@ -449,9 +457,13 @@ def test_a_second_batch_into_the_same_folder_gets_one_line(work):
     out.mkdir()
     with open(out / LOCK, "a+") as held:
         fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        refused(call("batch", experiment, "--out", out, "--force", "--workers", 1), "another alliance-sim batch")
-        refused(call("batch", experiment, "--out", out, "--resume", "--workers", 1), "another alliance-sim batch")
-    assert call("batch", experiment, "--out", out, "--workers", 1)[0] == 0
+        refused(
+            cli_in_process("batch", experiment, "--out", out, "--force", "--workers", 1), "another alliance-sim batch"
+        )
+        refused(
+            cli_in_process("batch", experiment, "--out", out, "--resume", "--workers", 1), "another alliance-sim batch"
+        )
+    assert cli_in_process("batch", experiment, "--out", out, "--workers", 1)[0] == 0
 
 
 def test_a_refused_batch_leaves_no_lock_file_in_a_users_folder(work):
@@ -459,7 +471,7 @@ def test_a_refused_batch_leaves_no_lock_file_in_a_users_folder(work):
     experiment.write_text(f"name: e\nscenario: {scenario(work)}\nruns: 2\n")
     before = tree(work)
     for extra in ([], ["--force"], ["--resume"]):
-        code, _, err = call("batch", experiment, "--out", work, "--workers", 1, *extra)
+        code, _, err = cli_in_process("batch", experiment, "--out", work, "--workers", 1, *extra)
         assert code == 2 and len(err.strip().splitlines()) == 1, err
     assert tree(work) == before and not (work / LOCK).exists()
 
@@ -467,23 +479,23 @@ def test_a_refused_batch_leaves_no_lock_file_in_a_users_folder(work):
 # 6. Damaged results folders.
 
 
-def test_compare_refuses_absurd_values_quickly(work):
+def test_compare_refuses_absurd_values_quickly(work, five_month_run):
     for name in ("a", "b"):
-        assert call("run", scenario(work, name=name), "--runs", 3, "--out", work / name)[0] == 0
+        shutil.copytree(five_month_run(name, runs=3), work / name)
     frame = pd.read_parquet(work / "b" / "trajectories.parquet")
     frame["alignment"] = np.where(frame.index % 7 == 0, 1e30, frame["alignment"])  # absurd, yet a float32
     frame.to_parquet(work / "b" / "trajectories.parquet")
     started = time.perf_counter()
-    refused(call("compare", work / "a", work / "b", "--out", work / "cmp"), "not shares between 0 and 1")
+    refused(cli_in_process("compare", work / "a", work / "b", "--out", work / "cmp"), "not shares between 0 and 1")
     assert time.perf_counter() - started < 20 and not (work / "cmp").exists()
 
 
-def test_a_damaged_manifest_does_not_break_a_report(work):
-    assert call("run", scenario(work), "--runs", 2, "--out", work / "r")[0] == 0
+def test_a_damaged_manifest_does_not_break_a_report(work, five_month_run):
+    shutil.copytree(five_month_run(), work / "r")
     manifest = json.loads((work / "r" / "manifest.json").read_text())
     manifest.update(versions=["not", "a", "mapping"], parameters="nor this")
     (work / "r" / "manifest.json").write_text(json.dumps(manifest))
-    code, _, err = call("report", work / "r")
+    code, _, err = cli_in_process("report", work / "r")
     assert code == 0, err
 
 
@@ -509,7 +521,7 @@ def test_a_folder_that_appears_while_a_run_works_is_kept(work, monkeypatch, when
         return original(*args, **kwargs)
 
     monkeypatch.setattr(runner, step, user_writes)
-    refused(call("run", scenario(work), "--runs", 2, "--out", out), "chapter1.tex appeared", "kept")
+    refused(cli_in_process("run", scenario(work), "--runs", 2, "--out", out), "chapter1.tex appeared", "kept")
     assert tree(out) == {"chapter1.tex": b"\\chapter{One}"}
     assert staging(work) == []
 
@@ -569,17 +581,17 @@ def test_csv_cells_that_look_like_formulas_are_neutralised(work):
     )
     for seed, name in enumerate(("a", "=b")):
         path = scenario(work, "events:\n" + labelled, name=name)
-        code, _, err = call("run", path, "--runs", 3, "--seed", seed, "--out", work / name)
+        code, _, err = cli_in_process("run", path, "--runs", 3, "--seed", seed, "--out", work / name)
         assert code == 0, err
     logged = pd.read_csv(work / "a" / "events.csv", keep_default_na=False)
     assert set(logged["label"]) >= {f"'{label}" for label in FORMULAS}
-    assert call("compare", work / "a", work / "=b", "--out", work / "cmp")[0] == 0
+    assert cli_in_process("compare", work / "a", work / "=b", "--out", work / "cmp")[0] == 0
     differences = pd.read_csv(work / "cmp" / "alignment_differences.csv")
     assert differences["difference_p05"].dtype == float and (differences["difference_p05"] < 0).any()
     assert "'=b" in set(differences["scenario"])
     experiment = work / "e.yaml"
     experiment.write_text(f"name: e\nscenario: {scenario(work, name='=SUM(1)', file='f.yaml')}\nruns: 2\n")
-    assert call("batch", experiment, "--out", work / "batch", "--workers", 1)[0] == 0
+    assert cli_in_process("batch", experiment, "--out", work / "batch", "--workers", 1)[0] == 0
     assert pd.read_csv(work / "batch" / "points.csv")["scenario"].tolist() == ["'=SUM(1)"]
     assert set(pd.read_parquet(work / "batch" / "outcomes.parquet")["scenario"]) == {"=SUM(1)"}  # exact text
 
@@ -594,7 +606,7 @@ def test_csv_cells_that_look_like_formulas_are_neutralised(work):
     ids=["right-to-left override", "line separator", "9000 characters"],
 )
 def test_error_lines_are_escaped_and_short(work, body, shown):
-    code, _, err = call("run", scenario(work, body), "--runs", 2, "--out", work / "out")
+    code, _, err = cli_in_process("run", scenario(work, body), "--runs", 2, "--out", work / "out")
     refused((code, _, err), shown)
     assert len(err) < 1000 and not {"\u202e", "\u2028", "\r"} & set(err), err
 
@@ -618,60 +630,62 @@ def test_sources_refuses_documents_that_are_not_files(work, monkeypatch, kind):
         monkeypatch.setenv(DOCUMENTS_ENV, str(documents))
     started = time.perf_counter()
     argv = ["sources"] if kind == "environment" else ["sources", "--documents", documents]
-    refused(call(*argv), "cannot read a cited document", "not a regular file")
+    refused(cli_in_process(*argv), "cannot read a cited document", "not a regular file")
     assert time.perf_counter() - started < 10
 
 
-def test_report_embeds_only_the_folders_own_pngs(work):
-    assert call("run", scenario(work), "--runs", 2, "--out", work / "r")[0] == 0
+def test_report_embeds_only_the_folders_own_pngs(work, five_month_run):
+    shutil.copytree(five_month_run(), work / "r")
     private = work.parent / "private.txt"
     private.write_text("the reader's secret")
     (work / "r" / "plots" / "zz_extra.png").symlink_to(private)
-    refused(call("report", work / "r"), "zz_extra.png", "a link or a file outside")
+    refused(cli_in_process("report", work / "r"), "zz_extra.png", "a link or a file outside")
     (work / "r" / "plots" / "zz_extra.png").unlink()
     (work / "r" / "plots" / "zz_extra.png").write_text("the reader's secret, not an image")
-    refused(call("report", work / "r"), "not a PNG image")
+    refused(cli_in_process("report", work / "r"), "not a PNG image")
     assert not (work / "r" / "report.html").exists()
 
 
 @pytest.mark.parametrize("content", ["[" * 12_000_000, "[" * 100_000], ids=["12 MB", "deeply nested"])
-def test_compare_gives_one_line_for_a_manifest_that_cannot_be_read(work, content):
+def test_compare_gives_one_line_for_a_manifest_that_cannot_be_read(work, five_month_run, content):
     for name in ("a", "b"):
-        assert call("run", scenario(work, name=name), "--runs", 2, "--out", work / name)[0] == 0
+        shutil.copytree(five_month_run(name), work / name)
     (work / "b" / "manifest.json").write_text(content)
-    refused(call("compare", work / "a", work / "b", "--out", work / "cmp"), "manifest.json")
+    refused(cli_in_process("compare", work / "a", work / "b", "--out", work / "cmp"), "manifest.json")
     assert not (work / "cmp").exists()
 
 
-def test_compare_reads_no_trajectories_outside_the_folder(work):
+def test_compare_reads_no_trajectories_outside_the_folder(work, five_month_run):
     for name in ("a", "b"):
-        assert call("run", scenario(work, name=name), "--runs", 2, "--out", work / name)[0] == 0
+        shutil.copytree(five_month_run(name), work / name)
     outside = work.parent / "elsewhere.parquet"
     (work / "b" / "trajectories.parquet").rename(outside)
     (work / "b" / "trajectories.parquet").symlink_to(outside)
-    refused(call("compare", work / "a", work / "b", "--out", work / "cmp"), "a link or a file outside")
+    refused(cli_in_process("compare", work / "a", work / "b", "--out", work / "cmp"), "a link or a file outside")
 
 
 # 10. Errors of the machine in one line, whatever was there before intact.
 
 
 @pytest.mark.parametrize("code", [errno.ENOSPC, errno.EACCES, errno.EROFS], ids=["ENOSPC", "EACCES", "EROFS"])
-def test_a_full_or_closed_disk_gives_one_line_and_keeps_the_previous_result(work, monkeypatch, code):
+def test_a_full_or_closed_disk_gives_one_line_and_keeps_the_previous_result(work, five_month_run, monkeypatch, code):
     from sim.experiments import run as runner
 
     path, out = scenario(work), work / "out"
-    assert call("run", path, "--runs", 2, "--out", out)[0] == 0
+    shutil.copytree(five_month_run(), out)
     before = tree(out)
 
     def fails(frame, target, **options):
         raise OSError(code, os.strerror(code), str(target))
 
     monkeypatch.setattr(runner, "write_table", fails)
-    refused(call("run", path, "--runs", 2, "--out", out, "--force"), os.strerror(code), "summary.csv")
+    refused(cli_in_process("run", path, "--runs", 2, "--out", out, "--force"), os.strerror(code), "summary.csv")
     assert tree(out) == before and staging(work) == []
 
 
 def test_an_output_name_too_long_gives_one_line(work):
-    refused(call("run", scenario(work), "--runs", 2, "--out", work / ("x" * 300)), "too long", "shorter --out")
-    refused(call("compare", work, work, "--out", "y" * 300), "too long")
+    refused(
+        cli_in_process("run", scenario(work), "--runs", 2, "--out", work / ("x" * 300)), "too long", "shorter --out"
+    )
+    refused(cli_in_process("compare", work, work, "--out", "y" * 300), "too long")
     assert sorted(p.name for p in work.iterdir()) == ["s.yaml"]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 
 import pytest
-from conftest import cli_in_process
+from helpers import cli_in_process
 
 from sim.inputs.documents import InputError
 from sim.inputs.parameters import PARAMETERS, defaults

@@ -6,6 +6,7 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
+from helpers import cli
 
 from sim.experiments.posterior import Posterior, abc_smc
 from sim.experiments.uncertainty import hold
@@ -251,8 +252,6 @@ print("\\n".join(opened))
 
 
 def test_validate_scores_the_hindcast_with_the_nulls(tmp_path):
-    from conftest import cli
-
     result = cli("validate", "--hindcast", "--runs", 8, "--out", tmp_path / "hindcast")
     assert result.returncode == 0, result.stderr
     assert "out of sample (hindcast), unconditional: " in result.stdout

@@ -9,7 +9,7 @@ import sys
 
 import numpy as np
 import pytest
-from conftest import ROOT, cli
+from helpers import ROOT, cli
 
 from sim.cli.viz import command, is_loopback
 from sim.inputs.geography import REGIONS

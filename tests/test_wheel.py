@@ -11,7 +11,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import BASELINE, ROOT, cli
+from helpers import BASELINE, ROOT, cli
 
 pytestmark = pytest.mark.slow
 
