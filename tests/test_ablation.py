@@ -34,6 +34,7 @@ def test_a_mechanism_toggled_is_toggled_and_nothing_else(setup, name):
     assert setup.params == params, "the caller's parameters are left as they were"
 
 
+@pytest.mark.slow
 def test_with_appeals_off_no_state_appeals_and_with_blocs_off_no_membership_changes(setup):
     quiet, params = switch_off(setup, dict(setup.params), ("appeals", "bloc_standing"))
     log = []
@@ -50,6 +51,7 @@ def test_an_unknown_mechanism_is_refused_with_the_known_ones(setup):
         switch_off(setup, dict(setup.params), ("apeals",))
 
 
+@pytest.mark.slow
 def test_validate_ablation_writes_one_row_per_mechanism_and_a_verdict_each(tmp_path):
     frame, out = validate_ablation(None, tmp_path / "ablation", runs=4, seed=2)
     assert list(frame["mechanism"]) == [FULL, *MECHANISMS]

@@ -21,6 +21,7 @@ def read(path):
     return pd.read_csv(path, dtype={"date": str})
 
 
+@pytest.mark.slow
 def test_readme_example_runs(tmp_path, monkeypatch, capsys):
     """The code block under "Python API" in README.md, executed as a notebook would."""
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -39,6 +40,7 @@ def test_readme_example_runs(tmp_path, monkeypatch, capsys):
 
 
 @pytest.mark.parametrize("engine, runs", [("ensemble", 12), ("mesa", 2)])
+@pytest.mark.slow
 def test_same_summary_as_the_command_line(short_scenario, tmp_path, engine, runs):
     """`alliance-sim run ... --set` and `sim.simulate(..., peer_weight=...)` give the same tables."""
     out = tmp_path / "cli"
@@ -146,6 +148,7 @@ def test_experiment_returns_outcomes_with_parameter_values(short_scenario, tmp_p
     assert {"run", "state", "share_Russia", "dominant"} <= set(outcomes.columns)
 
 
+@pytest.mark.slow
 def test_compare_without_out_writes_nothing(short_scenario, tmp_path):
     other = tmp_path / "other.yaml"
     other.write_text(f"name: other\nextends: {short_scenario}\nwithout: [invasion]\n")

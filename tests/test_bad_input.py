@@ -61,6 +61,7 @@ CASES = {
 
 
 @pytest.mark.parametrize("case", list(CASES))
+@pytest.mark.slow
 def test_bad_scenario(tmp_path, case):
     text, expected = CASES[case]
     path = scenario(tmp_path, text)
@@ -77,6 +78,7 @@ def test_bad_scenario(tmp_path, case):
     assert [p.name for p in tmp_path.iterdir()] == ["bad.yaml"]  # no staging folder left behind
 
 
+@pytest.mark.slow
 def test_missing_file(tmp_path):
     result = cli("run", tmp_path / "nope.yaml", "--out", tmp_path / "out")
     assert result.returncode == 2
@@ -92,6 +94,7 @@ def test_bad_run_count(tmp_path, runs):
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.slow
 def test_explain_unknown_state():
     result = cli("explain", "Kazakstan")
     assert result.returncode == 2

@@ -150,6 +150,7 @@ def test_plan_is_printed_before_running(scenarios, tmp_path, capsys):
     assert not (tmp_path / "out" / "trajectories").exists()
 
 
+@pytest.mark.slow
 def test_chunk_size_and_workers_do_not_change_the_numbers(reference, scenarios, tmp_path):
     _, out = reference
     path = write_experiment(tmp_path, scenarios, chunk_runs=7)
@@ -158,6 +159,7 @@ def test_chunk_size_and_workers_do_not_change_the_numbers(reference, scenarios, 
     assert_same_results(out, tmp_path / "out")
 
 
+@pytest.mark.slow
 def test_dask_local_cluster_gives_the_same_numbers(reference, tmp_path):
     path, out = reference
     assert run_batch(path, tmp_path / "out", executor="dask", workers=2) == 0
@@ -195,6 +197,7 @@ def test_resume_runs_only_the_missing_chunks(reference, tmp_path, capsys):
 
 
 @pytest.mark.parametrize("stop", [signal.SIGKILL, signal.SIGINT])
+@pytest.mark.slow
 def test_a_killed_batch_resumes_to_the_uninterrupted_result(scenarios, tmp_path, stop):
     path = tmp_path / "long.yaml"
     path.write_text(f"name: long\nscenario: {scenarios[0]}\nruns: 1000\nseed: 2\nchunk_runs: 50\n")
@@ -218,6 +221,7 @@ def test_a_killed_batch_resumes_to_the_uninterrupted_result(scenarios, tmp_path,
     assert_same_results(tmp_path / "whole", out)
 
 
+@pytest.mark.slow
 def test_refuses_a_non_empty_folder_unless_resume_or_force(reference, tmp_path):
     path, out = reference
     copy = tmp_path / "out"
@@ -237,6 +241,7 @@ def test_refuses_a_non_empty_folder_unless_resume_or_force(reference, tmp_path):
     assert json.loads((copy / "manifest.json").read_text())["seed"] == 6
 
 
+@pytest.mark.slow
 def test_a_failing_point_is_recorded_and_the_batch_goes_on(reference, scenarios, tmp_path, monkeypatch, capsys):
     _, out = reference
 
@@ -296,6 +301,7 @@ def test_mesa_batch_run_drives_the_model_with_the_ensembles_numbers(scenarios):
         np.testing.assert_allclose(mesa_run.loc[ensemble.states, "alignment_Russia"], expected, rtol=1e-12)
 
 
+@pytest.mark.slow
 def test_a_chunk_that_dies_is_recorded_and_retried_on_resume(reference, tmp_path, monkeypatch, capsys):
     path, out = reference
     healthy = chunks.run_chunk
@@ -335,6 +341,7 @@ def test_resume_runs_again_a_chunk_whose_file_is_damaged_or_swapped(reference, t
     assert_same_results(out, copy)
 
 
+@pytest.mark.slow
 def test_resume_refuses_files_the_batch_did_not_write(reference, tmp_path):
     import sim
 

@@ -245,6 +245,7 @@ def test_loss_counts_unmet_and_grows_smoothly() -> None:
     assert losses[2] - losses[1] > 1.0  # crossing the threshold costs a whole unmet target
 
 
+@pytest.mark.slow
 def test_calibrate_tiny_budget(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A whole generation of candidates goes through one simulate call; results are reproducible."""
     calls: list[int] = []
@@ -288,6 +289,7 @@ def test_calibrate_refuses_bad_input_before_writing(tmp_path: Path) -> None:
     assert not (tmp_path / "out").exists() and not (tmp_path / "f.yaml").exists()
 
 
+@pytest.mark.slow
 def test_validate_writes_targets_csv(tmp_path: Path) -> None:
     frame, scores, out, _ = validate(BASELINE, tmp_path / "val", runs=4, seed=0, fitted_point=True)
     written = pd.read_csv(out / "targets.csv")
@@ -300,6 +302,7 @@ def test_validate_writes_targets_csv(tmp_path: Path) -> None:
     assert recorded["reproduce"].endswith("--fitted-point") and "--hindcast" not in recorded["reproduce"]
 
 
+@pytest.mark.slow
 def test_committed_defaults_meet_most_targets(tmp_path: Path) -> None:
     frame, *_ = validate(BASELINE, tmp_path / "val", runs=40, seed=11, fitted_point=True)
     assert frame["met"].mean() >= 0.8, frame.loc[~frame["met"], "target"].tolist()
@@ -314,6 +317,7 @@ def test_validate_cli_bad_targets_file(tmp_path: Path, capsys: pytest.CaptureFix
     assert not (tmp_path / "val").exists()
 
 
+@pytest.mark.slow
 def test_sensitivity_morris_tiny(tmp_path: Path) -> None:
     names = ["adjustment_rate", "peer_weight", "credibility_recovery"]
     indices, out = analyse(BASELINE, "morris", 2, 2, 0, tmp_path / "sens", names)
@@ -324,6 +328,7 @@ def test_sensitivity_morris_tiny(tmp_path: Path) -> None:
     assert (written["seed_variance"] >= 0).all() and (out / "ranking.png").is_file()
 
 
+@pytest.mark.slow
 def test_sensitivity_sobol_is_fixed_by_its_seed(tmp_path: Path) -> None:
     """Every number, the bootstrap confidence intervals included, is the same for the same seed (seed 0 too)."""
     names = ["adjustment_rate", "peer_weight"]

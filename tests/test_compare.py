@@ -64,6 +64,7 @@ def compared(folders, tmp_path_factory):
     return out
 
 
+@pytest.mark.slow
 def test_compare_writes_the_expected_files(compared):
     names = {p.name for p in compared.iterdir()}
     assert {"report.html", "dominant_probabilities.csv", "alignment_differences.csv", "manifest.json", "plots"} <= names
@@ -80,6 +81,7 @@ def test_compare_writes_the_expected_files(compared):
     assert not list(compared.parent.glob(".out.*")), "no staging folder left behind"
 
 
+@pytest.mark.slow
 def test_differences_show_the_counterfactual(compared):
     table = pd.read_csv(compared / "alignment_differences.csv")
     noinv = table[(table["scenario"] == "no-invasion") & (table["date"] == "2023-12")]
@@ -96,6 +98,7 @@ def alignment(spec: str, runs: int = 7) -> np.ndarray:
     return np.concatenate([values for _, values in blocks(load_outcome(spec), runs=runs)])
 
 
+@pytest.mark.slow
 def test_paired_band_is_narrower_than_unpaired(folders):
     outcomes = load_outcomes([str(folders["base"]), str(folders["noinv"])])
     _, [paired] = summarise(outcomes, [True])
@@ -106,12 +109,14 @@ def test_paired_band_is_narrower_than_unpaired(folders):
     assert paired_width < 0.5 * unpaired_width
 
 
+@pytest.mark.slow
 def test_runs_are_paired_only_with_the_same_seed(folders):
     base, noinv, other_seed = (load_outcome(str(folders[k])) for k in ("base", "noinv", "other_seed"))
     assert paired(base, noinv)
     assert not paired(base, other_seed)
 
 
+@pytest.mark.slow
 def test_probabilities_have_wilson_intervals(compared):
     table = pd.read_csv(compared / "dominant_probabilities.csv")
     assert set(table["date"]) == {"2022-06", "2023-12"} and set(table["scenario"]) == {"short", "no-invasion"}
@@ -127,6 +132,7 @@ def test_probabilities_have_wilson_intervals(compared):
     assert zero["ci_high"] == pytest.approx(1.96**2 / (20 + 1.96**2), rel=1e-3)
 
 
+@pytest.mark.slow
 def test_report_is_self_contained(compared):
     page = (compared / "report.html").read_text()
     assert html.escape(QUESTION) in page
@@ -147,6 +153,7 @@ def test_report_is_self_contained(compared):
         ("with_eu", "it adds EU"),
     ],
 )
+@pytest.mark.slow
 def test_mismatched_folders_are_refused(folders, tmp_path, capsys, other, expected):
     out = tmp_path / "out"
     assert main(["compare", str(folders["base"]), str(folders[other]), "--out", str(out)]) == 2
@@ -156,6 +163,7 @@ def test_mismatched_folders_are_refused(folders, tmp_path, capsys, other, expect
     assert not out.exists()
 
 
+@pytest.mark.slow
 def test_not_results_folders_are_refused(folders, tmp_path, capsys):
     empty = tmp_path / "empty"
     empty.mkdir()
@@ -184,6 +192,7 @@ def test_not_results_folders_are_refused(folders, tmp_path, capsys):
     assert "outside the results (2021-01 to 2023-12)" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_refuses_non_empty_out_without_force(folders, compared, capsys):
     before = (compared / "manifest.json").read_text()
     assert main(["compare", str(folders["base"]), str(folders["noinv"]), "--out", str(compared)]) == 2
@@ -191,6 +200,7 @@ def test_refuses_non_empty_out_without_force(folders, compared, capsys):
     assert (compared / "manifest.json").read_text() == before
 
 
+@pytest.mark.slow
 def test_csv_folder_reads_like_parquet(folders):
     parquet, csv = load_outcome(str(folders["base"])), load_outcome(str(folders["csv"]))
     assert (csv.states, csv.powers, csv.dates) == (parquet.states, parquet.powers, parquet.dates)
@@ -198,6 +208,7 @@ def test_csv_folder_reads_like_parquet(folders):
     np.testing.assert_allclose(alignment(str(folders["csv"])), alignment(str(folders["base"])), rtol=1e-6)
 
 
+@pytest.mark.slow
 def test_batch_points_compare_like_scenarios(folders, tmp_path):
     """A batch folder (trajectories/ dataset with a point column, points.csv) is compared point by point."""
     batch = tmp_path / "batch"
@@ -225,6 +236,7 @@ def test_batch_points_compare_like_scenarios(folders, tmp_path):
     assert main(["compare", str(batch), str(folders["base"]), "--out", str(tmp_path / "again")]) == 2
 
 
+@pytest.mark.slow
 def test_single_run_report(folders, tmp_path):
     out = tmp_path / "page.html"
     assert main(["report", str(folders["noinv"]), "--out", str(out)]) == 0
@@ -258,6 +270,7 @@ def test_quantiles_from_histograms_match_numpy_on_rounded_values(runs):
     np.testing.assert_array_equal(held.counts, counted.counts)
 
 
+@pytest.mark.slow
 def test_blocks_do_not_change_the_statistics(folders, monkeypatch):
     """Reading 7 runs or all 20 at a time gives the same digest and band (memory stays that of a block)."""
     outcomes = load_outcomes([str(folders["base"]), str(folders["noinv"])])
@@ -281,6 +294,7 @@ def test_wilson_interval_matches_scipy():
         assert wilson(k, n) == pytest.approx((expected.low, expected.high), abs=1e-12)
 
 
+@pytest.mark.slow
 def test_power_figures_drawn_on_one_layout_match_each_drawn_alone(folders, tmp_path):
     """The four alignment figures share one laid-out figure: each must be pixel for pixel the figure drawn on
     its own, so reusing the layout never clips or shifts anything."""

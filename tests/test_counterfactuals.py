@@ -47,6 +47,7 @@ def touched(setup, baseline) -> set[int]:
 
 
 @pytest.mark.parametrize("name", COUNTERFACTUALS)
+@pytest.mark.slow
 def test_untouched_states_keep_their_partner_unless_their_own_terms_change(name, evidence):
     baseline = prepare(load_scenario(BASELINE, evidence), evidence)
     setup = prepare(load_scenario(ROOT / "scenarios" / name, evidence), evidence)

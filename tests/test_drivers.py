@@ -63,6 +63,7 @@ def test_seed_matters(setup):
     assert not np.allclose(simulate(setup, 2, 1).alignment, simulate(setup, 2, 2).alignment)
 
 
+@pytest.mark.slow
 def test_cli_engines_write_the_same_trajectories(short_scenario, tmp_path):
     for engine in ("ensemble", "mesa"):
         result = cli("run", short_scenario, "--runs", 3, "--seed", 5, "--engine", engine, "--out", tmp_path / engine)

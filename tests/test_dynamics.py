@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -70,6 +71,7 @@ def random_world(rng: np.random.Generator, batch: int, extreme: bool, ties: Ties
 parameter_points = st.fixed_dictionaries({p.name: st.floats(p.low, p.high) for p in PARAMETERS})
 
 
+@pytest.mark.slow
 @settings(max_examples=60, deadline=None)
 @given(params=parameter_points, seed=st.integers(0, 2**32 - 1), extreme=st.booleans())
 def test_month_stays_on_simplex_and_finite(params, seed, extreme):
@@ -89,6 +91,7 @@ def test_month_stays_on_simplex_and_finite(params, seed, extreme):
         assert ((world.coercion >= 0) & (world.coercion <= 1)).all()
 
 
+@pytest.mark.slow
 @settings(max_examples=40, deadline=None)
 @given(params=parameter_points, seed=st.integers(0, 2**32 - 1))
 def test_per_run_parameters_match_scalar_runs(params, seed):
@@ -107,6 +110,7 @@ def test_per_run_parameters_match_scalar_runs(params, seed):
         np.testing.assert_allclose(one.alignment[0], both.alignment[row], rtol=0, atol=1e-12)
 
 
+@pytest.mark.slow
 @settings(max_examples=30, deadline=None)
 @given(params=parameter_points, seed=st.integers(0, 2**32 - 1))
 def test_the_settled_start_is_a_rest_point(params, seed):

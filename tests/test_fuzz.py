@@ -21,6 +21,7 @@ from unittest import mock
 
 import numpy as np
 import pandas as pd
+import pytest
 import yaml
 from helpers import ROOT, cli_in_process
 from hypothesis import HealthCheck, Phase, event, given, settings
@@ -64,6 +65,8 @@ ODD_VALUES = [
     "Kazakhstan",
     "all",
 ]
+pytestmark = pytest.mark.slow  # hundreds of CLI calls: minutes
+
 #: Bounded for CI: a fixed set of examples, and no shrinking (each example is one CLI call; the failing
 #: document is printed whole).
 ODD_KEYS = ["na\nme", "$x$", "<b>", "", "é" * 100, "12"]

@@ -64,6 +64,7 @@ def assert_real_png(path: Path) -> None:
         (1, ["Russia", "US", "China", "Turkey", "EU"]),
     ],
 )
+@pytest.mark.slow
 def test_write_plots(tmp_path: Path, runs: int, powers: list[str]) -> None:
     synthetic_traj = synthetic(runs, powers)
     np.testing.assert_allclose(synthetic_traj.alignment.sum(axis=-1), 1.0)
@@ -104,6 +105,7 @@ def drawn(monkeypatch, tmp_path):
     return figures, traj
 
 
+@pytest.mark.slow
 def test_projection_marker_on_every_time_plot(drawn):
     figures, _ = drawn
     month = decimal_year(PROJECTION)
@@ -115,6 +117,7 @@ def test_projection_marker_on_every_time_plot(drawn):
         assert len(labels) == 1 and "projection begins" in labels[0].get_text(), name
 
 
+@pytest.mark.slow
 def test_credibility_band_from_zero_with_drop_labelled(drawn):
     figures, _ = drawn
     ax = figures["credibility.png"].axes[0]
@@ -131,6 +134,7 @@ def test_largest_drop_finds_the_fall():
     assert largest_drop(np.linspace(0.2, 0.5, 10)) is None
 
 
+@pytest.mark.slow
 def test_hedging_uses_no_power_colour(drawn):
     figures, _ = drawn
     fig = figures["hedging.png"]
@@ -140,6 +144,7 @@ def test_hedging_uses_no_power_colour(drawn):
     assert used and not used & reserved
 
 
+@pytest.mark.slow
 def test_lines_at_zero_stay_visible(drawn):
     figures, _ = drawn
     for ax in figures["fan_charts.png"].axes:

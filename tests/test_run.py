@@ -24,6 +24,7 @@ def results(finished):
     return finished[0]
 
 
+@pytest.mark.slow
 def test_terminal_shows_key_numbers(finished):
     """Each state's most likely dominant partner with its share of runs, as in summary.csv, and the spread."""
     out, stdout = finished
@@ -35,6 +36,7 @@ def test_terminal_shows_key_numbers(finished):
     assert "Spread at 2023-12" in stdout and stdout.rstrip().endswith(f"wrote {out}")
 
 
+@pytest.mark.slow
 def test_series_keeps_only_the_chosen_series(short_scenario, tmp_path):
     out = tmp_path / "lean"
     result = cli("run", short_scenario, "--runs", 2, "--series", "alignment,credibility", "--out", out)
@@ -45,6 +47,7 @@ def test_series_keeps_only_the_chosen_series(short_scenario, tmp_path):
     assert refused.returncode == 2 and "choose from" in refused.stderr and "Traceback" not in refused.stderr
 
 
+@pytest.mark.slow
 def test_output_contract(results):
     frame = pd.read_parquet(results / "trajectories.parquet")
     assert {"run", "step", "date", "state", "power", "alignment"} <= set(frame.columns)
@@ -58,6 +61,7 @@ def test_output_contract(results):
     np.testing.assert_allclose(summary.groupby("state")["p_dominant"].sum(), 1.0)
 
 
+@pytest.mark.slow
 def test_manifest_says_how_to_reproduce(results):
     manifest = json.loads((results / "manifest.json").read_text())
     assert manifest["seed"] == 3 and manifest["runs"] == 20 and manifest["engine"] == "ensemble"
@@ -67,6 +71,7 @@ def test_manifest_says_how_to_reproduce(results):
     assert manifest["parameters"]["adjustment_rate"] > 0
 
 
+@pytest.mark.slow
 def test_plots_are_written(results):
     names = {p.name for p in (results / "plots").glob("*.png")}
     assert {"fan_charts.png", "dominant_partner.png", "hedging.png", "credibility.png"} <= names
@@ -74,6 +79,7 @@ def test_plots_are_written(results):
     assert image.shape[0] > 300 and image.std() > 0.05
 
 
+@pytest.mark.slow
 def test_same_seed_same_numbers(results, short_scenario, tmp_path):
     again = cli("run", short_scenario, "--runs", 20, "--seed", 3, "--out", tmp_path / "again")
     assert again.returncode == 0, again.stderr
@@ -82,6 +88,7 @@ def test_same_seed_same_numbers(results, short_scenario, tmp_path):
     )
 
 
+@pytest.mark.slow
 def test_refuses_to_overwrite_without_force(results, short_scenario):
     before = (results / "manifest.json").read_text()
     refused = cli("run", short_scenario, "--runs", 2, "--out", results)
@@ -89,6 +96,7 @@ def test_refuses_to_overwrite_without_force(results, short_scenario):
     assert (results / "manifest.json").read_text() == before
 
 
+@pytest.mark.slow
 def test_force_and_csv(short_scenario, tmp_path):
     out = tmp_path / "csv"
     assert cli("run", short_scenario, "--runs", 1, "--out", out).returncode == 0

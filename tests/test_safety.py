@@ -74,6 +74,7 @@ def work(tmp_path, monkeypatch):
 # 1. Output paths come from the user's arguments, never from file content.
 
 
+@pytest.mark.slow
 def test_a_name_naming_a_folder_is_only_a_label(work):
     precious = work.parent / "precious"
     before = tree(precious)
@@ -90,6 +91,7 @@ def test_names_that_give_no_safe_folder_are_refused(work, name):
     assert not (work / "results").exists()
 
 
+@pytest.mark.slow
 def test_a_climbing_name_stays_inside_results(work):
     code, _, err = cli_in_process("run", scenario(work, name="../../x"), "--runs", 2)
     assert code == 0, err
@@ -97,6 +99,7 @@ def test_a_climbing_name_stays_inside_results(work):
     assert default_folder("../../x") == Path("results/x") and (work / "results" / "x").is_dir()
 
 
+@pytest.mark.slow
 def test_two_names_with_one_slug_do_not_replace_each_other(work):
     assert cli_in_process("run", scenario(work, name="Base line"), "--runs", 2)[0] == 0
     refused(cli_in_process("run", scenario(work, name="base-line"), "--runs", 2, "--force"), "not 'base-line'")
@@ -124,6 +127,7 @@ def test_an_output_folder_holding_the_input_is_refused(work):
     refused(cli_in_process("run", scenario(folder), "--runs", 2, "--out", folder, "--force"), "an input")
 
 
+@pytest.mark.slow
 def test_compare_never_writes_over_one_of_its_inputs(work, five_month_run):
     for name in ("a", "b"):
         shutil.copytree(five_month_run(name, runs=3), work / name)
@@ -133,6 +137,7 @@ def test_compare_never_writes_over_one_of_its_inputs(work, five_month_run):
     assert tree(work / "a") == before
 
 
+@pytest.mark.slow
 def test_report_never_overwrites_a_users_file(work, five_month_run):
     shutil.copytree(five_month_run(), work / "r")
     mine = work / "notes.html"
@@ -295,6 +300,7 @@ def test_huge_designs_are_refused_before_they_are_built(work, design):
     assert time.perf_counter() - started < 20 and not (work / "out").exists()
 
 
+@pytest.mark.slow
 def test_a_large_run_streams_in_chunks_with_the_same_numbers(work, monkeypatch):
     from sim.experiments import run as runner
 
@@ -336,6 +342,7 @@ def runnable(page: str) -> list[str]:
 INJECTED = "<script>alert(1)</script><img src=x onerror=alert(2)> $x^$"
 
 
+@pytest.mark.slow
 def test_names_are_escaped_in_pages_and_never_parsed_as_mathtext(work):
     for folder, name in (("a", INJECTED), ("b", f"{INJECTED} $\\frac$")):
         code, _, err = cli_in_process("run", scenario(work, name=name), "--runs", 3, "--out", work / folder)
@@ -348,6 +355,7 @@ def test_names_are_escaped_in_pages_and_never_parsed_as_mathtext(work):
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text
 
 
+@pytest.mark.slow
 def test_power_names_in_a_run_report_are_escaped(work, five_month_run):
     shutil.copytree(five_month_run(), work / "r")
     summary = pd.read_csv(work / "r" / "summary.csv")
@@ -379,6 +387,7 @@ def wait_for(condition, seconds: float = 30) -> bool:
     return False
 
 
+@pytest.mark.slow
 def test_sigterm_removes_the_staging_folder_and_sigkill_leftovers_go_next_time(work):
     short = scenario(work)
     for stop in (signal.SIGTERM, signal.SIGKILL):
@@ -406,6 +415,7 @@ def test_stale_staging_of_a_live_process_is_kept(tmp_path):
     assert live.exists() and user.exists()
 
 
+@pytest.mark.slow
 def test_clean_up_never_removes_a_users_entry_named_like_staging(tmp_path):
     """Only staging folders carrying this tool's own marker go: never a file or folder matched by name alone."""
     named = tmp_path / ".thesis.old-999999999-0123abcd"
@@ -438,6 +448,7 @@ def descendants(pid: int) -> set[int]:
     return found
 
 
+@pytest.mark.slow
 def test_batch_workers_exit_when_the_batch_is_killed(work):
     experiment = work / "e.yaml"
     experiment.write_text(f"name: e\nscenario: {BASELINE}\nruns: 4000\nchunk_runs: 500\n")
@@ -479,6 +490,7 @@ def test_a_refused_batch_leaves_no_lock_file_in_a_users_folder(work):
 # 6. Damaged results folders.
 
 
+@pytest.mark.slow
 def test_compare_refuses_absurd_values_quickly(work, five_month_run):
     for name in ("a", "b"):
         shutil.copytree(five_month_run(name, runs=3), work / name)
@@ -490,6 +502,7 @@ def test_compare_refuses_absurd_values_quickly(work, five_month_run):
     assert time.perf_counter() - started < 20 and not (work / "cmp").exists()
 
 
+@pytest.mark.slow
 def test_a_damaged_manifest_does_not_break_a_report(work, five_month_run):
     shutil.copytree(five_month_run(), work / "r")
     manifest = json.loads((work / "r" / "manifest.json").read_text())
@@ -508,6 +521,7 @@ def test_input_errors_are_input_errors():
 
 
 @pytest.mark.parametrize("when", ["before the claim", "while it simulates"])
+@pytest.mark.slow
 def test_a_folder_that_appears_while_a_run_works_is_kept(work, monkeypatch, when):
     from sim.experiments import run as runner
 
@@ -538,6 +552,7 @@ def test_a_claimed_folder_refuses_a_second_writer(work):
     assert "\n" not in str(caught.value) and os.listdir(out) == [LOCK]
 
 
+@pytest.mark.slow
 def test_two_writers_to_one_folder_one_wins_and_nothing_is_replaced(work):
     path = scenario(work, end="2023-06")
     code = (
@@ -574,6 +589,7 @@ def test_only_text_cells_are_neutralised():
     assert frame["label"].iloc[0] == "\tx"  # the caller's frame is left as it was
 
 
+@pytest.mark.slow
 def test_csv_cells_that_look_like_formulas_are_neutralised(work):
     labelled = "".join(
         EVENT.format(id=f"e{i}", date="2021-03").replace("source:", f"label: {json.dumps(label)}, source:")
@@ -634,6 +650,7 @@ def test_sources_refuses_documents_that_are_not_files(work, monkeypatch, kind):
     assert time.perf_counter() - started < 10
 
 
+@pytest.mark.slow
 def test_report_embeds_only_the_folders_own_pngs(work, five_month_run):
     shutil.copytree(five_month_run(), work / "r")
     private = work.parent / "private.txt"
@@ -647,6 +664,7 @@ def test_report_embeds_only_the_folders_own_pngs(work, five_month_run):
 
 
 @pytest.mark.parametrize("content", ["[" * 12_000_000, "[" * 100_000], ids=["12 MB", "deeply nested"])
+@pytest.mark.slow
 def test_compare_gives_one_line_for_a_manifest_that_cannot_be_read(work, five_month_run, content):
     for name in ("a", "b"):
         shutil.copytree(five_month_run(name), work / name)
@@ -655,6 +673,7 @@ def test_compare_gives_one_line_for_a_manifest_that_cannot_be_read(work, five_mo
     assert not (work / "cmp").exists()
 
 
+@pytest.mark.slow
 def test_compare_reads_no_trajectories_outside_the_folder(work, five_month_run):
     for name in ("a", "b"):
         shutil.copytree(five_month_run(name), work / name)
@@ -668,6 +687,7 @@ def test_compare_reads_no_trajectories_outside_the_folder(work, five_month_run):
 
 
 @pytest.mark.parametrize("code", [errno.ENOSPC, errno.EACCES, errno.EROFS], ids=["ENOSPC", "EACCES", "EROFS"])
+@pytest.mark.slow
 def test_a_full_or_closed_disk_gives_one_line_and_keeps_the_previous_result(work, five_month_run, monkeypatch, code):
     from sim.experiments import run as runner
 

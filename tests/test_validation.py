@@ -227,6 +227,7 @@ def test_mesa_and_ensemble_agree_with_every_source_of_uncertainty(setup):
             np.testing.assert_array_equal(getattr(traj, name)[0], getattr(ensemble, name)[run], err_msg=name)
 
 
+@pytest.mark.slow
 def test_calibrate_never_reads_the_hindcast(tmp_path):
     """Every file the calibration opens is recorded (Python's audit hook); the out-of-sample facts are not
     among them, while the in-sample targets are."""
@@ -251,6 +252,7 @@ print("\\n".join(opened))
     assert not any("hindcast" in path for path in opened)
 
 
+@pytest.mark.slow
 def test_validate_scores_the_hindcast_with_the_nulls(tmp_path):
     result = cli("validate", "--hindcast", "--runs", 8, "--out", tmp_path / "hindcast")
     assert result.returncode == 0, result.stderr

@@ -272,6 +272,7 @@ def test_the_time_axis_grows_two_years_at_a_time(baseline):
     assert charts.span(model) == 48
 
 
+@pytest.mark.slow
 def test_the_lesson_in_the_docs_is_what_the_model_gives_now():
     """Fails when a model change moves a number in docs/teaching.md: run `python -m sim.viz.lesson` to regenerate."""
     written = lesson.DOC.read_text(encoding="utf-8")
@@ -279,6 +280,7 @@ def test_the_lesson_in_the_docs_is_what_the_model_gives_now():
     assert f"seed {lesson.SEED}" in written
 
 
+@pytest.mark.slow
 def test_the_page_makes_no_model_at_import_and_does_not_load_altair():
     code = (
         "import sys; import sim.viz.teaching as t; made = []; init = t.TeachingModel.__init__\n"
