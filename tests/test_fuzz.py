@@ -259,9 +259,9 @@ class OneFolder(RuleBasedStateMachine):
     @rule(force=st.booleans())
     def killed_run(self, force: bool) -> None:
         """A run killed (SIGKILL) while it writes: what it leaves is cleaned up later, and nothing else."""
-        argv = ["run", str(self.scenario), "--runs", "200000", "--out", str(self.out), *(["--force"] if force else [])]
+        argv = ["run", str(self.scenario), "--runs", "20000", "--out", str(self.out), *(["--force"] if force else [])]
         process = subprocess.Popen(
-            [sys.executable, "-m", "sim", *argv], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+            [sys.executable, "-m", "sim", *argv], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
         )
         deadline = time.monotonic() + 30
         while process.poll() is None and time.monotonic() < deadline:
