@@ -259,7 +259,7 @@ class OneFolder(RuleBasedStateMachine):
     @rule(force=st.booleans())
     def killed_run(self, force: bool) -> None:
         """A run killed (SIGKILL) while it writes: what it leaves is cleaned up later, and nothing else."""
-        argv = ["run", str(self.scenario), "--runs", "20000", "--out", str(self.out), *(["--force"] if force else [])]
+        argv = ["run", str(self.scenario), "--runs", "5000", "--out", str(self.out), *(["--force"] if force else [])]
         process = subprocess.Popen(
             [sys.executable, "-m", "sim", *argv], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
         )
@@ -301,7 +301,7 @@ class OneFolder(RuleBasedStateMachine):
 
 
 OneFolder.TestCase.settings = settings(
-    max_examples=int(os.environ.get("STATEFUL_EXAMPLES", 6)),
+    max_examples=int(os.environ.get("STATEFUL_EXAMPLES", 4)),
     stateful_step_count=6,
     deadline=None,
     derandomize=True,
