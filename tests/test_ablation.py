@@ -13,7 +13,7 @@ from sim.inputs.documents import InputError
 from sim.inputs.packaged import BASELINE
 from sim.inputs.scenario import load_scenario
 from sim.model.ensemble import simulate
-from sim.model.mechanisms import MECHANISMS, is_on, switch, switch_off
+from sim.model.mechanisms import MECHANISMS, is_on, switch
 from sim.model.world import prepare
 
 
@@ -36,7 +36,8 @@ def test_a_mechanism_toggled_is_toggled_and_nothing_else(setup, name):
 
 @pytest.mark.slow
 def test_with_appeals_off_no_state_appeals_and_with_blocs_off_no_membership_changes(setup):
-    quiet, params = switch_off(setup, dict(setup.params), ("appeals", "bloc_standing"))
+    quiet, params = switch(setup, dict(setup.params), "appeals", on=False)
+    quiet, params = switch(quiet, params, "bloc_standing", on=False)
     log = []
     traj = simulate(quiet, 8, 0, params, log=log)
     assert not [e for e in log if "appeal" in e.label.lower()]
@@ -48,7 +49,7 @@ def test_with_appeals_off_no_state_appeals_and_with_blocs_off_no_membership_chan
 
 def test_an_unknown_mechanism_is_refused_with_the_known_ones(setup):
     with pytest.raises(InputError, match="mechanism 'apeals'.*appeals"):
-        switch_off(setup, dict(setup.params), ("apeals",))
+        switch(setup, dict(setup.params), "apeals", on=False)
 
 
 @pytest.mark.slow

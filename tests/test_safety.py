@@ -543,7 +543,7 @@ def test_a_folder_that_appears_while_a_run_works_is_kept(work, monkeypatch, when
 def test_a_claimed_folder_refuses_a_second_writer(work):
     import sim
 
-    out = work / "shared"
+    out = work / "together"
     out.mkdir()
     with open(out / LOCK, "a+") as held:
         fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -558,7 +558,7 @@ def test_two_writers_to_one_folder_one_wins_and_nothing_is_replaced(work):
     code = (
         "import sys, sim\n"
         "try:\n"
-        f"    sim.simulate({str(path)!r}, runs=400, seed=int(sys.argv[1]), out='shared')\n"
+        f"    sim.simulate({str(path)!r}, runs=400, seed=int(sys.argv[1]), out='together')\n"
         "except sim.InputError as exc:\n"
         "    sys.exit(f'error: {exc}')\n"
     )
@@ -570,9 +570,9 @@ def test_two_writers_to_one_folder_one_wins_and_nothing_is_replaced(work):
     codes = [w.returncode for w in writers]
     assert sorted(codes) == [0, 1], errors
     loser = errors[codes.index(1)]
-    assert "Traceback" not in loser and len(loser.strip().splitlines()) == 1 and "shared" in loser, loser
-    assert json.loads((work / "shared" / "manifest.json").read_text())["seed"] == codes.index(0) + 1
-    assert not (work / "shared" / LOCK).exists() and staging(work) == []
+    assert "Traceback" not in loser and len(loser.strip().splitlines()) == 1 and "together" in loser, loser
+    assert json.loads((work / "together" / "manifest.json").read_text())["seed"] == codes.index(0) + 1
+    assert not (work / "together" / LOCK).exists() and staging(work) == []
 
 
 # 8. Text that stays text: no formula runs in a spreadsheet, no error line is split, reversed or endless.

@@ -37,20 +37,13 @@ BRIER_MARGIN = 0.01
 
 
 def simulate_variant(
-    setup: Setup,
-    runs: int,
-    seed: int,
-    sources: tuple[str, ...],
-    posterior: Posterior | None,
-    toggled: str | None = None,
+    setup: Setup, params: dict[str, Any], runs: int, seed: int, sources: tuple[str, ...], toggled: str | None = None
 ) -> Trajectories:
-    """The runs `run` shows (each with its own draws of the chosen sources), with one mechanism toggled: switched
-    off where the scenario has it on, on where it has it off."""
-    run_ids = np.arange(runs)
-    params = run_parameters(setup, run_ids, seed, sources, posterior)
+    """The runs `run` shows, from each run's drawn `params`, with one mechanism toggled: switched off where the
+    scenario has it on, on where it has it off."""
     if toggled is not None:
         setup, params = switch(setup, params, toggled, on=not is_on(setup, params, toggled))
-    return simulate(setup, run_ids, seed, params, evidence_draws="evidence" in sources)
+    return simulate(setup, np.arange(runs), seed, params, evidence_draws="evidence" in sources)
 
 
 def ablation(
@@ -65,10 +58,10 @@ def ablation(
     """One row for the model as it is and one per mechanism toggled (switched off where it is on, on where it is
     off): facts met and Brier score in and out of sample, the facts lost and gained against the model, and the
     largest change of a median share at the scenario's end."""
-    params = run_parameters(setup, np.arange(runs), seed, sources, posterior)
-    runs_by = {FULL: simulate_variant(setup, runs, seed, sources, posterior)}
+    params = run_parameters(setup, np.arange(runs), seed, sources, posterior)  # each run's draws, drawn once
+    runs_by = {FULL: simulate_variant(setup, params, runs, seed, sources)}
     for name in MECHANISMS:
-        runs_by[name] = simulate_variant(setup, runs, seed, sources, posterior, name)
+        runs_by[name] = simulate_variant(setup, params, runs, seed, sources, name)
     model = runs_by[FULL]
     facts = {"in": in_sample, "out": out_of_sample}
     met_model = {key: table(model, targets)["met"].to_numpy() for key, targets in facts.items()}

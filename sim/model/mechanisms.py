@@ -88,10 +88,3 @@ def switch(setup: Setup, params: dict[str, Any], name: str, on: bool) -> tuple[S
     if scenario is not setup.scenario:
         setup = replace(prepare(scenario, setup.evidence), events=setup.events)
     return setup, params
-
-
-def switch_off(setup: Setup, params: dict[str, Any], names: tuple[str, ...]) -> tuple[Setup, dict[str, Any]]:
-    """The set-up and parameters with the named mechanisms switched off."""
-    for name in check_mechanisms(names):
-        setup, params = switch(setup, params, name, on=False)
-    return setup, params
