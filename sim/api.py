@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import pandas as pd
 
+    from sim.experiments.request import RunRequest
     from sim.experiments.run import Simulation
     from sim.inputs.scenario import Scenario
     from sim.outputs.compare_folders import Comparison
@@ -72,8 +73,28 @@ class Result:
         return _read_csv(self.folder / "uncertainty.csv")
 
 
-def simulate(
+def request(
     scenario: str | Path | Scenario,
+    runs: int = 200,
+    seed: int = 0,
+    engine: str = "ensemble",
+    uncertainty: str | Iterable[str] | None = None,
+    *,
+    format: str = "parquet",
+    series: Iterable[str] | str | None = None,
+    **overrides: float,
+) -> RunRequest:
+    """A checked run request (see `simulate` for the settings): build it once, then `.cost()`, `.simulate()` or
+    `.write(folder)`. InputError naming the setting and the fix for anything wrong."""
+    from sim.experiments.request import RunRequest
+    from sim.inputs.scenario import Scenario
+
+    loaded = scenario if isinstance(scenario, Scenario) else load(scenario)
+    return RunRequest.build(loaded, runs, seed, engine, uncertainty, overrides, series, format)
+
+
+def simulate(
+    scenario: str | Path | Scenario | RunRequest,
     runs: int = 200,
     seed: int = 0,
     engine: str = "ensemble",
@@ -82,7 +103,7 @@ def simulate(
     out: str | Path | bool | None = None,
     force: bool = False,
     format: str = "parquet",
-    series: Iterable[str] | None = None,
+    series: Iterable[str] | str | None = None,
     **overrides: float,
 ) -> Result:
     """Simulate `runs` runs of a scenario (a Scenario, a shipped name or a path) as `alliance-sim run` does.
@@ -94,23 +115,21 @@ def simulate(
     parameters keep their posterior draws).
     `out`: None keeps the runs in memory; a folder (or True: results/<scenario name>/) receives the files
     `alliance-sim run` writes, in `format` (parquet or csv) with the trajectories' `series`, replacing a
-    previous results folder only with `force`."""
-    from sim.experiments.run import FORMATS, chosen_series, run_scenario, simulate_scenario, with_overrides
-    from sim.experiments.uncertainty import SOURCES, chosen_sources
-    from sim.inputs.documents import InputError
-    from sim.inputs.scenario import Scenario
+    previous results folder only with `force`. A RunRequest (from `request`) may be given instead of the
+    scenario and its settings."""
+    from sim.experiments.request import RunRequest
 
-    merged = with_overrides(scenario if isinstance(scenario, Scenario) else load(scenario), overrides)
-    sources = SOURCES if uncertainty is None else chosen_sources(uncertainty)
-    kept = {} if series is None else {"series": chosen_series(series)}
-    if format not in FORMATS:
-        raise InputError(f"format {format!r}: choose {' or '.join(FORMATS)}")
+    if isinstance(scenario, RunRequest):
+        chosen = scenario
+    else:
+        chosen = request(scenario, runs, seed, engine, uncertainty, format=format, series=series, **overrides)
     if out is None or out is False:
-        simulation = simulate_scenario(merged, runs, seed, engine, sources, overrides)
-        return Result(merged, simulation.summary, simulation.events, None, simulation)
-    folder = _path(out, "out", "a folder's path, or True for results/<scenario name>") if out is not True else None
-    folder = run_scenario(merged, runs, seed, folder, engine, format, force, sources, overrides=overrides, **kept)
-    return Result(merged, _read_csv(folder / "summary.csv"), _read_csv(folder / "events.csv"), folder)
+        simulation = chosen.simulate()
+        return Result(chosen.scenario, simulation.summary, simulation.events, None, simulation)
+    folder = chosen.write(
+        None if out is True else _path(out, "out", "a folder's path, or True for results/<scenario name>"), force
+    )
+    return Result(chosen.scenario, _read_csv(folder / "summary.csv"), _read_csv(folder / "events.csv"), folder)
 
 
 def experiment(
@@ -181,7 +200,7 @@ def _path(value: object, what: str, expected: str) -> Path:
     if not isinstance(value, str | os.PathLike):
         raise InputError(f"{what}: expected {expected}, got {kind_of(value)} ({shown(value)})")
     path = Path(value)
-    check_name(path, "--out" if what == "out" else f"{what} path")  # out= is the command line's --out
+    check_name(path, "output folder" if what == "out" else f"{what} path", what)
     return path
 
 

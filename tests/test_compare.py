@@ -14,7 +14,7 @@ from helpers import BASELINE
 from matplotlib.image import imread
 
 from sim.cli.main import main
-from sim.experiments.run import run_scenario
+from sim.experiments.request import RunRequest
 from sim.outputs.comparison import HELD, RESOLUTION, Histogram, summarise
 from sim.outputs.folders import blocks, load_outcome, load_outcomes, paired
 
@@ -43,7 +43,8 @@ def folders(tmp_path_factory):
         ),
     }
     out = {
-        key: run_scenario(path, runs=20, seed=seed, out=root / key, fmt=fmt) for key, (path, seed, fmt) in specs.items()
+        key: RunRequest.build(path, runs=20, seed=seed, format=fmt).write(root / key)
+        for key, (path, seed, fmt) in specs.items()
     }
     out["csv"] = root / "csv"  # the baseline's folder as `run --format csv` writes it
     out["csv"].mkdir()

@@ -28,7 +28,7 @@ from hypothesis import HealthCheck, Phase, event, given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
-from sim.experiments import run as runner
+from sim.experiments import request as runner
 from sim.outputs.destination import STAGING, is_manifest, is_staging, read_json, remove_stale
 
 #: The shipped files, read once: every example starts from the same text.

@@ -87,7 +87,7 @@ def test_a_name_naming_a_folder_is_only_a_label(work):
 
 @pytest.mark.parametrize("name", [".", "..", "/", "../..", "$$$", "calibration"])
 def test_names_that_give_no_safe_folder_are_refused(work, name):
-    refused(cli_in_process("run", scenario(work, name=name), "--runs", 2, "--force"), "pass --out")
+    refused(cli_in_process("run", scenario(work, name=name), "--runs", 2, "--force"), "name an output folder", "(--out)")
     assert not (work / "results").exists()
 
 
@@ -171,7 +171,7 @@ def test_calibrate_never_overwrites_a_scenario_with_its_fit(work):
 def test_an_unwritable_output_is_found_before_simulating(work, where):
     (work / "file").write_text("a file, not a folder")
     started = time.perf_counter()
-    refused(cli_in_process("run", scenario(work), "--runs", 2, "--out", where), "choose another --out")
+    refused(cli_in_process("run", scenario(work), "--runs", 2, "--out", where), "choose another output folder (--out)")
     assert time.perf_counter() - started < 5
 
 
@@ -261,7 +261,9 @@ def test_every_command_refuses_non_finite_experiment_values(work):
 def test_huge_runs_are_refused_with_the_estimate(work, runs):
     started = time.perf_counter()
     refused(
-        cli_in_process("run", scenario(work), "--runs", runs, "--out", work / "out"), "needs about", "use fewer --runs"
+        cli_in_process("run", scenario(work), "--runs", runs, "--out", work / "out"),
+        "needs about",
+        "use fewer runs (--runs)",
     )
     assert time.perf_counter() - started < 10 and not (work / "out").exists()
 
@@ -302,12 +304,12 @@ def test_huge_designs_are_refused_before_they_are_built(work, design):
 
 @pytest.mark.slow
 def test_a_large_run_streams_in_chunks_with_the_same_numbers(work, monkeypatch):
-    from sim.experiments import run as runner
+    from sim.experiments import request, run
 
     path = scenario(work)
     assert cli_in_process("run", path, "--runs", 7, "--seed", 4, "--out", work / "whole")[0] == 0
-    monkeypatch.setattr(runner, "chunk_runs", lambda *shape: 3)
-    monkeypatch.setattr(runner, "PLOT_RUNS", 4)
+    monkeypatch.setattr(run, "chunk_runs", lambda *shape: 3)
+    monkeypatch.setattr(request, "PLOT_RUNS", 4)
     assert cli_in_process("run", path, "--runs", 7, "--seed", 4, "--out", work / "chunked")[0] == 0
     whole, chunked = (pd.read_parquet(work / f / "trajectories.parquet") for f in ("whole", "chunked"))
     pd.testing.assert_frame_equal(whole, chunked)
@@ -523,10 +525,10 @@ def test_input_errors_are_input_errors():
 @pytest.mark.parametrize("when", ["before the claim", "while it simulates"])
 @pytest.mark.slow
 def test_a_folder_that_appears_while_a_run_works_is_kept(work, monkeypatch, when):
-    from sim.experiments import run as runner
+    from sim.experiments import request as runner
 
     out = work / "thesis"
-    step = "_setup" if when == "before the claim" else "write_plots"
+    step = "prepare" if when == "before the claim" else "write_plots"
     original = getattr(runner, step)
 
     def user_writes(*args, **kwargs):
@@ -689,7 +691,7 @@ def test_compare_reads_no_trajectories_outside_the_folder(work, five_month_run):
 @pytest.mark.parametrize("code", [errno.ENOSPC, errno.EACCES, errno.EROFS], ids=["ENOSPC", "EACCES", "EROFS"])
 @pytest.mark.slow
 def test_a_full_or_closed_disk_gives_one_line_and_keeps_the_previous_result(work, five_month_run, monkeypatch, code):
-    from sim.experiments import run as runner
+    from sim.experiments import request as runner
 
     path, out = scenario(work), work / "out"
     shutil.copytree(five_month_run(), out)
@@ -705,7 +707,9 @@ def test_a_full_or_closed_disk_gives_one_line_and_keeps_the_previous_result(work
 
 def test_an_output_name_too_long_gives_one_line(work):
     refused(
-        cli_in_process("run", scenario(work), "--runs", 2, "--out", work / ("x" * 300)), "too long", "shorter --out"
+        cli_in_process("run", scenario(work), "--runs", 2, "--out", work / ("x" * 300)),
+        "too long",
+        "shorter output folder (--out)",
     )
     refused(cli_in_process("compare", work, work, "--out", "y" * 300), "too long")
     assert sorted(p.name for p in work.iterdir()) == ["s.yaml"]

@@ -45,13 +45,24 @@ def uncertainty_sources(text: str) -> tuple[str, ...]:
 
 def series_names(text: str) -> tuple[str, ...]:
     """The --series list: series kept in the trajectories file besides alignment (or 'alignment' alone)."""
-    from sim.experiments.run import chosen_series
+    from sim.experiments.request import chosen_series
     from sim.inputs.documents import InputError
 
     try:
         return chosen_series(text)
     except InputError as exc:
         raise argparse.ArgumentTypeError(f"'{text}': {exc}") from None
+
+
+#: Settings whose flag is not '--' and the setting's name with hyphens.
+FLAG_OF = {"overrides": "--set"}
+
+
+def flags(settings: tuple[str, ...]) -> str:
+    """The command line's flags for the settings an error's fix is about, as ' (--runs)', or nothing."""
+    if not settings:
+        return ""
+    return f" ({', '.join(FLAG_OF.get(name, '--' + name.replace('_', '-')) for name in settings)})"
 
 
 positive_int = whole_number(1)

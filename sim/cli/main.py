@@ -9,26 +9,25 @@ import sys
 import threading
 from pathlib import Path
 
-from sim.cli.arguments import Parser, positive_int, seed_int, series_names, uncertainty_sources
+from sim.cli.arguments import Parser, flags, positive_int, seed_int, series_names, uncertainty_sources
 from sim.inputs.documents import InputError, error_line
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from sim.api import simulate
+    from sim.api import request, simulate
     from sim.outputs.results import key_numbers
 
-    result = simulate(
+    chosen = request(
         args.scenario,
         runs=args.runs,
         seed=args.seed,
         engine=args.engine,
         uncertainty=args.uncertainty,
-        out=args.out or True,
-        force=args.force,
         format=args.format,
         series=args.series,
         **dict(args.set),
     )
+    result = simulate(chosen, out=args.out or True, force=args.force)
     print(key_numbers(result.summary, result.uncertainty))
     print(f"wrote {result.folder}")
     return 0
@@ -164,7 +163,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.func(args)
     except InputError as exc:
-        print(f"alliance-sim: error: {error_line(str(exc))}", file=sys.stderr)
+        print(f"alliance-sim: error: {error_line(str(exc) + flags(exc.settings))}", file=sys.stderr)
         return 2
     except OSError as exc:  # no space, permission, read-only disk met outside a staged write: still one line
         from sim.outputs.destination import MACHINE_ERRORS, machine_error

@@ -26,8 +26,9 @@ from sim.model.ensemble import simulate
 from sim.model.mechanisms import MECHANISMS, is_on, switch
 from sim.model.trajectories import Trajectories
 from sim.model.world import Setup, prepare
-from sim.outputs.destination import RESULTS, check_target, default_folder, staged
-from sim.outputs.results import file_digest, manifest, write_json, write_table
+from sim.outputs.destination import RESULTS, default_folder
+from sim.outputs.results import file_digest, scenario_record, write_table
+from sim.outputs.writer import Folder, Invocation, write_results
 
 #: The row of the model with every mechanism on.
 FULL = "the model as it is"
@@ -124,9 +125,7 @@ def validate_ablation(
     in_sample, out_of_sample = load_targets(TARGETS, evidence), load_targets(HINDCAST, evidence)
     label = None if out else scenario.name
     out = Path(out) if out else default_folder(scenario.name, RESULTS / "validation", "-ablation")
-    check_target(out, force, inputs=[scenario.path, TARGETS, HINDCAST], label=label)
     targets = in_sample + out_of_sample
-    check_fits(targets, scenario.name, scenario.states, scenario.powers, scenario.dates)
     S, P = len(scenario.states), len(scenario.powers)
     variants = 1 + len(MECHANISMS)
     cost = Cost(
@@ -134,28 +133,37 @@ def validate_ablation(
         1e6,
         simulation_seconds(variants * runs, scenario.months),
     )
-    cost.check(out, f"an ablation with {runs:,} runs per mechanism", "fewer runs")
     sources = FITTED_POINT if fitted_point else SOURCES
-    frame = ablation(
-        prepare(scenario, evidence), in_sample, out_of_sample, runs, seed, sources, posterior_for(scenario, sources)
+    done: list[pd.DataFrame] = []
+
+    def write(stage: Path) -> dict[str, Any]:
+        setup = prepare(scenario, evidence)
+        done.append(ablation(setup, in_sample, out_of_sample, runs, seed, sources, posterior_for(scenario, sources)))
+        write_table(done[0], stage / "ablation.csv", float_format="%.4f")
+        return {
+            **scenario_record(scenario, EVIDENCE),
+            "seed": seed,
+            "runs": runs,
+            "uncertainty": list(sources),
+            "targets_sha256": file_digest(TARGETS),
+            "hindcast_sha256": file_digest(HINDCAST),
+            "verdicts": verdict(done[0]),
+        }
+
+    reproduce = Invocation(
+        "validate", (str(scenario.path),), {"ablation": True, "runs": runs, "seed": seed, "fitted_point": fitted_point}
     )
-    flags = " --fitted-point" * fitted_point
-    with staged(out) as stage:
-        write_table(frame, stage / "ablation.csv", float_format="%.4f")
-        write_json(
-            manifest(
-                scenario,
-                EVIDENCE,
-                seed=seed,
-                runs=runs,
-                uncertainty=list(sources),
-                targets_sha256=file_digest(TARGETS),
-                hindcast_sha256=file_digest(HINDCAST),
-                verdicts=verdict(frame),
-                reproduce=f"alliance-sim validate {scenario.path} --ablation --runs {runs} --seed {seed}{flags}",
-            ),
-            stage / "manifest.json",
-        )
+    write_results(
+        Folder(out, force, (scenario.path, TARGETS, HINDCAST), label),
+        cost,
+        f"an ablation with {runs:,} runs per mechanism",
+        "use fewer runs",
+        write,
+        reproduce,
+        settings=("runs",),
+        before=lambda: check_fits(targets, scenario.name, scenario.states, scenario.powers, scenario.dates),
+    )
+    frame = done[0]
     return frame, out
 
 

@@ -91,7 +91,7 @@ def explain_moves(name: str, scenario_path: Path, runs: int = 100, seed: int = 0
     evidence = load_evidence(EVIDENCE)
     scenario = load_scenario(scenario_path, evidence)
     if name != "all" and name not in scenario.states:
-        raise InputError(f"--moves: unknown state '{name}'{suggest(name, scenario.states)} (or 'all')")
+        raise InputError(f"moves: unknown state '{name}'{suggest(name, scenario.states)} (or 'all')", ("moves",))
     setup = prepare(scenario, evidence)
     moves = largest_moves(setup, runs, seed, SOURCES, posterior_for(scenario, SOURCES))
     return "\n".join(move_lines([m for m in moves if name in ("all", m.state)]))

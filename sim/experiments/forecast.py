@@ -80,7 +80,7 @@ def make_forecast(
     chunk = chunk_runs(scenario.months, S, P)
     memory = chunk * cell_bytes(scenario.months, S, P) + runs * len(months) * S * P * 8 + 300e6
     cost = Cost(memory, 1e6, simulation_seconds(runs, scenario.months))
-    cost.check(out.parent, f"forecasting with {runs:,} runs", "use fewer --runs")
+    cost.check(out.parent, f"forecasting with {runs:,} runs", "use fewer runs", ("runs",))
     setup, posterior = prepare(scenario, evidence), posterior_for(scenario, SOURCES)
     shares, standing = [], []
     for start in range(0, runs, chunk):
@@ -216,13 +216,16 @@ def _check_out(out: Path, force: bool, inputs: list[Path]) -> None:
     a folder or link, or an existing file (without `force`, or with it when the file is not a forecast)."""
     check_name(out)
     if out.suffix not in SUFFIXES:
-        raise InputError(f"{out}: a forecast file ends in .yaml or .json; choose another --out")
+        raise InputError(f"{out}: a forecast file ends in .yaml or .json; choose another output file", ("out",))
     if any(out.resolve() == Path(given).resolve() for given in inputs):
-        raise InputError(f"{out}: is an input of this command; choose another --out")
+        raise InputError(f"{out}: is an input of this command; choose another output file", ("out",))
     if out.is_symlink() or (out.exists() and not out.is_file()):
-        raise InputError(f"{out}: not a plain file; choose another --out")
+        raise InputError(f"{out}: not a plain file; choose another output file", ("out",))
     if out.exists() and not force:
-        raise InputError(f"{out}: exists; a frozen forecast is never replaced: choose another --out (or --force)")
+        raise InputError(
+            f"{out}: exists; a frozen forecast is never replaced: choose another output file (or force)",
+            ("out", "force"),
+        )
     if out.exists():
         try:
             data = load_yaml(out, "forecast").data
@@ -230,7 +233,9 @@ def _check_out(out: Path, force: bool, inputs: list[Path]) -> None:
             data = {}
         if data.get("tool") != TOOL or data.get("kind") != "forecast":
             raise InputError(
-                f"{out}: not a forecast file of alliance-sim; --force will not replace it; choose another --out"
+                f"{out}: not a forecast file of alliance-sim; even force will not replace it; "
+                "choose another output file",
+                ("out",),
             )
 
 

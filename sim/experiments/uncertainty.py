@@ -32,7 +32,8 @@ def load_posterior(path: Path = POSTERIOR) -> Posterior:
     except (OSError, ValueError, KeyError, pd.errors.ParserError) as error:
         raise InputError(
             f"{path}: cannot read the calibration posterior ({error.__class__.__name__}); run "
-            "'alliance-sim calibrate' to make it, or leave parameter uncertainty out with --uncertainty shocks,evidence"
+            "'alliance-sim calibrate' to make it, or leave parameter uncertainty out (uncertainty shocks,evidence)",
+            ("uncertainty",),
         ) from None
 
 

@@ -55,10 +55,13 @@ SAFE_LOADER = _Loader
 
 
 class InputError(Exception):
-    """A user's file or argument is wrong; the message says where and how to fix it, on one line (error_line)."""
+    """A user's file or argument is wrong; the message says where and how to fix it, on one line (error_line),
+    in words that hold for the API and the command line alike. `settings` names the arguments the fix is about
+    (as the API spells them: runs, out, force); the command line adds its flags for them."""
 
-    def __init__(self, message: object = "") -> None:
+    def __init__(self, message: object = "", settings: tuple[str, ...] = ()) -> None:
         super().__init__(error_line(str(message)))
+        self.settings = settings
 
 
 def error_line(text: str) -> str:

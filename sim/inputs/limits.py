@@ -38,20 +38,23 @@ class Cost:
     disk: float
     seconds: float
 
-    def check(self, out: Path | None, what: str, advice: str) -> None:
-        """InputError naming the estimate and the limit if the memory or the disk will not suffice."""
+    def check(self, out: Path | None, what: str, advice: str, settings: tuple[str, ...] = ()) -> None:
+        """InputError naming the estimate and the limit if the memory or the disk will not suffice; `advice` is
+        the fix and `settings` the arguments it is about."""
         memory = available_memory()
         if self.memory > MEMORY_SHARE * memory:
             raise InputError(
                 f"{what} needs about {size(self.memory)} of memory{self._time()} but {size(MEMORY_SHARE * memory)} "
-                f"can be used (80% of {size(memory)} available); {advice}"
+                f"can be used (80% of {size(memory)} available); {advice}",
+                settings,
             )
         if out is not None:
             free = free_disk(out)
             if self.disk > free:
                 raise InputError(
                     f"{out}: {what} needs about {size(self.disk)} of disk{self._time()} but {size(free)} is free "
-                    f"there; {advice}"
+                    f"there; {advice}",
+                    settings,
                 )
 
     def _time(self) -> str:

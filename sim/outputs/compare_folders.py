@@ -7,11 +7,9 @@ is named ``DIR:point=N`` and compared like a scenario of its own.
 
 from __future__ import annotations
 
-import shlex
-from contextlib import nullcontext
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -26,10 +24,10 @@ from sim.outputs.comparison import (
     dominant_probabilities,
     summarise,
 )
-from sim.outputs.destination import TOOL, check_target, staged
 from sim.outputs.folders import Outcome, folder_of, load_outcomes, paired, stored_rows
 from sim.outputs.report import compare_page
-from sim.outputs.results import versions, write_json, write_table
+from sim.outputs.results import write_table
+from sim.outputs.writer import Folder, Invocation, write_results
 
 #: Default horizon besides the last month: mid-way through the projection.
 MIDWAY = "2025-12"
@@ -49,6 +47,7 @@ class Comparison:
     bands: list[np.ndarray]
     dominant_probabilities: pd.DataFrame
     alignment_differences: pd.DataFrame
+    figures: list[tuple[Path, str]] = field(default_factory=list)  # written plots and their captions
 
     def __repr__(self) -> str:
         return f"Comparison({[o.name for o in self.outcomes]}, horizons={self.horizons})"
@@ -61,31 +60,59 @@ def compare_folders(
     plots, manifest and report.html there. `horizons`: months for the dominant-partner tables (a list, or
     comma-separated text), by default MIDWAY if covered and the last month."""
     specs = [str(spec) for spec in specs]
-    if out is not None:
-        check_target(Path(out), force, inputs=[folder_of(spec) for spec in specs])
     wanted = _parse_horizons(horizons)
-    compare_cost(specs).check(out, f"comparing {len(specs)} folders", "compare fewer or smaller folders")
-    with staged(Path(out)) if out is not None else nullcontext() as stage:  # claimed from the start
-        outcomes = load_outcomes(specs)
-        dates = outcomes[0].dates
-        chosen = _choose_horizons(wanted, dates)
-        pairing = [paired(outcomes[0], other) for other in outcomes[1:]]
-        digests, bands = summarise(outcomes, pairing)
-        probabilities = dominant_probabilities(outcomes, digests, chosen)
-        alignment = alignment_differences(outcomes, digests, bands, pairing, sorted(set(chosen) | {dates[-1]}))
-        comparison = Comparison(outcomes, pairing, chosen, digests, bands, probabilities, alignment)
-        if stage is not None:
-            _write(comparison, Path(out), stage)
-    return comparison
+    what, fix = f"comparing {len(specs)} folders", "compare fewer or smaller folders"
+    if out is None:
+        compare_cost(specs).check(None, what, fix)
+        return _compare(specs, wanted)
+    done: list[Comparison] = []
+
+    def write(stage: Path) -> dict[str, Any]:
+        done.append(_compare(specs, wanted))
+        return _write(done[0], stage)
+
+    def page(stage: Path, manifest: dict[str, Any]) -> None:
+        comparison = done[0]
+        page = compare_page(
+            comparison.outcomes,
+            comparison.digests,
+            comparison.pairing,
+            comparison.dominant_probabilities,
+            comparison.alignment_differences,
+            comparison.figures,
+            manifest,
+        )
+        (stage / "report.html").write_text(page, encoding="utf-8")
+
+    def reproduce() -> Invocation:
+        return Invocation("compare", tuple(specs), {"out": str(out), "horizons": done[0].horizons})
+
+    target = Folder(Path(out), force, tuple(folder_of(spec) for spec in specs))
+    write_results(target, compare_cost(specs), what, fix, write, reproduce, after=page)
+    return done[0]
 
 
-def _write(comparison: Comparison, out: Path, stage: Path) -> None:
-    """The comparison folder, written into `stage` (which replaces `out` at the end): both tables, plots,
-    manifest.json and report.html."""
+def _compare(specs: list[str], wanted: list[str] | None) -> Comparison:
+    """The comparison's statistics, read a block of runs at a time."""
+    outcomes = load_outcomes(specs)
+    dates = outcomes[0].dates
+    chosen = _choose_horizons(wanted, dates)
+    pairing = [paired(outcomes[0], other) for other in outcomes[1:]]
+    digests, bands = summarise(outcomes, pairing)
+    probabilities = dominant_probabilities(outcomes, digests, chosen)
+    alignment = alignment_differences(outcomes, digests, bands, pairing, sorted(set(chosen) | {dates[-1]}))
+    return Comparison(outcomes, pairing, chosen, digests, bands, probabilities, alignment)
+
+
+def _write(comparison: Comparison, stage: Path) -> dict[str, Any]:
+    """Both tables and the plots, written into `stage`; what the manifest records."""
     outcomes, pairing, chosen = comparison.outcomes, comparison.pairing, comparison.horizons
-    specs = [o.spec for o in outcomes]
-    manifest = {
-        "tool": TOOL,
+    write_table(comparison.dominant_probabilities, stage / "dominant_probabilities.csv")
+    write_table(comparison.alignment_differences, stage / "alignment_differences.csv")
+    comparison.figures = write_comparison_plots(
+        outcomes, comparison.digests, comparison.bands, pairing, chosen, stage / "plots"
+    )
+    return {
         "compared": [
             {
                 "folder": o.spec,
@@ -99,17 +126,7 @@ def _write(comparison: Comparison, out: Path, stage: Path) -> None:
         "reference": outcomes[0].name,
         "pairing": {o.name: "paired" if p else "unpaired" for o, p in zip(outcomes[1:], pairing, strict=True)},
         "horizons": chosen,
-        "versions": versions(),
-        "created": datetime.now(UTC).isoformat(timespec="seconds"),
-        "reproduce": shlex.join(["alliance-sim", "compare", *specs, "--out", str(out), "--horizons", ",".join(chosen)]),
     }
-    probabilities, alignment = comparison.dominant_probabilities, comparison.alignment_differences
-    write_table(probabilities, stage / "dominant_probabilities.csv")
-    write_table(alignment, stage / "alignment_differences.csv")
-    figures = write_comparison_plots(outcomes, comparison.digests, comparison.bands, pairing, chosen, stage / "plots")
-    write_json(manifest, stage / "manifest.json")
-    page = compare_page(outcomes, comparison.digests, pairing, probabilities, alignment, figures, manifest)
-    (stage / "report.html").write_text(page, encoding="utf-8")
 
 
 def compare_cost(specs: list[str]) -> Cost:
@@ -138,10 +155,12 @@ def _parse_horizons(horizons: str | list[str] | None) -> list[str] | None:
     text = horizons if isinstance(horizons, str) else ",".join(map(str, horizons))
     months = [m.strip() for m in text.split(",") if m.strip()]
     if not months:
-        raise InputError(f"--horizons: no month given in '{text}'; write months as YYYY-MM, e.g. {MIDWAY},2030-12")
+        raise InputError(
+            f"horizons: no month given in '{text}'; write months as YYYY-MM, e.g. {MIDWAY},2030-12", ("horizons",)
+        )
     for month in months:
         if parse_month(month) is None:
-            raise InputError(f"--horizons: '{month}' is not a month; write YYYY-MM, e.g. {MIDWAY}")
+            raise InputError(f"horizons: '{month}' is not a month; write YYYY-MM, e.g. {MIDWAY}", ("horizons",))
     return list(dict.fromkeys(months))
 
 

@@ -57,9 +57,14 @@ def default_folder(name: str, under: Path = RESULTS, suffix: str = "") -> Path:
     """`under/<slug of name><suffix>`; InputError if the name gives no usable folder name."""
     base = slug(name)
     if not base:
-        raise InputError(f"scenario name '{name}' gives no folder name (use letters or digits, or pass --out)")
+        raise InputError(
+            f"scenario name '{name}' gives no folder name (use letters or digits, or name an output folder)", ("out",)
+        )
     if under == RESULTS and base in RESERVED:
-        raise InputError(f"scenario name '{name}' would write into {under / base}, used by another command; pass --out")
+        raise InputError(
+            f"scenario name '{name}' would write into {under / base}, used by another command; name an output folder",
+            ("out",),
+        )
     return under / f"{base}{suffix}"
 
 
@@ -75,59 +80,70 @@ def check_target(out: Path, force: bool, inputs: Iterable[Path] = (), label: str
     check_name(out)
     where = out.resolve()
     if out.is_symlink():
-        raise InputError(f"{out}: is a symbolic link; give the folder itself as --out")
+        raise InputError(f"{out}: is a symbolic link; give the folder itself as the output folder", ("out",))
     if out.exists() and not out.is_dir():
-        raise InputError(f"{out}: exists and is not a folder; choose another --out")
+        raise InputError(f"{out}: exists and is not a folder; choose another output folder", ("out",))
     cwd = Path.cwd().resolve()
     if where == cwd or where in cwd.parents:
-        raise InputError(f"{out}: is the working directory or holds it; choose a new folder as --out")
+        raise InputError(f"{out}: is the working directory or holds it; choose a new output folder", ("out",))
     for given in inputs:
         source = Path(given).resolve()
         if source == where or where in source.parents:
-            raise InputError(f"{out}: holds {given}, an input of this command; choose another --out")
+            raise InputError(f"{out}: holds {given}, an input of this command; choose another output folder", ("out",))
     _probe(out)
     _APPROVED[where] = snapshot(out)
     if not (out.is_dir() and any(p.name != LOCK for p in out.iterdir())):
         return
     if not force:
         _APPROVED.pop(where)
-        raise InputError(f"{out}: folder is not empty; pass --force to replace it or choose another --out")
+        raise InputError(
+            f"{out}: folder is not empty; force replacing it, or choose another output folder", ("force", "out")
+        )
     manifest = read_json(out / "manifest.json")
     if not is_manifest(manifest):
         _APPROVED.pop(where)
         raise InputError(
-            f"{out}: not an alliance-sim results folder (no manifest.json of ours); --force will not "
-            "replace it; choose another --out"
+            f"{out}: not an alliance-sim results folder (no manifest.json of ours); even force will not "
+            "replace it; choose another output folder",
+            ("out",),
         )
     if label is not None and manifest.get("scenario") not in (None, label):
         _APPROVED.pop(where)
-        raise InputError(f"{out}: holds results of scenario '{manifest['scenario']}', not '{label}'; pass --out")
+        raise InputError(
+            f"{out}: holds results of scenario '{manifest['scenario']}', not '{label}'; name an output folder",
+            ("out",),
+        )
 
 
-def check_name(out: Path, what: str = "--out") -> None:
+def check_name(out: Path, what: str = "output folder", setting: str = "out") -> None:
     """Refuse a path no file system takes, before any work: a NUL character, a name too long for the staging
-    folder beside it (NAME_MAX less the staging suffix), or a path over PATH_MAX. `what` names the argument."""
+    folder beside it (NAME_MAX less the staging suffix), or a path over PATH_MAX. `what` says what the path is
+    for and `setting` names the argument."""
     text = str(out)
     if "\0" in text:
-        raise InputError(f"{text!r}: holds a NUL character, which no file name may; choose another {what}")
+        raise InputError(f"{text!r}: holds a NUL character, which no file name may; choose another {what}", (setting,))
     longest = max((len(os.fsencode(part)) for part in Path(text).parts), default=0)
     if longest > NAME_BYTES:
         raise InputError(
-            f"{out}: a name of {longest} bytes is too long (at most {NAME_BYTES}); choose a shorter {what}"
+            f"{out}: a name of {longest} bytes is too long (at most {NAME_BYTES}); choose a shorter {what}", (setting,)
         )
     if len(os.fsencode(os.path.abspath(text))) > PATH_BYTES:
-        raise InputError(f"{out}: the path is too long (at most {PATH_BYTES:,} bytes); choose a shorter {what}")
+        raise InputError(
+            f"{out}: the path is too long (at most {PATH_BYTES:,} bytes); choose a shorter {what}", (setting,)
+        )
 
 
 def _probe(out: Path) -> None:
     """Prove, by making and removing a hidden folder, that `out` can be created where it is to go."""
     existing = next(p for p in [out.absolute(), *out.absolute().parents] if p.exists() or p.is_symlink())
     if not existing.is_dir():
-        raise InputError(f"{out}: {existing} is a file, not a folder; choose another --out")
+        raise InputError(f"{out}: {existing} is a file, not a folder; choose another output folder", ("out",))
     try:
         shutil.rmtree(make_staging(existing, "probe", "stage"))
     except OSError as exc:
-        raise InputError(f"{out}: cannot write into {existing} ({exc.strerror}); choose another --out") from None
+        raise InputError(
+            f"{out}: cannot write into {existing} ({exc.strerror}); choose another output folder", ("out",)
+        ) from None
 
 
 def is_manifest(data: object) -> bool:
@@ -156,9 +172,13 @@ def prepare_parent(out: Path) -> Path:
     try:
         parent.mkdir(parents=True, exist_ok=True)
     except (FileExistsError, NotADirectoryError):
-        raise InputError(f"{out}: a file stands where a folder on its path should be; choose another --out") from None
+        raise InputError(
+            f"{out}: a file stands where a folder on its path should be; choose another output folder", ("out",)
+        ) from None
     except OSError as exc:
-        raise InputError(f"{out}: cannot create its folder ({exc.strerror}); choose another --out") from None
+        raise InputError(
+            f"{out}: cannot create its folder ({exc.strerror}); choose another output folder", ("out",)
+        ) from None
     remove_stale(parent)
     return parent
 
@@ -206,7 +226,8 @@ def claimed(out: Path, what: str = "command") -> Iterator[Claim]:
         except FileExistsError:
             if out.is_symlink() or not out.is_dir():
                 raise InputError(
-                    f"{out}: appeared as a file or link after the command started; choose another --out"
+                    f"{out}: appeared as a file or link after the command started; choose another output folder",
+                    ("out",),
                 ) from None
         lock_made = not (out / LOCK).exists()
         handle = os.open(out / LOCK, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
@@ -218,7 +239,8 @@ def claimed(out: Path, what: str = "command") -> Iterator[Claim]:
         except BlockingIOError:
             raise InputError(
                 f"{out}: another alliance-sim {what} is writing into this folder; wait for it to finish or choose "
-                "another --out"
+                "another output folder",
+                ("out",),
             ) from None
         yield Claim(out, created, handle)
     except BaseException:
@@ -252,7 +274,8 @@ def staged(out: Path) -> Iterator[Path]:
         if held != approved:
             raise InputError(
                 f"{out}: {_changes(approved, held)} after the command started; kept as it is and nothing written; "
-                "choose another --out"
+                "choose another output folder",
+                ("out",),
             )
         try:
             stage = make_staging(parent, out.resolve().name, "stage")
@@ -281,7 +304,8 @@ def _swap(out: Path, result: Path, aside: Path, held: frozenset) -> None:
         changes = _changes(held, snapshot(aside))
         aside.rename(out)
         raise InputError(
-            f"{out}: {changes} while the command ran; kept as it is and nothing written; choose another --out"
+            f"{out}: {changes} while the command ran; kept as it is and nothing written; choose another output folder",
+            ("out",),
         )
     try:
         result.rename(out)
@@ -376,14 +400,14 @@ def machine_error(exc: OSError, where: Path | None = None) -> InputError:
     path = exc.filename or where or "the output"
     cause = exc.strerror or (os.strerror(exc.errno) if exc.errno else str(exc) or exc.__class__.__name__)
     fix = {
-        errno.ENOSPC: "free some space or choose another --out",
-        errno.EDQUOT: "free some space or choose another --out",
-        errno.ENAMETOOLONG: "choose a shorter --out",
+        errno.ENOSPC: "free some space or choose another output folder",
+        errno.EDQUOT: "free some space or choose another output folder",
+        errno.ENAMETOOLONG: "choose a shorter output folder",
         errno.EACCES: "choose a folder you may write into",
         errno.EPERM: "choose a folder you may write into",
         errno.EROFS: "choose a folder on a writable disk",
-    }.get(exc.errno, "choose another --out")
-    return InputError(f"{path}: {cause}; whatever was there is kept; {fix}")
+    }.get(exc.errno, "choose another output folder")
+    return InputError(f"{path}: {cause}; whatever was there is kept; {fix}", ("out",))
 
 
 def hidden(name: str, kind: str) -> str:

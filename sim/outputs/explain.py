@@ -74,7 +74,7 @@ def explain_power(power: str, scenario: Scenario, evidence: Evidence, month: str
     dates = scenario.dates
     when = month or dates[-1]
     if when not in dates[1:]:
-        raise InputError(f"--month {when}: choose a month from {dates[1]} to {dates[-1]} (YYYY-MM)")
+        raise InputError(f"month {when}: choose a month from {dates[1]} to {dates[-1]} (YYYY-MM)", ("month",))
     model = AllianceModel(scenario, rng=run_seed(seed, 0), evidence=evidence)
     while model.date != when:
         model.step()

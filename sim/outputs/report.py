@@ -192,14 +192,16 @@ def run_page(folder: Path) -> str:
 def check_page(path: Path) -> None:
     """A page may replace only a page alliance-sim wrote: never another file, a folder or a link."""
     if path.is_symlink() or (path.exists() and not path.is_file()):
-        raise InputError(f"{path}: not a plain file; choose another --out")
+        raise InputError(f"{path}: not a plain file; choose another output file", ("out",))
     if path.exists():
         with path.open("rb") as stream:
             head = stream.read(2000)
         ours = f"<meta name='generator' content='{TOOL}'>".encode() in head
         in_results = path.name == "report.html" and is_manifest(read_json(path.parent / "manifest.json"))
         if not (ours or in_results):
-            raise InputError(f"{path}: exists and is not a page alliance-sim wrote; choose another --out")
+            raise InputError(
+                f"{path}: exists and is not a page alliance-sim wrote; choose another output file", ("out",)
+            )
 
 
 def write_page(page: str, path: Path) -> Path:

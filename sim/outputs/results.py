@@ -178,6 +178,17 @@ def manifest(scenario, evidence_path: Path, **details) -> dict:
     """What was run and how to run it again."""
     return {
         "tool": TOOL,
+        **scenario_record(scenario, evidence_path),
+        **details,
+        "versions": versions(),
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+
+
+def scenario_record(scenario, evidence_path: Path) -> dict:
+    """What a manifest says of the scenario a command ran: its name, file and digest, span, states, powers and
+    parameters, and the digest of the evidence it was read with."""
+    return {
         "scenario": scenario.name,
         "description": scenario.description,
         "scenario_file": str(scenario.path),
@@ -188,9 +199,6 @@ def manifest(scenario, evidence_path: Path, **details) -> dict:
         "states": scenario.states,
         "powers": scenario.powers,
         "parameters": scenario.parameters,
-        **details,
-        "versions": versions(),
-        "created": datetime.now(UTC).isoformat(timespec="seconds"),
     }
 
 
