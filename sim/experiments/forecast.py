@@ -245,7 +245,8 @@ def _check_out(out: Path, force: bool, inputs: list[Path]) -> None:
 def load_forecast(path: Path | str) -> tuple[Document, dict[str, Any]]:
     """A forecast file checked: its structure (one line naming file, place and fix) and its SHA-256, which must
     match its content; returns the document and its questions by id."""
-    from sim.inputs.schema import ForecastFile, check
+    from sim.inputs.problems import check
+    from sim.inputs.schema import ForecastFile
 
     doc = load_yaml(path, "forecast")
     forecast = check(doc, ForecastFile)
@@ -265,7 +266,8 @@ def load_forecast(path: Path | str) -> tuple[Document, dict[str, Any]]:
 def load_facts(path: Path | str, forecast: Path, asked: dict[str, Any]) -> tuple[dict[str, bool | float], str | None]:
     """A facts file checked against the forecast's questions: each id one of them, true/false for a probability
     question, a share for a quantile question. Returns the facts by id and their `source:`."""
-    from sim.inputs.schema import FactsFile, check
+    from sim.inputs.problems import check
+    from sim.inputs.schema import FactsFile
 
     doc = load_yaml(path, "facts")
     facts = check(doc, FactsFile)

@@ -136,7 +136,8 @@ def load_evidence(path: Path | str = EVIDENCE) -> Evidence:
 
 @read_once
 def _load_evidence(path: Path) -> Evidence:
-    from sim.inputs.schema import EvidenceFile, check  # pydantic is loaded when a file is read: --help stays quick
+    from sim.inputs.problems import check
+    from sim.inputs.schema import EvidenceFile  # pydantic is loaded when a file is read: --help stays quick
 
     doc = load_yaml(path, "evidence")
     spec = check(doc, EvidenceFile)

@@ -103,7 +103,8 @@ class Experiment:
 
 def load_experiment(path: Path | str) -> Experiment:
     """Read and check an experiment file and the scenarios it names; InputError (one line) on any mistake."""
-    from sim.inputs.schema import ExperimentFile, check  # pydantic is loaded when a file is read: --help stays quick
+    from sim.inputs.problems import check
+    from sim.inputs.schema import ExperimentFile  # pydantic is loaded when a file is read: --help stays quick
 
     doc = load_yaml(path, "experiment")
     if "parameters" in doc.data and "sample" in doc.data:

@@ -117,7 +117,8 @@ def scenario_file(scenario: str | Path) -> Path:
 def _load(path: Path, evidence: Evidence | None, chain: tuple[Path, ...]) -> tuple[Scenario, Document]:
     """The checked scenario and its document, with the scenarios it extends merged in; `chain` holds the
     files that extend this one, to refuse loops."""
-    from sim.inputs.schema import ScenarioFile, check  # pydantic is loaded when a file is read: --help stays quick
+    from sim.inputs.problems import check
+    from sim.inputs.schema import ScenarioFile  # pydantic is loaded when a file is read: --help stays quick
 
     doc = load_yaml(path, "scenario")
     if doc.data.get("extends") not in (None, ""):
@@ -161,7 +162,8 @@ def _load(path: Path, evidence: Evidence | None, chain: tuple[Path, ...]) -> tup
 
 def _inherit(doc: Document, evidence: Evidence | None, chain: tuple[Path, ...]) -> None:
     """Merge the parent scenario under this one: lists of changes are appended, mappings merged."""
-    from sim.inputs.schema import Extension, check
+    from sim.inputs.problems import check
+    from sim.inputs.schema import Extension
 
     child = check(doc, Extension)
     parent_path = doc.path.parent / child.extends

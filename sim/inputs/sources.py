@@ -48,7 +48,8 @@ def load_sources(path: Path = SOURCES) -> dict[str, Source]:
 
 @read_once
 def _load(path: Path) -> tuple[tuple[str, Source], ...]:
-    from sim.inputs.schema import SourcesFile, check  # pydantic is loaded when a file is read: --help stays quick
+    from sim.inputs.problems import check
+    from sim.inputs.schema import SourcesFile  # pydantic is loaded when a file is read: --help stays quick
 
     doc = load_yaml(path, "list of sources")
     sources: dict[str, Source] = {}

@@ -64,7 +64,8 @@ class Target:
 
 def load_targets(path: Path | str = TARGETS, evidence: Evidence | None = None) -> list[Target]:
     """Read and check a targets file; InputError (file, place, fix) on any mistake."""
-    from sim.inputs.schema import TargetsFile, check  # pydantic is loaded when a file is read: --help stays quick
+    from sim.inputs.problems import check
+    from sim.inputs.schema import TargetsFile  # pydantic is loaded when a file is read: --help stays quick
 
     doc = load_yaml(path, "targets")
     spec = check(doc, TargetsFile)
