@@ -87,7 +87,8 @@ def test_a_name_naming_a_folder_is_only_a_label(work):
 
 @pytest.mark.parametrize("name", [".", "..", "/", "../..", "$$$", "calibration"])
 def test_names_that_give_no_safe_folder_are_refused(work, name):
-    refused(cli_in_process("run", scenario(work, name=name), "--runs", 2, "--force"), "name an output folder", "(--out)")
+    code = cli_in_process("run", scenario(work, name=name), "--runs", 2, "--force")
+    refused(code, "name an output folder", "(--out)")
     assert not (work / "results").exists()
 
 
