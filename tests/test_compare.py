@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import json
+import os
 import re
 import shutil
 
@@ -134,7 +135,7 @@ def test_probabilities_have_wilson_intervals(compared):
 
 
 @pytest.mark.slow
-def test_report_is_self_contained(compared):
+def test_report_is_self_contained(compared, folders):
     page = (compared / "report.html").read_text()
     assert html.escape(QUESTION) in page
     assert "paired by run (common random numbers)" in page
@@ -144,6 +145,8 @@ def test_report_is_self_contained(compared):
     assert len(sources) == len(list((compared / "plots").glob("*.png")))
     assert all(s.startswith("data:image/png;base64,") for s in sources)
     assert "alliance-sim run " in page  # each scenario's reproduce line
+    shown = re.findall(r"<th>results folder</th><td><code>([^<]*)</code>", page)
+    assert shown == [os.path.relpath(folders[key], compared) for key in ("base", "noinv")]  # as the page sees them
     assert "Events that differ" in page and "Russia invades Ukraine" in page
 
 

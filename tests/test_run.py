@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import shlex
 
 import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
 import pytest
 from helpers import cli
 from matplotlib.image import imread
@@ -113,3 +115,29 @@ def test_help_lists_commands():
     assert result.returncode == 0
     for command in ("run", "explain", "params"):
         assert command in result.stdout
+
+
+@pytest.mark.slow
+def test_the_reproduce_line_gives_the_same_tables_from_another_folder(tmp_path):
+    """The manifest names a shipped scenario by its name and the posterior as shipped data, so its reproduce
+    line, run from any folder, makes the same tables; the manifest says which alliance-sim made it."""
+    first, elsewhere = tmp_path / "first", tmp_path / "elsewhere"
+    first.mkdir()
+    elsewhere.mkdir()
+    made = cli("run", "no_invasion", "--runs", 3, "--seed", 2, "--out", "a", cwd=first)
+    assert made.returncode == 0, made.stderr
+    manifest = json.loads((first / "a" / "manifest.json").read_text())
+    assert manifest["scenario_file"] == "no_invasion" and manifest["posterior"]["file"] == "calibration/posterior.csv"
+    assert manifest["made_by"]["alliance-sim"] == manifest["versions"]["alliance-sim"]
+    assert len(manifest["made_by"]["git_commit"]) == 40  # the tests run from a checkout
+    words = shlex.split(manifest["reproduce"])
+    assert words[:3] == ["alliance-sim", "run", "no_invasion"]
+    again = cli(*words[1:], "--out", "b", cwd=elsewhere)
+    assert again.returncode == 0, again.stderr
+    for table in ("summary.csv", "events.csv", "uncertainty.csv"):
+        assert (first / "a" / table).read_bytes() == (elsewhere / "b" / table).read_bytes(), table
+    a, b = (pq.read_table(folder / "trajectories.parquet") for folder in (first / "a", elsewhere / "b"))
+    assert a.equals(b)
+    stamp = json.loads(a.schema.metadata[b"alliance-sim"])
+    assert stamp["scenario"] == manifest["scenario"] and stamp["seed"] == 2 and stamp["runs"] == 3
+    assert stamp["version"] == manifest["versions"]["alliance-sim"]

@@ -19,7 +19,7 @@ from sim.experiments.uncertainty import SOURCES, posterior_for, run_parameters
 from sim.experiments.validation import FITTED_POINT, brier, probability, table
 from sim.inputs.evidence import load_evidence
 from sim.inputs.limits import Cost, cell_bytes, simulation_seconds
-from sim.inputs.packaged import BASELINE, EVIDENCE, HINDCAST, TARGETS
+from sim.inputs.packaged import BASELINE, EVIDENCE, HINDCAST, TARGETS, reference
 from sim.inputs.scenario import load_scenario
 from sim.inputs.targets import Target, check_fits, load_targets
 from sim.model.ensemble import simulate
@@ -151,7 +151,9 @@ def validate_ablation(
         }
 
     reproduce = Invocation(
-        "validate", (str(scenario.path),), {"ablation": True, "runs": runs, "seed": seed, "fitted_point": fitted_point}
+        "validate",
+        (reference(scenario.path),),
+        {"ablation": True, "runs": runs, "seed": seed, "fitted_point": fitted_point},
     )
     write_results(
         Folder(out, force, (scenario.path, TARGETS, HINDCAST), label),

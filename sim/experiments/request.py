@@ -7,6 +7,7 @@ folder, and says the command line that makes that folder again.
 
 from __future__ import annotations
 
+import json
 import numbers
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
@@ -23,14 +24,14 @@ from sim.experiments.uncertainty import SOURCES, chosen_sources, posterior_for, 
 from sim.inputs.documents import InputError, kind_of, suggest
 from sim.inputs.evidence import load_evidence
 from sim.inputs.limits import ROW_BYTES, Cost, cell_bytes, chunk_runs, simulation_seconds
-from sim.inputs.packaged import EVIDENCE
+from sim.inputs.packaged import EVIDENCE, reference
 from sim.inputs.parameters import BY_NAME
 from sim.inputs.scenario import Scenario, load_scenario
 from sim.model.trajectories import SERIES
 from sim.model.world import Setup, prepare
 from sim.outputs.destination import default_folder
 from sim.outputs.plots import write_plots
-from sim.outputs.results import scenario_record, write_table
+from sim.outputs.results import file_digest, provenance, scenario_record, write_table
 from sim.outputs.writer import Folder, Invocation, write_results
 
 ENGINES = ("ensemble", "mesa")
@@ -133,7 +134,7 @@ class RunRequest:
         """The command that simulates this request again."""
         return Invocation(
             "run",
-            (str(self.scenario.path),),
+            (reference(self.scenario.path),),
             {
                 "runs": self.runs,
                 "seed": self.seed,
@@ -145,9 +146,26 @@ class RunRequest:
             },
         )
 
+    def file_metadata(self) -> dict[str, str]:
+        """What a Parquet file of these runs carries as key-value metadata: how they were made."""
+        return {
+            "alliance-sim": json.dumps(
+                {
+                    "scenario": self.scenario.name,
+                    "scenario_file": reference(self.scenario.path),
+                    "scenario_sha256": file_digest(self.scenario.path),
+                    "seed": self.seed,
+                    "runs": self.runs,
+                    "uncertainty": list(self.sources),
+                    "version": provenance()["alliance-sim"],
+                    "reproduce": self.invocation().command_line(),
+                }
+            )
+        }
+
     def _write_into(self, stage: Path) -> dict[str, Any]:
         setup, posterior = self.prepared
-        with TrajectoryFile(stage / f"trajectories.{self.format}", self.series) as file:
+        with TrajectoryFile(stage / f"trajectories.{self.format}", self.series, self.file_metadata()) as file:
             done = simulate_runs(
                 setup, self.runs, self.seed, self.engine, self.sources, posterior, keep=PLOT_RUNS, sink=file.append
             )

@@ -113,10 +113,11 @@ def _per_run(bar: tqdm, runs: int) -> Callable[[int], object]:
 class TrajectoryFile:
     """The trajectories file, appended chunk by chunk in a background thread so that writing one chunk
     overlaps simulating the next (at most one chunk waits). Parquet: one row group per chunk, zstd, floats
-    in single precision split by byte so they compress; CSV: the header once."""
+    in single precision split by byte so they compress, with `metadata` as the file's key-value metadata; CSV: the
+    header once."""
 
-    def __init__(self, path: Path, series: tuple[str, ...]) -> None:
-        self.path, self.series = path, series
+    def __init__(self, path: Path, series: tuple[str, ...], metadata: dict[str, str] | None = None) -> None:
+        self.path, self.series, self.metadata = path, series, metadata or {}
         self._writer: pq.ParquetWriter | None = None
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="trajectories")
         self._pending: Future[None] | None = None
@@ -148,7 +149,7 @@ class TrajectoryFile:
             return
         self._writer = self._writer or pq.ParquetWriter(
             self.path,
-            table.schema,
+            table.schema.with_metadata({**(table.schema.metadata or {}), **self.metadata}),
             compression="zstd",
             use_dictionary=["date", "state", "power"],
             use_byte_stream_split=list(self.series),

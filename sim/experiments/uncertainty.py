@@ -14,7 +14,7 @@ import pandas as pd
 
 from sim.experiments.posterior import Posterior
 from sim.inputs.documents import InputError, suggest
-from sim.inputs.packaged import POSTERIOR
+from sim.inputs.packaged import POSTERIOR, reference
 from sim.inputs.scenario import Scenario
 from sim.model.ensemble import run_seed, simulate
 from sim.model.events import LoggedEvent
@@ -57,7 +57,7 @@ def posterior_record(posterior: Posterior | None) -> dict[str, Any] | None:
     if posterior is None:
         return None
     return {
-        "file": str(POSTERIOR),
+        "file": reference(POSTERIOR),
         "sha256": file_digest(POSTERIOR),
         "points": len(posterior.weights),
         "effective_size": round(posterior.effective_size, 1),

@@ -7,6 +7,7 @@ wheel read the same files, from any working directory.
 
 from __future__ import annotations
 
+import os
 from importlib.resources import files
 from pathlib import Path
 
@@ -33,3 +34,16 @@ SOURCES = CALIBRATION / "sources.yaml"
 #: Running from a checkout (the data folders beside pyproject.toml) rather than an installed package, whose
 #: files no command writes into.
 IN_CHECKOUT = (CALIBRATION.parent / "pyproject.toml").is_file()
+
+
+def reference(path: Path | str) -> str:
+    """How a manifest names a file so that the name works from any folder on a machine with the same version:
+    a shipped scenario by its name ("baseline"), shipped calibration data as "calibration/<file>", another file
+    by its path relative to the working folder if it lies under it, else by its absolute path."""
+    where = Path(path).resolve()
+    if where.parent == SCENARIOS.resolve() and where.suffix == ".yaml":
+        return where.stem
+    if where.parent == CALIBRATION.resolve():
+        return f"calibration/{where.name}"
+    cwd = Path.cwd().resolve()
+    return os.path.relpath(where, cwd) if where.is_relative_to(cwd) else str(where)

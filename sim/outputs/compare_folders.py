@@ -81,6 +81,7 @@ def compare_folders(
             comparison.alignment_differences,
             comparison.figures,
             manifest,
+            Path(out),
         )
         (stage / "report.html").write_text(page, encoding="utf-8")
 

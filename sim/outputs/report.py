@@ -8,6 +8,7 @@ or archived as one file, and it prints on A4 or Letter without clipping a table.
 from __future__ import annotations
 
 import base64
+import os
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -58,9 +59,10 @@ def compare_page(
     alignment: pd.DataFrame,
     figures: list[tuple[Path, str]],
     manifest: dict,
+    page_folder: Path,
 ) -> str:
-    """The comparison page: headline findings and the summary figure, how each folder was made, key tables,
-    then every other figure."""
+    """The comparison page (written into `page_folder`): headline findings and the summary figure, how each
+    folder was made (its path relative to the page's folder), key tables, then every other figure."""
     ref = outcomes[0]
     summary = [f for f in figures if Path(f[0]).name == "summary.png"]
     names = [o.name for o in outcomes]
@@ -69,7 +71,7 @@ def compare_page(
         "pairs": [
             {"name": o.name, "pairing": PAIRED if p else UNPAIRED} for o, p in zip(outcomes[1:], pairing, strict=True)
         ],
-        "cards": [_card(o) for o in outcomes],
+        "cards": [_card(o, page_folder) for o in outcomes],
         "events": _event_differences(outcomes),
         "parameters": _parameter_differences(outcomes),
     }
@@ -128,7 +130,7 @@ def run_page(folder: Path) -> str:
             if first
             else []
         ),
-        _section("How it was made", "made", details=_details(manifest, folder)),
+        _section("How it was made", "made", details=_details(manifest, folder, folder)),
         _section(f"Where the states stand at {date}", "states", table=_summary_table(summary)),
     ]
     if spread is not None:
@@ -191,22 +193,24 @@ def _spread_table(spread: pd.DataFrame) -> Markup:
     return Markup(table.to_html(index=False, border=0, classes="events", escape=True))
 
 
-def _card(outcome: Outcome) -> dict[str, Any]:
+def _card(outcome: Outcome, page_folder: Path) -> dict[str, Any]:
     """A scenario's card: its name, question, a batch point's values and how its folder was made."""
     point = ", ".join(f"{k} = {v}" for k, v in outcome.point_values.items())
     return {
         "name": outcome.name,
         "question": outcome.description or "no description",
         "point": point,
-        "details": _details(outcome.manifest, outcome.folder, runs=outcome.runs),
+        "details": _details(outcome.manifest, outcome.folder, page_folder, runs=outcome.runs),
     }
 
 
-def _details(manifest: dict, folder: Path, runs: int | None = None) -> dict[str, Any]:
-    """How a folder was made and how to make it again, from its manifest."""
+def _details(manifest: dict, folder: Path, page_folder: Path, runs: int | None = None) -> dict[str, Any]:
+    """How a folder was made and how to make it again, from its manifest; the folder named relative to the
+    page's, so that the page reads the same wherever the folders are moved together."""
     versions = _mapping(manifest.get("versions"))
+    relative = os.path.relpath(Path(folder).resolve(), Path(page_folder).resolve())
     return {
-        "folder": folder,
+        "folder": "this folder" if relative == "." else relative,
         "scenario_file": manifest.get("scenario_file", "?"),
         "start": manifest.get("start", "?"),
         "end": manifest.get("end", "?"),

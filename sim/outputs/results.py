@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import platform
+import subprocess
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
@@ -17,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from sim.inputs.documents import InputError, regular_file
+from sim.inputs.packaged import CALIBRATION, IN_CHECKOUT, reference
 from sim.model.trajectories import Trajectories, hedging_index
 from sim.outputs.destination import TOOL
 
@@ -164,6 +166,29 @@ def file_digest(path: Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
+def provenance() -> dict[str, object]:
+    """Which alliance-sim made a folder: its version and, run from a git checkout, the commit and whether the
+    checkout had changes not committed."""
+    found: dict[str, object] = {"alliance-sim": versions().get("alliance-sim", "unknown")}
+    if IN_CHECKOUT:
+        root = str(CALIBRATION.parent)
+        try:
+            commit = subprocess.run(
+                ["git", "-C", root, "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10, check=True
+            ).stdout.strip()
+            changed = subprocess.run(
+                ["git", "-C", root, "status", "--porcelain", "--untracked-files=no"],
+                capture_output=True,
+                text=True,
+                timeout=10,
+                check=True,
+            ).stdout.strip()
+        except (OSError, subprocess.SubprocessError):
+            return found
+        found.update(git_commit=commit, git_uncommitted_changes=bool(changed))
+    return found
+
+
 def versions() -> dict[str, str]:
     found = {"python": platform.python_version()}
     for name in ("alliance-sim", "mesa", "numpy", "pandas", "pyarrow", "matplotlib", "pyyaml"):
@@ -191,8 +216,9 @@ def scenario_record(scenario, evidence_path: Path) -> dict:
     return {
         "scenario": scenario.name,
         "description": scenario.description,
-        "scenario_file": str(scenario.path),
+        "scenario_file": reference(scenario.path),
         "scenario_sha256": file_digest(scenario.path),
+        "evidence": reference(evidence_path),
         "evidence_sha256": file_digest(evidence_path),
         "start": scenario.date(0),
         "end": scenario.date(scenario.months),

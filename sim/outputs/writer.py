@@ -16,7 +16,7 @@ from typing import Any
 
 from sim.inputs.limits import Cost
 from sim.outputs.destination import TOOL, check_target, staged
-from sim.outputs.results import versions, write_json
+from sim.outputs.results import provenance, versions, write_json
 
 
 @dataclass(frozen=True)
@@ -90,10 +90,12 @@ def write_results(
 
 
 def stamped(details: Mapping[str, Any], reproduce: Invocation) -> dict[str, Any]:
-    """A manifest: the tool's mark, what the command records, the versions, the time and the command line."""
+    """A manifest: the tool's mark, what the command records, which alliance-sim made it (version, and the git
+    commit from a checkout), the versions, the time and the command line."""
     return {
         "tool": TOOL,
         **details,
+        "made_by": provenance(),
         "versions": versions(),
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "reproduce": reproduce.command_line(),
