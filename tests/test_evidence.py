@@ -83,6 +83,10 @@ def test_explain_prints_evidence_ids():
     evidence = load_evidence()
     shown = set(re.findall(r"[a-z0-9]+(?:-[a-z0-9]+)+", result.stdout))
     assert shown & set(evidence.by_id)
+    events = result.stdout.split("scenario events touching it")[1].splitlines()[1:]
+    cited = [(line.split()[0], line.rsplit("[", 1)[1]) for line in events]
+    assert len(cited) == len(set(cited)), "a dated event is listed once, whatever it changes"
+    assert "2022-09 Azerbaijan shells towns inside Armenia (neighbour_threat, acute_threat)" in result.stdout
 
 
 #: An assumption as explain prints it: `assumption ID (REASON)`.

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
-from helpers import cli
+from helpers import cli, cli_in_process
 from matplotlib.image import imread
 
 
@@ -141,3 +141,13 @@ def test_the_reproduce_line_gives_the_same_tables_from_another_folder(tmp_path):
     stamp = json.loads(a.schema.metadata[b"alliance-sim"])
     assert stamp["scenario"] == manifest["scenario"] and stamp["seed"] == 2 and stamp["runs"] == 3
     assert stamp["version"] == manifest["versions"]["alliance-sim"]
+
+
+def test_scenarios_lists_every_shipped_scenario_with_its_question():
+    from sim.inputs.packaged import SCENARIOS
+
+    code, out, _ = cli_in_process("scenarios")
+    assert code == 0
+    names = [line.split()[0] for line in out.splitlines() if line and not line.startswith((" ", "Run one"))]
+    assert names[0] == "baseline" and sorted(names) == sorted(p.stem for p in SCENARIOS.glob("*.yaml"))
+    assert "no_invasion (extends baseline)" in out and "What if Russia had not invaded Ukraine" in out

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import signal
 import sys
+import textwrap
 import threading
 from pathlib import Path
 
@@ -59,6 +61,16 @@ def cmd_params(args: argparse.Namespace) -> int:
     from sim.outputs.explain import parameter_table
 
     print(parameter_table(Path(args.scenario) if args.scenario else None, args.format), end="")
+    return 0
+
+
+def cmd_scenarios(args: argparse.Namespace) -> int:
+    from sim.inputs.scenario import shipped_scenarios
+
+    for name, description, extends in shipped_scenarios():
+        print(f"{name}" + (f" (extends {extends})" if extends else ""))
+        print(textwrap.fill(description, width=100, initial_indent="    ", subsequent_indent="    "))
+    print("\nRun one by name, e.g. 'alliance-sim run no_invasion'; copy its file to write your own.")
     return 0
 
 
@@ -126,6 +138,9 @@ def build_parser() -> argparse.ArgumentParser:
     explain.add_argument("--runs", type=positive_int, default=100, help="with --moves: runs simulated (default 100)")
     explain.set_defaults(func=cmd_explain)
 
+    scenarios = sub.add_parser("scenarios", help="list the shipped scenarios, each with the question it asks")
+    scenarios.set_defaults(func=cmd_scenarios)
+
     params = sub.add_parser("params", help="list every tunable parameter with default, range and meaning")
     params.add_argument(
         "scenario", nargs="?", help="show the values this scenario uses (default: the model's defaults)"
@@ -165,6 +180,9 @@ def main(argv: list[str] | None = None) -> int:
     except InputError as exc:
         print(f"alliance-sim: error: {error_line(str(exc) + flags(exc.settings))}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # the reader (e.g. `| head`) stopped reading: stop quietly, as Python's docs advise
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
     except OSError as exc:  # no space, permission, read-only disk met outside a staged write: still one line
         from sim.outputs.destination import MACHINE_ERRORS, machine_error
 

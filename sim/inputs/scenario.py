@@ -98,6 +98,17 @@ def shipped(name: str) -> Path | None:
     return file if name and Path(name).name == name and file.is_file() else None
 
 
+def shipped_scenarios() -> list[tuple[str, str, str | None]]:
+    """Each shipped scenario's name, its question (the file's description) and the file it extends, if any."""
+    found = []
+    for path in sorted(SCENARIOS.glob("*.yaml"), key=lambda p: (p.stem != "baseline", p.stem)):
+        data = load_yaml(path, "scenario").data
+        description = " ".join(str(data.get("description") or "no description").split())
+        extends = data.get("extends")
+        found.append((path.stem, description, Path(str(extends)).stem if extends else None))
+    return found
+
+
 def scenario_file(scenario: str | Path) -> Path:
     """A shipped scenario's file for a bare name; otherwise the path as given (a missing file is reported when
     read). InputError for a bare name that is neither a file here nor a shipped scenario."""

@@ -6,7 +6,6 @@ Powers keep their colours from :mod:`sim.outputs.colors` everywhere; scenarios a
 
 from __future__ import annotations
 
-import re
 import textwrap
 from pathlib import Path
 
@@ -19,6 +18,7 @@ from matplotlib.patches import Patch
 
 from sim.outputs.colors import power_colors
 from sim.outputs.comparison import PAIRED, UNPAIRED, Digest
+from sim.outputs.destination import slug
 from sim.outputs.folders import Outcome
 from sim.outputs.plots import (
     BAND,
@@ -82,7 +82,8 @@ def write_comparison_plots(
     jobs = [(change_dots, (outcomes, bands, outdir / "summary.png"))]
     captions = [SUMMARY_CAPTION.format(ref=ref.name)]
     for other, band, paired in zip(outcomes[1:], bands, pairing, strict=True):
-        jobs.append((difference_chart, (ref, other, band, paired, outdir / f"difference_{slug(other.name)}.png")))
+        name = slug(other.name) or "scenario"
+        jobs.append((difference_chart, (ref, other, band, paired, outdir / f"difference_{name}.png")))
         noise = PAIRED_NOTE if paired else UNPAIRED_NOTE
         captions.append(DIFFERENCE_CAPTION.format(other=other.name, ref=ref.name, noise=noise))
     jobs.append((overlaid_fans, (outcomes, digests, {p: outdir / f"alignment_{slug(p)}.png" for p in ref.powers})))
@@ -277,11 +278,6 @@ def hedging_chart(outcomes: list[Outcome], digests: list[Digest], path: Path) ->
     _scenario_legend(fig, outcomes, "0.15")
     fig.suptitle(f"Hedging between powers: {_versus(outcomes)} (median, 5–95% of runs)", fontsize=13)
     return _save(fig, path)
-
-
-def slug(name: str) -> str:
-    """A file-name-safe form of a scenario or power name."""
-    return re.sub(r"[^A-Za-z0-9]+", "-", name).strip("-").lower() or "scenario"
 
 
 def _text_color(background: np.ndarray) -> str:

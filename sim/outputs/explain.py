@@ -19,7 +19,7 @@ from sim.inputs.evidence import (
 from sim.inputs.geography import STATES
 from sim.inputs.packaged import EVIDENCE
 from sim.inputs.parameters import PARAMETERS, defaults
-from sim.inputs.scenario import Scenario, load_scenario
+from sim.inputs.scenario import Change, Scenario, load_scenario
 from sim.model import dynamics
 from sim.model.world import prepare
 from sim.outputs.results import spreadsheet_safe
@@ -57,10 +57,16 @@ def explain(name: str, scenario_path: Path, month: str | None = None, seed: int 
             lines.append(f"  {attribute} {power:<8} {getattr(setup.base, attribute)[0, p]:5.2f}  <- {_ids(found.ids)}")
     blocs = [b for b, idx in setup.members.items() if s in idx]
     lines.append(f"memberships: {', '.join(blocs) or 'none'}")
-    events = [c for cs in setup.events.values() for c in cs if s in c.states]
-    if events:
-        lines.append("scenario events touching it:")
-        lines += [f"  {c.date} {c.label} [{', '.join(c.evidence) or c.source}]" for c in events]
+    touching: dict[tuple[str, str], list[Change]] = {}
+    for changes in setup.events.values():
+        for change in changes:
+            if s in change.states:
+                touching.setdefault((change.date, ", ".join(change.evidence) or change.source), []).append(change)
+    if touching:
+        lines.append("scenario events touching it (one line per dated event, with the attributes it changes):")
+        for (date, cited), changes in touching.items():
+            attributes = ", ".join(dict.fromkeys(c.attribute for c in changes))
+            lines.append(f"  {date} {changes[0].label} ({attributes}) [{cited}]")
     return "\n".join(lines)
 
 
