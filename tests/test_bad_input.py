@@ -162,6 +162,13 @@ SCHEMA_CASES = {
         HEAD + "events:\n  - 5\n",
         ":5: events[0]: expected a change: a mapping with target, attribute, operation, value, source, got a number",
     ),
+    "scenario extending another: its own line and index": (
+        "scenario",
+        "name: s\nextends: baseline\nevents:\n"
+        + EVENT.replace("2021-03", "2024-03")
+        + EVENT.replace("2021-03, target: Georgia, power: US", "2024-04, target: Georgia, power: Rusia"),
+        ":5: events[1].power: unknown power 'Rusia' (did you mean 'Russia'?)",
+    ),
     "scenario: misspelt state in a list": (
         "scenario",
         HEAD + "states: [Georgia, Armnia]\n",

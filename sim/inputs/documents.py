@@ -83,9 +83,18 @@ class Document:
 
     def __init__(self, path: Path, data: Any, root: yaml.Node | None) -> None:
         self.path, self.data, self._root = path, data, root
+        #: For a file that extends another: how many items of each list come first from the parent, so that a
+        #: place in the merged lists is said as the place in this file (its own line and index).
+        self.inherited: dict[str, int] = {}
 
     def where(self, place: tuple) -> str:
-        """'file:line: a.b[2]' for a place given as a tuple of keys and indexes."""
+        """'file:line: a.b[2]' for a place given as a tuple of keys and indexes (in a file that extends another,
+        the index within this file's own list)."""
+        if len(place) > 1 and isinstance(place[1], int) and place[0] in self.inherited:
+            own = place[1] - self.inherited[place[0]]
+            if own < 0:  # an item the parent gives, wrong only in this file's context (e.g. its shorter run)
+                return f"{self.path}: {place[0]} (item {place[1] + 1} of those inherited from the file it extends)"
+            place = (place[0], own, *place[2:])
         line = self._line(place)
         dotted = "".join(f"[{p}]" if isinstance(p, int) else (f".{p}" if i else str(p)) for i, p in enumerate(place))
         return f"{self.path}:{line}: {dotted}" if line else f"{self.path}: {dotted}"

@@ -194,6 +194,7 @@ def _inherit(doc: Document, evidence: Evidence | None, chain: tuple[Path, ...]) 
         if eid not in ids:
             raise doc.error(("without", i), f"the parent has no event with id '{eid}'{suggest(eid, sorted(ids))}")
     merged["events"] = [e for e in merged.get("events") or [] if str(e.get("id")) not in dropped]
+    doc.inherited = {key: len(merged.get(key) or []) for key in ("initial", "events")}
     for key, value in doc.data.items():
         if key in ("initial", "events"):
             merged[key] = (merged.get(key) or []) + (value or [])
