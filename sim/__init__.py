@@ -1,7 +1,7 @@
 """alliance-sim: how post-Soviet states shift alignment between Russia, the US, China and Turkey.
 
 The Python API (`sim.api`): `load` a scenario, `simulate` it (or build a checked `request` first), run an
-`experiment`, `compare` results folders; `Result` is what `simulate` returns.
+`experiment`, `compare` results folders, list the `params`; `Result` is what `simulate` returns.
 They load on first use, so `import sim` stays light.
 """
 
@@ -26,7 +26,7 @@ def _own_version() -> str:
 
 
 __version__ = _own_version()
-__all__ = ["InputError", "Result", "compare", "experiment", "load", "request", "simulate"]
+__all__ = ["InputError", "Result", "compare", "experiment", "load", "params", "request", "simulate"]
 
 
 def __getattr__(name: str):

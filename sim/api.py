@@ -192,6 +192,18 @@ def compare(
     return compare_folders(specs, None if out is None else _path(out, "out", "a folder's path"), wanted, force)
 
 
+def params(scenario: str | Path | Scenario | None = None) -> pd.DataFrame:
+    """Every tunable parameter as a DataFrame, one row each: name, default (the value a run uses: the fit's, or
+    the given scenario's), low and high (its plausible range, what overrides and designs may use) and
+    description. The same table as `alliance-sim params --format csv`."""
+    from sim.inputs.scenario import Scenario
+    from sim.outputs.explain import parameters_frame
+
+    if scenario is None:
+        return parameters_frame()
+    return parameters_frame(scenario if isinstance(scenario, Scenario) else load(scenario))
+
+
 def _path(value: object, what: str, expected: str) -> Path:
     """An argument naming a file or folder, as a Path; InputError for another type, a NUL or an impossible name."""
     from sim.inputs.documents import InputError, kind_of, shown

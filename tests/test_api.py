@@ -210,3 +210,30 @@ def test_numpy_numbers_are_numbers(short_scenario):
         short_scenario, runs=np.int64(2), seed=np.int32(1), uncertainty="shocks", peer_weight=np.float32(0.25)
     )
     pd.testing.assert_frame_equal(plain.summary, numpy.summary)
+
+
+def test_params_is_the_parameter_table_as_a_dataframe():
+    """`sim.params()` holds what `alliance-sim params --format csv` prints; with a scenario, its values."""
+    import io
+
+    code, out, _ = cli_in_process("params", "--format", "csv")
+    assert code == 0
+    pd.testing.assert_frame_equal(sim.params(), pd.read_csv(io.StringIO(out)))
+    values = sim.params("no_invasion").set_index("name")["default"]
+    assert values.to_dict() == load_scenario(ROOT / "scenarios" / "no_invasion.yaml").parameters
+    assert (sim.params()["low"] <= sim.params()["high"]).all()
+
+
+def test_a_request_is_checked_once_and_simulates_as_simulate_does():
+    """`sim.request` checks every setting when it is built; the request simulates the same numbers."""
+    with pytest.raises(sim.InputError, match="'peer_weigth': unknown parameter") as refused:
+        sim.request("baseline", runs=2, peer_weigth=0.1)
+    assert refused.value.settings == ()
+    with pytest.raises(sim.InputError, match="runs=0") as refused:
+        sim.request("baseline", runs=0)
+    chosen = sim.request("baseline", runs=3, seed=4, uncertainty="shocks", peer_weight=0.2)
+    assert chosen.scenario.parameters["peer_weight"] == 0.2 and "peer_weight" in chosen.scenario.chosen
+    pd.testing.assert_frame_equal(
+        sim.simulate(chosen).summary,
+        sim.simulate("baseline", runs=3, seed=4, uncertainty="shocks", peer_weight=0.2).summary,
+    )

@@ -123,10 +123,11 @@ def _ids(ids: list[str]) -> str:
     return ", ".join(named)
 
 
-def parameter_table(scenario_path: Path | None, fmt: str) -> str:
-    """Every tunable parameter: name, default (the fitted value, or the scenario's), range, meaning."""
-    values = load_scenario(scenario_path).parameters if scenario_path else defaults()
-    frame = pd.DataFrame(
+def parameters_frame(scenario: Scenario | None = None) -> pd.DataFrame:
+    """Every tunable parameter, one row each: name, default (the value used: the fit's, or the scenario's), low
+    and high (its plausible range) and description (its meaning)."""
+    values = scenario.parameters if scenario is not None else defaults()
+    return pd.DataFrame(
         [
             {
                 "name": p.name,
@@ -138,6 +139,11 @@ def parameter_table(scenario_path: Path | None, fmt: str) -> str:
             for p in PARAMETERS
         ]
     )
+
+
+def parameter_table(scenario_path: Path | None, fmt: str) -> str:
+    """Every tunable parameter as `alliance-sim params` prints it: a table, or CSV."""
+    frame = parameters_frame(load_scenario(scenario_path) if scenario_path else None)
     if fmt == "csv":
         buffer = io.StringIO()
         spreadsheet_safe(frame).to_csv(buffer, index=False)
