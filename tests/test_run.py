@@ -151,3 +151,69 @@ def test_scenarios_lists_every_shipped_scenario_with_its_question():
     names = [line.split()[0] for line in out.splitlines() if line and not line.startswith((" ", "Run one"))]
     assert names[0] == "baseline" and sorted(names) == sorted(p.stem for p in SCENARIOS.glob("*.yaml"))
     assert "no_invasion (extends baseline)" in out and "What if Russia had not invaded Ukraine" in out
+
+
+@pytest.mark.slow
+def test_switches_agree_with_the_trajectories(results):
+    """switches.csv, recomputed from trajectories.parquet: who leads at each year-end, and whether and when the
+    leader first changed from the one at the start."""
+    traj = pd.read_parquet(results / "trajectories.parquet", columns=["run", "date", "state", "power", "alignment"])
+    traj = traj.astype({"date": str, "state": str, "power": str})
+    leader = traj.loc[traj.groupby(["run", "date", "state"], observed=True)["alignment"].idxmax()]
+    leader = leader.pivot(index=["run", "state"], columns="date", values="power")
+    dates = list(leader.columns)
+    changed = leader.ne(leader[dates[0]], axis=0)
+    first = changed.idxmax(axis=1).where(changed.any(axis=1))
+    switches = pd.read_csv(results / "switches.csv", dtype={"date": str})
+    assert sorted(switches["date"].unique()) == ["2021-12", "2022-12", "2023-12"]
+    for row in switches.itertuples():
+        runs = leader.xs(row.state, level="state")
+        assert row.p_dominant == pytest.approx((runs[row.date] == row.power).mean())
+        by_then = first.xs(row.state, level="state").dropna()
+        by_then = by_then[by_then <= row.date]
+        assert row.p_switched == pytest.approx(len(by_then) / len(runs))
+        if len(by_then):
+            months = sorted(dates.index(d) for d in by_then)
+            assert row.median_first_switch == dates[int(np.median(months))]
+        else:
+            assert pd.isna(row.median_first_switch)
+
+
+def test_bloc_events_count_the_runs_that_froze_or_left_by_each_year_end():
+    from sim.model.dynamics import FROZEN, LEFT, MEMBER, NOT_MEMBER
+    from sim.model.trajectories import Trajectories
+    from sim.outputs.switches import Tally
+
+    dates = ["2021-01", "2021-06", "2021-12", "2022-06", "2022-12"]
+    runs, blocs, states = 4, 5, 2
+    standing = np.full((runs, len(dates), blocs, states), NOT_MEMBER, dtype=np.int8)
+    standing[:, :, 0, 0] = MEMBER  # state A in the first bloc: run 1 freezes in 2021-06, run 2 leaves in 2022-06
+    standing[1, 1:, 0, 0] = FROZEN
+    standing[2, 3:, 0, 0] = LEFT
+    alignment = np.full((runs, len(dates), states, 2), 0.5)
+    alignment[..., 0] += 0.1
+    zeros = np.zeros_like(alignment)
+    traj = Trajectories(
+        "t", dates, ["A", "B"], ["X", "Y"], alignment, zeros, zeros, zeros, zeros, participation=standing
+    )
+    tally = Tally()
+    tally.add(traj)
+    events = tally.bloc_events()
+    assert list(events["state"].unique()) == ["A"] and events["bloc"].nunique() == 1  # only blocs it starts in
+    assert events["p_frozen_or_left"].tolist() == [0.25, 0.5] and events["p_left"].tolist() == [0.0, 0.25]
+    assert (tally.switches()["p_switched"] == 0).all()
+
+
+@pytest.mark.slow
+def test_the_report_says_when_leading_partners_change(results, tmp_path):
+    import shutil
+
+    folder = tmp_path / "r"
+    shutil.copytree(results, folder)
+    assert cli_in_process("report", folder)[0] == 0
+    page = (folder / "report.html").read_text()
+    switches = pd.read_csv(folder / "switches.csv", dtype={"date": str})
+    last = switches[(switches["state"] == "Tajikistan") & (switches["date"] == "2023-12")].iloc[0]
+    row = page.split("<td>Tajikistan</td>")[1].split("</tr>")[0]
+    assert "When leading partners and bloc standings change" in page
+    assert f"{last.p_switched:.0%}" in row or last.p_switched in (0, 1)

@@ -314,7 +314,7 @@ def test_a_large_run_streams_in_chunks_with_the_same_numbers(work, monkeypatch):
     assert cli_in_process("run", path, "--runs", 7, "--seed", 4, "--out", work / "chunked")[0] == 0
     whole, chunked = (pd.read_parquet(work / f / "trajectories.parquet") for f in ("whole", "chunked"))
     pd.testing.assert_frame_equal(whole, chunked)
-    for table in ("summary.csv", "events.csv"):
+    for table in ("summary.csv", "events.csv", "switches.csv", "bloc_events.csv"):
         pd.testing.assert_frame_equal(*(pd.read_csv(work / f / table) for f in ("whole", "chunked")))
 
 

@@ -171,6 +171,10 @@ class RunRequest:
             )
         write_table(done.summary, stage / "summary.csv")
         write_table(done.events, stage / "events.csv")
+        write_table(done.tally.switches(), stage / "switches.csv")
+        blocs = done.tally.bloc_events()
+        if blocs is not None:
+            write_table(blocs, stage / "bloc_events.csv")
         write_table(done.spread(), stage / "uncertainty.csv")
         write_plots(done.held, stage / "plots", done.events)
         return {

@@ -26,6 +26,7 @@ from sim.model.events import MODEL, LoggedEvent, event_table
 from sim.model.trajectories import SERIES, Trajectories
 from sim.model.world import Setup
 from sim.outputs.results import summary_of, write_table
+from sim.outputs.switches import Tally
 
 #: Most runs the plots are drawn from.
 PLOT_RUNS = 2000
@@ -46,6 +47,7 @@ class Simulation:
     summary: pd.DataFrame
     events: pd.DataFrame
     held: Trajectories
+    tally: Tally
 
     def spread(self) -> pd.DataFrame:
         """How much of the final spread each source of uncertainty contributes (uncertainty.csv)."""
@@ -64,14 +66,16 @@ def simulate_runs(
 ) -> Simulation:
     """Simulate `runs` runs with either driver, passing the trajectories to `sink` chunk by chunk and holding
     the first `keep` runs (the Mesa driver holds every run)."""
+    tally = Tally()
     if engine == "mesa":
         held, log = simulate_mesa(setup, runs, seed, sources, posterior)
         if sink is not None:
             sink(held)
+        tally.add(held)
         summary = summary_of(held.alignment[:, 0], held.alignment[:, -1], held)
     else:
-        summary, held, log = _ensemble(setup, runs, seed, sources, posterior, keep, sink)
-    return Simulation(setup, runs, seed, sources, posterior, summary, log, held)
+        summary, held, log = _ensemble(setup, runs, seed, sources, posterior, keep, sink, tally)
+    return Simulation(setup, runs, seed, sources, posterior, summary, log, held, tally)
 
 
 def _ensemble(
@@ -82,9 +86,10 @@ def _ensemble(
     posterior: Posterior | None,
     keep: int,
     sink: Callable[[Trajectories], None] | None,
+    tally: Tally,
 ) -> tuple[pd.DataFrame, Trajectories, pd.DataFrame]:
-    """Simulate chunk by chunk; return the summary, the first `keep` runs and the event log (for appeals,
-    the share answered over all runs)."""
+    """Simulate chunk by chunk, adding each chunk to `tally`; return the summary, the first `keep` runs and the
+    event log (for appeals, the share answered over all runs)."""
     scenario = setup.scenario
     size = chunk_runs(scenario.months, len(scenario.states), len(scenario.powers))
     starts, finals, kept, logs = [], [], [], []
@@ -97,6 +102,7 @@ def _ensemble(
             traj = simulate_uncertain(setup, ids, seed, sources, posterior, _per_run(bar, len(ids)), events)
             if sink is not None:
                 sink(traj)
+            tally.add(traj)
             starts.append(traj.alignment[:, 0].copy())
             finals.append(traj.alignment[:, -1].copy())
             logs.append((len(ids), event_table(events)))

@@ -140,6 +140,9 @@ def run_page(folder: Path) -> str:
         )
     if not events.empty:
         sections.append(_section("Events", "events", table=_events_table(events, manifest.get("runs"))))
+    changes = _changes_tables(folder)
+    if changes:
+        sections.append(_section("When leading partners and bloc standings change", "changes", **changes))
     if rest:
         figures = [_figure(p, RUN_PLOTS.get(p.name, p.stem.replace("_", " ")), folder) for p in rest]
         sections.append(_section("Figures", "figures", figures=figures))
@@ -191,6 +194,37 @@ def _spread_table(spread: pd.DataFrame) -> Markup:
     for source in sources:
         table[f"share: {source}"] = spread[f"share_{source}"].map(_percent)
     return Markup(table.to_html(index=False, border=0, classes="events", escape=True))
+
+
+def _changes_tables(folder: Path) -> dict[str, Markup | None]:
+    """From switches.csv and bloc_events.csv (folders written before them have neither): per state, the share
+    of runs whose leading partner has changed by each year-end and the median month of the first change; per
+    state and bloc, the share of runs that froze or left it by each year-end."""
+    found: dict[str, Markup | None] = {}
+    path = folder / "switches.csv"
+    if path.is_file():
+        switches = _read_csv(path, {"state", "date", "p_switched", "median_first_switch"})
+        per_state = switches.drop_duplicates(["state", "date"])
+        table = per_state.pivot(index="state", columns="date", values="p_switched")
+        last = per_state[per_state["date"] == per_state["date"].max()].set_index("state")["median_first_switch"]
+        table = table.map(_percent).reindex(per_state["state"].unique())
+        table["median first change"] = last.reindex(table.index).fillna("—")
+        found["switches"] = Markup(_plain(table).to_html(index=False, border=0, classes="events"))
+    path = folder / "bloc_events.csv"
+    if path.is_file():
+        blocs = _read_csv(path, {"state", "bloc", "date", "p_frozen_or_left"})
+        table = blocs.pivot(index=["state", "bloc"], columns="date", values="p_frozen_or_left")
+        table = table[table.max(axis=1) > 0]  # only the blocs some run froze or left
+        shown = _plain(table.map(_percent)).to_html(index=False, border=0, classes="events")
+        found["blocs"] = Markup(shown if len(table) else "")
+    return found
+
+
+def _plain(table: pd.DataFrame) -> pd.DataFrame:
+    """A pivoted table with its row labels as ordinary columns and no axis names: one header row."""
+    table = table.reset_index()
+    table.columns.name = None
+    return table
 
 
 def _card(outcome: Outcome, page_folder: Path) -> dict[str, Any]:
