@@ -214,6 +214,7 @@ def test_the_report_says_when_leading_partners_change(results, tmp_path):
     page = (folder / "report.html").read_text()
     switches = pd.read_csv(folder / "switches.csv", dtype={"date": str})
     last = switches[(switches["state"] == "Tajikistan") & (switches["date"] == "2023-12")].iloc[0]
-    row = page.split("<td>Tajikistan</td>")[1].split("</tr>")[0]
-    assert "When leading partners and bloc standings change" in page
-    assert f"{last.p_switched:.0%}" in row or last.p_switched in (0, 1)
+    section = page.split("When leading partners and bloc standings change</h2>")[1]
+    row = section.split("<td>Tajikistan</td>")[1].split("</tr>")[0]
+    shown = {0.0: "0%", 1.0: "100%"}.get(last.p_switched, f"{last.p_switched:.0%}")
+    assert f"<td>{shown}</td>" in row and f"<td>{last.median_first_switch}</td>" in row
