@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from sim.experiments.request import RunRequest
     from sim.experiments.run import Simulation
     from sim.inputs.scenario import Scenario
-    from sim.outputs.compare_folders import Comparison
+    from sim.outputs.comparison import Comparison
 
 
 def load(scenario: str | Path) -> Scenario:

@@ -161,3 +161,39 @@ def test_sources_list_the_documents_the_evidence_cites():
     known = load_sources()
     assert source_text("structural (a treaty)", known) == "structural (a treaty)"
     assert source_text(float("nan"), known) == ""
+
+
+def test_events_are_compared_by_how_often_they_happen():
+    """An event the agents make in 26.3% of the reference's runs and 0.2% of the other's comes first; an event
+    in 1-2 runs of 1,000 is no difference worth a line on the page."""
+    from types import SimpleNamespace
+
+    from sim.outputs.comparison import events_compared
+    from sim.outputs.report import _event_differences
+
+    def log(rows):
+        return pd.DataFrame(rows, columns=["date", "label", "source", "answered", "runs"])
+
+    base = log(
+        [
+            ["2022-02", "the invasion", "001.txt", None, 1000],
+            ["2022-09", "Tajikistan appeals to Russia", "model", 0.5, 1],
+            ["2023-08", "Armenia freezes its CSTO membership", "model", None, 263],
+        ]
+    )
+    other = log(
+        [
+            ["2022-09", "Tajikistan appeals to Russia", "model", 0.5, 2],
+            ["2023-08", "Armenia freezes its CSTO membership", "model", None, 2],
+            ["2024-01", "a new pipeline", "counterfactual", None, 1000],
+        ]
+    )
+    outcomes = [SimpleNamespace(name="baseline", runs=1000), SimpleNamespace(name="no_invasion", runs=1000)]
+    compared = events_compared(outcomes, [base, other])
+    first = compared.iloc[1]
+    assert (first.event, first.scenario, first.emergent) == ("Armenia freezes its CSTO membership", "no_invasion", True)
+    assert first.share_of_runs == pytest.approx(0.002) and first.difference == pytest.approx(-0.261)
+    assert compared.iloc[0].share_of_runs == pytest.approx(0.263) and compared.iloc[0].difference == 0
+    assert list(dict.fromkeys(compared["event"]))[-2:] == ["the invasion", "a new pipeline"]  # scheduled: last
+    page = _event_differences(compared)
+    assert "Armenia freezes" in page and "the invasion" in page and "appeals" not in page

@@ -7,24 +7,23 @@ is named ``DIR:point=N`` and compared like a scenario of its own.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from sim.inputs.documents import InputError, parse_month
 from sim.inputs.limits import Cost
 from sim.outputs.compare_plots import write_comparison_plots
 from sim.outputs.comparison import (
-    Digest,
+    Comparison,
     alignment_differences,
     clear_differences,
     dominant_probabilities,
+    events_compared,
     summarise,
 )
-from sim.outputs.folders import Outcome, folder_of, load_outcomes, paired, stored_rows
+from sim.outputs.folders import event_log, folder_of, load_outcomes, paired, stored_rows
 from sim.outputs.report import compare_page
 from sim.outputs.results import write_table
 from sim.outputs.writer import Folder, Invocation, write_results
@@ -34,23 +33,6 @@ MIDWAY = "2025-12"
 #: Peak memory of a comparison: fixed (the histograms, the figures, the interpreter) plus per folder (one block
 #: of runs read at a time), and seconds per trajectory row read (measured with two baseline folders).
 FIXED_MEMORY, FOLDER_MEMORY, ROW_SECONDS = 700e6, 150e6, 2e-7
-
-
-@dataclass
-class Comparison:
-    """Scenarios side by side: the tables `compare` writes, and the statistics its plots are drawn from."""
-
-    outcomes: list[Outcome]
-    pairing: list[bool]  # per scenario after the reference: paired run by run with it
-    horizons: list[str]
-    digests: list[Digest]
-    bands: list[np.ndarray]
-    dominant_probabilities: pd.DataFrame
-    alignment_differences: pd.DataFrame
-    figures: list[tuple[Path, str]] = field(default_factory=list)  # written plots and their captions
-
-    def __repr__(self) -> str:
-        return f"Comparison({[o.name for o in self.outcomes]}, horizons={self.horizons})"
 
 
 def compare_folders(
@@ -73,16 +55,7 @@ def compare_folders(
 
     def page(stage: Path, manifest: dict[str, Any]) -> None:
         comparison = done[0]
-        page = compare_page(
-            comparison.outcomes,
-            comparison.digests,
-            comparison.pairing,
-            comparison.dominant_probabilities,
-            comparison.alignment_differences,
-            comparison.figures,
-            manifest,
-            Path(out),
-        )
+        page = compare_page(comparison, manifest, Path(out))
         (stage / "report.html").write_text(page, encoding="utf-8")
 
     def reproduce() -> Invocation:
@@ -102,7 +75,9 @@ def _compare(specs: list[str], wanted: list[str] | None) -> Comparison:
     digests, bands = summarise(outcomes, pairing)
     probabilities = dominant_probabilities(outcomes, digests, chosen)
     alignment = alignment_differences(outcomes, digests, bands, pairing, sorted(set(chosen) | {dates[-1]}))
-    return Comparison(outcomes, pairing, chosen, digests, bands, probabilities, alignment)
+    logs = [event_log(o) for o in outcomes]
+    events = None if any(log is None for log in logs) else events_compared(outcomes, logs)
+    return Comparison(outcomes, pairing, chosen, digests, bands, probabilities, alignment, events)
 
 
 def _write(comparison: Comparison, stage: Path) -> dict[str, Any]:
@@ -110,6 +85,8 @@ def _write(comparison: Comparison, stage: Path) -> dict[str, Any]:
     outcomes, pairing, chosen = comparison.outcomes, comparison.pairing, comparison.horizons
     write_table(comparison.dominant_probabilities, stage / "dominant_probabilities.csv")
     write_table(comparison.alignment_differences, stage / "alignment_differences.csv")
+    if comparison.events is not None:
+        write_table(comparison.events, stage / "events_compared.csv")
     comparison.figures = write_comparison_plots(
         outcomes, comparison.digests, comparison.bands, pairing, chosen, stage / "plots"
     )

@@ -7,14 +7,35 @@ growing past a few thousand runs, and every quantile equals numpy's of the round
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from sim.inputs.documents import InputError
+from sim.model.events import MODEL
 from sim.model.trajectories import hedging_index
 from sim.outputs.folders import Outcome, blocks
+
+
+@dataclass
+class Comparison:
+    """Scenarios side by side: the tables `compare` writes, and the statistics its plots are drawn from."""
+
+    outcomes: list[Outcome]
+    pairing: list[bool]  # per scenario after the reference: paired run by run with it
+    horizons: list[str]
+    digests: list[Digest]
+    bands: list[np.ndarray]
+    dominant_probabilities: pd.DataFrame
+    alignment_differences: pd.DataFrame
+    events: pd.DataFrame | None = None  # events_compared.csv; None if a folder has no event log
+    figures: list[tuple[Path, str]] = field(default_factory=list)  # written plots and their captions
+
+    def __repr__(self) -> str:
+        return f"Comparison({[o.name for o in self.outcomes]}, horizons={self.horizons})"
+
 
 #: The run-level spread shown around a difference, as in the fan charts.
 SPREAD = (0.05, 0.95)
@@ -331,3 +352,39 @@ def led_states(digest: Digest, t: int) -> np.ndarray:
 
 def _states(n: int) -> str:
     return f"{n} state" if n == 1 else f"{n} states"
+
+
+#: Least difference in the share of runs an event happens in that the comparison reports as a difference.
+EVENT_SHARE_DIFFERENCE = 0.05
+
+
+def events_compared(outcomes: list[Outcome], logs: list[pd.DataFrame]) -> pd.DataFrame:
+    """Each event (date and label) of any scenario, with the share of that scenario's runs it happens in and
+    the difference from the reference's share (an event a scenario lacks happens in none of its runs). The
+    events the agents made come first (`emergent`: what the scenario's question changes in the runs), then the
+    scheduled ones a scenario adds or drops; each by the size of its largest difference, then by date."""
+    shares, emergent = [], set()
+    for outcome, log in zip(outcomes, logs, strict=True):
+        runs = pd.to_numeric(log["runs"], errors="coerce").fillna(outcome.runs) if "runs" in log else outcome.runs
+        frame = pd.DataFrame({"event": log["label"], "date": log["date"], "share": runs / outcome.runs})
+        shares.append(frame.groupby(["date", "event"], sort=False)["share"].max().rename(outcome.name))
+        if "source" in log:
+            made = log["source"].astype(str) == MODEL
+            emergent |= set(zip(log["date"][made], log["label"][made], strict=True))
+    wide = pd.concat(shares, axis=1).fillna(0.0)
+    largest = wide.sub(wide.iloc[:, 0], axis=0).abs().max(axis=1).to_numpy()
+    made_here = np.array([key in emergent for key in wide.index])
+    wide = wide.iloc[np.lexsort((wide.index.get_level_values("date"), -largest, ~made_here))]
+    rows = [
+        {
+            "event": event,
+            "date": date,
+            "emergent": (date, event) in emergent,
+            "scenario": name,
+            "share_of_runs": float(share),
+            "difference": float(share - values.iloc[0]),
+        }
+        for (date, event), values in wide.iterrows()
+        for name, share in values.items()
+    ]
+    return pd.DataFrame(rows, columns=["event", "date", "emergent", "scenario", "share_of_runs", "difference"])

@@ -461,3 +461,14 @@ def _check_fit(first: Outcome, other: Outcome) -> None:
             f"{other.spec}: covers {b.dates[0]} to {b.dates[-1]} but {first.spec} covers {a.dates[0]} to "
             f"{a.dates[-1]}; compare scenarios with the same start and end months"
         )
+
+
+def event_log(outcome: Outcome) -> pd.DataFrame | None:
+    """A run folder's events.csv (date, label, source, answered, runs), or None for a batch point or a folder
+    without one."""
+    path = outcome.folder / "events.csv"
+    if outcome.point is not None or not path.is_file():
+        return None
+    absent = f"{outcome.folder}: no events.csv"
+    log = read_table(path, absent, "re-run the scenario to rewrite it", {"date", "label"})
+    return log.astype({"date": str, "label": str})

@@ -22,7 +22,7 @@ from matplotlib.colors import to_rgb
 from sim.inputs.documents import InputError, read_bytes
 from sim.inputs.sources import Source, load_sources
 from sim.outputs.colors import power_colors
-from sim.outputs.comparison import PAIRED, UNPAIRED, Digest, headlines
+from sim.outputs.comparison import EVENT_SHARE_DIFFERENCE, PAIRED, UNPAIRED, Comparison, headlines
 from sim.outputs.destination import TOOL, is_manifest, read_json, replacing
 from sim.outputs.folders import Outcome, read_manifest
 from sim.outputs.results import read_table, run_headlines, spread_sentence
@@ -51,18 +51,12 @@ RUN_PLOTS = {
 }
 
 
-def compare_page(
-    outcomes: list[Outcome],
-    digests: list[Digest],
-    pairing: list[bool],
-    probabilities: pd.DataFrame,
-    alignment: pd.DataFrame,
-    figures: list[tuple[Path, str]],
-    manifest: dict,
-    page_folder: Path,
-) -> str:
+def compare_page(comparison: Comparison, manifest: dict, page_folder: Path) -> str:
     """The comparison page (written into `page_folder`): headline findings and the summary figure, how each
     folder was made (its path relative to the page's folder), key tables, then every other figure."""
+    outcomes, digests, pairing = comparison.outcomes, comparison.digests, comparison.pairing
+    probabilities, alignment = comparison.dominant_probabilities, comparison.alignment_differences
+    figures, events = comparison.figures, comparison.events
     ref = outcomes[0]
     summary = [f for f in figures if Path(f[0]).name == "summary.png"]
     names = [o.name for o in outcomes]
@@ -72,7 +66,7 @@ def compare_page(
             {"name": o.name, "pairing": PAIRED if p else UNPAIRED} for o, p in zip(outcomes[1:], pairing, strict=True)
         ],
         "cards": [_card(o, page_folder) for o in outcomes],
-        "events": _event_differences(outcomes),
+        "events": _event_differences(events),
         "parameters": _parameter_differences(outcomes),
     }
     dates = probabilities["date"].unique()
@@ -258,27 +252,22 @@ def _details(manifest: dict, folder: Path, page_folder: Path, runs: int | None =
     }
 
 
-def _event_differences(outcomes: list[Outcome]) -> Markup | None:
-    """Events (from each folder's events.csv) that not every scenario has, usually what the question changes: a
-    table, empty if every scenario has the same events, None if a folder has no event log."""
-    logs = {}
-    for outcome in outcomes:
-        path = outcome.folder / "events.csv"
-        frame = _read_csv(path, set()) if path.is_file() else pd.DataFrame()
-        if not {"date", "label"} <= set(frame.columns):
-            return None  # e.g. a batch point: no event log to compare
-        logs[outcome.name] = set(zip(frame["date"].astype(str), frame["label"].astype(str), strict=True))
-    rows = sorted(set.union(*logs.values()) - set.intersection(*logs.values()))
-    if not rows:
+def _event_differences(events: pd.DataFrame | None) -> Markup | None:
+    """The events whose share of runs differs from the reference's by EVENT_SHARE_DIFFERENCE or more, largest
+    difference first: a table, empty if none does, None if a folder has no event log."""
+    if events is None:
+        return None
+    differing = events.groupby(["date", "event"], sort=False)["difference"].transform(lambda d: d.abs().max())
+    shown = events[differing >= EVENT_SHARE_DIFFERENCE]
+    if shown.empty:
         return Markup()
-    table = pd.DataFrame(
-        [
-            [date, label, *("yes" if (date, label) in events else "—" for events in logs.values())]
-            for date, label in rows
-        ],
-        columns=["date", "event", *logs],
+    table = shown.pivot_table(
+        index=["date", "event"], columns="scenario", values="share_of_runs", sort=False, aggfunc="first"
     )
-    return Markup(table.to_html(index=False, border=0, classes="events"))
+    names = list(dict.fromkeys(events["scenario"]))
+    table = table[names].map(_percent)
+    table.columns = [f"{name}: share of runs" for name in names]
+    return Markup(_plain(table).to_html(index=False, border=0, classes="events"))
 
 
 def _parameter_differences(outcomes: list[Outcome]) -> Markup | None:
