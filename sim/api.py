@@ -61,7 +61,9 @@ class Result:
         import pandas as pd
 
         if self._simulation is not None:
-            return self._simulation.held.to_frame()
+            frame = self._simulation.held.to_frame()
+            frame.attrs["scenario"] = self.scenario.name  # what the figures drawn from it are titled
+            return frame
         (path,) = self.folder.glob("trajectories.*")
         return pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path, dtype={"date": str})
 

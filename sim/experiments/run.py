@@ -107,7 +107,7 @@ def _ensemble(
             finals.append(traj.alignment[:, -1].copy())
             logs.append((len(ids), event_table(events)))
             if first < keep:
-                kept.append(_first(traj, keep - first))
+                kept.append(first_runs(traj, keep - first))
     held = _join(kept)
     return summary_of(np.concatenate(starts), np.concatenate(finals), held), held, _combine(logs)
 
@@ -164,7 +164,8 @@ class TrajectoryFile:
         self._writer.write_table(table)
 
 
-def _first(traj: Trajectories, count: int) -> Trajectories:
+def first_runs(traj: Trajectories, count: int) -> Trajectories:
+    """The first `count` runs (all of them if there are fewer)."""
     arrays = {name: getattr(traj, name)[:count] for name in SERIES}
     return Trajectories(traj.scenario, traj.dates, traj.states, traj.powers, runs=traj.runs[:count], **arrays)
 

@@ -31,6 +31,7 @@ from sim.outputs.plots import (
     dot_rows,
     draw_all,
     plain_text,
+    saved,
     state_panels,
     time_panel,
 )
@@ -83,7 +84,7 @@ def write_comparison_plots(
     captions = [SUMMARY_CAPTION.format(ref=ref.name)]
     for other, band, paired in zip(outcomes[1:], bands, pairing, strict=True):
         name = slug(other.name) or "scenario"
-        jobs.append((difference_chart, (ref, other, band, paired, outdir / f"difference_{name}.png")))
+        jobs.append((saved, (difference_chart, (ref, other, band, paired), outdir / f"difference_{name}.png")))
         noise = PAIRED_NOTE if paired else UNPAIRED_NOTE
         captions.append(DIFFERENCE_CAPTION.format(other=other.name, ref=ref.name, noise=noise))
     jobs.append((overlaid_fans, (outcomes, digests, {p: outdir / f"alignment_{slug(p)}.png" for p in ref.powers})))
@@ -95,7 +96,7 @@ def write_comparison_plots(
     ]
     captions += [DOMINANT_CAPTION, BLOC_CAPTION, HEDGING_CAPTION]
     # A figure costs about its number of panels; the power figures, drawn on one laid-out figure, about twice one.
-    panels = {difference_chart: len(ref.states), overlaid_fans: 2 * len(ref.states), hedging_chart: len(ref.states)}
+    panels = {saved: len(ref.states), overlaid_fans: 2 * len(ref.states), hedging_chart: len(ref.states)}
     paths = draw_all(jobs, [panels.get(draw, 1) for draw, _ in jobs])
     flat = [path for drawn in paths for path in (drawn if isinstance(drawn, list) else [drawn])]
     return list(zip(flat, captions, strict=True))
@@ -122,7 +123,7 @@ def change_dots(outcomes: list[Outcome], bands: list[np.ndarray], path: Path) ->
 
 
 @plain_text
-def difference_chart(ref: Outcome, other: Outcome, band: np.ndarray, paired: bool, path: Path) -> Path:
+def difference_chart(ref: Outcome, other: Outcome, band: np.ndarray, paired: bool) -> Figure:
     """One panel per state: `other` minus `ref` in alignment with each power, line and band from `band`."""
     dates = _dates(ref)
     colors = power_colors(ref.powers)
@@ -144,7 +145,7 @@ def difference_chart(ref: Outcome, other: Outcome, band: np.ndarray, paired: boo
         f"line: difference of medians; band: {spread}; {other.runs} vs {ref.runs} runs",
         fontsize=13,
     )
-    return _save(fig, path)
+    return fig
 
 
 @plain_text

@@ -17,6 +17,7 @@ import pandas as pd
 import pyarrow as pa
 
 from sim.inputs.documents import InputError, read_text, regular_file
+from sim.model.trajectories import Trajectories
 from sim.outputs.destination import MAX_JSON_BYTES
 from sim.outputs.results import read_table
 
@@ -472,3 +473,19 @@ def event_log(outcome: Outcome) -> pd.DataFrame | None:
     absent = f"{outcome.folder}: no events.csv"
     log = read_table(path, absent, "re-run the scenario to rewrite it", {"date", "label"})
     return log.astype({"date": str, "label": str})
+
+
+def plotted_runs(folder: Path, count: int) -> Trajectories:
+    """The runs a run folder's plots are drawn from (the first `count`), read back from its trajectories file."""
+    outcome = load_outcome(str(folder))
+    (path,) = [p for p in (folder / "trajectories.parquet", folder / "trajectories.csv") if p.is_file()] or [None]
+    if path is None:
+        raise InputError(f"{folder}: no trajectories file; give a run folder written by 'alliance-sim run'")
+    first = sorted(outcome.run_ids)[:count]
+    if path.suffix == ".parquet":
+        frame = pd.read_parquet(path, filters=[("run", "in", [int(r) for r in first])])
+    else:
+        frame = pd.read_csv(path, dtype={"date": str})
+        frame = frame[frame["run"].isin(first)]
+    frame = frame.astype({"date": str, "state": str, "power": str})
+    return Trajectories.from_frame(frame, outcome.name)

@@ -11,6 +11,7 @@ import functools
 import multiprocessing
 import os
 import threading
+from collections.abc import Callable
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,11 +55,11 @@ PALEST = 0.12
 TITLE_Y = 1.0
 
 
-def plain_text(draw):
+def plain_text[**A, R](draw: Callable[A, R]) -> Callable[A, R]:
     """Draw a figure with mathtext off, so user-written names are shown as written, never parsed."""
 
     @functools.wraps(draw)
-    def drawn(*args, **kwargs):
+    def drawn(*args: A.args, **kwargs: A.kwargs) -> R:
         with matplotlib.rc_context({"text.parse_math": False}):
             return draw(*args, **kwargs)
 
@@ -106,7 +107,7 @@ class Bands:
 
 
 @plain_text
-def fan_charts(bands: Bands, path: Path) -> Path:
+def fan_charts(bands: Bands) -> Figure:
     """One panel per state: median alignment with each power and its 5–95% band across runs."""
     dates = _dates(bands)
     colors = power_colors(bands.powers)
@@ -120,11 +121,11 @@ def fan_charts(bands: Bands, path: Path) -> Path:
     fig.supylabel("alignment share")
     _power_legend(fig, bands.powers)
     fig.suptitle(_title(bands, f"alignment with each power ({_spread(bands)})"), fontsize=14)
-    return _save(fig, path)
+    return fig
 
 
 @plain_text
-def dominant_heatmap(bands: Bands, path: Path) -> Path:
+def dominant_heatmap(bands: Bands) -> Figure:
     """Most frequent dominant partner per state and month; paler cells mean fewer runs agree."""
     n_powers = len(bands.powers)
     shares = bands.dominant  # (T, S, P)
@@ -154,11 +155,11 @@ def dominant_heatmap(bands: Bands, path: Path) -> Path:
     bar.set_label("share of runs agreeing")
     _power_legend(fig, bands.powers)
     fig.suptitle(_title(bands, f"most frequent dominant partner ({_runs(bands)}; paler = fewer runs agree)"))
-    return _save(fig, path)
+    return fig
 
 
 @plain_text
-def hedging_plot(bands: Bands, path: Path) -> Path:
+def hedging_plot(bands: Bands) -> Figure:
     """One small panel per state: median hedging index and its 5–95% band, over the mean of all states (dashed),
     in greys, so no state borrows a power's colour and no line hides another."""
     dates = _dates(bands)
@@ -177,11 +178,11 @@ def hedging_plot(bands: Bands, path: Path) -> Path:
     ]
     fig.legend(handles=handles, loc="outside right upper", frameon=False, fontsize=10)
     fig.suptitle(_title(bands, f"hedging between powers ({_spread(bands)})"), fontsize=14)
-    return _save(fig, path)
+    return fig
 
 
 @plain_text
-def credibility_plot(bands: Bands, path: Path, events: pd.DataFrame | None = None) -> Path:
+def credibility_plot(bands: Bands, events: pd.DataFrame | None = None) -> Figure:
     """Each power's credibility as a security guarantor, averaged over states: median and 5–95% band from 0,
     with each power's largest fall labelled (and the events of those months, when the log is given)."""
     dates = _dates(bands)
@@ -218,11 +219,11 @@ def credibility_plot(bands: Bands, path: Path, events: pd.DataFrame | None = Non
     projection_marker(ax, dates)
     fig.legend(loc="outside right upper", frameon=False, fontsize=11, title="power")
     fig.suptitle(_title(bands, f"credibility as security guarantor ({_spread(bands)})"))
-    return _save(fig, path)
+    return fig
 
 
 @plain_text
-def summary_dots(bands: Bands, path: Path) -> Path:
+def summary_dots(bands: Bands) -> Figure:
     """The run at a glance: each state's alignment with each power at the last month (dot: median, bar: 5–95%
     of runs) beside where it started (hollow circle: median of the first month)."""
     low, mid, high = bands.alignment[:, -1]  # each (S, P)
@@ -236,7 +237,7 @@ def summary_dots(bands: Bands, path: Path) -> Path:
     handles.append(Line2D([], [], color="0.3", marker="o", ls="", mfc="none", label=f"median at {bands.dates[0]}"))
     fig.legend(handles=handles, loc="outside lower center", ncols=len(handles), frameon=False, fontsize=10)
     fig.suptitle(_title(bands, f"where each state ends, {bands.dates[-1]} ({_spread(bands)})"))
-    return _save(fig, path)
+    return fig
 
 
 def dot_rows(
@@ -265,21 +266,31 @@ def dot_rows(
     ax.grid(axis="x", alpha=0.3)
 
 
-def write_plots(traj: Trajectories | Bands, outdir: Path, events: pd.DataFrame | None = None) -> list[Path]:
-    """Write every run figure into ``outdir`` (created if missing) and return their paths; `events` (the run's
-    event log) names what happened where credibility falls most."""
+def write_plots(
+    traj: Trajectories | Bands | pd.DataFrame, outdir: Path, events: pd.DataFrame | None = None
+) -> list[Path]:
+    """Write every run figure into ``outdir`` (created if missing) and return their paths: from the runs, their
+    bands, or the long-form table (`sim.simulate(...).trajectories`); `events` (the run's event log) names what
+    happened where credibility falls most."""
+    if isinstance(traj, pd.DataFrame):
+        traj = Trajectories.from_frame(traj, str(traj.attrs.get("scenario", "")))
     bands = traj if isinstance(traj, Bands) else Bands.of(traj)
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
     return draw_all(
         [
-            (summary_dots, (bands, outdir / "summary.png")),
-            (fan_charts, (bands, outdir / "fan_charts.png")),
-            (dominant_heatmap, (bands, outdir / "dominant_partner.png")),
-            (hedging_plot, (bands, outdir / "hedging.png")),
-            (credibility_plot, (bands, outdir / "credibility.png", events)),
+            (saved, (summary_dots, (bands,), outdir / "summary.png")),
+            (saved, (fan_charts, (bands,), outdir / "fan_charts.png")),
+            (saved, (dominant_heatmap, (bands,), outdir / "dominant_partner.png")),
+            (saved, (hedging_plot, (bands,), outdir / "hedging.png")),
+            (saved, (credibility_plot, (bands, events), outdir / "credibility.png")),
         ]
     )
+
+
+def saved(draw, args: tuple, path: Path) -> Path:
+    """Draw a figure and write it to `path` (a job `draw_all` can hand to a worker process)."""
+    return _save(draw(*args), path)
 
 
 def draw_all(jobs: list[tuple], weights: list[float] | None = None, pool: Executor | None = None) -> list:

@@ -1,0 +1,105 @@
+"""The project's figures as matplotlib Figures, for a notebook: from a `sim.Result`, or from a results folder.
+
+    import sim, sim.plot
+    result = sim.simulate("baseline", runs=200)
+    sim.plot.fan_charts(result)            # a Figure; the notebook shows it
+    sim.plot.difference("results/baseline", "results/no_invasion")
+
+They are drawn by the same functions as the files `alliance-sim run` and `compare` write, from the same runs
+(the first 2,000), so they show the same pixels. `PALETTE` is the power colours every figure uses.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from sim.outputs.colors import KNOWN
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from matplotlib.figure import Figure
+
+    from sim.api import Result
+    from sim.outputs.plots import Bands
+
+#: Each power's colour in every figure and page (Okabe-Ito, colour-blind safe); a new power takes a spare one.
+PALETTE: dict[str, str] = dict(KNOWN)
+
+
+def fan_charts(result: Result | str | Path) -> Figure:
+    """One panel per state: the median alignment with each power and its 5-95% band across runs."""
+    from sim.outputs.plots import fan_charts as draw
+
+    return draw(_bands(result))
+
+
+def dominant_partner(result: Result | str | Path) -> Figure:
+    """Each state's most frequent dominant partner by month; paler where fewer runs agree."""
+    from sim.outputs.plots import dominant_heatmap
+
+    return dominant_heatmap(_bands(result))
+
+
+def credibility(result: Result | str | Path) -> Figure:
+    """Each power's credibility as a security guarantor, averaged over states, with its largest falls named."""
+    from sim.outputs.plots import credibility_plot
+
+    return credibility_plot(_bands(result), _events(result))
+
+
+def hedging(result: Result | str | Path) -> Figure:
+    """Each state's hedging index (0: one patron, 1: an even split), median and 5-95% band."""
+    from sim.outputs.plots import hedging_plot
+
+    return hedging_plot(_bands(result))
+
+
+def summary(result: Result | str | Path) -> Figure:
+    """Where each state ends: alignment with each power at the last month beside where it started."""
+    from sim.outputs.plots import summary_dots
+
+    return summary_dots(_bands(result))
+
+
+def difference(reference: Result | str | Path, other: Result | str | Path) -> Figure:
+    """`other` minus `reference` in each state's alignment with each power, as `alliance-sim compare` draws it
+    (both results folders: runs paired by run number when they share a seed)."""
+    from sim.outputs.compare_folders import compare_folders
+    from sim.outputs.compare_plots import difference_chart
+
+    comparison = compare_folders([str(_folder(reference)), str(_folder(other))])
+    ref, compared = comparison.outcomes
+    return difference_chart(ref, compared, comparison.bands[0], comparison.pairing[0])
+
+
+def _bands(result: Result | str | Path) -> Bands:
+    """What the run figures draw: from the runs a Result holds, or read back from a folder's trajectories."""
+    from sim.experiments.run import PLOT_RUNS, first_runs
+    from sim.outputs.folders import plotted_runs
+    from sim.outputs.plots import Bands
+
+    simulation = getattr(result, "_simulation", None)
+    if simulation is not None:
+        return Bands.of(first_runs(simulation.held, PLOT_RUNS))
+    return Bands.of(plotted_runs(_folder(result), PLOT_RUNS))
+
+
+def _events(result: Result | str | Path) -> pd.DataFrame | None:
+    """The event log: a Result's, or a folder's events.csv."""
+    from sim.outputs.folders import event_log, load_outcome
+
+    if not isinstance(result, str | Path):
+        return result.events
+
+    log: pd.DataFrame | None = event_log(load_outcome(str(_folder(result))))
+    return log
+
+
+def _folder(result: Result | str | Path) -> Path:
+    from sim.inputs.documents import InputError
+
+    folder = result if isinstance(result, str | Path) else getattr(result, "folder", None)
+    if folder is None:
+        raise InputError("this result holds its runs in memory only: simulate it with out=FOLDER to compare it")
+    return Path(folder)
