@@ -78,11 +78,14 @@ def test_compare_headlines_say_what_the_numbers_say():
     assert not any("Armenia" in s for s in sentences)
 
 
-def test_no_clear_difference_is_said_plainly():
+def test_no_clear_effect_is_said_plainly_with_the_largest_difference():
+    """A scenario with no clear effect is a finding: said, with its largest difference and that band."""
     same = digest([2, 2, 2])
-    sentences = headlines([outcome("ref"), outcome("other")], [same, same], table({}))
+    differences = {("Kazakhstan", "US"): (-0.04, -0.09, 0.01)}  # the largest, but its band holds zero
+    sentences = headlines([outcome("ref"), outcome("other")], [same, same], table(differences))
     assert sentences == [
-        "No scenario changes any state's alignment at 2030-12 by a margin its band sets apart from zero."
+        "other has no clear effect at 2030-12: no state's alignment moves by a margin its band sets apart from "
+        "zero; its largest difference is Kazakhstan with US, -0.04 (5–95% of run differences -0.09 to +0.01)."
     ]
 
 

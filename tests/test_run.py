@@ -1,4 +1,4 @@
-"""`alliance-sim run` writes the results folder DESIGN.md promises, reproducibly."""
+"""`alliance-sim run` writes the results folder the README and docs/architecture.md describe, reproducibly."""
 
 from __future__ import annotations
 

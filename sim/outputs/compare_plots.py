@@ -37,6 +37,9 @@ from sim.outputs.plots import (
 )
 
 STYLES = ["solid", "dashed", "dotted", "dashdot", (0, (6, 2, 1, 2, 1, 2)), (0, (10, 3))]
+#: Each scenario's colour where scenarios share a panel: the reference near black, then colours apart from one
+#: another under the common colour-vision deficiencies (Paul Tol's "vibrant" set); the line style differs too.
+SCENARIO_COLORS = ["#222222", "#EE7733", "#0077BB", "#EE3377", "#009988", "#33BBEE", "#CC3311"]
 #: Lighter bands for the scenarios after the first, so the reference's band stays readable beneath.
 OTHER_BAND = {"alpha": 0.1, "linewidth": 0}
 
@@ -151,32 +154,31 @@ def difference_chart(ref: Outcome, other: Outcome, band: np.ndarray, paired: boo
 @plain_text
 def overlaid_fans(outcomes: list[Outcome], digests: list[Digest], paths: dict[str, Path]) -> list[Path]:
     """For each power, the figure at its path: one panel per state, every scenario's median alignment with that
-    power and its 5–95% band. The figures share their axes, scale and legend and differ only in data, colour and
-    titles, so one figure is laid out once and drawn for each power in turn."""
+    power and its 5–95% band, each scenario in its own colour and line style. The figures share their axes,
+    scale and legend and differ only in data and titles, so one figure is laid out once and drawn for each power
+    in turn."""
     first = outcomes[0]
     dates = _dates(first)
-    colors = power_colors(first.powers)
     top = min(SHARE_LIMITS[1], max(float(d.alignment[2].max()) for d in digests) * 1.1 + 0.02)
     fig, axes = state_panels(len(first.states))
     for s, (ax, state) in enumerate(zip(axes, first.states, strict=True)):
         time_panel(ax, state, dates, label=s == 0)
         ax.set_ylim(SHARE_LIMITS[0], top)
-    legend = _scenario_legend(fig, outcomes, "0.2")
+    _scenario_legend(fig, outcomes)
     ylabel, title = fig.supylabel(""), fig.suptitle("", fontsize=13)  # texts set per power, placed by the layout
     written = []
     for power, path in paths.items():
-        color, p = colors[power], first.powers.index(power)
+        p = first.powers.index(power)
         drawn = []
         for s, ax in enumerate(axes):
             for i, (low, middle, high) in enumerate(d.alignment[..., s, p] for d in digests):
+                color = _scenario_color(i)
                 drawn.append(ax.fill_between(dates, low, high, color=color, **(OTHER_BAND if i else BAND)))
                 if i:
                     drawn += [
                         ax.plot(dates, edge, color=color, lw=0.7, ls=_style(i), alpha=0.7)[0] for edge in (low, high)
                     ]
                 drawn += ax.plot(dates, middle, color=color, lw=1.8, ls=_style(i))
-        for handle in legend.legend_handles:
-            handle.set_color(color)
         ylabel.set_text(f"alignment share with {power}")
         title.set_text(f"Alignment with {power}: {_versus(outcomes)} (median, 5–95% of runs)")
         written.append(_save(fig, path))
@@ -245,13 +247,14 @@ def bloc_chart(outcomes: list[Outcome], digests: list[Digest], path: Path) -> Pa
     axes = fig.subplots(nrows, ncols, sharey=True, squeeze=False).ravel()
     for p, (ax, power) in enumerate(zip(axes[: len(first.powers)], first.powers, strict=True)):
         for i, size in enumerate(sizes):
-            ax.plot(dates, size[:, p], color=colors[power], lw=1.8, ls=_style(i))
+            ax.plot(dates, size[:, p], color=_scenario_color(i), lw=1.8, ls=_style(i))
         time_panel(ax, power, dates, label=p == 0)
+        ax.title.set_color(colors[power])
         ax.set_ylim(-0.2, len(first.states) + 0.2)
     for ax in axes[len(first.powers) :]:
         ax.remove()
     fig.supylabel("number of states")
-    _scenario_legend(fig, outcomes, "0.2")
+    _scenario_legend(fig, outcomes)
     fig.suptitle(
         f"Bloc sizes: number of states whose dominant partner is each power\n{_versus(outcomes)} (mean of runs)",
         fontsize=12,
@@ -270,13 +273,13 @@ def hedging_chart(outcomes: list[Outcome], digests: list[Digest], path: Path) ->
     fig, axes = state_panels(len(titles), ncols=4)
     for k, (ax, title) in enumerate(zip(axes, titles, strict=True)):
         for i, (low, middle, high) in enumerate(quantiles):
-            ax.fill_between(dates, low[:, k], high[:, k], color="0.3", **(OTHER_BAND if i else BAND))
-            ax.plot(dates, middle[:, k], color="0.15", lw=1.6, ls=_style(i))
+            ax.fill_between(dates, low[:, k], high[:, k], color=_scenario_color(i), **(OTHER_BAND if i else BAND))
+            ax.plot(dates, middle[:, k], color=_scenario_color(i), lw=1.6, ls=_style(i))
         time_panel(ax, title, dates, label=k == 0)
         ax.set_ylim(bottom, 1)
     axes[0].title.set_fontweight("bold")
     fig.supylabel("hedging index (0 = one patron, 1 = even split)")
-    _scenario_legend(fig, outcomes, "0.15")
+    _scenario_legend(fig, outcomes)
     fig.suptitle(f"Hedging between powers: {_versus(outcomes)} (median, 5–95% of runs)", fontsize=13)
     return _save(fig, path)
 
@@ -292,8 +295,15 @@ def _style(i: int):
     return STYLES[i % len(STYLES)]
 
 
-def _scenario_legend(fig: Figure, outcomes: list[Outcome], color: str) -> Legend:
-    handles = [Line2D([], [], color=color, lw=2, ls=_style(i), label=_wrap(o.name)) for i, o in enumerate(outcomes)]
+def _scenario_color(i: int) -> str:
+    return SCENARIO_COLORS[i % len(SCENARIO_COLORS)]
+
+
+def _scenario_legend(fig: Figure, outcomes: list[Outcome]) -> Legend:
+    handles = [
+        Line2D([], [], color=_scenario_color(i), lw=2, ls=_style(i), label=_wrap(o.name))
+        for i, o in enumerate(outcomes)
+    ]
     return fig.legend(
         handles=handles, loc="outside right upper", frameon=False, fontsize=10.5, title="scenario", handlelength=3
     )

@@ -306,7 +306,8 @@ def alignment_differences(
 
 def headlines(outcomes: list[Outcome], digests: list[Digest], alignment: pd.DataFrame, most: int = 5) -> list[str]:
     """The few largest, clearest differences from the reference at the last month, as sentences built from the
-    numbers: how many states each power most likely leads, then the largest changes whose band excludes zero."""
+    numbers: how many states each power most likely leads, then the largest changes whose band excludes zero,
+    then, for each scenario with no such change, that it has no clear effect and its largest difference."""
     ref, date = outcomes[0], outcomes[0].dates[-1]
     sentences = []
     leads_ref = led_states(digests[0], -1)
@@ -330,9 +331,20 @@ def headlines(outcomes: list[Outcome], digests: list[Digest], alignment: pd.Data
             f"{date} than in {ref.name} (5–95% of run differences {row.difference_p05:+.2f} to "
             f"{row.difference_p95:+.2f})."
         )
-    if not clear.empty or sentences:
-        return sentences[:most]
-    return [f"No scenario changes any state's alignment at {date} by a margin its band sets apart from zero."]
+    sentences = sentences[:most]
+    for outcome in outcomes[1:]:  # "no clear effect" is a finding too: said for each scenario it holds for
+        if outcome.name in set(clear["scenario"]):
+            continue
+        own = alignment[(alignment["scenario"] == outcome.name) & (alignment["date"] == date)]
+        if own.empty:
+            continue
+        row = own.loc[own["difference"].abs().idxmax()]
+        sentences.append(
+            f"{outcome.name} has no clear effect at {date}: no state's alignment moves by a margin its band sets "
+            f"apart from zero; its largest difference is {row.state} with {row.power}, {row.difference:+.2f} "
+            f"(5–95% of run differences {row.difference_p05:+.2f} to {row.difference_p95:+.2f})."
+        )
+    return sentences
 
 
 def clear_differences(alignment: pd.DataFrame, date: str) -> pd.DataFrame:
