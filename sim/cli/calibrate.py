@@ -92,9 +92,8 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from sim.experiments.calibration import validate
     from sim.experiments.uncertainty import SOURCES
-    from sim.experiments.validation import FITTED_POINT, conditional_lines, summary_lines
+    from sim.experiments.validation import FITTED_POINT, conditional_lines, summary_lines, validate
 
     if args.hindcast and args.targets:
         raise InputError("--hindcast and --targets: choose one (--hindcast reads calibration/hindcast.yaml)")

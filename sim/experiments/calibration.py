@@ -1,4 +1,4 @@
-"""The fitting behind `alliance-sim calibrate` and the check behind `alliance-sim validate`.
+"""The fitting behind `alliance-sim calibrate`.
 
 A candidate's loss is the number of targets it misses plus a smooth hinge (softplus) of each
 target's margin, so the optimizer feels how far off a target is and keeps pushing met targets
@@ -22,28 +22,19 @@ from tqdm import tqdm
 from sim.experiments.agreement import agreement
 from sim.experiments.points import simulate_points
 from sim.experiments.posterior import Posterior, abc_smc
-from sim.experiments.uncertainty import SOURCES, posterior_for, posterior_record
-from sim.experiments.validation import (
-    FITTED_POINT,
-    NULLS,
-    PREDICTORS,
-    SIMULATED,
-    assess,
-    evaluate,
-    skill,
-    table,
-)
+from sim.experiments.validation import assess, table, window
 from sim.inputs.documents import InputError
 from sim.inputs.evidence import load_evidence
 from sim.inputs.limits import WRITE_OVERHEAD, Cost, cell_bytes, simulation_seconds
-from sim.inputs.packaged import BASELINE, CONDITIONAL, EVIDENCE, HINDCAST, IN_CHECKOUT, TARGETS
+from sim.inputs.packaged import BASELINE, EVIDENCE, IN_CHECKOUT, TARGETS
 from sim.inputs.packaged import FITTED as FITTED_FILE
 from sim.inputs.parameters import BY_NAME, UTILITY_WEIGHTS
 from sim.inputs.scenario import Scenario, load_scenario
-from sim.inputs.targets import Target, check_fits, horizon, load_targets
+from sim.inputs.targets import Target, load_targets
 from sim.model.ensemble import simulate
 from sim.model.world import Setup, prepare
-from sim.outputs.destination import RESULTS, check_target, default_folder, replacing, staged
+from sim.outputs.destination import check_target, replacing, staged
+from sim.outputs.fit_report import FitMethod, FitReport, fit_report
 from sim.outputs.results import file_digest, manifest, write_json, write_table
 
 #: Parameters the fit adjusts: the utility weights and the rates the targets constrain.
@@ -170,9 +161,7 @@ def unfitted(scenario: Scenario) -> dict[str, float]:
 
 def problem_for(scenario: Scenario, targets: list[Target], evidence, names: tuple[str, ...] = FITTED) -> Problem:
     """Cut the scenario at the last month the targets look at (later months cannot change them)."""
-    check_fits(targets, scenario.name, scenario.states, scenario.powers, scenario.dates)
-    cut = replace(scenario, months=horizon(targets, scenario.date(0)))
-    return Problem(prepare(cut, evidence), targets, names, dict(scenario.parameters))
+    return Problem(window(scenario, targets, evidence), targets, names, dict(scenario.parameters))
 
 
 @dataclass
@@ -314,9 +303,22 @@ def calibrate(
         write_table(outlook, stage / "projection.csv")
         drawn = pd.DataFrame(posterior.points, columns=list(posterior.names))
         _plots(stage / "plots", found, frame, drawn, np.ones(len(drawn), dtype=bool), problem, values, len(targets))
-        (stage / "fit_report.md").write_text(
-            _report(record, frame, found, targets, points, accepted, problem, seconds, fitted_path, outlook, sweeps)
+        report = FitReport(
+            record=record,
+            method=FitMethod(SMOOTHING, PRIOR_WEIGHT, RECHECK, REPLICATION, SWEEP, INFORMS),
+            names=problem.names,
+            targets=frame,
+            last_month=_last_month(problem),
+            first_generation=int((found.generation == 0).sum()),
+            informs=_informs(found, problem.names, targets),
+            sweeps=sweeps,
+            met_across_search=(found.margins > 0).mean(axis=0),
+            unmet={targets[k].id: _why_unmet(k, found, targets) for k, met in enumerate(frame["met"]) if not met},
+            projection=outlook,
+            seconds=seconds,
+            fitted_path=fitted_path,
         )
+        (stage / "fit_report.md").write_text(fit_report(report))
         write_json(
             manifest(
                 scenario,
@@ -338,104 +340,6 @@ def calibrate(
         with replacing(fit_file.with_name(POSTERIOR_FILE)) as path:
             posterior.write(path)
     return Fit(values, best_loss, int(frame["met"].sum()), len(targets), seconds, out, fitted_path)
-
-
-def validate(
-    scenario_path: Path | None,
-    out: Path | None,
-    runs: int = 100,
-    seed: int = 1,
-    targets_path: Path | None = None,
-    force: bool = False,
-    hindcast: bool = False,
-    fitted_point: bool = False,
-) -> tuple[pd.DataFrame, pd.DataFrame, Path, tuple[pd.DataFrame, pd.DataFrame] | None]:
-    """Simulate a scenario up to the last target month, as `run` does (each run its own shocks, posterior draw and
-    evidence draw; the fitted point with shocks alone if `fitted_point`), with every null for the same runs; write
-    targets.csv, scores.csv, a plot of what is met, and the reliability and sharpness of the model's probabilities.
-    With `hindcast` on the baseline, the conditional scenario (CONDITIONAL: the shocks after the documents written
-    in) is scored beside it, into targets_conditional.csv and scores_conditional.csv. Returns the targets table,
-    the scores, the folder, and the conditional scenario's targets table and scores (or None)."""
-    from sim.outputs.calibration_plots import reliability, sharpness, target_margins
-
-    evidence = load_evidence(EVIDENCE)
-    scenario = load_scenario(Path(scenario_path or BASELINE), evidence)
-    targets_path = Path(HINDCAST if hindcast else targets_path or TARGETS)
-    targets = load_targets(targets_path, evidence)
-    given = scenario_path is None or Path(scenario_path).resolve() == BASELINE.resolve()
-    conditional_scenario = load_scenario(CONDITIONAL, evidence) if hindcast and given else None
-    label = None if out else scenario.name  # a default folder must hold this scenario's validation, if any
-    out = Path(out) if out else default_folder(scenario.name, RESULTS / "validation")
-    check_target(out, force, inputs=[scenario.path, targets_path], label=label)
-    S, P = len(scenario.states), len(scenario.powers)
-    months = horizon(targets, scenario.date(0))
-    cost = Cost(
-        (len(PREDICTORS) + WRITE_OVERHEAD) * runs * cell_bytes(months, S, P) + 300e6,
-        5e6,
-        simulation_seconds(len(SIMULATED) * runs * (1 + (conditional_scenario is not None)), months),
-    )  # every predictor's runs held at once, the model and two nulls simulated (twice with the conditional scenario)
-    cost.check(out, f"validating with {runs:,} runs", "use fewer --runs")
-    problem = problem_for(scenario, targets, evidence)
-    sources = FITTED_POINT if fitted_point else SOURCES
-    posterior = posterior_for(scenario, sources)
-    frame, table_of_scores = evaluate(problem.setup, targets, runs, seed, sources, posterior)
-    conditional = None
-    probabilities = {("out of sample" if hindcast else "in sample") + f": {scenario.name}": frame["p_model"]}
-    if conditional_scenario is not None:
-        setup = problem_for(conditional_scenario, targets, evidence).setup
-        conditional = evaluate(setup, targets, runs, seed, sources, posterior_for(conditional_scenario, sources))
-        probabilities[f"out of sample, conditional: {conditional_scenario.name}"] = conditional[0]["p_model"]
-    met, informative = skill(frame)
-    flags = " --hindcast" * hindcast + " --fitted-point" * fitted_point
-    what = "" if hindcast else f" --targets {targets_path}"
-    with staged(out) as stage:
-        write_table(frame, stage / "targets.csv")
-        write_table(table_of_scores, stage / "scores.csv", float_format="%.4f")
-        what_runs = f"{runs} runs, seed {seed}"
-        target_margins(frame, stage / "targets.png", f"{scenario.name} ({what_runs})")
-        reliability(probabilities, stage / "reliability.png", f"reliability of the model's probabilities ({what_runs})")
-        sharpness(probabilities, stage / "sharpness.png", f"sharpness: the probabilities the facts got ({what_runs})")
-        if conditional is not None:
-            write_table(conditional[0], stage / "targets_conditional.csv")
-            write_table(conditional[1], stage / "scores_conditional.csv", float_format="%.4f")
-        write_json(
-            manifest(
-                scenario,
-                EVIDENCE,
-                seed=seed,
-                runs=runs,
-                targets_file=str(targets_path),
-                targets_sha256=file_digest(targets_path),
-                met=int(frame["met"].sum()),
-                targets=len(frame),
-                nulls={name: int(frame[f"met_{name}"].sum()) for name in NULLS},
-                skill={"informative_met": met, "informative": informative},
-                hindcast=hindcast,
-                fitted_point=fitted_point,
-                uncertainty=list(sources),
-                posterior=posterior_record(posterior),
-                scores=_records(table_of_scores),
-                conditional=None
-                if conditional is None
-                else {
-                    "scenario_file": str(conditional_scenario.path),
-                    "scenario_sha256": file_digest(conditional_scenario.path),
-                    "met": int(conditional[0]["met"].sum()),
-                    "scores": _records(conditional[1]),
-                },
-                reproduce=f"alliance-sim validate {scenario.path} --runs {runs} --seed {seed}{what}{flags}",
-            ),
-            stage / "manifest.json",
-        )
-    return frame, table_of_scores, out, conditional
-
-
-def _records(table_of_scores: pd.DataFrame) -> list[dict[str, Any]]:
-    """A scores table as the manifest's rows, NaN as null."""
-    return [
-        {k: None if isinstance(v, float) and np.isnan(v) else v for k, v in row.items()}
-        for row in table_of_scores.round(4).to_dict("records")
-    ]
 
 
 def held_sweeps(problem: Problem, values: dict[str, float], runs: int, seed: int) -> dict[str, list[int]]:
@@ -570,127 +474,6 @@ def _plots(folder, found, frame, points, accepted, problem, values, n_targets) -
     bounds = {n: (BY_NAME[n].low, BY_NAME[n].high) for n in problem.names}
     posterior_marginals(points, accepted, bounds, values, folder / "posterior.png")
     target_margins(frame, folder / "targets.png", "fitted parameters")
-
-
-def _report(record, frame, found, targets, points, accepted, problem, seconds, fitted_path, outlook, sweeps) -> str:
-    """The fit report: what was fitted to what, how well, and why any target stays unmet."""
-    lines = [
-        "# Calibration report",
-        "",
-        f"- created: {record['created']}",
-        f"- command: `{record['command']}`",
-        f"- scenario: {record['scenario']}, cut at the last target month ({_last_month(problem)})",
-        f"- targets: {record['targets_file']} ({len(targets)} dated stylized facts)",
-        f"- evaluations: {record['evaluations']} parameter points x {record['runs_per_point']} replicates; "
-        f"the best {RECHECK} re-run with {REPLICATION * record['runs_per_point']} fresh replicates",
-        f"- wall time: {seconds:.1f} s",
-        f"- result: **{record['targets_met']} targets met**, loss {record['loss']} (written to `{fitted_path}`)",
-        "",
-        "Loss = number of unmet targets + sum over targets of softplus(-margin / "
-        f"{SMOOTHING}) + {PRIOR_WEIGHT} x sum of squared distances of the parameters from their built-in "
-        "defaults (in units of each search range). A margin is the observed median's distance from the "
-        "documented threshold (positive when met). The last term is a weak prior: it keeps parameters the "
-        "targets leave free near their defaults, where a free parameter could otherwise drift to values "
-        "whose long-run feedback (peer imitation, rerouting of dependence) the 27-month window never shows.",
-        "",
-        "## Fitted parameters",
-        "",
-        "Posterior: " + record["posterior"]["rule"] + f" ({record['posterior']['accepted']} points). "
-        "'Constrained' means the accepted points' 5-95% range spans less than half the search range"
-        + (
-            " (too few accepted points to judge: run a larger search)." if record["posterior"]["accepted"] < 20 else "."
-        ),
-        "",
-        "| parameter | fitted | built-in default | search range | posterior 5-95% | constrained |",
-        "|---|---|---|---|---|---|",
-    ]
-    for name in problem.names:
-        spec, r = BY_NAME[name], record["posterior"]["ranges"][name]
-        narrow = "yes" if (r["p95"] - r["p05"]) < 0.5 * (spec.high - spec.low) else "no"
-        narrow = narrow if record["posterior"]["accepted"] >= 20 else "n/a"
-        lines.append(
-            f"| {name} | {record['parameters'][name]:.4g} | {spec.default:g} | {spec.low:g}-{spec.high:g} "
-            f"| {r['p05']:.4g}-{r['p95']:.4g} | {narrow} |"
-        )
-    lines += [
-        "",
-        "## Which targets inform which parameters",
-        "",
-        "Spearman correlation between each parameter and each target's margin over the first, Latin-hypercube "
-        f"generation of the search ({int((found.generation == 0).sum())} points, before selection biases the "
-        f"sample); targets with |rho| >= {INFORMS}, strongest first. A parameter with none is left to its prior.",
-        "",
-        "| parameter | targets whose margin it moves (rho) |",
-        "|---|---|",
-    ]
-    for name, found_targets in _informs(found, problem.names, targets).items():
-        lines.append(f"| {name} | {', '.join(f'{t} ({r:+.2f})' for t, r in found_targets) or 'none'} |")
-    lines += [
-        "",
-        "## Held parameters",
-        "",
-        f"Each held parameter swept over {SWEEP} evenly spaced values of its range, the fitted ones fixed: targets "
-        "met at each.",
-        "",
-        "| parameter | value | targets met across its range | why it is not fitted |",
-        "|---|---|---|---|",
-    ]
-    lines += [
-        f"| {n} | {record['held'][n]['value']:g} | {' / '.join(str(m) for m in sweeps[n])} | {reason} |"
-        for n, reason in HELD.items()
-    ]
-    share = (found.margins > 0).mean(axis=0)
-    lines += [
-        "",
-        "## Targets at the fitted point",
-        "",
-        "'Met across search' is the share of all evaluated points meeting the target: near 100% means the "
-        "target hardly constrains the parameters (the events alone produce it).",
-        "",
-        "| target | dates | expected | observed | met | share of runs met | met across search | source |",
-        "|---|---|---|---|---|---|---|---|",
-    ]
-    for k, (_, row) in enumerate(frame.iterrows()):
-        lines.append(
-            f"| {row['target']} | {row['date']} | {row['expected']} | {row['observed']:+.4f} | "
-            f"{'yes' if row['met'] else '**no**'} | {row['share_of_runs_met']:.0%} | {share[k]:.0%} | "
-            f"{row['source']} |"
-        )
-    unmet = [k for k, met in enumerate(frame["met"]) if not met]
-    lines += ["", "## Unmet targets", ""]
-    lines += [f"- **{targets[k].id}**: {_why_unmet(k, found, targets)}" for k in unmet] or ["None."]
-    lines += [
-        "",
-        f"## Projection with the fitted values (to {outlook['date'].iloc[0]})",
-        "",
-        "The whole scenario run with the fitted values: each state's leading partner and hedging at the start and "
-        "at the end (medians over runs). Nothing after the window is fitted, so this shows what the fitted "
-        "feedbacks do over the long run: hedging collapsing onto one patron everywhere would betray a runaway, "
-        "not a finding.",
-        "",
-        "The last two columns ask whether the posterior settles it: the leading partner at the end that most of "
-        "the posterior's weight gives the state, and that weight's share (each point's own runs, shocks only).",
-        "",
-        "| state | leading partner at start | at end | hedging at start | at end | posterior's leader | agreement |",
-        "|---|---|---|---|---|---|---:|",
-    ]
-    lines += [
-        f"| {r.state} | {r.start_partner} ({r.start_share:.2f}) | {r.end_partner} ({r.end_share:.2f}) | "
-        f"{r.start_hedging:.2f} | {r.end_hedging:.2f} | {r.posterior_leader} | {r.posterior_agreement:.0%} |"
-        for r in outlook.itertuples()
-    ]
-    lines += [
-        "",
-        "## Plots",
-        "",
-        "![loss trace](plots/loss_trace.png)",
-        "",
-        "![posterior marginals](plots/posterior.png)",
-        "",
-        "![targets met](plots/targets.png)",
-        "",
-    ]
-    return "\n".join(lines)
 
 
 def _informs(found: Search, names: tuple[str, ...], targets: list[Target]) -> dict[str, list[tuple[str, float]]]:
