@@ -37,6 +37,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "model's defaults; fitted.yaml in the report folder for an installed package)",
     )
     cal.add_argument("--force", action="store_true", help="replace a non-empty report folder")
+    cal.add_argument(
+        "--resume",
+        action="store_true",
+        help="finish a fit that was interrupted, from the checkpoint in its report folder (same settings): it "
+        "ends as the uninterrupted fit would",
+    )
     cal.set_defaults(func=cmd_calibrate)
 
     val = subparsers.add_parser(
@@ -82,6 +88,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         targets_path=args.targets,
         fitted_path=args.fitted,
         force=args.force,
+        resume=args.resume,
     )
     print(
         f"fitted {len(FITTED)} parameters in {fit.seconds:.1f} s: {fit.met} of {fit.n_targets} targets met, "

@@ -203,13 +203,10 @@ class Failures:
 
 def _run(run_all, todo: list, layout, out: Path, experiment, failures: Failures) -> None:
     """Hand every chunk to the executor; record failures and move the progress bar as chunks finish."""
-    from tqdm import tqdm
-
     from sim.experiments.chunks import finished, one_line
+    from sim.experiments.progress import progress
 
-    with tqdm(
-        total=sum(c.size for c in todo), unit="run", unit_scale=True, desc=experiment.name, disable=None, smoothing=0.05
-    ) as bar:
+    with progress(sum(c.size for c in todo), experiment.name, "run", unit_scale=True, smoothing=0.05) as bar:
 
         def done(chunk, result) -> None:
             if isinstance(result, BaseException):

@@ -17,11 +17,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import yaml
-from tqdm import tqdm
 
 from sim.experiments.agreement import agreement
+from sim.experiments.checkpoint import CHECKPOINT, Journal
 from sim.experiments.points import simulate_points
 from sim.experiments.posterior import Posterior, abc_smc
+from sim.experiments.progress import progress
 from sim.experiments.validation import assess, table, window
 from sim.inputs.documents import InputError
 from sim.inputs.evidence import load_evidence
@@ -117,6 +118,7 @@ class Problem:
     targets: list[Target]
     names: tuple[str, ...]
     base: dict[str, float]
+    journal: Journal | None = None  # every evaluation recorded (and replayed on --resume)
 
     @property
     def bounds(self) -> np.ndarray:
@@ -139,11 +141,17 @@ class Problem:
 
         Point m's replicates are runs 0..runs-1 of `seed`, simulated together with the other points.
         """
-        values = dict(zip(self.names, points.T, strict=True))
-        found = simulate_points(
-            self.setup, self.base, values, runs, seed, lambda traj, count: assess(traj, self.targets, count), CHUNK
-        )
-        return np.concatenate([medians for medians, _ in found]), np.concatenate([margins for _, margins in found])
+
+        def simulated(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            values = dict(zip(self.names, points.T, strict=True))
+            found = simulate_points(
+                self.setup, self.base, values, runs, seed, lambda traj, count: assess(traj, self.targets, count), CHUNK
+            )
+            return np.concatenate([medians for medians, _ in found]), np.concatenate([margins for _, margins in found])
+
+        if self.journal is None:
+            return simulated(points)
+        return self.journal.evaluate(f"{','.join(self.names)} x {runs} runs, seed {seed}", points, simulated)
 
 
 def target_loss(margins: np.ndarray) -> np.ndarray:
@@ -193,7 +201,7 @@ def search(problem: Problem, max_evals: int, runs: int, seed: int) -> Search:
     generations = max_evals // population
     init = qmc.scale(qmc.LatinHypercube(d=len(problem.names), rng=seed).random(population), *bounds.T)
     found: dict[str, list] = {"points": [], "margins": [], "losses": [], "generation": []}
-    bar = tqdm(total=population * generations, desc="calibrate", unit="point", disable=None, leave=False)
+    bar = progress(population * generations, "calibrate: search")
 
     def objective(x: np.ndarray) -> np.ndarray:
         points = x.T
@@ -203,8 +211,14 @@ def search(problem: Problem, max_evals: int, runs: int, seed: int) -> Search:
         found["losses"].append(losses)
         found["generation"].append(np.full(len(points), len(found["losses"]) - 1))
         bar.update(len(points))
-        best = np.concatenate(found["losses"]).min()
-        bar.set_postfix(best_loss=f"{best:.3f}", met=int((margins > 0).sum(axis=1).max()))
+        every = np.concatenate(found["losses"])
+        best = int(np.argmin(every))
+        met = int((np.concatenate(found["margins"])[best] > 0).sum())
+        bar.set_postfix(best_loss=f"{every[best]:.3f}", met=met)
+        if problem.journal is not None:
+            point = np.concatenate(found["points"])[best]
+            values = {n: round(float(v), 5) for n, v in zip(problem.names, point, strict=True)}
+            problem.journal.best(values, float(every[best]), met, len(every))
         return losses
 
     with bar:
@@ -252,8 +266,12 @@ def calibrate(
     targets_path: Path | None = None,
     fitted_path: Path | None = None,
     force: bool = False,
+    resume: bool = False,
 ) -> Fit:
     """Fit FITTED to the targets, write the fitted values and a report folder.
+
+    While it runs the report folder holds a checkpoint (every evaluation so far and the best point); with `resume`
+    a fit interrupted with the same settings replays it and ends as the uninterrupted fit would.
 
     By default the fit replaces the checkout's calibration/fitted.yaml (the model's new defaults); an installed
     package is never written into, so there the fit goes into the report folder unless `fitted_path` names a file."""
@@ -270,13 +288,18 @@ def calibrate(
     targets_path = Path(targets_path or TARGETS)
     targets = load_targets(targets_path, evidence)
     in_report = fitted_path.parent == out
-    check_target(out, force, inputs=[scenario_path, targets_path] + ([] if in_report else [fitted_path]))
+    inputs = [scenario_path, targets_path] + ([] if in_report else [fitted_path])
+    if not (force or resume) and (out / CHECKPOINT).is_file():
+        raise InputError(f"{out}: holds an interrupted fit; pass --resume to finish it, or --force to start again")
+    check_target(out, force or resume, inputs)
     if not in_report:
         _check_fitted_path(fitted_path, [scenario_path, targets_path])
     _cost(scenario, max_evals, runs).check(
         out, f"calibration with {max_evals:,} points x {runs} runs", "use fewer --max-evals or --runs"
     )
-    problem = replace(problem_for(scenario, targets, evidence), base=unfitted(scenario))
+    command = _command(max_evals, runs, seed, scenario_path, targets_path)
+    journal = _journal(out, resume, scenario, command, max_evals, runs, seed, targets_path)
+    problem = replace(problem_for(scenario, targets, evidence), base=unfitted(scenario), journal=journal)
 
     found = search(problem, max_evals, runs, seed)
     best, best_loss = recheck(problem, found, runs, seed)
@@ -285,7 +308,6 @@ def calibrate(
     frame = table(check, targets)
     outlook = projection(prepare(scenario, evidence), {**problem.base, **values}, runs * REPLICATION, seed + 1)
     seconds = time.perf_counter() - started
-    command = _command(max_evals, runs, seed, scenario_path, targets_path)
     accepted = found.accepted()
     points = pd.DataFrame(found.points, columns=list(problem.names))
     posterior = abc_posterior(problem, best, runs, seed)
@@ -296,6 +318,7 @@ def calibrate(
     settled = agreement(prepare(scenario, evidence), posterior, seed + 1)
     outlook = outlook.assign(posterior_leader=settled["leader"], posterior_agreement=settled["agreement"])
 
+    check_target(out, True, inputs)  # the folder now holds the checkpoint: approve it as it is, to be replaced
     with staged(out) as stage:
         evaluations = points.assign(generation=found.generation, loss=found.losses, met=found.met, accepted=accepted)
         write_table(evaluations, stage / "evaluations.csv")
@@ -345,10 +368,12 @@ def calibrate(
 def held_sweeps(problem: Problem, values: dict[str, float], runs: int, seed: int) -> dict[str, list[int]]:
     """Targets met as each held parameter moves across its range (SWEEP levels), the fitted values fixed."""
     met = {}
-    for name in HELD:
-        sweep = Problem(problem.setup, problem.targets, (name,), {**problem.base, **values})
-        levels = np.linspace(BY_NAME[name].low, BY_NAME[name].high, SWEEP)[:, None]
-        met[name] = (sweep.evaluate(levels, runs, seed)[1] > 0).sum(axis=1).tolist()
+    with progress(len(HELD), "calibrate: held parameters", "parameter") as bar:
+        for name in HELD:
+            sweep = replace(problem, names=(name,), base={**problem.base, **values})
+            levels = np.linspace(BY_NAME[name].low, BY_NAME[name].high, SWEEP)[:, None]
+            met[name] = (sweep.evaluate(levels, runs, seed)[1] > 0).sum(axis=1).tolist()
+            bar.update()
     return met
 
 
@@ -430,6 +455,33 @@ def _fitted_record(values, best_loss, frame, found, posterior, scenario, targets
             "ranges": ranges,
         },
     }
+
+
+def _journal(
+    out: Path, resume: bool, scenario: Scenario, command: str, max_evals: int, runs: int, seed: int, targets: Path
+) -> Journal:
+    """The fit's checkpoint in its report folder: the interrupted fit's with `resume`, else a new one."""
+    settings = {
+        "max_evals": max_evals,
+        "runs": runs,
+        "seed": seed,
+        "scenario file": file_digest(scenario.path),
+        "targets file": file_digest(targets),
+        "evidence file": file_digest(EVIDENCE),
+    }
+    unfinished = manifest(
+        scenario,
+        EVIDENCE,
+        seed=seed,
+        runs_per_point=runs,
+        max_evals=max_evals,
+        unfinished=f"a fit in progress or interrupted: {CHECKPOINT} holds its evaluations; finish it with --resume",
+        reproduce=command,
+        resume=f"{command} --resume",
+    )
+    if resume:
+        return Journal.resume(out, settings, unfinished)
+    return Journal(out, settings, unfinished)
 
 
 def _cost(scenario: Scenario, max_evals: int, runs: int) -> Cost:

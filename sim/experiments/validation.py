@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from sim.experiments.posterior import Posterior
+from sim.experiments.progress import progress
 from sim.experiments.uncertainty import SOURCES, hold, posterior_for, posterior_record, simulate_uncertain
 from sim.inputs.documents import month_index, parse_month
 from sim.inputs.evidence import Evidence, load_evidence
@@ -216,34 +217,42 @@ def null_runs(
     model: Trajectories,
     sources: tuple[str, ...],
     posterior: Posterior | None = None,
+    progress: Callable[[int], object] | None = None,
 ) -> dict[str, Trajectories]:
     """Every null's trajectories for the same runs and seed as the model's, with the same sources of
     uncertainty: the extrapolations from the model's own runs, the two simulated nulls from each run's own
-    draws (zero weights keeps each run's draw of the other parameters)."""
+    draws (zero weights keeps each run's draw of the other parameters). `progress` gets the months simulated."""
     weightless = {**setup.params, **dict.fromkeys(UTILITY_WEIGHTS, 0.0)}
     return {
         "persistence_start": persistence(model),
         "persistence_end": persistence(model, window_end(model)),
         "trend": trend(model),
         "last_direction": last_direction(model),
-        "no_events": simulate_uncertain(replace(setup, events={}), runs, seed, sources, posterior),
+        "no_events": simulate_uncertain(replace(setup, events={}), runs, seed, sources, posterior, progress),
         "zero_weights": simulate_uncertain(
             replace(setup, scenario=replace(setup.scenario, parameters=weightless)),
             runs,
             seed,
             sources,
             hold(posterior, UTILITY_WEIGHTS),
+            progress,
         ),
     }
 
 
 def evaluate(
-    setup: Setup, targets: list[Target], runs: int, seed: int, sources: tuple[str, ...], posterior: Posterior | None
+    setup: Setup,
+    targets: list[Target],
+    runs: int,
+    seed: int,
+    sources: tuple[str, ...],
+    posterior: Posterior | None,
+    progress: Callable[[int], object] | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The runs `run` shows and every null for the same runs, scored on the targets: the `scored` table and the
-    `scores` table, as `validate` writes them."""
-    model = simulate_uncertain(setup, runs, seed, sources, posterior)
-    nulls = null_runs(setup, runs, seed, model, sources, posterior)
+    `scores` table, as `validate` writes them. `progress` gets the months simulated (SIMULATED x the months)."""
+    model = simulate_uncertain(setup, runs, seed, sources, posterior, progress)
+    nulls = null_runs(setup, runs, seed, model, sources, posterior, progress)
     frame = scored(model, nulls, targets)
     return frame, scores(frame, {"model": model, **nulls}, targets)
 
@@ -419,13 +428,18 @@ def validate(
     cost.check(out, f"validating with {runs:,} runs", "use fewer --runs")
     sources = FITTED_POINT if fitted_point else SOURCES
     posterior = posterior_for(scenario, sources)
-    frame, table_of_scores = evaluate(window(scenario, targets, evidence), targets, runs, seed, sources, posterior)
-    conditional = None
-    probabilities = {("out of sample" if hindcast else "in sample") + f": {scenario.name}": frame["p_model"]}
-    if conditional_scenario is not None:
-        setup = window(conditional_scenario, targets, evidence)
-        conditional = evaluate(setup, targets, runs, seed, sources, posterior_for(conditional_scenario, sources))
-        probabilities[f"out of sample, conditional: {conditional_scenario.name}"] = conditional[0]["p_model"]
+    scored_months = len(SIMULATED) * months * (1 + (conditional_scenario is not None))
+    with progress(scored_months, f"validate: {runs:,} runs", "month") as bar:
+        frame, table_of_scores = evaluate(
+            window(scenario, targets, evidence), targets, runs, seed, sources, posterior, bar.update
+        )
+        conditional = None
+        probabilities = {("out of sample" if hindcast else "in sample") + f": {scenario.name}": frame["p_model"]}
+        if conditional_scenario is not None:
+            setup = window(conditional_scenario, targets, evidence)
+            conditional_posterior = posterior_for(conditional_scenario, sources)
+            conditional = evaluate(setup, targets, runs, seed, sources, conditional_posterior, bar.update)
+            probabilities[f"out of sample, conditional: {conditional_scenario.name}"] = conditional[0]["p_model"]
     met, informative = skill(frame)
     flags = " --hindcast" * hindcast + " --fitted-point" * fitted_point
     what = "" if hindcast else f" --targets {targets_path}"
