@@ -117,7 +117,7 @@ def test_a_resumed_fit_ends_as_the_uninterrupted_fit(
     with pytest.raises(KeyboardInterrupt):
         _fit(tmp_path / "cut")
     cut = tmp_path / "cut"
-    assert (cut / CHECKPOINT).is_file() and json.loads((cut / "manifest.json").read_text())["tool"] == "alliance-sim"
+    assert (cut / CHECKPOINT).is_dir() and json.loads((cut / "manifest.json").read_text())["tool"] == "alliance-sim"
     best = json.loads((cut / BEST).read_text())
     assert best["evaluations"] == sum(computed[:2]) and set(best["parameters"]) == set(calibration.FITTED)
 

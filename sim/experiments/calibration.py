@@ -289,7 +289,7 @@ def calibrate(
     targets = load_targets(targets_path, evidence)
     in_report = fitted_path.parent == out
     inputs = [scenario_path, targets_path] + ([] if in_report else [fitted_path])
-    if not (force or resume) and (out / CHECKPOINT).is_file():
+    if not (force or resume) and (out / CHECKPOINT).is_dir():
         raise InputError(f"{out}: holds an interrupted fit; pass --resume to finish it, or --force to start again")
     check_target(out, force or resume, inputs)
     if not in_report:
@@ -475,7 +475,7 @@ def _journal(
         seed=seed,
         runs_per_point=runs,
         max_evals=max_evals,
-        unfinished=f"a fit in progress or interrupted: {CHECKPOINT} holds its evaluations; finish it with --resume",
+        unfinished=f"a fit in progress or interrupted: {CHECKPOINT}/ holds its evaluations; finish it with --resume",
         reproduce=command,
         resume=f"{command} --resume",
     )

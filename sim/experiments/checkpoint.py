@@ -5,9 +5,9 @@ for a seed, so replaying the same evaluations retraces the same path)."""
 
 from __future__ import annotations
 
-import json
+import shutil
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -17,12 +17,12 @@ from sim.inputs.documents import InputError
 from sim.outputs.destination import read_json, replacing
 from sim.outputs.results import write_json
 
-#: The evaluations so far, rewritten (atomically) after every batch.
-CHECKPOINT = "checkpoint.npz"
+#: The evaluations so far: a folder of one file per batch, each written atomically when the batch is done.
+CHECKPOINT = "checkpoint"
+#: The fit's settings, in the checkpoint: a resumed fit must have the same.
+SETTINGS = "settings.json"
 #: The best point of the search so far, readable while the fit runs.
 BEST = "best_so_far.json"
-#: One evaluation: the batch's key (parameters, replicates, seed), its points, medians and margins.
-Entry = tuple[str, np.ndarray, np.ndarray, np.ndarray]
 Evaluation = tuple[np.ndarray, np.ndarray]
 
 
@@ -34,52 +34,51 @@ class Journal:
     folder: Path
     settings: dict[str, Any]
     manifest: dict[str, Any]
-    entries: list[Entry] = field(default_factory=list)
+    done: int = 0  # batches in the checkpoint
     calls: int = 0
 
     @classmethod
     def resume(cls, folder: Path, settings: dict[str, Any], manifest: dict[str, Any]) -> Journal:
         """The journal an interrupted fit left in `folder`; InputError if there is none or it is another fit's."""
-        path = folder / CHECKPOINT
-        try:
-            with np.load(path, allow_pickle=False) as stored:
-                found = json.loads(str(stored["settings"]))
-                keys = [str(key) for key in stored["keys"]]
-                entries = [
-                    (key, stored[f"points_{i}"], stored[f"medians_{i}"], stored[f"margins_{i}"])
-                    for i, key in enumerate(keys)
-                ]
-        except FileNotFoundError:
-            absent = f"{folder}: holds no interrupted fit to resume (no {CHECKPOINT}); run without --resume"
-            raise InputError(absent) from None
-        except (OSError, ValueError, KeyError) as exc:
-            raise InputError(
-                f"{path}: unreadable checkpoint ({exc}); start again with --force instead of --resume"
-            ) from None
+        found = read_json(folder / CHECKPOINT / SETTINGS)
+        if not isinstance(found, dict):
+            absent = f"{folder}: holds no interrupted fit to resume (no {CHECKPOINT}/{SETTINGS}); run without --resume"
+            raise InputError(absent)
         differ = [name for name in settings if found.get(name) != settings[name]]
         if differ:
             name = differ[0]
             what = f"another {name}" if name.endswith("file") else f"{name} {found.get(name)}, not {settings[name]}"
             raise InputError(
-                f"{path}: the fit was started with {what}; resume with the same settings and files, or start again "
-                "with --force instead of --resume"
+                f"{folder / CHECKPOINT}: the fit was started with {what}; resume with the same settings and files, "
+                "or start again with --force instead of --resume"
             )
-        return cls(folder, settings, manifest, entries)
+        done = 0
+        while (folder / CHECKPOINT / _batch(done)).is_file():
+            done += 1
+        return cls(folder, settings, manifest, done)
 
     def evaluate(self, key: str, points: np.ndarray, compute: Callable[[np.ndarray], Evaluation]) -> Evaluation:
         """`compute(points)`, or what it gave when the interrupted fit asked for the same batch at this turn."""
         turn, self.calls = self.calls, self.calls + 1
-        if turn < len(self.entries):
-            stored, stored_points, medians, margins = self.entries[turn]
-            if stored != key or not np.array_equal(stored_points, points):
+        path = self.folder / CHECKPOINT / _batch(turn)
+        if turn < self.done:
+            try:
+                with np.load(path, allow_pickle=False) as stored:
+                    same = str(stored["key"]) == key and np.array_equal(stored["points"], points)
+                    medians, margins = stored["medians"], stored["margins"]
+            except (OSError, ValueError, KeyError) as exc:
+                raise InputError(f"{path}: unreadable ({exc}); start again with --force instead of --resume") from None
+            if not same:
                 raise InputError(
-                    f"{self.folder / CHECKPOINT}: the fit asked for other points than its checkpoint holds (batch "
-                    f"{turn}); start again with --force instead of --resume"
+                    f"{path}: the fit asked for other points than its checkpoint holds; start again with --force "
+                    "instead of --resume"
                 )
             return medians, margins
         medians, margins = compute(points)
-        self.entries.append((key, points.copy(), medians, margins))
-        self._save()
+        if turn == 0:
+            self._start()
+        with replacing(path) as temporary, temporary.open("wb") as stream:
+            np.savez(stream, key=np.array(key), points=points, medians=medians, margins=margins)
         return medians, margins
 
     def best(self, values: dict[str, float], loss: float, met: int, evaluations: int) -> None:
@@ -88,15 +87,16 @@ class Journal:
         with replacing(self.folder / BEST) as path:
             write_json(record, path)
 
-    def _save(self) -> None:
+    def _start(self) -> None:
+        """Mark the folder as this tool's (unless it is already) and write the settings into a new checkpoint."""
         if read_json(self.folder / "manifest.json") is None:
             with replacing(self.folder / "manifest.json") as path:
                 write_json(self.manifest, path)
-        arrays: dict[str, np.ndarray] = {
-            "settings": np.array(json.dumps(self.settings)),
-            "keys": np.array([key for key, *_ in self.entries]),
-        }
-        for i, (_, points, medians, margins) in enumerate(self.entries):
-            arrays |= {f"points_{i}": points, f"medians_{i}": medians, f"margins_{i}": margins}
-        with replacing(self.folder / CHECKPOINT) as path, path.open("wb") as stream:
-            np.savez(stream, **arrays)  # type: ignore[arg-type]
+        if (self.folder / CHECKPOINT).is_dir():
+            shutil.rmtree(self.folder / CHECKPOINT)  # a fit started again (--force) drops the old checkpoint
+        with replacing(self.folder / CHECKPOINT / SETTINGS) as path:
+            write_json(self.settings, path)
+
+
+def _batch(turn: int) -> str:
+    return f"batch-{turn:06d}.npz"
