@@ -94,6 +94,12 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         f"fitted {len(FITTED)} parameters in {fit.seconds:.1f} s: {fit.met} of {fit.n_targets} targets met, "
         f"loss {fit.loss:.3f}"
     )
+    posterior = fit.posterior
+    print(
+        f"posterior: {len(posterior.points)} points, effective size {posterior.effective_size:.0f}, tolerance "
+        f"{posterior.epsilon:.3f}, {posterior.evaluations:,} candidates; acceptance by generation: "
+        + " ".join(f"{g.acceptance:.0%}" for g in posterior.generations)
+    )
     print(f"wrote {fit.fitted_path} and {fit.out}")
     return 0
 

@@ -21,7 +21,7 @@ import yaml
 from sim.experiments.agreement import agreement
 from sim.experiments.checkpoint import CHECKPOINT, Journal
 from sim.experiments.points import simulate_points
-from sim.experiments.posterior import Posterior, abc_smc
+from sim.experiments.posterior import Generation, Posterior, abc_smc
 from sim.experiments.progress import progress
 from sim.experiments.validation import assess, table, window
 from sim.inputs.documents import InputError
@@ -106,7 +106,10 @@ FITTED_HEADER = "# Global parameters fitted to the documents' stylized facts by 
 #: Rank correlation from which a target counts as informing a parameter in the report.
 INFORMS = 0.3
 #: The ABC posterior: particles, generations at most, replicates per particle, and the file beside the fit.
-ABC_POPULATION, ABC_GENERATIONS, ABC_RUNS = 300, 20, 8
+ABC_POPULATION, ABC_GENERATIONS, ABC_RUNS = 300, 40, 8
+#: The ABC posterior goes on (at its final tolerance) until its effective sample size reaches ABC_EFFECTIVE, or
+#: until it has evaluated ABC_BUDGET candidates.
+ABC_EFFECTIVE, ABC_BUDGET = 500, 40_000
 POSTERIOR_FILE = "posterior.csv"
 
 
@@ -255,6 +258,7 @@ class Fit:
     seconds: float
     out: Path
     fitted_path: Path
+    posterior: Posterior
 
 
 def calibrate(
@@ -362,7 +366,7 @@ def calibrate(
         _write_yaml(record, fit_file)
         with replacing(fit_file.with_name(POSTERIOR_FILE)) as path:
             posterior.write(path)
-    return Fit(values, best_loss, int(frame["met"].sum()), len(targets), seconds, out, fitted_path)
+    return Fit(values, best_loss, int(frame["met"].sum()), len(targets), seconds, out, fitted_path, posterior)
 
 
 def held_sweeps(problem: Problem, values: dict[str, float], runs: int, seed: int) -> dict[str, list[int]]:
@@ -420,7 +424,24 @@ def abc_posterior(problem: Problem, best: np.ndarray, runs: int, seed: int) -> P
         return target_loss(problem.evaluate(points, ABC_RUNS, seed)[1])
 
     epsilon = float(losses(best[None])[0]) + TOLERANCE
-    return abc_smc(losses, problem.names, problem.bounds, ABC_POPULATION, ABC_GENERATIONS, epsilon, seed)
+    with progress(ABC_BUDGET, "calibrate: posterior") as bar:
+
+        def generation(done: Generation) -> None:
+            bar.update(done.evaluated)
+            bar.set_postfix(tolerance=f"{done.tolerance:.3f}", acceptance=f"{done.acceptance:.1%}")
+
+        return abc_smc(
+            losses,
+            problem.names,
+            problem.bounds,
+            ABC_POPULATION,
+            ABC_GENERATIONS,
+            epsilon,
+            seed,
+            ABC_BUDGET,
+            ABC_EFFECTIVE,
+            generation,
+        )
 
 
 def _fitted_record(values, best_loss, frame, found, posterior, scenario, targets_path, command, runs, base):
@@ -446,12 +467,22 @@ def _fitted_record(values, best_loss, frame, found, posterior, scenario, targets
         "held": {n: {"value": float(base[n]), "reason": reason} for n, reason in HELD.items()},
         "posterior": {
             "rule": f"ABC-SMC: uniform prior over each search range; accepted where the target loss ({ABC_RUNS} "
-            f"replicates) is at most the fitted point's plus {TOLERANCE}",
+            f"replicates) is at most the fitted point's plus {TOLERANCE}; every generation's accepted candidates "
+            "kept, each weighted by the prior over the mixture of all generations' proposals",
             "file": POSTERIOR_FILE,
             "accepted": len(posterior.weights),
             "effective_size": round(posterior.effective_size, 1),
             "tolerance_reached": round(posterior.epsilon, 3),
             "evaluations": posterior.evaluations,
+            "generations": [
+                {
+                    "tolerance": round(g.tolerance, 3),
+                    "evaluated": g.evaluated,
+                    "accepted": g.accepted,
+                    "acceptance": round(g.acceptance, 4),
+                }
+                for g in posterior.generations
+            ],
             "ranges": ranges,
         },
     }

@@ -110,6 +110,18 @@ def _parameters(report: FitReport) -> list[str]:
             f"| {name} | {report.record['parameters'][name]:.4g} | {spec.default:g} | {spec.low:g}-{spec.high:g} "
             f"| {r['p05']:.4g}-{r['p95']:.4g} | {narrow if judged else 'n/a'} |"
         )
+    lines += [
+        "",
+        f"The posterior's effective sample size is {posterior['effective_size']}, from {posterior['evaluations']:,} "
+        "candidates. Each generation of the ABC, its tolerance, and the share of its candidates within it:",
+        "",
+        "| generation | tolerance | candidates | accepted | acceptance |",
+        "|---:|---:|---:|---:|---:|",
+    ]
+    lines += [
+        f"| {k} | {g['tolerance']:.3f} | {g['evaluated']:,} | {g['accepted']:,} | {g['acceptance']:.1%} |"
+        for k, g in enumerate(posterior.get("generations", []))
+    ]
     return lines
 
 
