@@ -14,9 +14,9 @@ from helpers import BASELINE
 from sim.cli.main import main
 from sim.cli.sensitivity import parameter_names
 from sim.experiments import calibration, points
-from sim.experiments.calibration import calibrate, target_loss, validate
+from sim.experiments.calibration import calibrate, target_loss
 from sim.experiments.sensitivity import analyse
-from sim.experiments.validation import assess, table
+from sim.experiments.validation import assess, table, validate
 from sim.inputs.documents import InputError
 from sim.inputs.evidence import load_evidence
 from sim.inputs.packaged import FITTED

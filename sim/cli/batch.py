@@ -15,8 +15,8 @@ def register(subparsers) -> None:
         help="run an experiment (replicates, grids, LHS/Sobol/Morris designs) streaming results to Parquet",
         description="Run every point of an experiment file, writing each finished chunk of runs to DIR.",
         epilog="DIR gets trajectories/ and outcomes.parquet/ (Parquet datasets: read each with pandas.read_parquet), "
-        "points.csv, manifest.json and, if points raise, failures.csv. Workers write the chunk files themselves: "
-        "with a remote --scheduler, DIR must be a folder every worker can reach.",
+        "points.csv, manifest.json and, if points raise, failures.csv. Dask workers send each chunk's files back "
+        "and this process writes them, so the workers of a remote --scheduler need not see DIR.",
     )
     batch.add_argument("experiment", type=Path, help="experiment YAML, e.g. experiments/baseline_mc.yaml")
     batch.add_argument("--out", type=Path, required=True, metavar="DIR", help="output folder")

@@ -37,6 +37,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "model's defaults; fitted.yaml in the report folder for an installed package)",
     )
     cal.add_argument("--force", action="store_true", help="replace a non-empty report folder")
+    cal.add_argument(
+        "--resume",
+        action="store_true",
+        help="finish a fit that was interrupted, from the checkpoint in its report folder (same settings): it "
+        "ends as the uninterrupted fit would",
+    )
     cal.set_defaults(func=cmd_calibrate)
 
     val = subparsers.add_parser(
@@ -82,19 +88,25 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         targets_path=args.targets,
         fitted_path=args.fitted,
         force=args.force,
+        resume=args.resume,
     )
     print(
         f"fitted {len(FITTED)} parameters in {fit.seconds:.1f} s: {fit.met} of {fit.n_targets} targets met, "
         f"loss {fit.loss:.3f}"
+    )
+    posterior = fit.posterior
+    print(
+        f"posterior: {len(posterior.points)} points, effective size {posterior.effective_size:.0f}, tolerance "
+        f"{posterior.epsilon:.3f}, {posterior.evaluations:,} candidates; acceptance by generation: "
+        + " ".join(f"{g.acceptance:.0%}" for g in posterior.generations)
     )
     print(f"wrote {fit.fitted_path} and {fit.out}")
     return 0
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from sim.experiments.calibration import validate
     from sim.experiments.uncertainty import SOURCES
-    from sim.experiments.validation import FITTED_POINT, conditional_lines, summary_lines
+    from sim.experiments.validation import FITTED_POINT, conditional_lines, summary_lines, validate
 
     if args.hindcast and args.targets:
         raise InputError("--hindcast and --targets: choose one (--hindcast reads calibration/hindcast.yaml)")

@@ -11,9 +11,9 @@ record says (missing, damaged or changed):
     DIR/failures.csv                        points that raised (the batch goes on without them)
     DIR/chunks.jsonl                        each finished chunk's files: rows, bytes and SHA-256
 
-The process that simulates a chunk also writes its files (pool workers here; Dask workers on a
-cluster, so there DIR must be a shared folder every worker can reach). Chunks are packed from
-consecutive runs of one scenario; run r's numbers do not depend on the chunking or the executor.
+A pool worker writes the files of the chunk it simulated; a Dask worker sends them back to the
+client, which writes them as they come in, so a cluster's workers need not see DIR. Chunks are packed
+from consecutive runs of one scenario; run r's numbers do not depend on the chunking or the executor.
 """
 
 from __future__ import annotations
@@ -203,13 +203,10 @@ class Failures:
 
 def _run(run_all, todo: list, layout, out: Path, experiment, failures: Failures) -> None:
     """Hand every chunk to the executor; record failures and move the progress bar as chunks finish."""
-    from tqdm import tqdm
-
     from sim.experiments.chunks import finished, one_line
+    from sim.experiments.progress import progress
 
-    with tqdm(
-        total=sum(c.size for c in todo), unit="run", unit_scale=True, desc=experiment.name, disable=None, smoothing=0.05
-    ) as bar:
+    with progress(sum(c.size for c in todo), experiment.name, "run", unit_scale=True, smoothing=0.05) as bar:
 
         def done(chunk, result) -> None:
             if isinstance(result, BaseException):
@@ -226,10 +223,7 @@ def _run(run_all, todo: list, layout, out: Path, experiment, failures: Failures)
                     for p in points
                 ]
             elif not finished(out, chunk, experiment.store):
-                raise InputError(
-                    f"{out}: a worker finished {chunk.name} but its file is not there; "
-                    "with a remote Dask cluster --out must be a folder every worker can reach"
-                )
+                raise InputError(f"{out}: {chunk.name} was finished but its file is not there; resume the batch")
             else:
                 found = result
             if found:
@@ -246,7 +240,7 @@ def _executor(kind: str, scheduler: str | None, workers: int):
 
     if kind == "dask":
         with _dask_client(scheduler, workers) as client:
-            yield lambda todo, layout, out, done: _run_dask(client, run_chunk, todo, layout, out, done)
+            yield lambda todo, layout, out, done: _run_dask(client, todo, layout, out, done)
     elif workers == 1:
         yield lambda todo, layout, out, done: _run_here(run_chunk, todo, layout, out, done)
     else:
@@ -279,14 +273,26 @@ def _run_pool(pool, task, todo, layout, out, done) -> None:
         done(futures.pop(future), future.exception() or future.result())
 
 
-def _run_dask(client, task, todo, layout, out, done) -> None:
+def _run_dask(client, todo, layout, out, done) -> None:
+    """Workers simulate the chunks and send back their files; this process writes each as it comes in."""
     from dask.distributed import as_completed
 
-    futures = {client.submit(task, chunk, layout, out, pure=False): chunk for chunk in todo}
+    from sim.experiments.chunks import simulate_chunk, write_chunk
+
+    futures = {client.submit(simulate_chunk, chunk, layout, pure=False): chunk for chunk in todo}
     for future in as_completed(futures):
         chunk = futures.pop(future)
-        done(chunk, future.exception() if future.status == "error" else future.result())
+        if future.status == "error":
+            result = future.exception()
+        else:
+            found = future.result()
+            try:
+                write_chunk(out, chunk, found)
+                result = found.failures
+            except Exception as exc:
+                result = exc
         future.release()
+        done(chunk, result)
 
 
 @contextmanager

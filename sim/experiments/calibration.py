@@ -1,4 +1,4 @@
-"""The fitting behind `alliance-sim calibrate` and the check behind `alliance-sim validate`.
+"""The fitting behind `alliance-sim calibrate`.
 
 A candidate's loss is the number of targets it misses plus a smooth hinge (softplus) of each
 target's margin, so the optimizer feels how far off a target is and keeps pushing met targets
@@ -17,33 +17,25 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import yaml
-from tqdm import tqdm
 
 from sim.experiments.agreement import agreement
+from sim.experiments.checkpoint import CHECKPOINT, Journal
 from sim.experiments.points import simulate_points
-from sim.experiments.posterior import Posterior, abc_smc
-from sim.experiments.uncertainty import SOURCES, posterior_for, posterior_record
-from sim.experiments.validation import (
-    FITTED_POINT,
-    NULLS,
-    PREDICTORS,
-    SIMULATED,
-    assess,
-    evaluate,
-    skill,
-    table,
-)
+from sim.experiments.posterior import Generation, Posterior, abc_smc
+from sim.experiments.progress import progress
+from sim.experiments.validation import assess, table, window
 from sim.inputs.documents import InputError
 from sim.inputs.evidence import load_evidence
 from sim.inputs.limits import WRITE_OVERHEAD, Cost, cell_bytes, simulation_seconds
-from sim.inputs.packaged import BASELINE, CONDITIONAL, EVIDENCE, HINDCAST, IN_CHECKOUT, TARGETS
+from sim.inputs.packaged import BASELINE, EVIDENCE, IN_CHECKOUT, TARGETS
 from sim.inputs.packaged import FITTED as FITTED_FILE
 from sim.inputs.parameters import BY_NAME, UTILITY_WEIGHTS
 from sim.inputs.scenario import Scenario, load_scenario
-from sim.inputs.targets import Target, check_fits, horizon, load_targets
+from sim.inputs.targets import Target, load_targets
 from sim.model.ensemble import simulate
 from sim.model.world import Setup, prepare
-from sim.outputs.destination import RESULTS, check_target, default_folder, replacing, staged
+from sim.outputs.destination import check_target, replacing, staged
+from sim.outputs.fit_report import FitMethod, FitReport, fit_report
 from sim.outputs.results import file_digest, manifest, write_json, write_table
 
 #: Parameters the fit adjusts: the utility weights and the rates the targets constrain.
@@ -114,7 +106,10 @@ FITTED_HEADER = "# Global parameters fitted to the documents' stylized facts by 
 #: Rank correlation from which a target counts as informing a parameter in the report.
 INFORMS = 0.3
 #: The ABC posterior: particles, generations at most, replicates per particle, and the file beside the fit.
-ABC_POPULATION, ABC_GENERATIONS, ABC_RUNS = 300, 20, 8
+ABC_POPULATION, ABC_GENERATIONS, ABC_RUNS = 300, 40, 8
+#: The ABC posterior goes on (at its final tolerance) until its effective sample size reaches ABC_EFFECTIVE, or
+#: until it has evaluated ABC_BUDGET candidates.
+ABC_EFFECTIVE, ABC_BUDGET = 500, 40_000
 POSTERIOR_FILE = "posterior.csv"
 
 
@@ -126,6 +121,7 @@ class Problem:
     targets: list[Target]
     names: tuple[str, ...]
     base: dict[str, float]
+    journal: Journal | None = None  # every evaluation recorded (and replayed on --resume)
 
     @property
     def bounds(self) -> np.ndarray:
@@ -148,11 +144,17 @@ class Problem:
 
         Point m's replicates are runs 0..runs-1 of `seed`, simulated together with the other points.
         """
-        values = dict(zip(self.names, points.T, strict=True))
-        found = simulate_points(
-            self.setup, self.base, values, runs, seed, lambda traj, count: assess(traj, self.targets, count), CHUNK
-        )
-        return np.concatenate([medians for medians, _ in found]), np.concatenate([margins for _, margins in found])
+
+        def simulated(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            values = dict(zip(self.names, points.T, strict=True))
+            found = simulate_points(
+                self.setup, self.base, values, runs, seed, lambda traj, count: assess(traj, self.targets, count), CHUNK
+            )
+            return np.concatenate([medians for medians, _ in found]), np.concatenate([margins for _, margins in found])
+
+        if self.journal is None:
+            return simulated(points)
+        return self.journal.evaluate(f"{','.join(self.names)} x {runs} runs, seed {seed}", points, simulated)
 
 
 def target_loss(margins: np.ndarray) -> np.ndarray:
@@ -170,9 +172,7 @@ def unfitted(scenario: Scenario) -> dict[str, float]:
 
 def problem_for(scenario: Scenario, targets: list[Target], evidence, names: tuple[str, ...] = FITTED) -> Problem:
     """Cut the scenario at the last month the targets look at (later months cannot change them)."""
-    check_fits(targets, scenario.name, scenario.states, scenario.powers, scenario.dates)
-    cut = replace(scenario, months=horizon(targets, scenario.date(0)))
-    return Problem(prepare(cut, evidence), targets, names, dict(scenario.parameters))
+    return Problem(window(scenario, targets, evidence), targets, names, dict(scenario.parameters))
 
 
 @dataclass
@@ -204,7 +204,7 @@ def search(problem: Problem, max_evals: int, runs: int, seed: int) -> Search:
     generations = max_evals // population
     init = qmc.scale(qmc.LatinHypercube(d=len(problem.names), rng=seed).random(population), *bounds.T)
     found: dict[str, list] = {"points": [], "margins": [], "losses": [], "generation": []}
-    bar = tqdm(total=population * generations, desc="calibrate", unit="point", disable=None, leave=False)
+    bar = progress(population * generations, "calibrate: search")
 
     def objective(x: np.ndarray) -> np.ndarray:
         points = x.T
@@ -214,8 +214,14 @@ def search(problem: Problem, max_evals: int, runs: int, seed: int) -> Search:
         found["losses"].append(losses)
         found["generation"].append(np.full(len(points), len(found["losses"]) - 1))
         bar.update(len(points))
-        best = np.concatenate(found["losses"]).min()
-        bar.set_postfix(best_loss=f"{best:.3f}", met=int((margins > 0).sum(axis=1).max()))
+        every = np.concatenate(found["losses"])
+        best = int(np.argmin(every))
+        met = int((np.concatenate(found["margins"])[best] > 0).sum())
+        bar.set_postfix(best_loss=f"{every[best]:.3f}", met=met)
+        if problem.journal is not None:
+            point = np.concatenate(found["points"])[best]
+            values = {n: round(float(v), 5) for n, v in zip(problem.names, point, strict=True)}
+            problem.journal.best(values, float(every[best]), met, len(every))
         return losses
 
     with bar:
@@ -252,6 +258,7 @@ class Fit:
     seconds: float
     out: Path
     fitted_path: Path
+    posterior: Posterior
 
 
 def calibrate(
@@ -263,8 +270,12 @@ def calibrate(
     targets_path: Path | None = None,
     fitted_path: Path | None = None,
     force: bool = False,
+    resume: bool = False,
 ) -> Fit:
     """Fit FITTED to the targets, write the fitted values and a report folder.
+
+    While it runs the report folder holds a checkpoint (every evaluation so far and the best point); with `resume`
+    a fit interrupted with the same settings replays it and ends as the uninterrupted fit would.
 
     By default the fit replaces the checkout's calibration/fitted.yaml (the model's new defaults); an installed
     package is never written into, so there the fit goes into the report folder unless `fitted_path` names a file."""
@@ -281,13 +292,18 @@ def calibrate(
     targets_path = Path(targets_path or TARGETS)
     targets = load_targets(targets_path, evidence)
     in_report = fitted_path.parent == out
-    check_target(out, force, inputs=[scenario_path, targets_path] + ([] if in_report else [fitted_path]))
+    inputs = [scenario_path, targets_path] + ([] if in_report else [fitted_path])
+    if not (force or resume) and (out / CHECKPOINT).is_dir():
+        raise InputError(f"{out}: holds an interrupted fit; pass --resume to finish it, or --force to start again")
+    check_target(out, force or resume, inputs)
     if not in_report:
         _check_fitted_path(fitted_path, [scenario_path, targets_path])
     _cost(scenario, max_evals, runs).check(
         out, f"calibration with {max_evals:,} points x {runs} runs", "use fewer --max-evals or --runs"
     )
-    problem = replace(problem_for(scenario, targets, evidence), base=unfitted(scenario))
+    command = _command(max_evals, runs, seed, scenario_path, targets_path)
+    journal = _journal(out, resume, scenario, command, max_evals, runs, seed, targets_path)
+    problem = replace(problem_for(scenario, targets, evidence), base=unfitted(scenario), journal=journal)
 
     found = search(problem, max_evals, runs, seed)
     best, best_loss = recheck(problem, found, runs, seed)
@@ -296,7 +312,6 @@ def calibrate(
     frame = table(check, targets)
     outlook = projection(prepare(scenario, evidence), {**problem.base, **values}, runs * REPLICATION, seed + 1)
     seconds = time.perf_counter() - started
-    command = _command(max_evals, runs, seed, scenario_path, targets_path)
     accepted = found.accepted()
     points = pd.DataFrame(found.points, columns=list(problem.names))
     posterior = abc_posterior(problem, best, runs, seed)
@@ -307,6 +322,7 @@ def calibrate(
     settled = agreement(prepare(scenario, evidence), posterior, seed + 1)
     outlook = outlook.assign(posterior_leader=settled["leader"], posterior_agreement=settled["agreement"])
 
+    check_target(out, True, inputs)  # the folder now holds the checkpoint: approve it as it is, to be replaced
     with staged(out) as stage:
         evaluations = points.assign(generation=found.generation, loss=found.losses, met=found.met, accepted=accepted)
         write_table(evaluations, stage / "evaluations.csv")
@@ -314,9 +330,22 @@ def calibrate(
         write_table(outlook, stage / "projection.csv")
         drawn = pd.DataFrame(posterior.points, columns=list(posterior.names))
         _plots(stage / "plots", found, frame, drawn, np.ones(len(drawn), dtype=bool), problem, values, len(targets))
-        (stage / "fit_report.md").write_text(
-            _report(record, frame, found, targets, points, accepted, problem, seconds, fitted_path, outlook, sweeps)
+        report = FitReport(
+            record=record,
+            method=FitMethod(SMOOTHING, PRIOR_WEIGHT, RECHECK, REPLICATION, SWEEP, INFORMS),
+            names=problem.names,
+            targets=frame,
+            last_month=_last_month(problem),
+            first_generation=int((found.generation == 0).sum()),
+            informs=_informs(found, problem.names, targets),
+            sweeps=sweeps,
+            met_across_search=(found.margins > 0).mean(axis=0),
+            unmet={targets[k].id: _why_unmet(k, found, targets) for k, met in enumerate(frame["met"]) if not met},
+            projection=outlook,
+            seconds=seconds,
+            fitted_path=fitted_path,
         )
+        (stage / "fit_report.md").write_text(fit_report(report))
         write_json(
             manifest(
                 scenario,
@@ -337,114 +366,18 @@ def calibrate(
         _write_yaml(record, fit_file)
         with replacing(fit_file.with_name(POSTERIOR_FILE)) as path:
             posterior.write(path)
-    return Fit(values, best_loss, int(frame["met"].sum()), len(targets), seconds, out, fitted_path)
-
-
-def validate(
-    scenario_path: Path | None,
-    out: Path | None,
-    runs: int = 100,
-    seed: int = 1,
-    targets_path: Path | None = None,
-    force: bool = False,
-    hindcast: bool = False,
-    fitted_point: bool = False,
-) -> tuple[pd.DataFrame, pd.DataFrame, Path, tuple[pd.DataFrame, pd.DataFrame] | None]:
-    """Simulate a scenario up to the last target month, as `run` does (each run its own shocks, posterior draw and
-    evidence draw; the fitted point with shocks alone if `fitted_point`), with every null for the same runs; write
-    targets.csv, scores.csv, a plot of what is met, and the reliability and sharpness of the model's probabilities.
-    With `hindcast` on the baseline, the conditional scenario (CONDITIONAL: the shocks after the documents written
-    in) is scored beside it, into targets_conditional.csv and scores_conditional.csv. Returns the targets table,
-    the scores, the folder, and the conditional scenario's targets table and scores (or None)."""
-    from sim.outputs.calibration_plots import reliability, sharpness, target_margins
-
-    evidence = load_evidence(EVIDENCE)
-    scenario = load_scenario(Path(scenario_path or BASELINE), evidence)
-    targets_path = Path(HINDCAST if hindcast else targets_path or TARGETS)
-    targets = load_targets(targets_path, evidence)
-    given = scenario_path is None or Path(scenario_path).resolve() == BASELINE.resolve()
-    conditional_scenario = load_scenario(CONDITIONAL, evidence) if hindcast and given else None
-    label = None if out else scenario.name  # a default folder must hold this scenario's validation, if any
-    out = Path(out) if out else default_folder(scenario.name, RESULTS / "validation")
-    check_target(out, force, inputs=[scenario.path, targets_path], label=label)
-    S, P = len(scenario.states), len(scenario.powers)
-    months = horizon(targets, scenario.date(0))
-    cost = Cost(
-        (len(PREDICTORS) + WRITE_OVERHEAD) * runs * cell_bytes(months, S, P) + 300e6,
-        5e6,
-        simulation_seconds(len(SIMULATED) * runs * (1 + (conditional_scenario is not None)), months),
-    )  # every predictor's runs held at once, the model and two nulls simulated (twice with the conditional scenario)
-    cost.check(out, f"validating with {runs:,} runs", "use fewer --runs")
-    problem = problem_for(scenario, targets, evidence)
-    sources = FITTED_POINT if fitted_point else SOURCES
-    posterior = posterior_for(scenario, sources)
-    frame, table_of_scores = evaluate(problem.setup, targets, runs, seed, sources, posterior)
-    conditional = None
-    probabilities = {("out of sample" if hindcast else "in sample") + f": {scenario.name}": frame["p_model"]}
-    if conditional_scenario is not None:
-        setup = problem_for(conditional_scenario, targets, evidence).setup
-        conditional = evaluate(setup, targets, runs, seed, sources, posterior_for(conditional_scenario, sources))
-        probabilities[f"out of sample, conditional: {conditional_scenario.name}"] = conditional[0]["p_model"]
-    met, informative = skill(frame)
-    flags = " --hindcast" * hindcast + " --fitted-point" * fitted_point
-    what = "" if hindcast else f" --targets {targets_path}"
-    with staged(out) as stage:
-        write_table(frame, stage / "targets.csv")
-        write_table(table_of_scores, stage / "scores.csv", float_format="%.4f")
-        what_runs = f"{runs} runs, seed {seed}"
-        target_margins(frame, stage / "targets.png", f"{scenario.name} ({what_runs})")
-        reliability(probabilities, stage / "reliability.png", f"reliability of the model's probabilities ({what_runs})")
-        sharpness(probabilities, stage / "sharpness.png", f"sharpness: the probabilities the facts got ({what_runs})")
-        if conditional is not None:
-            write_table(conditional[0], stage / "targets_conditional.csv")
-            write_table(conditional[1], stage / "scores_conditional.csv", float_format="%.4f")
-        write_json(
-            manifest(
-                scenario,
-                EVIDENCE,
-                seed=seed,
-                runs=runs,
-                targets_file=str(targets_path),
-                targets_sha256=file_digest(targets_path),
-                met=int(frame["met"].sum()),
-                targets=len(frame),
-                nulls={name: int(frame[f"met_{name}"].sum()) for name in NULLS},
-                skill={"informative_met": met, "informative": informative},
-                hindcast=hindcast,
-                fitted_point=fitted_point,
-                uncertainty=list(sources),
-                posterior=posterior_record(posterior),
-                scores=_records(table_of_scores),
-                conditional=None
-                if conditional is None
-                else {
-                    "scenario_file": str(conditional_scenario.path),
-                    "scenario_sha256": file_digest(conditional_scenario.path),
-                    "met": int(conditional[0]["met"].sum()),
-                    "scores": _records(conditional[1]),
-                },
-                reproduce=f"alliance-sim validate {scenario.path} --runs {runs} --seed {seed}{what}{flags}",
-            ),
-            stage / "manifest.json",
-        )
-    return frame, table_of_scores, out, conditional
-
-
-def _records(table_of_scores: pd.DataFrame) -> list[dict[str, Any]]:
-    """A scores table as the manifest's rows, NaN as null."""
-    return [
-        {k: None if isinstance(v, float) and np.isnan(v) else v for k, v in row.items()}
-        for row in table_of_scores.round(4).to_dict("records")
-    ]
+    return Fit(values, best_loss, int(frame["met"].sum()), len(targets), seconds, out, fitted_path, posterior)
 
 
 def held_sweeps(problem: Problem, values: dict[str, float], runs: int, seed: int) -> dict[str, list[int]]:
     """Targets met as each held parameter moves across its range (SWEEP levels), the fitted values fixed."""
     met = {}
-    for name in HELD:
-        sweep = Problem(problem.setup, problem.targets, (name,), {**problem.base, **values})
-        levels = np.linspace(BY_NAME[name].low, BY_NAME[name].high, SWEEP)[:, None]
-        met[name] = (sweep.evaluate(levels, runs, seed)[1] > 0).sum(axis=1).tolist()
+    with progress(len(HELD), "calibrate: held parameters", "parameter") as bar:
+        for name in HELD:
+            sweep = replace(problem, names=(name,), base={**problem.base, **values})
+            levels = np.linspace(BY_NAME[name].low, BY_NAME[name].high, SWEEP)[:, None]
+            met[name] = (sweep.evaluate(levels, runs, seed)[1] > 0).sum(axis=1).tolist()
+            bar.update()
     return met
 
 
@@ -491,7 +424,24 @@ def abc_posterior(problem: Problem, best: np.ndarray, runs: int, seed: int) -> P
         return target_loss(problem.evaluate(points, ABC_RUNS, seed)[1])
 
     epsilon = float(losses(best[None])[0]) + TOLERANCE
-    return abc_smc(losses, problem.names, problem.bounds, ABC_POPULATION, ABC_GENERATIONS, epsilon, seed)
+    with progress(ABC_BUDGET, "calibrate: posterior") as bar:
+
+        def generation(done: Generation) -> None:
+            bar.update(done.evaluated)
+            bar.set_postfix(tolerance=f"{done.tolerance:.3f}", acceptance=f"{done.acceptance:.1%}")
+
+        return abc_smc(
+            losses,
+            problem.names,
+            problem.bounds,
+            ABC_POPULATION,
+            ABC_GENERATIONS,
+            epsilon,
+            seed,
+            ABC_BUDGET,
+            ABC_EFFECTIVE,
+            generation,
+        )
 
 
 def _fitted_record(values, best_loss, frame, found, posterior, scenario, targets_path, command, runs, base):
@@ -517,15 +467,52 @@ def _fitted_record(values, best_loss, frame, found, posterior, scenario, targets
         "held": {n: {"value": float(base[n]), "reason": reason} for n, reason in HELD.items()},
         "posterior": {
             "rule": f"ABC-SMC: uniform prior over each search range; accepted where the target loss ({ABC_RUNS} "
-            f"replicates) is at most the fitted point's plus {TOLERANCE}",
+            f"replicates) is at most the fitted point's plus {TOLERANCE}; every generation's accepted candidates "
+            "kept, each weighted by the prior over the mixture of all generations' proposals",
             "file": POSTERIOR_FILE,
             "accepted": len(posterior.weights),
             "effective_size": round(posterior.effective_size, 1),
             "tolerance_reached": round(posterior.epsilon, 3),
             "evaluations": posterior.evaluations,
+            "generations": [
+                {
+                    "tolerance": round(g.tolerance, 3),
+                    "evaluated": g.evaluated,
+                    "accepted": g.accepted,
+                    "acceptance": round(g.acceptance, 4),
+                }
+                for g in posterior.generations
+            ],
             "ranges": ranges,
         },
     }
+
+
+def _journal(
+    out: Path, resume: bool, scenario: Scenario, command: str, max_evals: int, runs: int, seed: int, targets: Path
+) -> Journal:
+    """The fit's checkpoint in its report folder: the interrupted fit's with `resume`, else a new one."""
+    settings = {
+        "max_evals": max_evals,
+        "runs": runs,
+        "seed": seed,
+        "scenario file": file_digest(scenario.path),
+        "targets file": file_digest(targets),
+        "evidence file": file_digest(EVIDENCE),
+    }
+    unfinished = manifest(
+        scenario,
+        EVIDENCE,
+        seed=seed,
+        runs_per_point=runs,
+        max_evals=max_evals,
+        unfinished=f"a fit in progress or interrupted: {CHECKPOINT}/ holds its evaluations; finish it with --resume",
+        reproduce=command,
+        resume=f"{command} --resume",
+    )
+    if resume:
+        return Journal.resume(out, settings, unfinished)
+    return Journal(out, settings, unfinished)
 
 
 def _cost(scenario: Scenario, max_evals: int, runs: int) -> Cost:
@@ -570,127 +557,6 @@ def _plots(folder, found, frame, points, accepted, problem, values, n_targets) -
     bounds = {n: (BY_NAME[n].low, BY_NAME[n].high) for n in problem.names}
     posterior_marginals(points, accepted, bounds, values, folder / "posterior.png")
     target_margins(frame, folder / "targets.png", "fitted parameters")
-
-
-def _report(record, frame, found, targets, points, accepted, problem, seconds, fitted_path, outlook, sweeps) -> str:
-    """The fit report: what was fitted to what, how well, and why any target stays unmet."""
-    lines = [
-        "# Calibration report",
-        "",
-        f"- created: {record['created']}",
-        f"- command: `{record['command']}`",
-        f"- scenario: {record['scenario']}, cut at the last target month ({_last_month(problem)})",
-        f"- targets: {record['targets_file']} ({len(targets)} dated stylized facts)",
-        f"- evaluations: {record['evaluations']} parameter points x {record['runs_per_point']} replicates; "
-        f"the best {RECHECK} re-run with {REPLICATION * record['runs_per_point']} fresh replicates",
-        f"- wall time: {seconds:.1f} s",
-        f"- result: **{record['targets_met']} targets met**, loss {record['loss']} (written to `{fitted_path}`)",
-        "",
-        "Loss = number of unmet targets + sum over targets of softplus(-margin / "
-        f"{SMOOTHING}) + {PRIOR_WEIGHT} x sum of squared distances of the parameters from their built-in "
-        "defaults (in units of each search range). A margin is the observed median's distance from the "
-        "documented threshold (positive when met). The last term is a weak prior: it keeps parameters the "
-        "targets leave free near their defaults, where a free parameter could otherwise drift to values "
-        "whose long-run feedback (peer imitation, rerouting of dependence) the 27-month window never shows.",
-        "",
-        "## Fitted parameters",
-        "",
-        "Posterior: " + record["posterior"]["rule"] + f" ({record['posterior']['accepted']} points). "
-        "'Constrained' means the accepted points' 5-95% range spans less than half the search range"
-        + (
-            " (too few accepted points to judge: run a larger search)." if record["posterior"]["accepted"] < 20 else "."
-        ),
-        "",
-        "| parameter | fitted | built-in default | search range | posterior 5-95% | constrained |",
-        "|---|---|---|---|---|---|",
-    ]
-    for name in problem.names:
-        spec, r = BY_NAME[name], record["posterior"]["ranges"][name]
-        narrow = "yes" if (r["p95"] - r["p05"]) < 0.5 * (spec.high - spec.low) else "no"
-        narrow = narrow if record["posterior"]["accepted"] >= 20 else "n/a"
-        lines.append(
-            f"| {name} | {record['parameters'][name]:.4g} | {spec.default:g} | {spec.low:g}-{spec.high:g} "
-            f"| {r['p05']:.4g}-{r['p95']:.4g} | {narrow} |"
-        )
-    lines += [
-        "",
-        "## Which targets inform which parameters",
-        "",
-        "Spearman correlation between each parameter and each target's margin over the first, Latin-hypercube "
-        f"generation of the search ({int((found.generation == 0).sum())} points, before selection biases the "
-        f"sample); targets with |rho| >= {INFORMS}, strongest first. A parameter with none is left to its prior.",
-        "",
-        "| parameter | targets whose margin it moves (rho) |",
-        "|---|---|",
-    ]
-    for name, found_targets in _informs(found, problem.names, targets).items():
-        lines.append(f"| {name} | {', '.join(f'{t} ({r:+.2f})' for t, r in found_targets) or 'none'} |")
-    lines += [
-        "",
-        "## Held parameters",
-        "",
-        f"Each held parameter swept over {SWEEP} evenly spaced values of its range, the fitted ones fixed: targets "
-        "met at each.",
-        "",
-        "| parameter | value | targets met across its range | why it is not fitted |",
-        "|---|---|---|---|",
-    ]
-    lines += [
-        f"| {n} | {record['held'][n]['value']:g} | {' / '.join(str(m) for m in sweeps[n])} | {reason} |"
-        for n, reason in HELD.items()
-    ]
-    share = (found.margins > 0).mean(axis=0)
-    lines += [
-        "",
-        "## Targets at the fitted point",
-        "",
-        "'Met across search' is the share of all evaluated points meeting the target: near 100% means the "
-        "target hardly constrains the parameters (the events alone produce it).",
-        "",
-        "| target | dates | expected | observed | met | share of runs met | met across search | source |",
-        "|---|---|---|---|---|---|---|---|",
-    ]
-    for k, (_, row) in enumerate(frame.iterrows()):
-        lines.append(
-            f"| {row['target']} | {row['date']} | {row['expected']} | {row['observed']:+.4f} | "
-            f"{'yes' if row['met'] else '**no**'} | {row['share_of_runs_met']:.0%} | {share[k]:.0%} | "
-            f"{row['source']} |"
-        )
-    unmet = [k for k, met in enumerate(frame["met"]) if not met]
-    lines += ["", "## Unmet targets", ""]
-    lines += [f"- **{targets[k].id}**: {_why_unmet(k, found, targets)}" for k in unmet] or ["None."]
-    lines += [
-        "",
-        f"## Projection with the fitted values (to {outlook['date'].iloc[0]})",
-        "",
-        "The whole scenario run with the fitted values: each state's leading partner and hedging at the start and "
-        "at the end (medians over runs). Nothing after the window is fitted, so this shows what the fitted "
-        "feedbacks do over the long run: hedging collapsing onto one patron everywhere would betray a runaway, "
-        "not a finding.",
-        "",
-        "The last two columns ask whether the posterior settles it: the leading partner at the end that most of "
-        "the posterior's weight gives the state, and that weight's share (each point's own runs, shocks only).",
-        "",
-        "| state | leading partner at start | at end | hedging at start | at end | posterior's leader | agreement |",
-        "|---|---|---|---|---|---|---:|",
-    ]
-    lines += [
-        f"| {r.state} | {r.start_partner} ({r.start_share:.2f}) | {r.end_partner} ({r.end_share:.2f}) | "
-        f"{r.start_hedging:.2f} | {r.end_hedging:.2f} | {r.posterior_leader} | {r.posterior_agreement:.0%} |"
-        for r in outlook.itertuples()
-    ]
-    lines += [
-        "",
-        "## Plots",
-        "",
-        "![loss trace](plots/loss_trace.png)",
-        "",
-        "![posterior marginals](plots/posterior.png)",
-        "",
-        "![targets met](plots/targets.png)",
-        "",
-    ]
-    return "\n".join(lines)
 
 
 def _informs(found: Search, names: tuple[str, ...], targets: list[Target]) -> dict[str, list[tuple[str, float]]]:

@@ -1,9 +1,10 @@
-"""One chunk of a batch: simulate a slice of consecutive runs and write it as Parquet files.
+"""One chunk of a batch: simulate a slice of consecutive runs as Parquet files, and write them.
 
-This is what pool and Dask workers execute. A chunk's files go to a hidden temporary name and
-are renamed when complete; the outcomes file is written last, so its presence marks the chunk
-finished. Every file of a batch shares one Arrow schema (categorical labels included), so the
-folders read back with `pandas.read_parquet` as one frame.
+Workers simulate (`simulate_chunk`, which returns the files' bytes); whoever can see the batch's folder
+writes them (`write_chunk`): a pool worker itself (`run_chunk`), the client for a Dask worker, which need not
+see the folder. A chunk's files go to a hidden temporary name and are renamed when complete; the outcomes
+file is written last, so its presence marks the chunk finished. Every file of a batch shares one Arrow schema
+(categorical labels included), so the folders read back with `pandas.read_parquet` as one frame.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import os
 import stat
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
@@ -192,10 +193,37 @@ def _digest(path: Path) -> str:
         return hashlib.file_digest(stream, "sha256").hexdigest()
 
 
+@dataclass(frozen=True)
+class ChunkFiles:
+    """A simulated chunk: each file's name in the batch folder, content and rows (the outcomes last), and the
+    points that raised (each with its error)."""
+
+    files: dict[str, tuple[bytes, int]]
+    failures: list[dict[str, Any]]
+
+
 def run_chunk(chunk: Chunk, layout: Layout, out: Path) -> list[dict[str, Any]]:
-    """Simulate the chunk, write its files and add them to the batch's record; return the points that raised
-    (each with its error). The record's line is written before the outcomes file is renamed into place, so a
-    chunk whose files are all there is always recorded.
+    """Simulate the chunk and write its files into `out` (where the batch's folder is visible); return the
+    points that raised."""
+    found = simulate_chunk(chunk, layout)
+    write_chunk(out, chunk, found)
+    return found.failures
+
+
+def write_chunk(out: Path, chunk: Chunk, found: ChunkFiles) -> None:
+    """Write a simulated chunk's files and add them to the batch's record. The record's line is written before
+    the outcomes file is renamed into place, so a chunk whose files are all there is always recorded."""
+    files: dict[str, dict[str, Any]] = {}
+    for name, (content, rows) in found.files.items():
+        with replacing(out / name) as temporary:
+            temporary.write_bytes(content)
+            files[name] = {"rows": rows, "bytes": len(content), "sha256": hashlib.sha256(content).hexdigest()}
+            if name.startswith(OUTCOMES):
+                record(out, chunk, files)
+
+
+def simulate_chunk(chunk: Chunk, layout: Layout) -> ChunkFiles:
+    """Simulate the chunk's runs and encode its files, in memory (what a worker sends back).
 
     All runs are simulated at once; if that raises, each point is retried alone so that only
     the points that fail are lost. Run r's numbers do not depend on which runs it is grouped with.
@@ -216,19 +244,13 @@ def run_chunk(chunk: Chunk, layout: Layout, out: Path) -> list[dict[str, Any]]:
                     {"chunk": chunk.index, "point": int(point), "runs": f"{ids[0]}-{ids[-1]}", "error": one_line(exc)}
                 )
     blocks = [block for traj in done for block in _blocks(traj, BLOCK_RUNS)]
-    files: dict[str, dict[str, Any]] = {}
-
-    def written(name: str, entry: dict[str, Any]) -> None:
-        files[name] = entry
-        if name.startswith(OUTCOMES):
-            record(out, chunk, files)
-
+    files = {}
     if layout.store == "trajectories":
         tables = (trajectory_table(b, b.runs // chunk.runs_per_point, layout) for b in blocks)
-        _write(tables, layout.trajectory_schema(), out / "trajectories" / chunk.name, written)
+        files[f"trajectories/{chunk.name}"] = _encode(tables, layout.trajectory_schema())
     tables = (outcome_table(b, b.runs // chunk.runs_per_point, layout) for b in blocks)
-    _write(tables, layout.outcome_schema(), out / OUTCOMES / chunk.name, written)
-    return failures
+    files[f"{OUTCOMES}/{chunk.name}"] = _encode(tables, layout.outcome_schema())
+    return ChunkFiles(files, failures)
 
 
 def watch_parent(parent: int, every: float = 0.5) -> None:
@@ -320,25 +342,19 @@ def _blocks(traj: Trajectories, size: int) -> Iterator[Trajectories]:
         yield Trajectories(traj.scenario, traj.dates, traj.states, traj.powers, runs=traj.runs[rows], **arrays)
 
 
-def _write(
-    tables: Iterable[pa.Table], schema: pa.Schema, path: Path, written: Callable[[str, dict[str, Any]], None]
-) -> None:
-    """Write the tables as row groups of one file under a hidden temporary name (ignored by dataset
-    readers), tell `written(name, entry)` what the batch's record keeps of it (rows, bytes, SHA-256), then
-    rename it into place. Labels are dictionary-encoded; run ids keep statistics."""
+def _encode(tables: Iterable[pa.Table], schema: pa.Schema) -> tuple[bytes, int]:
+    """The tables as row groups of one Parquet file, in memory, and its rows. Labels are dictionary-encoded;
+    run ids keep statistics."""
     labels = [field.name for field in schema if pa.types.is_dictionary(field.type)]
     rows = 0
-    with replacing(path) as temporary:
-        with pq.ParquetWriter(
-            temporary, schema, compression="lz4", use_dictionary=labels, write_statistics=["point", "run"]
-        ) as writer:
-            for table in tables:
-                writer.write_table(table)
-                rows += table.num_rows
-        written(
-            f"{path.parent.name}/{path.name}",
-            {"rows": rows, "bytes": temporary.stat().st_size, "sha256": _digest(temporary)},
-        )
+    sink = pa.BufferOutputStream()
+    with pq.ParquetWriter(
+        sink, schema, compression="lz4", use_dictionary=labels, write_statistics=["point", "run"]
+    ) as writer:
+        for table in tables:
+            writer.write_table(table)
+            rows += table.num_rows
+    return sink.getvalue().to_pybytes(), rows
 
 
 def _dictionary(index: pa.DataType) -> pa.DataType:

@@ -1,17 +1,20 @@
 """The calibration posterior: approximate Bayesian computation over the fitted parameters.
 
-ABC population Monte Carlo (ABC-SMC after Beaumont et al. 2009): draw parameter points from their
-ranges (a uniform prior), keep those whose target loss falls under a tolerance that shrinks each
-generation, perturb and re-weight the survivors. Each generation's candidates go through one batched
-ensemble call, which makes it several times faster here than evaluating particle by particle.
-`run` then gives each run its own draw, so bands show what the targets leave open as well as the
-monthly shocks.
+ABC-SMC (population Monte Carlo after Beaumont et al. 2009): draw parameter points from their ranges
+(a uniform prior), keep those whose target loss falls under a tolerance that shrinks each generation,
+perturb the survivors with a Gaussian kernel fitted to those already within the next tolerance (the
+locally optimal kernel of Filippi et al. 2013) and re-weight them. Once the tolerance reaches its
+bound, generations go on at it until the posterior is large enough. The posterior keeps every
+candidate of every generation within the final tolerance, weighted by the prior over the mixture of
+all the proposals (deterministic-mixture importance sampling), so no evaluation that met it is lost.
+Each generation's candidates go through one batched ensemble call. `run` then gives each run its own
+draw, so bands show what the targets leave open as well as the monthly shocks.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -20,9 +23,11 @@ import pandas as pd
 #: Second word of the stream a run draws its parameter point from (the first is the run's seed).
 PARAMETER_STREAM = 1
 #: Each generation's tolerance is this quantile of the previous generation's losses.
-QUANTILE = 0.5
+QUANTILE = 0.3
 #: Batches of candidates tried per generation before giving up on filling it.
 MAX_BATCHES = 40
+#: Points whose mixture density is computed at a time (bounds the memory of points x particles x parameters).
+MIXTURE_BLOCK = 256
 
 
 @dataclass
@@ -34,6 +39,7 @@ class Posterior:
     weights: np.ndarray
     epsilon: float = float("nan")
     evaluations: int = 0
+    generations: tuple[Generation, ...] = ()
 
     @property
     def effective_size(self) -> float:
@@ -60,6 +66,82 @@ class Posterior:
         return cls(tuple(frame.columns), frame.to_numpy(dtype=float), weights / weights.sum())
 
 
+@dataclass(frozen=True)
+class Generation:
+    """One generation of the ABC: its tolerance, the candidates it evaluated and how many met the tolerance."""
+
+    tolerance: float
+    evaluated: int
+    accepted: int
+
+    @property
+    def acceptance(self) -> float:
+        return self.accepted / self.evaluated if self.evaluated else 0.0
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """What drew one generation's candidates: each of `particles` (M, D), chosen by `weights`, perturbed by a
+    Gaussian of covariance `spread` + its `offset` (M, D) times its transpose (the locally optimal kernel of
+    Filippi et al. 2013), truncated to the ranges (`inside`: the share of its draws that fell inside); and the
+    candidates evaluated. The first generation draws from the prior (no particles)."""
+
+    particles: np.ndarray
+    weights: np.ndarray
+    spread: np.ndarray
+    offsets: np.ndarray
+    inside: float
+    evaluated: int
+
+    @classmethod
+    def prior(cls, dimensions: int, evaluated: int) -> Proposal:
+        nothing = np.empty((0, dimensions))
+        return cls(nothing, np.empty(0), np.eye(dimensions), nothing, 1.0, evaluated)
+
+    @classmethod
+    def local(cls, particles: np.ndarray, weights: np.ndarray, scores: np.ndarray, tolerance: float) -> Proposal:
+        """The kernel around each particle: the weighted spread of the particles already within the new
+        `tolerance`, widened toward their weighted mean (Filippi et al.'s OLCM)."""
+        near = scores <= tolerance
+        if near.sum() <= particles.shape[1]:  # too few to measure a spread: use them all
+            near = np.ones(len(particles), dtype=bool)
+        share = weights[near] / weights[near].sum()
+        centre = share @ particles[near]
+        spread = np.atleast_2d(np.cov(particles[near].T, aweights=share, ddof=0))
+        return cls(particles, weights, spread, centre - particles, 1.0, 0)
+
+    def draw(self, rng: np.random.Generator, size: int) -> np.ndarray:
+        """`size` perturbed particles (before truncation): (size, D)."""
+        rows = rng.choice(len(self.particles), size=size, p=self.weights)
+        local = rng.multivariate_normal(np.zeros(len(self.spread)), self.spread, size=size)
+        return self.particles[rows] + local + rng.standard_normal((size, 1)) * self.offsets[rows]
+
+    def density(self, points: np.ndarray, volume: float) -> np.ndarray:
+        """The density the candidates were drawn from, at `points` (N, D) inside the ranges: (N,)."""
+        if not len(self.particles):
+            return np.full(len(points), 1.0 / volume)
+        return self.kernel_density(points) / self.inside
+
+    def kernel_density(self, points: np.ndarray) -> np.ndarray:
+        """The untruncated mixture's density at `points` (N, D), by the rank-one update of `spread` for each
+        particle (Sherman-Morrison and the matrix determinant lemma): (N,)."""
+        D = len(self.spread)
+        inverse = np.linalg.pinv(self.spread, hermitian=True)
+        sign, logdet = np.linalg.slogdet(self.spread)
+        logdet = logdet if sign > 0 else np.log(np.finfo(float).tiny)
+        towards = self.offsets @ inverse  # (M, D)
+        stretch = 1.0 + np.einsum("md,md->m", towards, self.offsets)  # (M,)
+        found = np.empty(len(points))
+        for start in range(0, len(points), MIXTURE_BLOCK):
+            block = points[start : start + MIXTURE_BLOCK]
+            diff = block[:, None, :] - self.particles[None, :, :]  # (B, M, D)
+            square = np.einsum("bmd,de,bme->bm", diff, inverse, diff)
+            along = np.einsum("bmd,md->bm", diff, towards)
+            log = -0.5 * (square - along**2 / stretch + logdet + np.log(stretch) + D * np.log(2 * np.pi))
+            found[start : start + MIXTURE_BLOCK] = np.exp(log) @ self.weights
+        return found
+
+
 def abc_smc(
     losses: Callable[[np.ndarray], np.ndarray],
     names: tuple[str, ...],
@@ -68,47 +150,91 @@ def abc_smc(
     generations: int,
     epsilon: float,
     seed: int,
+    budget: int | None = None,
+    effective: float = 0.0,
+    report: Callable[[Generation], object] | None = None,
 ) -> Posterior:
     """ABC-SMC with a uniform prior over `bounds` (D, 2); `losses(points (M, D)) -> (M,)` is the distance.
 
-    Stops once the tolerance reaches `epsilon` or after `generations`; deterministic for a seed.
-    """
-    from scipy.stats import multivariate_normal  # scipy.stats takes seconds to import: only the fit needs it
+    Each generation's tolerance is the QUANTILE of the last one's accepted losses, until it reaches `epsilon`;
+    then the generations go on at `epsilon` until the posterior's effective size reaches `effective`, or
+    `generations` or `budget` (candidates evaluated) run out. `report` hears of each generation as it ends.
 
+    The posterior holds every candidate of every generation whose loss is within the last tolerance, each
+    weighted by the prior over the mixture of all generations' proposals (deterministic-mixture importance
+    sampling), so no evaluation that met the tolerance is thrown away. Deterministic for a seed.
+    """
     rng = np.random.default_rng(seed)
     low, high = bounds[:, 0], bounds[:, 1]
+    volume = float(np.prod(high - low))
+    budget = budget or np.iinfo(np.int64).max
     candidates = low + (high - low) * rng.random((2 * population, len(names)))
     scores = losses(candidates)
-    evaluations = len(candidates)
     tolerance = max(epsilon, float(np.quantile(scores, QUANTILE)))
     keep = scores <= tolerance
+    tried, tried_scores = [candidates], [scores]
+    history = [Generation(tolerance, len(candidates), int(keep.sum()))]
+    proposals = [Proposal.prior(len(names), len(candidates))]
+    if report is not None:
+        report(history[-1])
     particles, kept = candidates[keep], scores[keep]
     weights = np.full(len(particles), 1.0 / len(particles))
     for _ in range(1, generations):
-        if tolerance <= epsilon:
+        evaluated = sum(p.evaluated for p in proposals)
+        if evaluated >= budget or len(particles) < 2:
+            break
+        if (
+            tolerance <= epsilon
+            and _effective(_recycled(tried, tried_scores, proposals, tolerance, volume)[1]) >= effective
+        ):
             break
         tolerance = max(epsilon, _weighted_quantile(kept, weights, QUANTILE))
-        kernel = 2.0 * np.atleast_2d(np.cov(particles.T, aweights=weights))
-        found, found_scores = [], []
+        kernel = Proposal.local(particles, weights, kept, tolerance)
+        found, found_scores, drawn, inside = [], [], 0, 0
         for _ in range(MAX_BATCHES):
-            parents = particles[rng.choice(len(particles), size=2 * population, p=weights)]
-            proposed = parents + rng.multivariate_normal(np.zeros(len(names)), kernel, size=len(parents))
+            size = min(2 * population, budget - evaluated - inside)
+            if size <= 0:
+                break
+            proposed = kernel.draw(rng, size)
+            drawn += len(proposed)
             proposed = proposed[((proposed >= low) & (proposed <= high)).all(axis=1)]
             if len(proposed):
                 scores = losses(proposed)
-                evaluations += len(proposed)
+                inside += len(proposed)
+                tried.append(proposed)
+                tried_scores.append(scores)
                 found.append(proposed[scores <= tolerance])
                 found_scores.append(scores[scores <= tolerance])
             if sum(map(len, found)) >= population:
                 break
-        accepted = np.concatenate(found)[:population]
+        proposals.append(replace(kernel, inside=inside / drawn if drawn else 1.0, evaluated=inside))
+        accepted = np.concatenate(found)[:population] if found else np.empty((0, len(names)))
+        history.append(Generation(tolerance, inside, sum(map(len, found))))
+        if report is not None:
+            report(history[-1])
         if len(accepted) < 2:
             break
-        density = multivariate_normal(np.zeros(len(names)), kernel, allow_singular=True)
-        mixture = np.array([(weights * density.pdf(point - particles)).sum() for point in accepted])
+        mixture = kernel.kernel_density(accepted)
         weights = (1.0 / mixture) / (1.0 / mixture).sum()
         particles, kept = accepted, np.concatenate(found_scores)[:population]
-    return Posterior(names, particles, weights, tolerance, evaluations)
+    points, weights = _recycled(tried, tried_scores, proposals, tolerance, volume)
+    evaluations = sum(p.evaluated for p in proposals)
+    return Posterior(names, points, weights / weights.sum(), tolerance, evaluations, tuple(history))
+
+
+def _recycled(
+    tried: list[np.ndarray], scores: list[np.ndarray], proposals: list[Proposal], tolerance: float, volume: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Every candidate within `tolerance` and its importance weight: the prior's density (uniform) over the
+    mixture of the proposals, each in proportion to the candidates it drew."""
+    points = np.concatenate(tried)[np.concatenate(scores) <= tolerance]
+    total = sum(p.evaluated for p in proposals)
+    mixture = sum(p.evaluated / total * p.density(points, volume) for p in proposals)
+    return points, (1.0 / volume) / np.asarray(mixture)
+
+
+def _effective(weights: np.ndarray) -> float:
+    return float(weights.sum() ** 2 / (weights**2).sum()) if len(weights) else 0.0
 
 
 def _weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float) -> float:

@@ -123,9 +123,9 @@ def _sample(problem: dict[str, Any], method: str, samples: int, seed: int):
 def _simulate(setup, design, names: list[str], runs: int, seed: int, power: str):
     """Per outcome: the replicate mean at each design point (N,), and the mean variance across replicates."""
     import numpy as np
-    from tqdm import tqdm
 
     from sim.experiments.points import simulate_points
+    from sim.experiments.progress import progress
     from sim.model.trajectories import hedging_index
 
     scenario = setup.scenario
@@ -135,7 +135,7 @@ def _simulate(setup, design, names: list[str], runs: int, seed: int, power: str)
     def final_shares(traj, points: int):
         return traj.alignment[:, -1].reshape(points, runs, *traj.alignment.shape[2:])
 
-    with tqdm(total=len(design), desc="sensitivity", unit="point", disable=None, leave=False) as bar:
+    with progress(len(design), "sensitivity") as bar:
         finals = simulate_points(setup, scenario.parameters, values, runs, seed, final_shares, CHUNK, bar.update)
     final = np.concatenate(finals)  # (N, runs, S, P)
     per_run = {f"{power} share {state}": final[:, :, s, p] for s, state in enumerate(scenario.states)}

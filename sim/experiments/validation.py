@@ -9,6 +9,8 @@ slope of its last DIRECTION_MONTHS), *no events* (every dated event removed: the
 alone) and *zero weights* (`UTILITY_WEIGHTS`, every utility weight and the hedging gain, at zero: the
 historical-ties constants alone). Only the targets all nulls miss count as informative.
 
+`validate` (the command) simulates a scenario up to the last target month and writes these scores.
+
 A fact's probability is the share of runs meeting it. Every fact happened, so its Brier score is
 (1 - p)^2 and its log score -ln p (floored at LOG_FLOOR); skill is 1 - Brier / (best null's Brier).
 """
@@ -17,21 +19,29 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
+from pathlib import Path
 from typing import Any, cast
 
 import numpy as np
 import pandas as pd
 
 from sim.experiments.posterior import Posterior
-from sim.experiments.uncertainty import hold, simulate_uncertain
+from sim.experiments.progress import progress
+from sim.experiments.uncertainty import SOURCES, hold, posterior_for, posterior_record, simulate_uncertain
 from sim.inputs.documents import month_index, parse_month
+from sim.inputs.evidence import Evidence, load_evidence
 from sim.inputs.geography import BLOCS
+from sim.inputs.limits import WRITE_OVERHEAD, Cost, cell_bytes, simulation_seconds
+from sim.inputs.packaged import BASELINE, CONDITIONAL, EVIDENCE, HINDCAST, TARGETS
 from sim.inputs.parameters import UTILITY_WEIGHTS
+from sim.inputs.scenario import Scenario, load_scenario
 from sim.inputs.sources import PROJECTION
-from sim.inputs.targets import Target, check_fits
+from sim.inputs.targets import Target, check_fits, horizon, load_targets
 from sim.model.dynamics import FLOOR, FROZEN, LEFT
 from sim.model.trajectories import SERIES, Trajectories, hedging_index
-from sim.model.world import Setup
+from sim.model.world import Setup, prepare
+from sim.outputs.destination import RESULTS, check_target, default_folder, staged
+from sim.outputs.results import file_digest, manifest, write_json, write_table
 
 PREDICTORS = ("model", "persistence_start", "persistence_end", "trend", "last_direction", "no_events", "zero_weights")
 NULLS = PREDICTORS[1:]
@@ -207,34 +217,42 @@ def null_runs(
     model: Trajectories,
     sources: tuple[str, ...],
     posterior: Posterior | None = None,
+    progress: Callable[[int], object] | None = None,
 ) -> dict[str, Trajectories]:
     """Every null's trajectories for the same runs and seed as the model's, with the same sources of
     uncertainty: the extrapolations from the model's own runs, the two simulated nulls from each run's own
-    draws (zero weights keeps each run's draw of the other parameters)."""
+    draws (zero weights keeps each run's draw of the other parameters). `progress` gets the months simulated."""
     weightless = {**setup.params, **dict.fromkeys(UTILITY_WEIGHTS, 0.0)}
     return {
         "persistence_start": persistence(model),
         "persistence_end": persistence(model, window_end(model)),
         "trend": trend(model),
         "last_direction": last_direction(model),
-        "no_events": simulate_uncertain(replace(setup, events={}), runs, seed, sources, posterior),
+        "no_events": simulate_uncertain(replace(setup, events={}), runs, seed, sources, posterior, progress),
         "zero_weights": simulate_uncertain(
             replace(setup, scenario=replace(setup.scenario, parameters=weightless)),
             runs,
             seed,
             sources,
             hold(posterior, UTILITY_WEIGHTS),
+            progress,
         ),
     }
 
 
 def evaluate(
-    setup: Setup, targets: list[Target], runs: int, seed: int, sources: tuple[str, ...], posterior: Posterior | None
+    setup: Setup,
+    targets: list[Target],
+    runs: int,
+    seed: int,
+    sources: tuple[str, ...],
+    posterior: Posterior | None,
+    progress: Callable[[int], object] | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The runs `run` shows and every null for the same runs, scored on the targets: the `scored` table and the
-    `scores` table, as `validate` writes them."""
-    model = simulate_uncertain(setup, runs, seed, sources, posterior)
-    nulls = null_runs(setup, runs, seed, model, sources, posterior)
+    `scores` table, as `validate` writes them. `progress` gets the months simulated (SIMULATED x the months)."""
+    model = simulate_uncertain(setup, runs, seed, sources, posterior, progress)
+    nulls = null_runs(setup, runs, seed, model, sources, posterior, progress)
     frame = scored(model, nulls, targets)
     return frame, scores(frame, {"model": model, **nulls}, targets)
 
@@ -362,3 +380,114 @@ def conditional_lines(unconditional: pd.DataFrame, conditional: pd.DataFrame) ->
             f"{conditional.at[k, 'p_model']:11.2f}"  # type: ignore[str-bytes-safe]
         )
     return lines
+
+
+# --- the validate command -----------------------------------------------------------------------
+
+
+def window(scenario: Scenario, targets: list[Target], evidence: Evidence) -> Setup:
+    """The scenario cut at the last month the targets look at (later months cannot change them), prepared."""
+    check_fits(targets, scenario.name, scenario.states, scenario.powers, scenario.dates)
+    return prepare(replace(scenario, months=horizon(targets, scenario.date(0))), evidence)
+
+
+def validate(
+    scenario_path: Path | None,
+    out: Path | None,
+    runs: int = 100,
+    seed: int = 1,
+    targets_path: Path | None = None,
+    force: bool = False,
+    hindcast: bool = False,
+    fitted_point: bool = False,
+) -> tuple[pd.DataFrame, pd.DataFrame, Path, tuple[pd.DataFrame, pd.DataFrame] | None]:
+    """Simulate a scenario up to the last target month, as `run` does (each run its own shocks, posterior draw and
+    evidence draw; the fitted point with shocks alone if `fitted_point`), with every null for the same runs; write
+    targets.csv, scores.csv, a plot of what is met, and the reliability and sharpness of the model's probabilities.
+    With `hindcast` on the baseline, the conditional scenario (CONDITIONAL: the shocks after the documents written
+    in) is scored beside it, into targets_conditional.csv and scores_conditional.csv. Returns the targets table,
+    the scores, the folder, and the conditional scenario's targets table and scores (or None)."""
+    from sim.outputs.calibration_plots import reliability, sharpness, target_margins
+
+    evidence = load_evidence(EVIDENCE)
+    scenario = load_scenario(Path(scenario_path or BASELINE), evidence)
+    targets_path = Path(HINDCAST if hindcast else targets_path or TARGETS)
+    targets = load_targets(targets_path, evidence)
+    given = scenario_path is None or Path(scenario_path).resolve() == BASELINE.resolve()
+    conditional_scenario = load_scenario(CONDITIONAL, evidence) if hindcast and given else None
+    label = None if out else scenario.name  # a default folder must hold this scenario's validation, if any
+    out = Path(out) if out else default_folder(scenario.name, RESULTS / "validation")
+    check_target(out, force, inputs=[scenario.path, targets_path], label=label)
+    S, P = len(scenario.states), len(scenario.powers)
+    months = horizon(targets, scenario.date(0))
+    cost = Cost(
+        (len(PREDICTORS) + WRITE_OVERHEAD) * runs * cell_bytes(months, S, P) + 300e6,
+        5e6,
+        simulation_seconds(len(SIMULATED) * runs * (1 + (conditional_scenario is not None)), months),
+    )  # every predictor's runs held at once, the model and two nulls simulated (twice with the conditional scenario)
+    cost.check(out, f"validating with {runs:,} runs", "use fewer --runs")
+    sources = FITTED_POINT if fitted_point else SOURCES
+    posterior = posterior_for(scenario, sources)
+    scored_months = len(SIMULATED) * months * (1 + (conditional_scenario is not None))
+    with progress(scored_months, f"validate: {runs:,} runs", "month") as bar:
+        frame, table_of_scores = evaluate(
+            window(scenario, targets, evidence), targets, runs, seed, sources, posterior, bar.update
+        )
+        conditional = None
+        probabilities = {("out of sample" if hindcast else "in sample") + f": {scenario.name}": frame["p_model"]}
+        if conditional_scenario is not None:
+            setup = window(conditional_scenario, targets, evidence)
+            conditional_posterior = posterior_for(conditional_scenario, sources)
+            conditional = evaluate(setup, targets, runs, seed, sources, conditional_posterior, bar.update)
+            probabilities[f"out of sample, conditional: {conditional_scenario.name}"] = conditional[0]["p_model"]
+    met, informative = skill(frame)
+    flags = " --hindcast" * hindcast + " --fitted-point" * fitted_point
+    what = "" if hindcast else f" --targets {targets_path}"
+    with staged(out) as stage:
+        write_table(frame, stage / "targets.csv")
+        write_table(table_of_scores, stage / "scores.csv", float_format="%.4f")
+        what_runs = f"{runs} runs, seed {seed}"
+        target_margins(frame, stage / "targets.png", f"{scenario.name} ({what_runs})")
+        reliability(probabilities, stage / "reliability.png", f"reliability of the model's probabilities ({what_runs})")
+        sharpness(probabilities, stage / "sharpness.png", f"sharpness: the probabilities the facts got ({what_runs})")
+        if conditional is not None:
+            write_table(conditional[0], stage / "targets_conditional.csv")
+            write_table(conditional[1], stage / "scores_conditional.csv", float_format="%.4f")
+        write_json(
+            manifest(
+                scenario,
+                EVIDENCE,
+                seed=seed,
+                runs=runs,
+                targets_file=str(targets_path),
+                targets_sha256=file_digest(targets_path),
+                met=int(frame["met"].sum()),
+                targets=len(frame),
+                nulls={name: int(frame[f"met_{name}"].sum()) for name in NULLS},
+                skill={"informative_met": met, "informative": informative},
+                hindcast=hindcast,
+                fitted_point=fitted_point,
+                uncertainty=list(sources),
+                posterior=posterior_record(posterior),
+                scores=_records(table_of_scores),
+                conditional=None
+                if conditional is None or conditional_scenario is None
+                else {
+                    "scenario_file": str(conditional_scenario.path),
+                    "scenario_sha256": file_digest(conditional_scenario.path),
+                    "met": int(conditional[0]["met"].sum()),
+                    "scores": _records(conditional[1]),
+                },
+                reproduce=f"alliance-sim validate {scenario.path} --runs {runs} --seed {seed}{what}{flags}",
+            ),
+            stage / "manifest.json",
+        )
+    return frame, table_of_scores, out, conditional
+
+
+def _records(table_of_scores: pd.DataFrame) -> list[dict[str, Any]]:
+    """A scores table as the manifest's rows, NaN as null."""
+    return [
+        {str(k): None if isinstance(v, float) and np.isnan(v) else v for k, v in row.items()}
+        for row in table_of_scores.round(4).to_dict("records")
+    ]

@@ -6,6 +6,7 @@ Built with ``matplotlib.figure.Figure`` (no pyplot state), like `sim.outputs.plo
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
@@ -98,7 +99,7 @@ def posterior_marginals(
     return _save(fig, path)
 
 
-def reliability(probabilities: dict[str, np.ndarray], path: Path, title: str) -> Path:
+def reliability(probabilities: Mapping[str, np.ndarray | pd.Series], path: Path, title: str) -> Path:
     """Reliability diagram of the probabilities each sample's facts were given: every fact happened, so each
     fact is a point at (p, 1) and every bin's observed frequency is 1, with its count; the diagonal is where a
     calibrated forecaster's bins would lie if false statements were scored too."""
@@ -136,7 +137,7 @@ def reliability(probabilities: dict[str, np.ndarray], path: Path, title: str) ->
     return _save(fig, path)
 
 
-def sharpness(probabilities: dict[str, np.ndarray], path: Path, title: str) -> Path:
+def sharpness(probabilities: Mapping[str, np.ndarray | pd.Series], path: Path, title: str) -> Path:
     """Histogram of the probabilities each sample's facts were given: how far from a coin the model commits."""
     fig = Figure(figsize=(8.5, 5), layout="constrained")
     ax = fig.subplots()
