@@ -1,7 +1,8 @@
-"""The fast driver: many runs (or parameter points) at once through the same dynamics.
+"""The fast driver: many runs (or parameter points) at once through the same phases of the month.
 
 Run i of a batch draws its shocks from its own stream, `run_seed(seed, i)`, so it gives the
 same numbers however the batch is chunked, and the same as the Mesa model given that seed.
+Everything a simulation writes is allocated once before the first month and filled in place.
 """
 
 from __future__ import annotations
@@ -24,8 +25,11 @@ def run_seed(seed: int, run: int) -> int:
 
 
 def shocks(seed: int, runs: np.ndarray, months: int, shape: tuple[int, int]) -> np.ndarray:
-    """Standard-normal draws (R, months, S, P): run i's months drawn in order from its own stream."""
-    return np.stack([np.random.default_rng(run_seed(seed, int(r))).standard_normal((months, *shape)) for r in runs])
+    """Standard-normal draws (R, months, S, P): run i's months drawn in order from its own stream, in place."""
+    draws = np.empty((len(runs), months, *shape))
+    for row, run in enumerate(runs):
+        np.random.default_rng(run_seed(seed, int(run))).standard_normal(out=draws[row])
+    return draws
 
 
 def simulate(
@@ -47,24 +51,41 @@ def simulate(
     """
     scenario = setup.scenario
     run_ids = np.arange(runs) if np.isscalar(runs) else np.asarray(runs)
+    R = len(run_ids)
     params = params or setup.params
     evidence_seeds = np.array([run_seed(seed, int(r)) for r in run_ids], dtype=np.uint64) if evidence_draws else None
-    world = setup.initial(len(run_ids), params, evidence_seeds)
+    world = setup.initial(R, params, evidence_seeds)
     start = world.copy()
     T, S, P = scenario.months, len(scenario.states), len(scenario.powers)
-    draws = shocks(seed, run_ids, T, (S, P))
-    record = {name: np.empty((len(run_ids), T + 1, S, P)) for name in SERIES}
-    participation = np.empty((len(run_ids), T + 1, *world.participation.shape[1:]), dtype=np.int8)
+    record = {name: np.empty((R, T + 1, S, P)) for name in SERIES}
+    participation = np.empty((R, T + 1, *world.participation.shape[1:]), dtype=np.int8)
+    context = dynamics.Month(
+        world,
+        world.allocation,  # the powers judge last month's choices: each run's are read before they are written
+        world.outreach,
+        setup.ties.net(),
+        dynamics.rates(params, R),
+        np.ascontiguousarray(scenario.instruments, dtype=np.float64),
+        0,
+        shocks(seed, run_ids, T, (S, P)),
+        np.zeros((R, T, S), dtype=np.bool_),
+        np.zeros((R, T, S), dtype=np.int64),
+        np.zeros((R, T, S)),
+    )
+    actors = {phase.actors: dynamics.everyone(context, phase.actors) for phase in dynamics.MONTH}
     _record(record, participation, world, 0)
     for month in range(1, T + 1):
         for change in setup.events.get(month, ()):
             apply_change(world, change, start)
             if log is not None:
-                log.append(LoggedEvent(change.date, change.label, change.source, runs=len(run_ids)))
-        world, appeals, before = dynamics.month(world, setup.ties, scenario.instruments, params, draws[:, month - 1])
-        if log is not None:
-            log += decision_records(setup, scenario.date(month), appeals, before, world.participation)
+                log.append(LoggedEvent(change.date, change.label, change.source, runs=R))
+        context = context._replace(t=month - 1)
+        for phase in dynamics.MONTH:
+            phase.act(context, actors[phase.actors])
         _record(record, participation, world, month)
+        if log is not None:
+            before, after = participation[:, month - 1], participation[:, month]
+            log += decision_records(setup, scenario.date(month), dynamics.appeals_of(context), before, after)
         if progress is not None:
             progress(1)
     return Trajectories(
