@@ -36,8 +36,9 @@ def baseline(evidence):
 
 def peers(world, ties, params) -> np.ndarray:
     """The peer term of run 0, (S,P)."""
-    out = np.empty((S, P))
-    dynamics.peer_pull(world.alignment[0], world.participation[0], ties.net(), dynamics.rates(params, 1)[0], out)
+    out, room = np.empty((S, P)), np.empty((S, P + 1))
+    q = dynamics.rates(params, 1)[0]
+    dynamics.peer_pull(world.alignment[0], world.participation[0], ties.net(), q, out, room)
     return out
 
 

@@ -225,7 +225,18 @@ def balancing_push(coercion: float, pressure: float, q: Record) -> float:
 @kernel
 def engagement(w: World) -> np.ndarray:
     """What each power visibly does in each state this month: its allocated effort plus one-off pushes, (B,S,P)."""
-    return w.outreach + w.push
+    return engaged_with(w.outreach, w.push)
+
+
+@kernel
+def engaged_with(outreach: np.ndarray, push: np.ndarray) -> np.ndarray:
+    """The engagement an outreach (B,S,P) and the one-off pushes give, (B,S,P)."""
+    out = np.empty(outreach.shape)
+    for r in range(out.shape[0]):
+        for s in range(out.shape[1]):
+            for p in range(out.shape[2]):
+                out[r, s, p] = outreach[r, s, p] + push[r, s, p]
+    return out
 
 
 @kernel
@@ -235,9 +246,11 @@ def outreach_pull(engaged: float, q: Record) -> float:
 
 
 @kernel
-def peer_pull(alignment: np.ndarray, participation: np.ndarray, net: Net, q: Record, out: np.ndarray) -> None:
+def peer_pull(
+    alignment: np.ndarray, participation: np.ndarray, net: Net, q: Record, out: np.ndarray, room: np.ndarray
+) -> None:
     """Peers carry influence along a signed network, into `out` (S,P), from one run's alignment (S,P)
-    and bloc participation (K,S).
+    and bloc participation (K,S); `room` (S, P+1) is room to work in.
 
     A shared border pulls a state toward its neighbours' partners; a rival pushes it away from
     the rival's partners; an active bloc membership (neither frozen nor left) pulls it toward the
@@ -245,15 +258,17 @@ def peer_pull(alignment: np.ndarray, participation: np.ndarray, net: Net, q: Rec
     weighted to sum to 1.
     """
     S, P = out.shape
-    links = np.zeros(S)
-    bloc = np.zeros((S, P))
+    bloc, links = room[:, :P], room[:, P]
     for s in range(S):
+        links[s] = 0.0
         for j in range(S):
             links[s] += net.borders[s, j] + net.rivals[s, j]
         for p in range(P):
-            out[s, p] = 0.0
+            bloc[s, p] = out[s, p] = 0.0
             for j in range(S):
-                out[s, p] += (net.borders[s, j] - net.rivals[s, j]) * alignment[j, p]
+                sign = net.borders[s, j] - net.rivals[s, j]
+                if sign != 0:  # a term with no link adds exactly nothing
+                    out[s, p] += sign * alignment[j, p]
     for k in range(len(net.leader)):
         leader = net.leader[k]
         if leader < 0:
@@ -278,9 +293,10 @@ def utility(w: World, net: Net, rates: np.ndarray, out: np.ndarray) -> None:
     """Sum of the utility terms each state sees for each power, in every run, into `out` (B,S,P)."""
     engaged = engagement(w)
     runs, S, P = out.shape
+    room = np.empty((S, P + 1))
     for r in range(runs):
         q = rates[r]
-        peer_pull(w.alignment[r], w.participation[r], net, q, out[r])
+        peer_pull(w.alignment[r], w.participation[r], net, q, out[r], room)
         for s in range(S):
             threat = total_threat(w.neighbour_threat[r, s], w.insurgent_threat[r, s], w.acute_threat[r, s])
             for p in range(P):
@@ -409,10 +425,8 @@ def decide(m: Month, powers: np.ndarray) -> None:
     power sees another's choice of this month; their choices are written once all have chosen."""
     w = m.world
     runs, S = w.alignment.shape[0], w.alignment.shape[1]
-    engaged = m.last_outreach + w.push  # the engagement the powers judge
-    budgets = np.empty((len(powers), runs))
-    for i in range(len(powers)):
-        budgets[i] = outreach_budget(w, powers[i])
+    engaged = engaged_with(m.last_outreach, w.push)
+    budgets = [outreach_budget(w, p) for p in powers]
     allocation, pressure = np.empty((len(powers), S)), np.empty((len(powers), S))
     wanted, fixed = np.empty(S), np.empty(S)
     alignment, memory, interest, last = w.alignment, w.memory, w.interest, m.last_allocation
@@ -427,7 +441,7 @@ def decide(m: Month, powers: np.ndarray) -> None:
         for i in range(len(powers)):
             for s in range(S):
                 w.allocation[r, s, powers[i]] = allocation[i, s]
-                w.outreach[r, s, powers[i]] = budgets[i, r] * allocation[i, s]
+                w.outreach[r, s, powers[i]] = budgets[i][r] * allocation[i, s]
                 w.pressure[r, s, powers[i]] = pressure[i, s]
 
 
@@ -559,7 +573,9 @@ def review(m: Month, states: np.ndarray) -> None:
 @kernel
 def softmax(scores: np.ndarray, out: np.ndarray) -> None:
     """Multinomial logit over the powers, into `out` (which may be `scores`): stable for any finite scores."""
-    top = scores.max()
+    top = scores[0]
+    for p in range(1, len(scores)):
+        top = max(top, scores[p])
     total = 0.0
     for p in range(len(scores)):
         out[p] = np.exp(scores[p] - top)
@@ -658,14 +674,18 @@ def build_dependence(
 
 
 @kernel
-def frozen_ties(participation: np.ndarray, net: Net, component: int, s: int, p: int) -> bool:
-    """Whether a frozen or abandoned membership (participation (K,S)) of a bloc led by `p` stops this kind
-    of dependence growing for state `s`."""
+def frozen_ties(participation: np.ndarray, net: Net, out: np.ndarray) -> None:
+    """Where a frozen or abandoned bloc membership (participation (K,S)) stops the bloc's kind of dependence on
+    its leader growing: `out` (3,S,P), True by component, state and power."""
+    for component in range(out.shape[0]):
+        for s in range(out.shape[1]):
+            for p in range(out.shape[2]):
+                out[component, s, p] = False
     for k in range(len(net.leader)):
-        if net.leader[k] == p and net.tie[k] == component:
-            if participation[k, s] == FROZEN or participation[k, s] == LEFT:
-                return True
-    return False
+        if net.leader[k] >= 0:
+            for s in range(participation.shape[1]):
+                if participation[k, s] == FROZEN or participation[k, s] == LEFT:
+                    out[net.tie[k], s, net.leader[k]] = True
 
 
 @kernel
@@ -699,9 +719,10 @@ def drift(w: World, net: Net, rates: np.ndarray, instruments: np.ndarray) -> Non
     reputations, and the powers' memory of last month's orientation."""
     runs, S, P = w.alignment.shape
     levels = (w.economic, w.security, w.regime)
+    frozen = np.empty((len(COMPONENTS), S, P), dtype=np.bool_)
     for r in range(runs):
         q = rates[r]
-        participation = w.participation[r]
+        frozen_ties(w.participation[r], net, frozen)
         for k in range(len(COMPONENTS)):
             level = levels[k]
             for s in range(S):
@@ -712,7 +733,7 @@ def drift(w: World, net: Net, rates: np.ndarray, instruments: np.ndarray) -> Non
                         w.outreach[r, s, p],
                         w.reference_outreach[r, s, p],
                         instruments[p, k],
-                        frozen_ties(participation, net, k, s, p),
+                        frozen[k, s, p],
                         q,
                     )
         for s in range(S):
@@ -736,7 +757,11 @@ def move(m: Month, _: np.ndarray) -> None:
     utility(w, m.net, m.rates, drives)
     realign(w, drives, m.rates, m.draws, m.t, moved)
     drift(w, m.net, m.rates, m.instruments)
-    w.alignment[:] = moved
+    runs, S, P = moved.shape
+    for r in range(runs):
+        for s in range(S):
+            for p in range(P):
+                w.alignment[r, s, p] = moved[r, s, p]
 
 
 # --- the month ------------------------------------------------------------------------------------
@@ -846,9 +871,7 @@ def rest_allocation(w: World, q: np.ndarray) -> None:
     allocation given every other's (a fixed point, found by damped iteration), each scripted power's
     priorities' split. In place; each run stops on its own, so a run settles alike in any batch."""
     runs, S, P = w.alignment.shape
-    budgets = np.empty((P, runs))
-    for p in range(P):
-        budgets[p] = outreach_budget(w, p)
+    budgets = [outreach_budget(w, p) for p in range(P)]
     engaged = engagement(w)
     moved, wanted, fixed = np.empty((S, P)), np.empty(S), np.empty(S)
     for r in range(runs):
@@ -863,7 +886,7 @@ def rest_allocation(w: World, q: np.ndarray) -> None:
                 for p in range(P):
                     change = max(change, abs(moved[s, p] - w.allocation[r, s, p]))
                     w.allocation[r, s, p] = moved[s, p]
-                    w.outreach[r, s, p] = budgets[p, r] * moved[s, p]
+                    w.outreach[r, s, p] = budgets[p][r] * moved[s, p]
                     engaged[r, s, p] = w.outreach[r, s, p] + w.push[r, s, p]
             if change < REST_TOLERANCE:
                 break
@@ -874,14 +897,18 @@ def settle(w: World, net: Net, q: np.ndarray) -> None:
     """The rest point of each run: `rest_allocation`, the reference engagement and dependence it holds, and
     the historical ties (`equilibrium_affinity`) that make the starting orientation each state's own choice."""
     rest_allocation(w, q)
-    w.reference_outreach[:] = w.outreach
-    w.reference_dependence[:, 0] = w.economic
-    w.reference_dependence[:, 1] = w.security
-    w.reference_dependence[:, 2] = w.regime
+    runs, S, P = w.alignment.shape
+    levels = (w.economic, w.security, w.regime)
+    for r in range(runs):
+        for s in range(S):
+            for p in range(P):
+                w.reference_outreach[r, s, p] = w.outreach[r, s, p]
+                for k in range(len(COMPONENTS)):
+                    w.reference_dependence[r, k, s, p] = levels[k][r, s, p]
     drives = np.empty(w.alignment.shape)
     utility(w, net, q, drives)
-    for r in range(w.alignment.shape[0]):
-        for s in range(w.alignment.shape[1]):
+    for r in range(runs):
+        for s in range(S):
             temperature = hedging_temperature(w.alignment[r, s], w.leverage[r], q[r])
             equilibrium_affinity(w.alignment[r, s], drives[r, s], temperature, w.affinity[r, s])
 
