@@ -10,31 +10,18 @@ Parameters are one value per run (`Rates`), so a batch can also be a set of para
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, NamedTuple, TypeVar, cast
 
+import numba
 import numpy as np
-
-
-def _cache_folder() -> None:
-    """numba caches compiled code beside this file; where that is not writable (an installed package),
-    in the user's cache folder, so that only the first process after an install compiles."""
-    if "NUMBA_CACHE_DIR" not in os.environ and not os.access(Path(__file__).parent, os.W_OK):
-        home = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-        os.environ["NUMBA_CACHE_DIR"] = str(home / "alliance-sim" / "numba")
-
-
-_cache_folder()
-
-import numba  # noqa: E402  (after the cache folder is chosen)
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 
-#: Compiled once per machine and cached on disk; no fast-math, so every sum keeps its order and a run
-#: gives the same numbers in any batch and in either driver.
+#: Compiled once per machine and cached on disk (beside this file, or in the user's cache folder where that is
+#: not writable, as for an installed package); no fast-math, so every sum keeps its order and a run gives the
+#: same numbers in any batch and in either driver.
 kernel = cast("Callable[[_F], _F]", numba.njit(cache=True, nogil=True))
 
 #: Dependence components, in the order used by a power's instrument mix.
