@@ -34,6 +34,14 @@ def baseline(evidence):
     return prepare(load_scenario(BASELINE, evidence), evidence)
 
 
+def peers(world, ties, params) -> np.ndarray:
+    """The peer term of run 0, (S,P)."""
+    out, room = np.empty((S, P)), np.empty((S, P + 1))
+    q = dynamics.rates(params, 1)[0]
+    dynamics.peer_pull(world.alignment[0], world.participation[0], ties.net(), q, out, room)
+    return out
+
+
 def calm_world(seed: int = 0):
     """A random world with every power adaptive and no one-off pushes."""
     rng = np.random.default_rng(seed)
@@ -88,8 +96,9 @@ def test_coercion_presses_a_client_drifting_away_only_when_the_strategy_allows()
     dynamics.power_decides(after, world, 0, PARAMS)
     assert after.pressure[0, 2, 0] > 0.0
     assert (np.delete(after.pressure[0, :, 0], 2) == 0.0).all()
-    pushed_away = dynamics.balancing_push(after, PARAMS)[0, 2, 0]
-    assert pushed_away < dynamics.balancing_push(world, PARAMS)[0, 2, 0]
+    q = dynamics.rates(PARAMS, 1)[0]
+    pushed_away = dynamics.balancing_push(after.coercion[0, 2, 0], after.pressure[0, 2, 0], q)
+    assert pushed_away < dynamics.balancing_push(world.coercion[0, 2, 0], world.pressure[0, 2, 0], q)
     restrained = world.copy()
     restrained.coercion_propensity[0, 0] = 0.0
     after = restrained.copy()
@@ -146,7 +155,7 @@ def test_low_credibility_for_the_set_months_freezes_a_membership_and_drops_its_p
     world.participation[:] = MEMBER
     world.reference_credibility[0, 3, 0] = 0.8
     world.credibility[0, 3, 0] = 0.5 * PARAMS["freeze_threshold"]
-    bloc_pull = dynamics.peer_pull(world.alignment, world.participation, ties, SWITCHED_ON)[0, 3, 0]
+    bloc_pull = peers(world, ties, SWITCHED_ON)[3, 0]
     assert bloc_pull > 0  # fellow members' loyalty to the leader pulls state 3 toward it
     months = int(PARAMS["freeze_months"])
     for _ in range(months - 1):
@@ -154,7 +163,7 @@ def test_low_credibility_for_the_set_months_freezes_a_membership_and_drops_its_p
     assert world.participation[0, 0, 3] == MEMBER
     dynamics.bloc_standing(world, 3, ties, PARAMS)
     assert world.participation[0, 0, 3] == FROZEN
-    assert dynamics.peer_pull(world.alignment, world.participation, ties, SWITCHED_ON)[0, 3, 0] == 0.0
+    assert peers(world, ties, SWITCHED_ON)[3, 0] == 0.0
     for _ in range(2 * months):
         dynamics.bloc_standing(world, 3, ties, PARAMS)
     assert world.participation[0, 0, 3] == LEFT

@@ -9,6 +9,7 @@ from helpers import cli
 
 from sim.inputs.evidence import load_evidence
 from sim.inputs.scenario import load_scenario
+from sim.model import ensemble
 from sim.model.ensemble import run_seed, simulate
 from sim.model.events import MODEL, LoggedEvent
 from sim.model.model import AllianceModel
@@ -57,6 +58,22 @@ def test_runs_do_not_depend_on_chunking(setup):
     np.testing.assert_array_equal(np.concatenate([p.alignment for p in parts]), whole.alignment)
     alone = simulate(setup, np.array([9]), 7)
     np.testing.assert_array_equal(alone.alignment[0], whole.alignment[9])
+
+
+def test_blocks_of_runs_change_nothing(setup, monkeypatch):
+    """Runs step through the months a block at a time: blocks of 5 give every number, event and progress
+    count that one block gives."""
+    log: list[LoggedEvent] = []
+    whole = simulate(setup, 12, 7, log=log)
+    monkeypatch.setattr(ensemble, "BLOCK_RUNS", 5)
+    blocked_log: list[LoggedEvent] = []
+    months: list[int] = []
+    blocked = simulate(setup, 12, 7, log=blocked_log, progress=months.append)
+    for name in SERIES:
+        np.testing.assert_array_equal(getattr(blocked, name), getattr(whole, name), err_msg=name)
+    np.testing.assert_array_equal(blocked.participation, whole.participation)
+    assert blocked_log == log
+    assert sum(months) == setup.scenario.months
 
 
 def test_seed_matters(setup):

@@ -124,8 +124,8 @@ def test_the_settled_start_is_a_rest_point(params, seed):
     world = random_world(rng, 3, False, ties)
     world.acute_threat[:] = world.previous_acute[:] = 0.0
     world.push[:] = 0.0
-    world.memory = world.alignment.copy()
-    world.reference_capacity = world.capability * world.free_capacity
+    world.memory[:] = world.alignment
+    world.reference_capacity[:] = world.capability * world.free_capacity
     start = dynamics.settle_start(world, ties, params)
     moved, appeals, _ = dynamics.month(start.copy(), ties, instruments, params, np.zeros((3, S, P)))
     assert not any(appeal.made.any() for appeal in appeals)
@@ -137,18 +137,23 @@ def test_the_settled_start_is_a_rest_point(params, seed):
 def test_engagement_beyond_the_start_builds_dependence_and_less_lets_it_erode():
     """Dependence moves only with what powers do: more engagement than at the start raises it, less lowers
     it, and it relaxes toward its starting level, never toward whoever is rising."""
-    params = {p.name: p.default for p in PARAMETERS}
-    level = np.full((2, S, P), 0.5)
-    reference = np.full((2, S, P), 0.5)
-    start = np.full((2, S, P), 1.0)
-    share = np.full(P, 0.5)
-    more = dynamics.build_dependence(level, reference, start + 1.0, start, share, params)
-    less = dynamics.build_dependence(level, reference, start - 1.0, start, share, params)
-    same = dynamics.build_dependence(level, reference, start, start, share, params)
-    assert (more > level).all() and (less < level).all()
-    np.testing.assert_array_equal(same, level)
-    above = dynamics.build_dependence(level + 0.2, reference, start, start, share, params)
-    assert (above < level + 0.2).all() and (above > level).all()
+    q = dynamics.rates({p.name: p.default for p in PARAMETERS}, 1)[0]
+    level = reference = 0.5
+    start, share = 1.0, 0.5
+    more = dynamics.build_dependence(level, reference, start + 1.0, start, share, False, q)
+    less = dynamics.build_dependence(level, reference, start - 1.0, start, share, False, q)
+    same = dynamics.build_dependence(level, reference, start, start, share, False, q)
+    assert more > level > less
+    assert same == level
+    above = dynamics.build_dependence(level + 0.2, reference, start, start, share, False, q)
+    assert level + 0.2 > above > level
+    assert dynamics.build_dependence(level, reference, start + 1.0, start, share, True, q) == level  # a frozen tie
+
+
+def utility(world: World, ties: Ties, params: dict) -> np.ndarray:
+    out = np.empty(world.alignment.shape)
+    dynamics.utility(world, ties.net(), dynamics.rates(params, len(out)), out)
+    return out
 
 
 def test_threat_from_a_power_pushes_away_and_protection_pulls_in():
@@ -156,21 +161,22 @@ def test_threat_from_a_power_pushes_away_and_protection_pulls_in():
     rng = np.random.default_rng(2)
     ties = random_ties(rng)
     world = random_world(rng, 1, False, ties)
-    base = dynamics.utility(world, ties, params)
+    base = utility(world, ties, params)
     coerced = world.copy()
     coerced.coercion[0, 0, 0] += 0.5
-    assert dynamics.utility(coerced, ties, params)[0, 0, 0] < base[0, 0, 0]
+    assert utility(coerced, ties, params)[0, 0, 0] < base[0, 0, 0]
     absorbed = world.copy()
     absorbed.free_capacity[0, 0] *= 0.3
-    assert (dynamics.utility(absorbed, ties, params)[0, :, 0] <= base[0, :, 0]).all()
+    assert (utility(absorbed, ties, params)[0, :, 0] <= base[0, :, 0]).all()
 
 
 def test_leverage_raises_hedging():
-    scores = np.array([[[2.0, 0.5, 0.1, 0.0]]])
-    calm = dynamics.softmax(scores / 1.0)
-    needy = dynamics.softmax(
-        scores
-        / dynamics.hedging_temperature(np.array([[[1.0, 0, 0, 0]]]), np.array([[0.8, 0, 0, 0]]), {"hedging_gain": 2.0})
-    )
+    scores = np.array([2.0, 0.5, 0.1, 0.0])
+    q = dynamics.rates({p.name: p.default for p in PARAMETERS} | {"hedging_gain": 2.0}, 1)[0]
+    temperature = dynamics.hedging_temperature(np.array([1.0, 0, 0, 0]), np.array([0.8, 0, 0, 0]), q)
+    assert temperature > 1.0
+    calm, needy = np.empty(P), np.empty(P)
+    dynamics.softmax(scores, calm)
+    dynamics.softmax(scores / temperature, needy)
     entropy = lambda a: -(a * np.log(a)).sum()  # noqa: E731
     assert entropy(needy) > entropy(calm)

@@ -1,11 +1,12 @@
-"""The Mesa model itself: agents, network, scheduled events, data collection."""
+"""The Mesa model itself: agents and their phases, the ties, scheduled events, data collection."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from sim.inputs.geography import STATES
+from sim.inputs.geography import BLOCS, STATES
+from sim.model import dynamics
 from sim.model.agents import PowerAgent, StateAgent
 from sim.model.model import AllianceModel
 
@@ -18,13 +19,22 @@ def model(short_scenario):
     return model
 
 
-def test_agents_and_network(model):
+def test_agents_and_the_phases_they_act_in(model):
+    """Each phase of the month is acted by its agents, in index order (states appeal in state order)."""
     assert sorted(a.name for a in model.agents_by_type[StateAgent]) == sorted(STATES)
     assert [a.name for a in model.agents_by_type[PowerAgent]] == ["Russia", "US", "China", "Turkey"]
-    armenia = next(a for a in model.state_agents if a.name == "Armenia")
-    neighbours = {model.states[c.coordinate] for c in armenia.cell.neighborhood}
-    assert {"Azerbaijan", "Georgia"} <= neighbours  # borders
-    assert "Belarus" in neighbours  # shared CSTO and EAEU membership
+    assert [a.name for a in model.actors["states"]] == model.states
+    assert {phase.actors for phase in dynamics.MONTH} == set(model.actors) | {"world"}
+
+
+def test_the_peer_rules_read_the_ties(model):
+    """Borders, rivalries and shared blocs: the links `peer_pull` and `answering_cost` read."""
+    ties, index = model.setup.ties, model.states.index
+    armenia = index("Armenia")
+    assert ties.borders[armenia, index("Georgia")] == 1 and ties.rivals[armenia, index("Azerbaijan")] == 1
+    assert ties.borders[armenia, index("Azerbaijan")] == 0  # rivals that share a border push apart only
+    csto = BLOCS.index("CSTO")
+    assert ties.members[csto, armenia] and ties.members[csto, index("Belarus")]
 
 
 def test_runs_to_the_scenario_end(model):

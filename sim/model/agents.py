@@ -2,15 +2,15 @@
 
 Attributes live in the model's `World` arrays so that every state moves from the same snapshot
 each month (a simultaneous update). Powers decide how to spend their effort and whom to press;
-states decide whether to call for help and whether to stay in their blocs. Each decision is a
-rule in `sim.model.dynamics`, which the ensemble engine calls in the same order.
+states decide whether to call for help and whether to stay in their blocs. Each agent takes part in
+the phases of `sim.model.dynamics.MONTH` that are its kind's, calling the phase's rule for itself
+alone; the ensemble engine calls the same rules for every agent at once.
 """
 
 from __future__ import annotations
 
 import mesa
 import numpy as np
-from mesa.discrete_space import FixedAgent
 
 from sim.inputs.geography import BLOCS
 from sim.model import dynamics
@@ -20,7 +20,7 @@ from sim.model.trajectories import hedging_index
 STANDING = {dynamics.NOT_MEMBER: "-", dynamics.MEMBER: "member", dynamics.FROZEN: "frozen", dynamics.LEFT: "left"}
 
 
-class StateAgent(FixedAgent):  # type: ignore[misc]  # mesa has no type information
+class StateAgent(mesa.Agent):  # type: ignore[misc]  # mesa has no type information
     """A post-Soviet state spreading its orientation over the powers, calling for help in a crisis
     and freezing or leaving a bloc whose leader it no longer trusts."""
 
@@ -28,14 +28,11 @@ class StateAgent(FixedAgent):  # type: ignore[misc]  # mesa has no type informat
         super().__init__(model)
         self.name, self.index = name, index
 
-    def appeal(self) -> None:
-        """If a crisis has just flared up, call on the security patron; the answer moves its reputation."""
-        appeal = dynamics.state_appeals(self.model.world, self.index, self.model.setup.ties, self.model.params)
-        self.model.appeals.append(appeal)
-
-    def review_blocs(self) -> None:
-        """Freeze, leave or return to each bloc, by how credible its leader has been for months."""
-        dynamics.bloc_standing(self.model.world, self.index, self.model.setup.ties, self.model.params)
+    def act(self, phase: dynamics.Phase) -> None:
+        """Take part in a states' phase of the month: if a crisis has just flared up, call on the security
+        patron, whose answer moves its reputation (`dynamics.appeal`); freeze, leave or return to each bloc
+        by how credible its leader has been for months (`dynamics.review`)."""
+        phase.act(self.model.month, np.array([self.index]))
 
     def _row(self, attribute: str) -> np.ndarray:
         return getattr(self.model.world, attribute)[0, self.index]
@@ -43,11 +40,6 @@ class StateAgent(FixedAgent):  # type: ignore[misc]  # mesa has no type informat
     def level(self, series: str, power: int) -> float:
         """This month's value of a per-power series (alignment, credibility, economic, ...) toward one power."""
         return float(self._row(series)[power])
-
-    @property
-    def alignment(self) -> dict[str, float]:
-        """Share of orientation toward each power (sums to 1)."""
-        return dict(zip(self.model.powers, self._row("alignment").tolist(), strict=True))
 
     @property
     def dominant_partner(self) -> str:
@@ -67,12 +59,8 @@ class StateAgent(FixedAgent):  # type: ignore[misc]  # mesa has no type informat
     @property
     def threat(self) -> float:
         """Threat from neighbours, insurgents and any crisis now (the demand for a protector)."""
-        return float(dynamics.total_threat(self.model.world)[0, self.index])
-
-    @property
-    def credibility(self) -> dict[str, float]:
-        """How credible each power is to this state as a security guarantor."""
-        return dict(zip(self.model.powers, self._row("credibility").tolist(), strict=True))
+        w, i = self.model.world, self.index
+        return float(dynamics.total_threat(w.neighbour_threat[0, i], w.insurgent_threat[0, i], w.acute_threat[0, i]))
 
     @property
     def blocs(self) -> dict[str, str]:
@@ -89,20 +77,17 @@ class PowerAgent(mesa.Agent):  # type: ignore[misc]  # mesa has no type informat
         super().__init__(model)
         self.name, self.index = name, index
 
-    def step(self) -> None:
-        """Reallocate effort toward the states where it gains or defends most; press drifting clients.
+    def act(self, phase: dynamics.Phase) -> None:
+        """Take part in the powers' phase of the month (`dynamics.decide`): reallocate effort toward the
+        states where it gains or defends most; press drifting clients.
 
         Every power judges last month's situation (the model's snapshot), so the order powers act in
         does not matter.
         """
-        dynamics.power_decides(self.model.world, self.model.snapshot, self.index, self.model.params)
+        phase.act(self.model.month, np.array([self.index]))
 
     def _column(self, attribute: str) -> np.ndarray:
         return getattr(self.model.world, attribute)[0, ..., self.index]
-
-    @property
-    def capability(self) -> float:
-        return float(self._column("capability"))
 
     @property
     def free_capacity(self) -> float:
@@ -118,11 +103,6 @@ class PowerAgent(mesa.Agent):  # type: ignore[misc]  # mesa has no type informat
     def outreach(self) -> float:
         """Total engagement effort across the states this month."""
         return float(self._column("outreach").sum())
-
-    @property
-    def allocation(self) -> dict[str, float]:
-        """Share of this month's effort going to each state."""
-        return dict(zip(self.model.states, self._column("allocation").tolist(), strict=True))
 
     @property
     def clients(self) -> int:

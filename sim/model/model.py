@@ -1,11 +1,11 @@
 """AllianceModel: ten post-Soviet states drifting between the powers, one month per step.
 
-Each month the scenario's dated events fire; each power reallocates its outreach budget and
-decides whether to press states drifting away; each state calls on its security patron if a
-crisis has just flared up and reviews its bloc memberships; then every state weighs its
-dependence, the protection each power can offer, the threat a power itself poses, the powers'
-engagement and its peers' choices, and moves part of the way toward the orientation those imply,
-with a random shock. The rules and equations are in `sim.model.dynamics`.
+Each month the scenario's dated events fire; then the phases of `sim.model.dynamics.MONTH` run in
+order: each power reallocates its outreach budget and decides whether to press states drifting away;
+each state calls on its security patron if a crisis has just flared up, then reviews its bloc
+memberships; then every state weighs its dependence, the protection each power can offer, the threat
+a power itself poses, the powers' engagement and its peers' choices, and moves part of the way toward
+the orientation those imply, with a random shock. The rules and equations are in `sim.model.dynamics`.
 """
 
 from __future__ import annotations
@@ -13,13 +13,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import mesa
-import networkx as nx
 import numpy as np
-from mesa.discrete_space import Network
 from mesa.time import Priority
 
 from sim.inputs.evidence import Evidence
-from sim.inputs.geography import BLOCS, POSITIONS
+from sim.inputs.geography import BLOCS
 from sim.inputs.packaged import BASELINE
 from sim.inputs.parameters import BY_NAME
 from sim.inputs.scenario import Change, Scenario, load_scenario
@@ -68,24 +66,16 @@ class AllianceModel(mesa.Model):  # type: ignore[misc]  # mesa has no type infor
         self.world = self.setup.initial(1, self.params, drawn)
         self.start = self.world.copy()
         self.snapshot = self.world
+        self.month: dynamics.Month | None = None  # the month being stepped, as its phases read it
         self.appeals: list[dynamics.Appeal] = []
         self.event_log: list[LoggedEvent] = []
 
-        graph = nx.Graph()
-        graph.add_nodes_from(range(len(self.states)))
-        for i, j, kind in self.setup.edges:
-            kinds = graph.edges[i, j]["kinds"] if graph.has_edge(i, j) else []
-            graph.add_edge(i, j, kinds=kinds + [kind])
-        self.network = Network(
-            graph, capacity=1, random=self.random, layout={i: POSITIONS[s] for i, s in enumerate(self.states)}
-        )
         for i, name in enumerate(self.states):
-            agent = StateAgent(self, name, i)
-            agent.cell = self.network[i]
+            StateAgent(self, name, i)
         for p, name in enumerate(self.powers):
             PowerAgent(self, name, p)
-        self.power_agents = self.agents_by_type[PowerAgent]
-        self.state_agents = self.agents_by_type[StateAgent]
+        # the agents acting in each phase of the month (`dynamics.Phase.actors`)
+        self.actors = {"powers": self.agents_by_type[PowerAgent], "states": self.agents_by_type[StateAgent]}
 
         self._queued = [
             ScheduledEvent(self, c) for month in sorted(self.setup.events) for c in self.setup.events[month]
@@ -138,17 +128,21 @@ class AllianceModel(mesa.Model):  # type: ignore[misc]  # mesa has no type infor
         return self.setup.scenario.date(self.steps)
 
     def step(self) -> None:
-        """One month: events have fired; powers decide, states decide, alignment updates; record."""
-        self.snapshot = dynamics.decision_snapshot(self.world)
-        self.power_agents.do("step")
+        """One month (events have fired): each phase of `dynamics.MONTH` in order, the powers' and the states'
+        by each agent for itself, the world's by the model; then record."""
+        self.snapshot = self.world.copy()  # last month's world, as the powers judge it
+        draws = self.rng.standard_normal(self.world.alignment.shape[1:])[None]
+        instruments = self.setup.scenario.instruments
+        self.month = dynamics.month_of(self.world, self.setup.ties, self.params, self.snapshot, instruments, draws)
         before = self.world.participation.copy()
-        self.appeals = []
-        self.state_agents.do("appeal")
-        self.state_agents.do("review_blocs")
+        for phase in dynamics.MONTH:
+            if phase.actors == "world":
+                phase.act(self.month, dynamics.everyone(self.month, phase.actors))
+            else:
+                self.actors[phase.actors].do("act", phase)
+        self.appeals = dynamics.appeals_of(self.month)
         date = self.setup.scenario.date(self.steps)
         self.event_log += decision_records(self.setup, date, self.appeals, before, self.world.participation)
-        draws = self.rng.standard_normal(self.world.alignment.shape[1:])[None]
-        self.world = dynamics.update(self.world, self.setup.ties, self.setup.scenario.instruments, self.params, draws)
         self.datacollector.collect(self)
         self.running = self.steps < self.setup.scenario.months
 

@@ -170,10 +170,10 @@ def _start(
     )
     for change in scenario.initial:
         apply_change(world, resolve(change))
-    world.reference_credibility = world.credibility.copy()
-    world.reference_coercion = world.coercion.copy()
-    world.previous_acute = world.acute_threat.copy()
-    world.reference_capacity = world.capability * world.free_capacity
+    world.reference_credibility[:] = world.credibility
+    world.reference_coercion[:] = world.coercion
+    world.previous_acute[:] = world.acute_threat
+    world.reference_capacity[:] = world.capability * world.free_capacity
     _start_allocation(world)
     return world
 
@@ -182,7 +182,7 @@ def _start_allocation(world: World) -> None:
     """Every power's split by its declared interests: a scripted power's allocation, and where the search
     for an adaptive power's rest allocation starts (`dynamics.rest_allocation`)."""
     totals = world.interest.sum(axis=1, keepdims=True)
-    world.allocation = np.divide(world.interest, totals, out=np.zeros_like(world.interest), where=totals > 0)
+    np.divide(world.interest, totals, out=world.allocation, where=totals > 0)
     for power in range(world.budget.shape[1]):
         world.outreach[:, :, power] = dynamics.outreach_budget(world, power)[:, None] * world.allocation[:, :, power]
 
