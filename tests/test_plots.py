@@ -157,3 +157,24 @@ def test_bands_are_the_quantiles_of_the_runs():
     np.testing.assert_allclose(bands.alignment[2], np.quantile(traj.alignment, 0.95, axis=0))
     assert (bands.alignment[0] < bands.alignment[2]).any()  # a band with width is drawn
     np.testing.assert_allclose(bands.dominant.sum(axis=-1), 1.0)
+
+
+def test_a_fall_is_captioned_with_the_events_that_bear_on_that_power_in_most_runs():
+    """Not an event of another month, of another power, of something else than its credibility or capacity, or
+    one that happened in few runs."""
+    from sim.outputs.plots import _events_near
+
+    dates = ["2021-01", "2021-02", "2021-03", "2021-04", "2021-05", "2021-06"]
+    events = pd.DataFrame(
+        [
+            ["2021-05", "Russia's reputation falls", 1000, "scheduled", "Russia", "credibility"],
+            ["2021-05", "Armenia appeals to Russia for help", 990, "appeal", "Russia", ""],
+            ["2021-05", "Armenia freezes its CSTO membership", 3, "freeze", "Russia", ""],
+            ["2021-05", "the US pulls out", 1000, "scheduled", "US", "free_capacity"],
+            ["2021-05", "Russia courts Kazakhstan", 1000, "scheduled", "Russia", "interest"],
+            ["2021-01", "an old Russian setback", 1000, "scheduled", "Russia", "credibility"],
+        ],
+        columns=["date", "label", "runs", "kind", "power", "attribute"],
+    )
+    caption = _events_near(events, dates, 5, "Russia").replace("\n", " ")
+    assert caption == " (Russia's reputation falls; Armenia appeals to Russia for help)"

@@ -39,8 +39,25 @@ def test_both_drivers_log_the_same_record_and_make_the_same_table(setup):
         model.step()
     assert any(e.source == MODEL for e in log)
     ensemble, mesa = event_table(log), event_table(model.event_log)
-    assert list(ensemble.columns) == EVENT_COLUMNS == ["date", "label", "source", "answered", "runs"]
-    key = ["date", "label", "source"]
+    assert list(ensemble.columns) == EVENT_COLUMNS
+    assert EVENT_COLUMNS == [
+        "date", "label", "source", "answered", "runs", "kind", "states", "power", "bloc", "attribute"
+    ]  # fmt: skip
+    key = ["date", "label", "source", "kind", "states", "power", "bloc", "attribute"]
     assert sorted(map(tuple, ensemble[key].to_numpy())) == sorted(map(tuple, mesa[key].to_numpy()))
     assert (ensemble["runs"] == 1).all() and (mesa["runs"] == 1).all()
     assert list(event_table([]).columns) == EVENT_COLUMNS
+
+
+def test_an_event_says_whom_it_concerns_without_its_label_being_read(setup):
+    """Appeals name the state and the patron, bloc decisions the bloc and its leader, scheduled events the
+    states and the power their change touches."""
+    log: list[LoggedEvent] = []
+    simulate(setup, np.arange(20), 3, log=log)
+    table = event_table(log)
+    appeals = table[table["kind"] == "appeal"]
+    assert len(appeals) and all(f"{r.states} appeals to {r.power}" in r.label for r in appeals.itertuples())
+    invasion = table[table["label"].str.startswith("Russia invades Ukraine")].iloc[0]
+    assert invasion.kind == "scheduled" and invasion.power == "Russia"
+    blocs = table[table["kind"].isin(["freeze", "exit", "return"])]
+    assert all(r.bloc in r.label and r.states in r.label for r in blocs.itertuples())

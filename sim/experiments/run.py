@@ -22,7 +22,7 @@ from sim.experiments.posterior import Posterior
 from sim.experiments.uncertainty import SOURCES, run_parameters, simulate_uncertain, spread_by_source
 from sim.inputs.limits import chunk_runs
 from sim.model.ensemble import run_seed
-from sim.model.events import MODEL, LoggedEvent, event_table
+from sim.model.events import EVENT_KEYS, MODEL, LoggedEvent, event_table
 from sim.model.trajectories import SERIES, Trajectories
 from sim.model.world import Setup
 from sim.outputs.results import summary_of, write_table
@@ -188,7 +188,7 @@ def _combine(logs: list[tuple[int, pd.DataFrame]]) -> pd.DataFrame:
     answered = log["answered"].astype(float)
     log["_weight"] = log["_runs"].where(answered.notna(), 0)
     log["answered"] = answered * log["_runs"]
-    sums = log.groupby(["date", "label", "source"], sort=False, as_index=False, dropna=False).sum(numeric_only=True)
+    sums = log.groupby(EVENT_KEYS, sort=False, as_index=False, dropna=False).sum(numeric_only=True)
     sums["answered"] = (sums["answered"] / sums["_weight"]).where(sums["_weight"] > 0)
     columns = [c for c in logs[0][1].columns if c in sums]
     return _in_order(sums[columns].astype({"answered": object}).where(sums[columns].notna(), None))

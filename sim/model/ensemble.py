@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from sim.model import dynamics
-from sim.model.events import LoggedEvent, decision_records
+from sim.model.events import LoggedEvent, decision_records, scheduled
 from sim.model.trajectories import SERIES, Trajectories
 from sim.model.world import Setup, apply_change
 
@@ -121,7 +121,7 @@ def _log(
     made, patron, answered = appeals
     for month in range(1, scenario.months + 1):
         for change in setup.events.get(month, ()):
-            log.append(LoggedEvent(change.date, change.label, change.source, runs=runs))
+            log.append(scheduled(setup, change, change.date, runs))
         t = month - 1
         decided = [dynamics.Appeal(s, made[:, t, s], patron[:, t, s], answered[:, t, s]) for s in range(made.shape[2])]
         log += decision_records(setup, scenario.date(month), decided, participation[:, t], participation[:, month])

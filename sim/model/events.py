@@ -1,8 +1,8 @@
 """The event log: one record type for what happened in a run, whichever driver ran it.
 
 Scheduled scenario events, a teacher's live actions and what the agents decided (appeals and their
-answers, bloc freezes, exits and returns; source "model") are all logged as `LoggedEvent`s and
-become the events table (events.csv) through `event_table`.
+answers, bloc freezes, exits and returns; source "model") are all logged as `LoggedEvent`s, with their kind
+and whom they concern, and become the events table (events.csv) through `event_table`.
 """
 
 from __future__ import annotations
@@ -12,7 +12,8 @@ from dataclasses import dataclass, fields
 import numpy as np
 import pandas as pd
 
-from sim.inputs.geography import BLOCS
+from sim.inputs.geography import BLOC_LEADERS, BLOCS
+from sim.inputs.scenario import Change
 from sim.model import dynamics
 from sim.model.world import Setup
 
@@ -20,24 +21,52 @@ from sim.model.world import Setup
 MODEL = "model"
 
 
+#: What an event is: a dated change a scenario (or a teacher) writes in, or one of the agents' decisions.
+SCHEDULED, APPEAL, FREEZE, EXIT, RETURN = "scheduled", "appeal", "freeze", "exit", "return"
+
+
 @dataclass
 class LoggedEvent:
-    """One event: when, what, and on whose word (a document, a teacher, or "model" for an agent's decision)."""
+    """One event: when, what, and on whose word (a document, a teacher, or "model" for an agent's decision),
+    with its kind and whom it concerns, so that nobody needs to read the label: `states` it touches, the
+    `power` it acts on (an appeal's patron, a bloc's leader), the `bloc` of a freeze, exit or return and the
+    `attribute` a scheduled change changes."""
 
     date: str
     label: str
     source: str
     answered: float | None = None  # for an appeal: share of the need the patron met (mean over the runs)
     runs: int = 1  # how many of the simulated runs it happened in
+    kind: str = SCHEDULED
+    states: str = ""  # the states it touches, "; "-separated
+    power: str = ""
+    bloc: str = ""
+    attribute: str = ""  # for a scheduled change: the attribute it changes
 
 
 #: The events table's columns, in order.
 EVENT_COLUMNS = [field.name for field in fields(LoggedEvent)]
+#: The columns that say which event a row is (the others count it).
+EVENT_KEYS = ["date", "label", "source", "kind", "states", "power", "bloc", "attribute"]
 
 
 def event_table(events: list[LoggedEvent]) -> pd.DataFrame:
     """One row per event, columns EVENT_COLUMNS (the table has them even when nothing happened)."""
     return pd.DataFrame([vars(event) for event in events], columns=EVENT_COLUMNS)
+
+
+def scheduled(setup: Setup, change: Change, date: str, runs: int = 1) -> LoggedEvent:
+    """The record of a scheduled change (a scenario's event, or a teacher's): whom it touches and which power."""
+    scenario = setup.scenario
+    return LoggedEvent(
+        date,
+        change.label,
+        change.source,
+        runs=runs,
+        states="; ".join(scenario.states[i] for i in change.states),
+        power="" if change.power is None else scenario.powers[change.power],
+        attribute=change.attribute,
+    )
 
 
 def decision_records(
@@ -52,18 +81,25 @@ def decision_records(
         for patron in np.unique(appeal.patron[appeal.made]):
             runs = appeal.made & (appeal.patron == patron)
             label = f"{states[appeal.state]} appeals to {powers[patron]} for help"
-            records.append(LoggedEvent(date, label, MODEL, float(appeal.answered[runs].mean()), int(runs.sum())))
+            answered = float(appeal.answered[runs].mean())
+            records.append(
+                LoggedEvent(date, label, MODEL, answered, int(runs.sum()), APPEAL, states[appeal.state], powers[patron])
+            )
     verbs = {
-        dynamics.FROZEN: "freezes its {} membership",
-        dynamics.LEFT: "leaves the {}",
-        dynamics.MEMBER: "returns to the {}",
+        dynamics.FROZEN: (FREEZE, "freezes its {} membership"),
+        dynamics.LEFT: (EXIT, "leaves the {}"),
+        dynamics.MEMBER: (RETURN, "returns to the {}"),
     }
     changed = before != after  # (B,K,S)
     for state in range(len(states)):
         for k, bloc in enumerate(BLOCS):
             moved = changed[:, k, state]
+            leader = BLOC_LEADERS[bloc] if BLOC_LEADERS[bloc] in powers else ""
             for status in np.unique(after[moved, k, state]):
                 runs = moved & (after[:, k, state] == status)
-                label = f"{states[state]} " + verbs[int(status)].format(bloc)
-                records.append(LoggedEvent(date, label, MODEL, runs=int(runs.sum())))
+                kind, verb = verbs[int(status)]
+                label = f"{states[state]} " + verb.format(bloc)
+                records.append(
+                    LoggedEvent(date, label, MODEL, None, int(runs.sum()), kind, states[state], leader, bloc)
+                )
     return records

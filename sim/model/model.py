@@ -23,7 +23,7 @@ from sim.inputs.parameters import BY_NAME
 from sim.inputs.scenario import Change, Scenario, load_scenario
 from sim.model import dynamics
 from sim.model.agents import STANDING, PowerAgent, StateAgent
-from sim.model.events import LoggedEvent, decision_records
+from sim.model.events import LoggedEvent, decision_records, scheduled
 from sim.model.trajectories import SERIES, Trajectories, hedging_index
 from sim.model.world import Setup, apply_change, prepare
 
@@ -150,7 +150,7 @@ class AllianceModel(mesa.Model):  # type: ignore[misc]  # mesa has no type infor
         """Apply a change now (a scheduled event, or one a teacher triggers live) and log it."""
         apply_change(self.world, change, self.start)
         date = change.date or self.setup.scenario.date(self.steps + 1)
-        self.event_log.append(LoggedEvent(date, change.label, change.source))
+        self.event_log.append(scheduled(self.setup, change, date))
 
     @property
     def history(self) -> dict[str, np.ndarray]:

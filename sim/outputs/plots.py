@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import multiprocessing
 import os
+import textwrap
 import threading
 from collections.abc import Callable
 from concurrent.futures import Executor, ProcessPoolExecutor
@@ -30,6 +31,7 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import FormatStrFormatter, MultipleLocator
 
 from sim.inputs.sources import PROJECTION
+from sim.model.events import APPEAL
 from sim.model.trajectories import Trajectories
 from sim.outputs.colors import power_colors
 
@@ -44,6 +46,8 @@ QUANTILES = (0.05, 0.5, 0.95)
 #: Style of the 5–95% bands: light enough that overlapping bands stay readable.
 BAND = {"alpha": 0.2, "linewidth": 0}
 PROJECTION_LABEL = "documents end, projection begins"
+#: What a scheduled event changes for it to be named beside a fall of a power's credibility.
+CREDIBILITY_CAUSES = ("credibility", "free_capacity", "capability")
 #: A fall of a power's median credibility over DROP_MONTHS months at least this large is labelled.
 DROP_MONTHS, DROP_MIN = 3, 0.02
 #: Room below 0 and above 1 so that a line lying at 0 or 1 stays visible above the axis.
@@ -184,7 +188,8 @@ def hedging_plot(bands: Bands) -> Figure:
 @plain_text
 def credibility_plot(bands: Bands, events: pd.DataFrame | None = None) -> Figure:
     """Each power's credibility as a security guarantor, averaged over states: median and 5–95% band from 0,
-    with each power's largest fall labelled (and the events of those months, when the log is given)."""
+    with each power's largest fall labelled (and, when the log is given, the events of those months that act on
+    that power in most runs)."""
     dates = _dates(bands)
     colors = power_colors(bands.powers)
     low, mid, high = bands.credibility  # each (T, P)
@@ -197,13 +202,14 @@ def credibility_plot(bands: Bands, events: pd.DataFrame | None = None) -> Figure
         ax.plot(dates, mid[:, p], color=colors[power], lw=2, label=power)
     ax.set_ylim(0, max(1.0, float(high.max()) * 1.05))
     drops = [(p, *d) for p in range(len(bands.powers)) if (d := largest_drop(mid[:, p])) is not None]
-    for k, (p, t, size) in enumerate(drops):  # labels stacked in the empty top of the plot, arrows to the falls
+    top = 0.95  # labels stacked in the empty top of the plot, each below the one before, arrows to the falls
+    for p, t, size in drops:
         power = bands.powers[p]
-        text = f"{power} −{size:.2f} by {bands.dates[t]}" + _events_near(events, bands.dates, t)
+        text = f"{power} −{size:.2f} by {bands.dates[t]}" + _events_near(events, bands.dates, t, power)
         ax.annotate(
             text,
             (dates[t], mid[t, p]),
-            xytext=(dates[t], 0.9 - 0.12 * k),
+            xytext=(dates[t], top),
             textcoords=("data", "axes fraction"),
             ha="left",
             va="top",
@@ -212,6 +218,7 @@ def credibility_plot(bands: Bands, events: pd.DataFrame | None = None) -> Figure
             arrowprops={"arrowstyle": "->", "color": colors[power], "lw": 0.8, "relpos": (0.03, 0)},
             gid="drop",
         )
+        top -= 0.045 * (text.count("\n") + 1) + 0.03
     ax.set_ylabel("credibility (mean over states)")
     ax.set_xlabel("date")
     ax.grid(alpha=0.3)
@@ -355,16 +362,28 @@ def state_panels(n: int, ncols: int = 5) -> tuple[Figure, list[Axes]]:
     return fig, list(axes[:n])
 
 
-def _events_near(events: pd.DataFrame | None, dates: list[str], t: int, months: int = DROP_MONTHS) -> str:
-    """'(label; label)' for the logged events in the months of a fall, shortened; '' if none or no log."""
+def _events_near(events: pd.DataFrame | None, dates: list[str], t: int, power: str, months: int = DROP_MONTHS) -> str:
+    """'(label; label)' for the events of the months of a fall that bear on `power`'s credibility (a change of
+    its credibility or capacity, an appeal to it) and happen in most runs, at most two, each whole; '' if none or
+    no log."""
     if events is None or events.empty or not {"date", "label"} <= set(events.columns):
         return ""
-    window = set(dates[max(0, t - months) : t + 1])
-    labels = list(dict.fromkeys(str(x) for x in events.loc[events["date"].astype(str).isin(window), "label"]))
+    window = events["date"].astype(str).isin(set(dates[max(0, t - months) : t + 1]))
+    if {"power", "kind", "attribute"} <= set(events.columns):
+        bearing = events["attribute"].isin(CREDIBILITY_CAUSES) | events["kind"].eq(APPEAL)
+        window &= events["power"].fillna("").astype(str).eq(power) & bearing
+    if "runs" in events:
+        runs = pd.to_numeric(events["runs"], errors="coerce")
+        window &= runs >= 0.5 * runs.max()  # scheduled events happen in every run: the most runs any event has
+    near = events.loc[window]
+    if "attribute" in near:  # a change of the credibility itself first, then the latest month first
+        near = near.assign(_direct=~near["attribute"].eq("credibility"), _date=near["date"].astype(str))
+        near = near.sort_values(["_direct", "_date"], ascending=[True, False], kind="stable")
+    labels = list(dict.fromkeys(str(x) for x in near["label"]))
     if not labels:
         return ""
-    text = "; ".join(labels)
-    return "\n(" + (text if len(text) <= 60 else text[:57] + "...") + ")"
+    text = "; ".join(labels[:2]) + (f"; and {len(labels) - 2} more" if len(labels) > 2 else "")
+    return "\n" + textwrap.fill(f"({text})", width=62)
 
 
 def decimal_year(month: str) -> float:
