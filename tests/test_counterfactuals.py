@@ -40,7 +40,7 @@ def touched(setup, baseline) -> set[int]:
     own_events = {key(c): c for changes in setup.events.values() for c in changes}
     changed = [c for k, c in own_events.items() if k not in base_events]
     changed += [c for k, c in base_events.items() if k not in own_events]
-    resolved = [_indexes(c.states, setup.scenario.states, setup.members) for c in setup.scenario.initial]
+    resolved = [_indexes(c.targets, setup.scenario.states, setup.members) for c in setup.scenario.initial]
     resolved += [c.states for c in changed]
     everyone = range(len(setup.scenario.states))
     return {int(i) for indexes in resolved for i in (indexes if len(indexes) else everyone)}

@@ -211,9 +211,31 @@ def test_a_share_at_the_floor_rises_when_its_power_courts_the_state_hard(baselin
     courting = replace(baseline, base=baseline.base.copy(), events={})
     courting.base.adaptive[0, turkey] = 0.0  # scripted: the effort goes where its priorities say
     first_month = [
-        Change("interest", "set", 0.0, np.arange(S), turkey, "test", "Turkey drops every other state", month=1),
-        Change("interest", "set", 5.0, np.array([armenia]), turkey, "test", "Armenia is Turkey's priority", month=1),
-        Change("budget", "set", 5.0, np.array([], dtype=int), turkey, "test", "Turkey spends all it can", month=1),
+        Change(
+            "interest", "set", 0.0, (), turkey, "test", "Turkey drops every other state", month=1, states=np.arange(S)
+        ),
+        Change(
+            "interest",
+            "set",
+            5.0,
+            (),
+            turkey,
+            "test",
+            "Armenia is Turkey's priority",
+            month=1,
+            states=np.array([armenia]),
+        ),
+        Change(
+            "budget",
+            "set",
+            5.0,
+            (),
+            turkey,
+            "test",
+            "Turkey spends all it can",
+            month=1,
+            states=np.array([], dtype=int),
+        ),
     ]
     courted = simulate(replace(courting, events={1: first_month}), 8, 0)
     assert np.median(quiet.alignment[:, -1, armenia, turkey]) < 0.1
@@ -222,7 +244,7 @@ def test_a_share_at_the_floor_rises_when_its_power_courts_the_state_hard(baselin
 
 def test_events_apply_to_power_budgets():
     world, _ = calm_world()
-    apply_change(world, Change("budget", "multiply", 0.0, np.array([], dtype=int), 2, "test", "China stops"))
+    apply_change(world, Change("budget", "multiply", 0.0, (), 2, "test", "China stops", states=np.array([], dtype=int)))
     assert world.budget[0, 2] == 0.0
     after = world.copy()
     dynamics.power_decides(after, world, 2, PARAMS)

@@ -15,7 +15,7 @@ from sim.cli.viz import command, is_loopback
 from sim.inputs.geography import REGIONS
 from sim.inputs.packaged import SCENARIOS
 from sim.inputs.parameters import BY_NAME
-from sim.model.world import UNBOUNDED
+from sim.inputs.vocabulary import attribute_bound
 from sim.viz import charts, lesson, mapview, scenario_files
 from sim.viz import session as session_module
 from sim.viz.classroom import start
@@ -155,7 +155,7 @@ def test_each_lever_scales_its_target_from_the_first_month(baseline, lever):
     else:
         for attribute in lever.attributes:
             before, after = column(baseline, attribute, lever.power), column(moved, attribute, lever.power)
-            np.testing.assert_allclose(after, np.clip(before * factor, 0, 5.0 if attribute in UNBOUNDED else 1.0))
+            np.testing.assert_allclose(after, np.clip(before * factor, 0, attribute_bound(attribute)))
             assert (after >= before).all() and (after > before).any()
     assert moved.levers == {lever.name: factor} and moved.event_log[0].source == TEACHER
     np.testing.assert_allclose(moved.world.alignment, baseline.world.alignment)  # the drift starts with the first step

@@ -32,12 +32,11 @@ from sim.inputs.geography import BLOCS, POWERS, REGIONS, STATES
 from sim.inputs.packaged import SCENARIOS
 from sim.inputs.parameters import defaults
 from sim.inputs.sources import documents
-from sim.inputs.vocabulary import MAX_OUTREACH, POWER_ATTRIBUTES, STATE_ATTRIBUTES
+from sim.inputs.vocabulary import attribute_bound, attribute_kind
 
 if TYPE_CHECKING:
     from sim.inputs.schema import Initial, Strategy
 
-POWER_EVENT_ATTRIBUTES = POWER_ATTRIBUTES + ("budget",)
 #: A document cited by file name inside a change's `source` text.
 DOCUMENT_NAME = re.compile(r"[\w.-]+\.txt\b")
 
@@ -49,13 +48,15 @@ class Change:
     attribute: str
     operation: str
     value: float
-    states: np.ndarray  # indexes of the states it touches (empty for power attributes)
+    targets: tuple[str, ...]  # the states and blocs it names, as written (none for a power's own attributes)
     power: int | None
     source: str
     label: str
     month: int = 0  # months after the start; 0 for the starting situation
     date: str = ""
     evidence: tuple[str, ...] = ()
+    #: The indexes of the states it touches, once the world has resolved `targets` (blocs by their members).
+    states: np.ndarray = field(default_factory=lambda: np.array([], dtype=int))
 
 
 @dataclass
@@ -244,8 +245,9 @@ def _powers(doc: Document, names: list[str]) -> list[str]:
     return _once(doc, ("powers",), names, "power")
 
 
-def _selection(doc: Document, place: tuple, targets: list[str], scenario: Scenario) -> np.ndarray:
-    """States named by a list of targets, each a state, a region, a bloc or 'all'."""
+def _selection(doc: Document, place: tuple, targets: list[str], scenario: Scenario) -> tuple[str, ...]:
+    """States named by a list of targets, each a state, a region, a bloc or 'all': states by name, blocs as
+    written (the world resolves them against the evidence's memberships)."""
     chosen: list[str] = []
     groups = {**REGIONS, **{b: b for b in BLOCS}}
     for i, name in enumerate(targets):
@@ -262,7 +264,7 @@ def _selection(doc: Document, place: tuple, targets: list[str], scenario: Scenar
             raise doc.error(
                 where, f"unknown target '{name}'{suggest(name, list(scenario.states) + list(groups) + ['all'])}"
             )
-    return np.array(chosen, dtype=object)
+    return tuple(chosen)
 
 
 def _strategies(doc: Document, scenario: Scenario, strategies: dict[str, Strategy]) -> None:
@@ -309,7 +311,7 @@ def _change(doc: Document, place: tuple, item: Initial, scenario: Scenario, evid
     if operation != "restore" and value is None:
         raise doc.error(place, "missing 'value:'")
     value = value or 0.0
-    high = MAX_OUTREACH if attribute in ("interest", "push", "budget") else 1.0
+    high = attribute_bound(attribute)
     ranges = {"set": (0.0, high), "add": (-high, high), "multiply": (0.0, 10.0), "restore": (0.0, 0.0)}
     low, top = ranges[operation]
     if not low <= value <= top:
@@ -317,22 +319,23 @@ def _change(doc: Document, place: tuple, item: Initial, scenario: Scenario, evid
         raise doc.error(place + ("value",), f"{value:g} is out of range for {what}: use {low} to {top}")
     raw = doc.data[place[0]][place[1]]  # as written, for the default label
     power = item.power
-    if attribute in POWER_EVENT_ATTRIBUTES:
+    kind = attribute_kind(attribute)
+    if kind == "power":
         power = power or raw["target"]
         if power not in scenario.powers:
             raise doc.error(
                 place + ("target",),
                 f"'{attribute}' belongs to a power; '{power}' is not one{suggest(str(power), scenario.powers)}",
             )
-        states = np.array([], dtype=object)
+        targets: tuple[str, ...] = ()
     else:
-        if power is None and attribute not in STATE_ATTRIBUTES:
+        if power is None and kind == "pair":
             raise doc.error(place, f"'{attribute}' concerns a state and a power: add 'power:'")
         if power is not None and power not in scenario.powers:
             raise doc.error(place + ("power",), f"unknown power '{power}'{suggest(power, scenario.powers)}")
-        if attribute in STATE_ATTRIBUTES and power is not None:
+        if kind == "state" and power is not None:
             raise doc.error(place + ("power",), f"'{attribute}' belongs to the state alone: remove 'power:'")
-        states = _selection(doc, place + ("target",), item.target, scenario)
+        targets = _selection(doc, place + ("target",), item.target, scenario)
     cited = item.evidence or []
     if evidence is not None:
         for k, eid in enumerate(cited):
@@ -343,7 +346,7 @@ def _change(doc: Document, place: tuple, item: Initial, scenario: Scenario, evid
         attribute=attribute,
         operation=operation,
         value=float(value),
-        states=states,
+        targets=targets,
         power=None if power is None else scenario.powers.index(power),
         source=item.source,
         label=item.label.strip() or f"{attribute} {operation} {raw.get('value', 0.0)} ({raw['target']})",

@@ -25,6 +25,24 @@ EVENT_ATTRIBUTES = (
 KNOWN_POWERS = tuple(POWER_POSITIONS)
 #: Largest budget, interest or one-off push a scenario may give a power.
 MAX_OUTREACH = 5.0
+#: A power's effort: the attributes that go up to MAX_OUTREACH rather than 1.
+EFFORT = ("interest", "push", "budget")
+
+
+def attribute_kind(attribute: str) -> str:
+    """Whose an event's attribute is: "power" (a power's own means and budget), "state" (a state's threats) or
+    "pair" (a state's with a power: its ties, the power's credibility, interest and push there). The scenario
+    reader checks an event's targets by it, and the world indexes its arrays by it."""
+    if attribute in POWER_ATTRIBUTES or attribute == "budget":
+        return "power"
+    return "state" if attribute in STATE_ATTRIBUTES else "pair"
+
+
+def attribute_bound(attribute: str) -> float:
+    """The highest level an attribute takes: MAX_OUTREACH for a power's effort, 1 for shares, ties and levels."""
+    return MAX_OUTREACH if attribute in EFFORT else 1.0
+
+
 POLICIES = ("adaptive", "scripted")
 #: `restore` returns an attribute to where the run started (its evidence-derived level): it takes no value.
 OPERATIONS = ("set", "add", "multiply", "restore")

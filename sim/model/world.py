@@ -16,7 +16,13 @@ from sim.inputs.evidence import Derived, Evidence, load_evidence
 from sim.inputs.geography import BLOC_LEADERS, BLOC_TIES, BLOCS
 from sim.inputs.packaged import EVIDENCE
 from sim.inputs.scenario import Change, Scenario
-from sim.inputs.vocabulary import MAX_OUTREACH, PAIR_ATTRIBUTES, POWER_ATTRIBUTES, STATE_ATTRIBUTES
+from sim.inputs.vocabulary import (
+    PAIR_ATTRIBUTES,
+    POWER_ATTRIBUTES,
+    STATE_ATTRIBUTES,
+    attribute_bound,
+    attribute_kind,
+)
 from sim.model import dynamics
 from sim.model.dynamics import MEMBER, NOT_MEMBER, Ties, World
 
@@ -32,7 +38,6 @@ ASSUMED_CONFIDENCE = 0.5
 EVIDENCE_STREAM = 2
 
 #: Attributes a change may scale beyond 1 (efforts and budgets).
-UNBOUNDED = ("push", "interest", "budget")
 
 
 @dataclass
@@ -71,7 +76,7 @@ class Setup:
 
     def resolve(self, change: Change) -> Change:
         """A change with its target names (states, regions, blocs) turned into state indexes."""
-        return replace(change, states=_indexes(change.states, self.scenario.states, self.members))
+        return replace(change, states=_indexes(change.targets, self.scenario.states, self.members))
 
 
 def prepare(scenario: Scenario, evidence: Evidence | None = None) -> Setup:
@@ -187,7 +192,7 @@ def _start_allocation(world: World) -> None:
         world.outreach[:, :, power] = dynamics.outreach_budget(world, power)[:, None] * world.allocation[:, :, power]
 
 
-def _indexes(names: np.ndarray, states: list[str], members: dict[str, list[int]]) -> np.ndarray:
+def _indexes(names: tuple[str, ...], states: list[str], members: dict[str, list[int]]) -> np.ndarray:
     chosen: list[int] = []
     for name in names:
         chosen += members[name] if name in members else [states.index(name)]
@@ -231,13 +236,11 @@ def apply_change(world: World, change: Change, start: World | None = None) -> No
 
 def _change(change: Change, array: np.ndarray, start: np.ndarray | None) -> None:
     """Apply `change` to `array` (one of the world's arrays, or a view of one) in place."""
-    index: tuple[Any, ...]
-    if change.attribute in POWER_ATTRIBUTES + ("budget",):
-        index = (slice(None), change.power)
-    elif change.attribute in STATE_ATTRIBUTES:
-        index = (slice(None), change.states)
-    else:
-        index = (slice(None), change.states, change.power)
+    index: tuple[Any, ...] = {
+        "power": (slice(None), change.power),
+        "state": (slice(None), change.states),
+        "pair": (slice(None), change.states, change.power),
+    }[attribute_kind(change.attribute)]
     if change.operation == "restore":
         array[index] = cast(np.ndarray, start)[index]  # "restore" changes are applied with the start at hand
         return
@@ -247,4 +250,4 @@ def _change(change: Change, array: np.ndarray, start: np.ndarray | None) -> None
         "add": current + change.value,
         "multiply": current * change.value,
     }[change.operation]
-    array[index] = np.clip(updated, 0.0, MAX_OUTREACH if change.attribute in UNBOUNDED else 1.0)
+    array[index] = np.clip(updated, 0.0, attribute_bound(change.attribute))

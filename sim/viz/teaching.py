@@ -23,10 +23,10 @@ from sim.inputs.evidence import Evidence, load_evidence
 from sim.inputs.geography import REGIONS
 from sim.inputs.packaged import BASELINE, EVIDENCE, SCENARIOS
 from sim.inputs.parameters import BY_NAME
-from sim.inputs.scenario import MAX_OUTREACH, Change
+from sim.inputs.scenario import Change
+from sim.inputs.vocabulary import attribute_bound
 from sim.model.events import MODEL, LoggedEvent
 from sim.model.model import AllianceModel
-from sim.model.world import UNBOUNDED, _indexes
 
 TEACHER = "teacher"
 #: Source the model gives the events its agents decide (appeals, answers, bloc exits).
@@ -133,8 +133,7 @@ class TeachingModel(AllianceModel):
             p = self.powers.index(lever.power)
             for attribute in lever.attributes:
                 values = getattr(self.world, attribute)
-                top = MAX_OUTREACH if attribute in UNBOUNDED else 1.0
-                values[..., p] = np.clip(values[..., p] * factor, 0.0, top)
+                values[..., p] = np.clip(values[..., p] * factor, 0.0, attribute_bound(attribute))
         else:
             self.notes.append(f"{lever.label.rstrip(' ×')}: {lever.power} is not in this scenario, so it does nothing.")
             return
@@ -148,9 +147,8 @@ class TeachingModel(AllianceModel):
         names: list[str] = []
         for target in targets:
             names += [s for s in REGIONS[target] if s in self.states] if target in REGIONS else [target]
-        states = _indexes(np.array(names, dtype=object), self.states, self.setup.members)
         index = None if power is None else self.powers.index(power)
-        return Change(attribute, operation, float(value), states, index, TEACHER, label)
+        return self.setup.resolve(Change(attribute, operation, float(value), tuple(names), index, TEACHER, label))
 
 
 # --- events a teacher triggers live ----------------------------------------------------------------
