@@ -23,7 +23,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench_run import watch
+os.environ.setdefault("NUMPY_MADVISE_HUGEPAGE", "0")  # as the commands run (sim/cli/__init__.py)
+
+from bench_run import watch  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 BASELINE = ROOT / "scenarios" / "baseline.yaml"
