@@ -1,48 +1,106 @@
 """Per-run cost of each driver, and throughput and peak memory of `alliance-sim batch`, on the baseline.
 
-Measures the Mesa model stepped through the whole scenario, Mesa's batch_run, the ensemble's
-simulate() over 1000 runs, and `alliance-sim batch` run end to end as a subprocess for each
-size given (trajectories stored when the disk has room, else outcomes only). Prints a Markdown table.
+Measures, in one process and interleaved round by round, the Mesa model built and stepped through the
+whole scenario, and the ensemble's simulate() over 1,000 and 10,000 runs at once and over a single run;
+CPU time (user + system) and wall time, the median over the rounds. Then the first call of a fresh
+process with an empty compile cache (what the first run after an install pays), Mesa's batch_run, and
+`alliance-sim batch` run end to end as a subprocess for each size given (trajectories stored when the
+disk has room, else outcomes only). Prints a Markdown table.
 
-Usage: python benchmarks/bench_batch.py [--mesa-runs 5] [--sizes 10000 100000] [--keep-free-gb 10]
+Usage: python benchmarks/bench_batch.py [--rounds 3] [--mesa-runs 3] [--sizes 10000 100000] [--keep-free-gb 10]
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from bench_run import watch
+os.environ.setdefault("NUMPY_MADVISE_HUGEPAGE", "0")  # as the commands run (sim/cli/__init__.py)
+
+from bench_run import watch  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 BASELINE = ROOT / "scenarios" / "baseline.yaml"
 #: Bytes per stored trajectory row (lz4 Parquet), to decide before writing whether the disk has room.
 ROW_BYTES = 18
+#: Ensemble batch sizes measured against the Mesa model.
+ENSEMBLE_RUNS = (1_000, 10_000)
 
 
-def mesa_driver(runs: int) -> tuple[float, float]:
-    """Seconds per run: building an AllianceModel and stepping it to the scenario's end; stepping alone."""
-    from sim.inputs.scenario import load_scenario
+def clocks() -> tuple[float, float]:
+    """CPU seconds of this process (user + system) and wall seconds, now."""
+    return time.process_time(), time.perf_counter()
+
+
+def mesa_driver(scenario, runs: int, first: int) -> tuple[float, float]:
+    """CPU and wall seconds per run: building an AllianceModel and stepping it to the scenario's end."""
     from sim.model.ensemble import run_seed
     from sim.model.model import AllianceModel
 
-    scenario = load_scenario(BASELINE)
-    total = stepping = 0.0
-    for run in range(runs):
-        start = time.perf_counter()
+    cpu, wall = clocks()
+    for run in range(first, first + runs):
         model = AllianceModel(scenario, rng=run_seed(0, run))
-        built = time.perf_counter()
         while model.steps < scenario.months:
             model.step()
-        total += time.perf_counter() - start
-        stepping += time.perf_counter() - built
-    return total / runs, stepping / runs
+    now_cpu, now_wall = clocks()
+    return (now_cpu - cpu) / runs, (now_wall - wall) / runs
+
+
+def ensemble(setup, runs: int, repeat: int = 1) -> tuple[float, float]:
+    """CPU and wall seconds per run of simulate() over `runs` runs at once (set-up excluded), best of `repeat`."""
+    from sim.model.ensemble import simulate
+
+    best = (float("inf"), float("inf"))
+    for _ in range(repeat):
+        cpu, wall = clocks()
+        simulate(setup, runs, 0)
+        now_cpu, now_wall = clocks()
+        best = min(best, ((now_cpu - cpu) / runs, (now_wall - wall) / runs))
+    return best
+
+
+def interleaved(rounds: int, mesa_runs: int) -> dict[str, list[tuple[float, float]]]:
+    """Each round: the Mesa driver, then the ensemble at each size and for one run; CPU and wall per run."""
+    from sim.inputs.scenario import load_scenario
+    from sim.model.ensemble import simulate
+    from sim.model.world import prepare
+
+    scenario = load_scenario(BASELINE)
+    setup = prepare(scenario)
+    simulate(setup, 2, 0)  # compiled (or loaded from the cache) before timing
+    found: dict[str, list[tuple[float, float]]] = {}
+    for round_ in range(rounds):
+        found.setdefault("mesa", []).append(mesa_driver(scenario, mesa_runs, round_ * mesa_runs))
+        for runs in ENSEMBLE_RUNS:
+            found.setdefault(f"ensemble {runs}", []).append(ensemble(setup, runs))
+        found.setdefault("ensemble 1", []).append(ensemble(setup, 1, repeat=20))
+        print(f"round {round_ + 1}: load average {os.getloadavg()[0]:.1f}", file=sys.stderr)
+    return found
+
+
+def fresh_process() -> tuple[float, float]:
+    """CPU and wall seconds of a fresh process that imports the engine, sets up the baseline and simulates one
+    run with an empty compile cache: what the first call after an install costs."""
+    code = (
+        "from sim.inputs.scenario import load_scenario; from sim.model.world import prepare; "
+        f"from sim.model.ensemble import simulate; simulate(prepare(load_scenario({str(BASELINE)!r})), 1, 0)"
+    )
+    before, wall = resource.getrusage(resource.RUSAGE_CHILDREN), time.perf_counter()
+    with tempfile.TemporaryDirectory() as cache:
+        env = {**os.environ, "NUMBA_CACHE_DIR": cache}
+        out = subprocess.run([sys.executable, "-c", code], env=env, cwd=ROOT, capture_output=True, text=True)
+    after, wall = resource.getrusage(resource.RUSAGE_CHILDREN), time.perf_counter() - wall
+    if out.returncode != 0:
+        raise SystemExit(f"fresh process failed: {out.stderr}")
+    return after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime, wall
 
 
 def mesa_batch_run(runs: int) -> float:
@@ -65,21 +123,6 @@ def mesa_batch_run(runs: int) -> float:
         display_progress=False,
     )
     return (time.perf_counter() - start) / runs
-
-
-def ensemble(runs: int) -> float:
-    """Seconds per run of simulate() over `runs` runs at once (setup excluded, best of 3)."""
-    from sim.inputs.scenario import load_scenario
-    from sim.model.ensemble import simulate
-    from sim.model.world import prepare
-
-    setup = prepare(load_scenario(BASELINE))
-    best = float("inf")
-    for _ in range(3):
-        start = time.perf_counter()
-        simulate(setup, runs, 0)
-        best = min(best, time.perf_counter() - start)
-    return best / runs
 
 
 def batch(runs: int, folder: Path, keep_free: float) -> dict:
@@ -116,8 +159,9 @@ def batch(runs: int, folder: Path, keep_free: float) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--mesa-runs", type=int, default=5)
-    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds of the drivers")
+    parser.add_argument("--mesa-runs", type=int, default=3, help="Mesa runs per round")
+    parser.add_argument("--sizes", type=int, nargs="*", default=[10_000, 100_000])
     parser.add_argument(
         "--keep-free-gb", type=float, default=10.0, help="store trajectories only if this much stays free"
     )
@@ -125,29 +169,43 @@ def main() -> None:
     args = parser.parse_args()
 
     print(f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at start", file=sys.stderr)
-    built_and_stepped, stepped = mesa_driver(args.mesa_runs)
-    per_run = {
-        "Mesa driver: build AllianceModel + 119 steps": built_and_stepped,
-        "Mesa driver: 119 steps only": stepped,
-        "mesa.batch_run (1 process)": mesa_batch_run(args.mesa_runs),
-        "ensemble simulate(), 1000 runs at once": ensemble(1000),
-    }
+    found = interleaved(args.rounds, args.mesa_runs)
+    median = {name: tuple(statistics.median(x[i] for x in values) for i in (0, 1)) for name, values in found.items()}
+    mesa_cpu = median["mesa"][0]
     rows = [
-        "| measurement | runs | wall time | per run | CPU time | peak memory (sum) | largest process | on disk |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|",
+        "| measurement | runs | CPU per run (median) | wall per run (median) | CPU per run, each round |"
+        " cheaper than Mesa (CPU, each round) |",
+        "|---|---:|---:|---:|---:|---:|",
     ]
-    for name, seconds in per_run.items():
-        runs = 1000 if name.startswith("ensemble") else args.mesa_runs
-        speedup = f" ({built_and_stepped / seconds:,.0f}x / {stepped / seconds:,.0f}x cheaper)" if runs == 1000 else ""
-        rows.append(f"| {name} | {runs:,} | {seconds * runs:.2f} s | {seconds * 1e3:.3f} ms{speedup} | | | | |")
+    for name, values in found.items():
+        runs = args.mesa_runs if name == "mesa" else int(name.split()[1])
+        label = "Mesa driver: build AllianceModel + 119 steps" if name == "mesa" else f"ensemble simulate(), {name}"
+        rounds = ", ".join(f"{cpu * 1e3:.3f}" for cpu, _ in values)
+        ratios = (
+            ""
+            if name == "mesa"
+            else ", ".join(f"{m[0] / v[0]:,.0f}x" for m, v in zip(found["mesa"], values, strict=True))
+        )
+        cpu, wall = median[name]
+        rows.append(f"| {label} | {runs:,} | {cpu * 1e3:.3f} ms | {wall * 1e3:.3f} ms | {rounds} ms | {ratios} |")
+    per_10k = median["ensemble 10000"][0] / median["ensemble 1000"][0]
+    rows.append(f"| per-run CPU at 10,000 runs / at 1,000 | | {per_10k:.2f} | | | |")
+    cpu, wall = fresh_process()
+    rows.append(
+        f"| fresh process: imports, set-up, compiling, 1 run (empty cache) | 1 | {cpu:.2f} s | {wall:.2f} s | | |"
+    )
+    rows.append(
+        f"| mesa.batch_run (1 process) | {args.mesa_runs:,} | | {mesa_batch_run(args.mesa_runs) * 1e3:.1f} ms | | |"
+    )
+    print(f"Mesa CPU per run (median): {mesa_cpu * 1e3:.1f} ms", file=sys.stderr)
     with tempfile.TemporaryDirectory(dir=args.folder) as tmp:
         for size in args.sizes:
-            found = batch(size, Path(tmp), args.keep_free_gb * 1e9)
+            got = batch(size, Path(tmp), args.keep_free_gb * 1e9)
             rows.append(
-                f"| `alliance-sim batch` ({found['store']}, {os.cpu_count()} workers) | {size:,} "
-                f"| {found['wall']:.1f} s "
-                f"| {found['wall'] / size * 1e3:.3f} ms | {found['cpu']:.1f} s | {found['peak'] / 2**20:,.0f} MiB "
-                f"| {found['largest'] / 2**20:,.0f} MiB | {found['bytes'] / 1e9:.2f} GB |"
+                f"| `alliance-sim batch` ({got['store']}, {os.cpu_count()} workers) | {size:,} "
+                f"| {got['cpu'] / size * 1e3:.3f} ms | {got['wall'] / size * 1e3:.3f} ms | wall {got['wall']:.1f} s, "
+                f"peak {got['peak'] / 2**20:,.0f} MiB (largest {got['largest'] / 2**20:,.0f}), "
+                f"{got['bytes'] / 1e9:.2f} GB | |"
             )
             print(f"batch {size:,}: done, load average {os.getloadavg()[0]:.1f}", file=sys.stderr)
     print("\n".join(rows))

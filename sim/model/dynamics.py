@@ -23,6 +23,8 @@ _F = TypeVar("_F", bound=Callable[..., Any])
 #: not writable, as for an installed package); no fast-math, so every sum keeps its order and a run gives the
 #: same numbers in any batch and in either driver.
 kernel = cast("Callable[[_F], _F]", numba.njit(cache=True, nogil=True))
+#: The same for the small functions of one state or power, compiled into each function that calls them.
+inlined = cast("Callable[[_F], _F]", numba.njit(cache=True, nogil=True, inline="always"))
 
 #: Dependence components, in the order used by a power's instrument mix.
 COMPONENTS = ("economic", "security", "regime")
@@ -179,31 +181,31 @@ class Month(NamedTuple):
 # --- utility terms (one state and one power, in one run) ------------------------------------------
 
 
-@kernel
+@inlined
 def dependence_pull(economic: float, security: float, regime: float, q: Record) -> float:
     """Dependence anchors alignment: economic, security and regime ties, each with its weight."""
     return q.economic_weight * economic + q.security_weight * security + q.regime_weight * regime
 
 
-@kernel
+@inlined
 def protection_value(capability: float, free_capacity: float, credibility: float) -> float:
     """What a power's protection is worth to a state: capability x free capacity x credibility."""
     return capability * free_capacity * credibility
 
 
-@kernel
+@inlined
 def total_threat(neighbour: float, insurgent: float, acute: float) -> float:
     """Threat from outside the powers, standing and acute: the demand for a protector."""
     return neighbour + insurgent + acute
 
 
-@kernel
+@inlined
 def protection_pull(threat: float, value: float, q: Record) -> float:
     """Demand for a protector times what the power's protection is worth."""
     return q.protection_weight * threat * value
 
 
-@kernel
+@inlined
 def balancing_push(coercion: float, pressure: float, q: Record) -> float:
     """Threat from a power itself, standing or pressed this month, pushes a state away from it (balancing)."""
     return -q.balancing_weight * (coercion + pressure)
@@ -215,7 +217,7 @@ def engagement(w: World) -> np.ndarray:
     return engaged_with(w.outreach, w.push)
 
 
-@kernel
+@inlined
 def engaged_with(outreach: np.ndarray, push: np.ndarray) -> np.ndarray:
     """The engagement an outreach (B,S,P) and the one-off pushes give, (B,S,P)."""
     out = np.empty(outreach.shape)
@@ -226,13 +228,13 @@ def engaged_with(outreach: np.ndarray, push: np.ndarray) -> np.ndarray:
     return out
 
 
-@kernel
+@inlined
 def outreach_pull(engaged: float, q: Record) -> float:
     """Each power's engagement (exercises, investment, Turkic ties) draws states toward it."""
     return q.outreach_weight * engaged
 
 
-@kernel
+@inlined
 def peer_pull(
     alignment: np.ndarray, participation: np.ndarray, net: Net, q: Record, out: np.ndarray, room: np.ndarray
 ) -> None:
@@ -297,7 +299,7 @@ def utility(w: World, net: Net, rates: np.ndarray, out: np.ndarray) -> None:
                 )
 
 
-@kernel
+@inlined
 def hedging_temperature(shares: np.ndarray, leverage: np.ndarray, q: Record) -> float:
     """Leverage: when a state's patrons need it more, it bargains harder and hedges more.
 
@@ -332,7 +334,7 @@ def outreach_budget(w: World, p: int) -> np.ndarray:
     return out
 
 
-@kernel
+@inlined
 def courting_value(share: float, engaged: np.ndarray, p: int, q: Record) -> float:
     """What a unit of effort is worth to power `p` in a state where it holds `share` and the powers'
     engagement is `engaged` (P,), before its interest weighs it.
@@ -347,7 +349,7 @@ def courting_value(share: float, engaged: np.ndarray, p: int, q: Record) -> floa
     return share * (1.0 - share) + q.rivalry_weight * share * rivals
 
 
-@kernel
+@inlined
 def preferred_allocation(
     interest: np.ndarray,
     alignment: np.ndarray,
@@ -373,7 +375,7 @@ def preferred_allocation(
         wanted[s] = wanted[s] / total if total > 0 else fixed[s]
 
 
-@kernel
+@inlined
 def allocate_effort(
     last: np.ndarray, wanted: np.ndarray, fixed: np.ndarray, adaptive: bool, q: Record, out: np.ndarray
 ) -> None:
@@ -393,7 +395,7 @@ def allocate_effort(
         out[s] = fixed[s] if not adaptive or total <= 0 else out[s] / total
 
 
-@kernel
+@inlined
 def coercion_pressure(memory: float, share: float, propensity: float, q: Record) -> float:
     """Pressure a power puts this month on a state drifting away from it faster than it tolerates.
 
@@ -435,7 +437,7 @@ def decide(m: Month, powers: np.ndarray) -> None:
 # --- states decide --------------------------------------------------------------------------------
 
 
-@kernel
+@inlined
 def security_patron(security: np.ndarray) -> int:
     """The power a state depends on most for its security (the first of equals), from its dependence (P,)."""
     best = 0
@@ -445,13 +447,13 @@ def security_patron(security: np.ndarray) -> int:
     return best
 
 
-@kernel
+@inlined
 def appeals_now(acute: float, previous: float, q: Record) -> bool:
     """A state appeals when its acute threat jumps past the threshold this month."""
     return acute >= q.appeal_threshold and previous < q.appeal_threshold
 
 
-@kernel
+@inlined
 def answering_cost(alignment: np.ndarray, rivals: np.ndarray, patron: int) -> float:
     """What answering costs a patron: its ties to the aggressor (its largest share in the orientation (S,P)
     of a rival, `rivals` (S,) marking the state's), for the part of the crisis coming from a rival neighbour
@@ -463,14 +465,14 @@ def answering_cost(alignment: np.ndarray, rivals: np.ndarray, patron: int) -> fl
     return stake
 
 
-@kernel
+@inlined
 def appeal_response(capability: float, free_capacity: float, acute: float, cost: float) -> float:
     """Share of a client's acute need its patron meets: the force it can spare for the crisis,
     discounted by what answering costs it. 1 = fully answered."""
     return min(max(capability * free_capacity / max(acute, FLOOR), 0.0), 1.0) * (1.0 - cost)
 
 
-@kernel
+@inlined
 def credibility_after_appeal(
     credibility: np.ndarray, security: np.ndarray, s: int, patron: int, response: float, q: Record
 ) -> None:
@@ -507,7 +509,7 @@ def appeal(m: Month, states: np.ndarray) -> None:
             m.made[r, m.t, s], m.patron[r, m.t, s], m.answered[r, m.t, s] = made, patron, answered
 
 
-@kernel
+@inlined
 def bloc_standing_rule(status: int, count: float, credibility: float, reference: float, q: Record) -> tuple[int, float]:
     """A state's new standing in a security bloc and its count of months, from its leader's credibility.
 
@@ -557,7 +559,7 @@ def review(m: Month, states: np.ndarray) -> None:
 # --- alignment update -----------------------------------------------------------------------------
 
 
-@kernel
+@inlined
 def softmax(scores: np.ndarray, out: np.ndarray) -> None:
     """Multinomial logit over the powers, into `out` (which may be `scores`): stable for any finite scores."""
     top = scores[0]
@@ -571,7 +573,7 @@ def softmax(scores: np.ndarray, out: np.ndarray) -> None:
         out[p] = out[p] / total
 
 
-@kernel
+@inlined
 def equilibrium_affinity(shares: np.ndarray, drives: np.ndarray, temperature: float, out: np.ndarray) -> None:
     """Historical ties: the constants that make a state's starting orientation (P,) the logit target of its
     utility `drives` (P,), into `out`.
@@ -589,7 +591,7 @@ def equilibrium_affinity(shares: np.ndarray, drives: np.ndarray, temperature: fl
         out[p] -= total / len(out)
 
 
-@kernel
+@inlined
 def target_alignment(affinity: np.ndarray, drives: np.ndarray, temperature: float, out: np.ndarray) -> None:
     """The orientation a state would choose now, into `out` (P,): multinomial logit of ties plus utility."""
     for p in range(len(out)):
@@ -597,13 +599,13 @@ def target_alignment(affinity: np.ndarray, drives: np.ndarray, temperature: floa
     softmax(out, out)
 
 
-@kernel
+@inlined
 def adjust(share: float, target: float, q: Record) -> float:
     """Partial adjustment (inertia): close a fixed share of the gap to the target each month."""
     return share + q.adjustment_rate * (target - share)
 
 
-@kernel
+@inlined
 def shock(shares: np.ndarray, draws: np.ndarray, q: Record, out: np.ndarray) -> None:
     """Multiplicative log-normal shocks to a state's shares (P,), renormalised so they stay on the simplex;
     into `out`."""
@@ -639,7 +641,7 @@ def realign(w: World, drives: np.ndarray, rates: np.ndarray, draws: np.ndarray, 
 # --- slow variables (one state and one power, in one run) -----------------------------------------
 
 
-@kernel
+@inlined
 def build_dependence(
     level: float,
     reference: float,
@@ -660,7 +662,7 @@ def build_dependence(
     return min(max(level + built - q.dependence_decay * (level - reference), 0.0), 1.0)
 
 
-@kernel
+@inlined
 def frozen_ties(participation: np.ndarray, net: Net, out: np.ndarray) -> None:
     """Where a frozen or abandoned bloc membership (participation (K,S)) stops the bloc's kind of dependence on
     its leader growing: `out` (3,S,P), True by component, state and power."""
@@ -675,26 +677,26 @@ def frozen_ties(participation: np.ndarray, net: Net, out: np.ndarray) -> None:
                     out[net.tie[k], s, net.leader[k]] = True
 
 
-@kernel
+@inlined
 def fade_push(push: float, q: Record) -> float:
     """One-off engagement (a visit, an exercise, a summit) fades away."""
     return push * (1.0 - q.outreach_fade)
 
 
-@kernel
+@inlined
 def fade_acute_threat(acute: float, q: Record) -> float:
     """A crisis's acute phase passes within months."""
     return acute * (1.0 - q.acute_fade)
 
 
-@kernel
+@inlined
 def recover_credibility(credibility: float, reference: float, q: Record) -> float:
     """Reputation heals slowly toward its reference level when nothing new happens; so does the
     sting of a power's threats."""
     return credibility + q.credibility_recovery * (reference - credibility)
 
 
-@kernel
+@inlined
 def remember(memory: float, share: float) -> float:
     """A power's memory of a state's orientation: an average over about a year."""
     return memory + (share - memory) / MEMORY_MONTHS

@@ -28,12 +28,11 @@ def run_seed(seed: int, run: int) -> int:
     return int(child.generate_state(1, np.uint64)[0])
 
 
-def shocks(seed: int, runs: np.ndarray, months: int, shape: tuple[int, int]) -> np.ndarray:
-    """Standard-normal draws (R, months, S, P): run i's months drawn in order from its own stream, in place."""
-    draws = np.empty((len(runs), months, *shape))
+def shocks(seed: int, runs: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """Standard-normal draws into `out` (R, months, S, P): run i's months drawn in order from its own stream."""
     for row, run in enumerate(runs):
-        np.random.default_rng(run_seed(seed, int(run))).standard_normal(out=draws[row])
-    return draws
+        np.random.default_rng(run_seed(seed, int(run))).standard_normal(out=out[row])
+    return out
 
 
 def simulate(
@@ -65,12 +64,12 @@ def simulate(
     appeals = np.zeros((R, T, S), dtype=np.bool_), np.zeros((R, T, S), dtype=np.int64), np.zeros((R, T, S))
     rates, net = dynamics.rates(params, R), setup.ties.net()
     instruments = np.ascontiguousarray(scenario.instruments, dtype=np.float64)
-    done = 0
+    done, room = 0, np.empty((min(R, BLOCK_RUNS), T, S, P))
     for first in range(0, R, BLOCK_RUNS):
         rows = slice(first, min(first + BLOCK_RUNS, R))
         block = world.take(rows)
         start = block.copy()
-        draws = shocks(seed, run_ids[rows], T, (S, P))
+        draws = shocks(seed, run_ids[rows], room[: len(block.alignment)])
         made, patron, answered = (array[rows] for array in appeals)
         context = dynamics.Month(
             block, block.allocation, block.outreach, net, rates[rows], instruments, 0, draws, made, patron, answered
