@@ -385,7 +385,7 @@ def events_compared(outcomes: list[Outcome], logs: list[pd.DataFrame]) -> pd.Dat
             emergent |= set(zip(log["date"][made], log["label"][made], strict=True))
     wide = pd.concat(shares, axis=1).fillna(0.0)
     largest = wide.sub(wide.iloc[:, 0], axis=0).abs().max(axis=1).to_numpy()
-    made_here = np.array([key in emergent for key in wide.index])
+    made_here = np.array([key in emergent for key in wide.index], dtype=bool)
     wide = wide.iloc[np.lexsort((wide.index.get_level_values("date"), -largest, ~made_here))]
     rows = [
         {
