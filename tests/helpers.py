@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import contextlib
 import io
+import os
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 BASELINE = ROOT / "scenarios" / "baseline.yaml"
@@ -31,3 +34,15 @@ def cli_in_process(*argv) -> tuple[int, str, str]:
         except SystemExit as stop:
             code = stop.code
     return code, out.getvalue(), err.getvalue()
+
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+def need_chromium() -> None:
+    """Skip a browser test on a machine without Debian's Chromium, but fail it in CI, which must run it."""
+    if not Path(CHROMIUM).exists():
+        message = f"{CHROMIUM} is not installed (apt-get install chromium)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)

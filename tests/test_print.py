@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 from pathlib import Path
 
 import pytest
-from helpers import cli_in_process
+from helpers import CHROMIUM, cli_in_process, need_chromium
 from playwright.sync_api import sync_playwright
 
-CHROMIUM = "/usr/bin/chromium"
 #: Printable widths in CSS pixels (96 per inch) inside the pages' 12 mm side margins: A4 (210 mm), Letter (8.5 in).
 WIDTHS = {"A4": round((210 - 24) / 25.4 * 96), "Letter": round((8.5 * 25.4 - 24) / 25.4 * 96)}
 OVERFLOW = """() => [...document.querySelectorAll('table')]
@@ -23,11 +21,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 @pytest.fixture(scope="module")
 def pages(tmp_path_factory, five_month_run) -> list[Path]:
     """A run's report.html and a comparison's, of two ten-state folders."""
-    if not Path(CHROMIUM).exists():
-        message = f"{CHROMIUM} is not installed (apt-get install chromium)"
-        if os.environ.get("CI"):
-            pytest.fail(message)  # CI must run these, never skip them
-        pytest.skip(message)
+    need_chromium()
     root = tmp_path_factory.mktemp("print")
     shutil.copytree(five_month_run("a", runs=3), root / "a")
     assert cli_in_process("report", root / "a")[0] == 0

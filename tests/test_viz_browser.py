@@ -13,15 +13,13 @@ import socket
 import subprocess
 import sys
 import time
-from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
-from helpers import ROOT
+from helpers import CHROMIUM, ROOT, need_chromium
 from playwright.sync_api import expect, sync_playwright
 
 ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-quic",
     "--no-first-run", "--disable-component-update", "--disable-sync",
@@ -50,11 +48,7 @@ def free_port() -> int:
 @pytest.fixture(scope="session")
 def server(tmp_path_factory):
     """`alliance-sim viz` on a free port, offering the shipped scenarios and one broken file; yields its URL."""
-    if not Path(CHROMIUM).exists():
-        message = f"{CHROMIUM} is not installed (apt-get install chromium)"
-        if os.environ.get("CI"):
-            pytest.fail(message)  # CI must run these, never skip them
-        pytest.skip(message)
+    need_chromium()
     folder = tmp_path_factory.mktemp("scenarios")
     for path in (ROOT / "scenarios").glob("*.yaml"):
         shutil.copy(path, folder / path.name)
