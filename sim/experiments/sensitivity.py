@@ -36,69 +36,83 @@ def analyse(
     import pandas as pd
 
     from sim.inputs.evidence import load_evidence
-    from sim.inputs.packaged import EVIDENCE
+    from sim.inputs.packaged import EVIDENCE, reference
     from sim.inputs.parameters import BY_NAME
     from sim.inputs.scenario import load_scenario
     from sim.model.world import prepare
-    from sim.outputs.destination import RESULTS, check_target, default_folder, staged
-    from sim.outputs.results import manifest, write_json, write_table
+    from sim.outputs.destination import RESULTS, default_folder
+    from sim.outputs.results import scenario_record, write_table
+    from sim.outputs.writer import Folder, Invocation, write_results
 
     if method not in METHODS:
-        raise InputError(f"--method: unknown method '{method}'{suggest(method, METHODS)}")
+        raise InputError(f"unknown method '{method}'{suggest(method, METHODS)}", ("method",))
     if method == "sobol" and samples & (samples - 1):
-        raise InputError(f"--samples {samples}: Sobol sampling needs a power of 2, e.g. {1 << samples.bit_length()}")
+        raise InputError(
+            f"samples {samples}: Sobol sampling needs a power of 2, e.g. {1 << samples.bit_length()}", ("samples",)
+        )
     if method == "morris" and samples < 2:
-        raise InputError("--samples: Morris screening needs at least 2 trajectories")
+        raise InputError("samples: Morris screening needs at least 2 trajectories", ("samples",))
     evidence = load_evidence(EVIDENCE)
     scenario = load_scenario(scenario_path, evidence)
     if power not in scenario.powers:
-        raise InputError(f"--power: '{power}' is not in scenario '{scenario.name}'{suggest(power, scenario.powers)}")
+        raise InputError(
+            f"power '{power}' is not in scenario '{scenario.name}'{suggest(power, scenario.powers)}", ("power",)
+        )
     label = None if out else scenario.name  # a default folder must not hold another scenario's analysis
     out = Path(out) if out else default_folder(scenario.name, RESULTS / "sensitivity", f"-{method}")
-    check_target(out, force, inputs=[scenario_path], label=label)
     points = samples * (len(names) + (1 if method == "morris" else 2))
-    _cost(scenario, points, runs).check(out, f"{method} with {points:,} points x {runs} runs", "use fewer --samples")
     problem = {"num_vars": len(names), "names": names, "bounds": [[BY_NAME[n].low, BY_NAME[n].high] for n in names]}
-    design = _sample(problem, method, samples, seed)
-    outcomes, replicate_variance = _simulate(prepare(scenario, evidence), design, names, runs, seed, power)
-    rows = []
-    for outcome, values in outcomes.items():
-        found = _analyse(problem, method, design, values, seed)
-        noise = replicate_variance[outcome] / runs  # variance the seed leaves in a point's average
-        for i, name in enumerate(names):
-            rows.append(
-                {
-                    "outcome": outcome,
-                    "parameter": name,
-                    **{k: float(v[i]) for k, v in found.items()},
-                    "output_variance": float(values.var(ddof=1)),
-                    "seed_variance": noise,
-                    "seed_share": noise / values.var(ddof=1) if values.var(ddof=1) > 0 else np.nan,
-                }
-            )
-    indices = pd.DataFrame(rows)
-    with staged(out) as stage:
-        write_table(indices, stage / "indices.csv")
+    found: dict[str, pd.DataFrame] = {}
+
+    def write(stage: Path) -> dict:
+        design = _sample(problem, method, samples, seed)
+        outcomes, replicate_variance = _simulate(prepare(scenario, evidence), design, names, runs, seed, power)
+        rows = []
+        for outcome, values in outcomes.items():
+            indices = _analyse(problem, method, design, values, seed)
+            noise = replicate_variance[outcome] / runs  # variance the seed leaves in a point's average
+            for i, name in enumerate(names):
+                rows.append(
+                    {
+                        "outcome": outcome,
+                        "parameter": name,
+                        **{k: float(v[i]) for k, v in indices.items()},
+                        "output_variance": float(values.var(ddof=1)),
+                        "seed_variance": noise,
+                        "seed_share": noise / values.var(ddof=1) if values.var(ddof=1) > 0 else np.nan,
+                    }
+                )
+        found["indices"] = pd.DataFrame(rows)
+        write_table(found["indices"], stage / "indices.csv")
         write_table(pd.DataFrame(design, columns=names).assign(**outcomes), stage / "samples.csv")
         where = f"{scenario.name}, final month {scenario.date(scenario.months)}"
-        _ranking(indices, method, runs, stage / "ranking.png", where, power)
-        write_json(
-            manifest(
-                scenario,
-                EVIDENCE,
-                method=method,
-                samples=samples,
-                points=len(design),
-                runs_per_point=runs,
-                seed=seed,
-                varied=names,
-                outcome_power=power,
-                reproduce=f"alliance-sim sensitivity {scenario_path} --method {method} --samples {samples} "
-                f"--runs {runs} --seed {seed} --parameters {','.join(names)} --power {power}",
-            ),
-            stage / "manifest.json",
-        )
-    return indices, out
+        _ranking(found["indices"], method, runs, stage / "ranking.png", where, power)
+        return {
+            **scenario_record(scenario, EVIDENCE),
+            "method": method,
+            "samples": samples,
+            "points": len(design),
+            "runs_per_point": runs,
+            "seed": seed,
+            "varied": names,
+            "outcome_power": power,
+        }
+
+    reproduce = Invocation(
+        "sensitivity",
+        (reference(scenario.path),),
+        {"method": method, "samples": samples, "runs": runs, "seed": seed, "parameters": names, "power": power},
+    )
+    write_results(
+        Folder(out, force, (Path(scenario_path),), label),
+        _cost(scenario, points, runs),
+        f"{method} with {points:,} points x {runs} runs",
+        "use fewer samples",
+        write,
+        reproduce,
+        settings=("samples",),
+    )
+    return found["indices"], out
 
 
 def _cost(scenario, points: int, runs: int):

@@ -32,7 +32,7 @@ from sim.inputs.documents import month_index, parse_month
 from sim.inputs.evidence import Evidence, load_evidence
 from sim.inputs.geography import BLOCS
 from sim.inputs.limits import WRITE_OVERHEAD, Cost, cell_bytes, simulation_seconds
-from sim.inputs.packaged import BASELINE, CONDITIONAL, EVIDENCE, HINDCAST, TARGETS
+from sim.inputs.packaged import BASELINE, CONDITIONAL, EVIDENCE, HINDCAST, TARGETS, reference
 from sim.inputs.parameters import UTILITY_WEIGHTS
 from sim.inputs.scenario import Scenario, load_scenario
 from sim.inputs.sources import PROJECTION
@@ -40,8 +40,9 @@ from sim.inputs.targets import Target, check_fits, horizon, load_targets
 from sim.model.dynamics import FLOOR, FROZEN, LEFT
 from sim.model.trajectories import SERIES, Trajectories, hedging_index
 from sim.model.world import Setup, prepare
-from sim.outputs.destination import RESULTS, check_target, default_folder, staged
-from sim.outputs.results import file_digest, manifest, write_json, write_table
+from sim.outputs.destination import RESULTS, default_folder
+from sim.outputs.results import file_digest, scenario_record, write_table
+from sim.outputs.writer import Folder, Invocation, write_results
 
 PREDICTORS = ("model", "persistence_start", "persistence_end", "trend", "last_direction", "no_events", "zero_weights")
 NULLS = PREDICTORS[1:]
@@ -417,7 +418,6 @@ def validate(
     conditional_scenario = load_scenario(CONDITIONAL, evidence) if hindcast and given else None
     label = None if out else scenario.name  # a default folder must hold this scenario's validation, if any
     out = Path(out) if out else default_folder(scenario.name, RESULTS / "validation")
-    check_target(out, force, inputs=[scenario.path, targets_path], label=label)
     S, P = len(scenario.states), len(scenario.powers)
     months = horizon(targets, scenario.date(0))
     cost = Cost(
@@ -425,25 +425,25 @@ def validate(
         5e6,
         simulation_seconds(len(SIMULATED) * runs * (1 + (conditional_scenario is not None)), months),
     )  # every predictor's runs held at once, the model and two nulls simulated (twice with the conditional scenario)
-    cost.check(out, f"validating with {runs:,} runs", "use fewer --runs")
     sources = FITTED_POINT if fitted_point else SOURCES
-    posterior = posterior_for(scenario, sources)
-    scored_months = len(SIMULATED) * months * (1 + (conditional_scenario is not None))
-    with progress(scored_months, f"validate: {runs:,} runs", "month") as bar:
-        frame, table_of_scores = evaluate(
-            window(scenario, targets, evidence), targets, runs, seed, sources, posterior, bar.update
-        )
-        conditional = None
-        probabilities = {("out of sample" if hindcast else "in sample") + f": {scenario.name}": frame["p_model"]}
-        if conditional_scenario is not None:
-            setup = window(conditional_scenario, targets, evidence)
-            conditional_posterior = posterior_for(conditional_scenario, sources)
-            conditional = evaluate(setup, targets, runs, seed, sources, conditional_posterior, bar.update)
-            probabilities[f"out of sample, conditional: {conditional_scenario.name}"] = conditional[0]["p_model"]
-    met, informative = skill(frame)
-    flags = " --hindcast" * hindcast + " --fitted-point" * fitted_point
-    what = "" if hindcast else f" --targets {targets_path}"
-    with staged(out) as stage:
+    found: dict[str, Any] = {}
+
+    def write(stage: Path) -> dict[str, Any]:
+        posterior = posterior_for(scenario, sources)
+        scored_months = len(SIMULATED) * months * (1 + (conditional_scenario is not None))
+        with progress(scored_months, f"validate: {runs:,} runs", "month") as bar:
+            frame, table_of_scores = evaluate(
+                window(scenario, targets, evidence), targets, runs, seed, sources, posterior, bar.update
+            )
+            conditional = None
+            probabilities = {("out of sample" if hindcast else "in sample") + f": {scenario.name}": frame["p_model"]}
+            if conditional_scenario is not None:
+                setup = window(conditional_scenario, targets, evidence)
+                conditional_posterior = posterior_for(conditional_scenario, sources)
+                conditional = evaluate(setup, targets, runs, seed, sources, conditional_posterior, bar.update)
+                probabilities[f"out of sample, conditional: {conditional_scenario.name}"] = conditional[0]["p_model"]
+        found.update(frame=frame, scores=table_of_scores, conditional=conditional)
+        met, informative = skill(frame)
         write_table(frame, stage / "targets.csv")
         write_table(table_of_scores, stage / "scores.csv", float_format="%.4f")
         what_runs = f"{runs} runs, seed {seed}"
@@ -453,36 +453,43 @@ def validate(
         if conditional is not None:
             write_table(conditional[0], stage / "targets_conditional.csv")
             write_table(conditional[1], stage / "scores_conditional.csv", float_format="%.4f")
-        write_json(
-            manifest(
-                scenario,
-                EVIDENCE,
-                seed=seed,
-                runs=runs,
-                targets_file=str(targets_path),
-                targets_sha256=file_digest(targets_path),
-                met=int(frame["met"].sum()),
-                targets=len(frame),
-                nulls={name: int(frame[f"met_{name}"].sum()) for name in NULLS},
-                skill={"informative_met": met, "informative": informative},
-                hindcast=hindcast,
-                fitted_point=fitted_point,
-                uncertainty=list(sources),
-                posterior=posterior_record(posterior),
-                scores=_records(table_of_scores),
-                conditional=None
-                if conditional is None or conditional_scenario is None
-                else {
-                    "scenario_file": str(conditional_scenario.path),
-                    "scenario_sha256": file_digest(conditional_scenario.path),
-                    "met": int(conditional[0]["met"].sum()),
-                    "scores": _records(conditional[1]),
-                },
-                reproduce=f"alliance-sim validate {scenario.path} --runs {runs} --seed {seed}{what}{flags}",
-            ),
-            stage / "manifest.json",
-        )
-    return frame, table_of_scores, out, conditional
+        return {
+            **scenario_record(scenario, EVIDENCE),
+            "seed": seed,
+            "runs": runs,
+            "targets_file": reference(targets_path),
+            "targets_sha256": file_digest(targets_path),
+            "met": int(frame["met"].sum()),
+            "targets": len(frame),
+            "nulls": {name: int(frame[f"met_{name}"].sum()) for name in NULLS},
+            "skill": {"informative_met": met, "informative": informative},
+            "hindcast": hindcast,
+            "fitted_point": fitted_point,
+            "uncertainty": list(sources),
+            "posterior": posterior_record(posterior),
+            "scores": _records(table_of_scores),
+            "conditional": None
+            if conditional is None or conditional_scenario is None
+            else {
+                "scenario_file": reference(conditional_scenario.path),
+                "scenario_sha256": file_digest(conditional_scenario.path),
+                "met": int(conditional[0]["met"].sum()),
+                "scores": _records(conditional[1]),
+            },
+        }
+
+    targets_option = {"hindcast": True} if hindcast else {"targets": reference(targets_path)}
+    options = {"runs": runs, "seed": seed, **targets_option, "fitted_point": fitted_point}
+    write_results(
+        Folder(out, force, (scenario.path, targets_path), label),
+        cost,
+        f"validating with {runs:,} runs",
+        "use fewer runs",
+        write,
+        Invocation("validate", (reference(scenario.path),), options),
+        settings=("runs",),
+    )
+    return found["frame"], found["scores"], out, found["conditional"]
 
 
 def _records(table_of_scores: pd.DataFrame) -> list[dict[str, Any]]:

@@ -202,7 +202,7 @@ def _changes_tables(folder: Path) -> dict[str, Markup | None]:
         table = per_state.pivot(index="state", columns="date", values="p_switched")
         last = per_state[per_state["date"] == per_state["date"].max()].set_index("state")["median_first_switch"]
         table = table.map(_percent).reindex(per_state["state"].unique())
-        table["median first change"] = last.reindex(table.index).fillna("—")
+        table["median first change"] = last.reindex(table.index).astype(object).fillna("—")
         found["switches"] = Markup(_plain(table).to_html(index=False, border=0, classes="events"))
     path = folder / "bloc_events.csv"
     if path.is_file():
