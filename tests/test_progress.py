@@ -121,7 +121,7 @@ def test_a_resumed_fit_ends_as_the_uninterrupted_fit(
     best = json.loads((cut / BEST).read_text())
     assert best["evaluations"] == sum(computed[:2]) and set(best["parameters"]) == set(calibration.FITTED)
 
-    with pytest.raises(InputError, match="holds an interrupted fit; pass --resume"):
+    with pytest.raises(InputError, match="holds an interrupted fit; resume it"):
         _fit(cut)
     with pytest.raises(InputError, match="started with runs 1, not 2"):
         calibration.calibrate(max_evals=10, runs=2, seed=2, out=cut, fitted_path=cut / "fitted.yaml", resume=True)

@@ -51,7 +51,7 @@ def run_batch(
     experiment = load_experiment(path)
     out = Path(out)
     if scheduler and executor != "dask":
-        raise InputError(f"--scheduler {scheduler} needs --executor dask")
+        raise InputError(f"scheduler {scheduler}: a scheduler needs the dask executor", ("scheduler", "executor"))
     if executor == "dask":
         require("dask")
     workers = workers or os.cpu_count() or 1
@@ -317,7 +317,9 @@ def _dask_client(scheduler: str | None, workers: int):
             )
             client = Client(cluster)
     except OSError as exc:
-        raise InputError(f"cannot reach the Dask scheduler at {scheduler} ({exc}); check --scheduler") from None
+        raise InputError(
+            f"cannot reach the Dask scheduler at {scheduler} ({exc}); check its address", ("scheduler",)
+        ) from None
     try:
         yield client
     finally:
@@ -396,7 +398,8 @@ def _check_memory(experiment, processes: int) -> None:
     Cost(memory=processes * (per_chunk + 300e6) + plan + 300e6, disk=0, seconds=0).check(
         None,
         f"batch {experiment.name} ({processes} worker(s), chunks of {experiment.chunk_runs:,} runs)",
-        "set a smaller chunk_runs in the experiment or use fewer --workers",
+        "set a smaller chunk_runs in the experiment or use fewer workers",
+        ("workers",),
     )
 
 
@@ -416,7 +419,8 @@ def _check_space(out: Path, needed: int) -> None:
     if needed > free:
         raise InputError(
             f"{out}: the batch needs about {_size(needed)} but only {_size(free)} is free there; "
-            "free some space, choose another --out, or use 'store: outcomes' in the experiment"
+            "free some space, choose another output folder, or use 'store: outcomes' in the experiment",
+            ("out",),
         )
 
 
@@ -474,36 +478,42 @@ def _previous_manifest(out: Path, experiment) -> dict[str, Any] | None:
     path = out / "manifest.json"
     previous = read_json(path)
     if previous is None:
-        raise InputError(f"{out}: holds no batch to resume (no readable manifest.json); choose another --out")
+        raise InputError(
+            f"{out}: holds no batch to resume (no readable manifest.json); choose another output folder", ("out",)
+        )
     if not isinstance(previous, dict) or previous.get("kind") != "batch":
-        raise InputError(f"{path}: not a batch's manifest; choose another --out")
+        raise InputError(f"{path}: not a batch's manifest; choose another output folder", ("out",))
     entries = previous.get("scenarios")
     if not isinstance(entries, list) or len(entries) != len(experiment.scenarios):
         entries = None
     elif not all(isinstance(e, dict) and {"sha256", "parameters"} <= set(e) for e in entries):
         entries = None
     if entries is None:
-        raise InputError(f"{path}: does not list the experiment's scenarios; start again with --force instead")
+        raise InputError(f"{path}: does not list the experiment's scenarios; force a new start instead", ("force",))
     if previous.get("experiment_sha256") != experiment.sha256:
         raise InputError(
             f"{experiment.path}: changed since the batch in {out} started; resume with the file as it was, "
-            "or start again with --force instead of --resume"
+            "or force a new start instead of resuming",
+            ("force",),
         )
     for entry, scenario in zip(entries, experiment.scenarios, strict=True):
         if file_digest(scenario.path) != entry["sha256"]:
             raise InputError(
                 f"{scenario.path}: changed since the batch in {out} started; restore it, "
-                "or start again with --force instead of --resume"
+                "or force a new start instead of resuming",
+                ("force",),
             )
         if scenario.parameters != entry["parameters"]:
             raise InputError(
                 f"{scenario.path}: its parameters differ from those the batch in {out} started with "
-                f"(was {FITTED.name} recalibrated?); restore them, or start again with --force instead of --resume"
+                f"(was {FITTED.name} recalibrated?); restore them, or force a new start instead of resuming",
+                ("force",),
             )
     if file_digest(EVIDENCE) != previous.get("evidence_sha256"):
         raise InputError(
             f"{EVIDENCE}: changed since the batch in {out} started; restore it, "
-            "or start again with --force instead of --resume"
+            "or force a new start instead of resuming",
+            ("force",),
         )
     return previous
 
@@ -536,7 +546,9 @@ def _manifest(
     from sim.outputs.results import file_digest, versions
 
     now = datetime.now(UTC).isoformat(timespec="seconds")
-    command = f"alliance-sim batch {experiment.path} --out {out}"
+    from sim.outputs.writer import Invocation
+
+    command = Invocation("batch", (str(experiment.path),), {"out": out}).command_line()
     return {
         "tool": TOOL,
         "kind": "batch",

@@ -27,7 +27,7 @@ from sim.experiments.validation import assess, table, window
 from sim.inputs.documents import InputError
 from sim.inputs.evidence import load_evidence
 from sim.inputs.limits import WRITE_OVERHEAD, Cost, cell_bytes, simulation_seconds
-from sim.inputs.packaged import BASELINE, EVIDENCE, IN_CHECKOUT, TARGETS
+from sim.inputs.packaged import BASELINE, EVIDENCE, IN_CHECKOUT, TARGETS, reference
 from sim.inputs.packaged import FITTED as FITTED_FILE
 from sim.inputs.parameters import BY_NAME, UTILITY_WEIGHTS
 from sim.inputs.scenario import Scenario, load_scenario
@@ -36,7 +36,8 @@ from sim.model.ensemble import simulate
 from sim.model.world import Setup, prepare
 from sim.outputs.destination import check_target, replacing, staged
 from sim.outputs.fit_report import FitMethod, FitReport, fit_report
-from sim.outputs.results import file_digest, manifest, write_json, write_table
+from sim.outputs.results import file_digest, scenario_record, write_json, write_table
+from sim.outputs.writer import Invocation, stamped
 
 #: Parameters the fit adjusts: the utility weights and the rates the targets constrain.
 FITTED = (
@@ -280,12 +281,14 @@ def calibrate(
     By default the fit replaces the checkout's calibration/fitted.yaml (the model's new defaults); an installed
     package is never written into, so there the fit goes into the report folder unless `fitted_path` names a file."""
     if max_evals < MIN_POPULATION:
-        raise InputError(f"--max-evals {max_evals}: the search needs at least {MIN_POPULATION} points")
+        raise InputError(f"max_evals {max_evals}: the search needs at least {MIN_POPULATION} points", ("max_evals",))
     started = time.perf_counter()
     out = Path(out or CALIBRATION_OUT)
     fitted_path = Path(fitted_path) if fitted_path else FITTED_FILE if IN_CHECKOUT else out / "fitted.yaml"
     if fitted_path.parent != out and not fitted_path.parent.is_dir():
-        raise InputError(f"{fitted_path}: folder {fitted_path.parent} does not exist; choose another --fitted")
+        raise InputError(
+            f"{fitted_path}: folder {fitted_path.parent} does not exist; choose another fitted-values file", ("fitted",)
+        )
     evidence = load_evidence(EVIDENCE)
     scenario_path = Path(scenario_path or BASELINE)
     scenario = load_scenario(scenario_path, evidence)
@@ -294,15 +297,17 @@ def calibrate(
     in_report = fitted_path.parent == out
     inputs = [scenario_path, targets_path] + ([] if in_report else [fitted_path])
     if not (force or resume) and (out / CHECKPOINT).is_dir():
-        raise InputError(f"{out}: holds an interrupted fit; pass --resume to finish it, or --force to start again")
+        raise InputError(
+            f"{out}: holds an interrupted fit; resume it to finish it, or force a new start", ("resume", "force")
+        )
     check_target(out, force or resume, inputs)
     if not in_report:
         _check_fitted_path(fitted_path, [scenario_path, targets_path])
-    _cost(scenario, max_evals, runs).check(
-        out, f"calibration with {max_evals:,} points x {runs} runs", "use fewer --max-evals or --runs"
-    )
-    command = _command(max_evals, runs, seed, scenario_path, targets_path)
-    journal = _journal(out, resume, scenario, command, max_evals, runs, seed, targets_path)
+    what = f"calibration with {max_evals:,} points x {runs} runs"
+    _cost(scenario, max_evals, runs).check(out, what, "use fewer evaluations or runs", ("max_evals", "runs"))
+    invocation = _invocation(max_evals, runs, seed, scenario_path, targets_path)
+    command = invocation.command_line()
+    journal = _journal(out, resume, scenario, invocation, max_evals, runs, seed, targets_path)
     problem = replace(problem_for(scenario, targets, evidence), base=unfitted(scenario), journal=journal)
 
     found = search(problem, max_evals, runs, seed)
@@ -346,22 +351,18 @@ def calibrate(
             fitted_path=fitted_path,
         )
         (stage / "fit_report.md").write_text(fit_report(report))
-        write_json(
-            manifest(
-                scenario,
-                EVIDENCE,
-                seed=seed,
-                runs_per_point=runs,
-                max_evals=max_evals,
-                evaluations=len(found.losses),
-                seconds=round(seconds, 1),
-                targets_file=str(targets_path),
-                targets_sha256=file_digest(targets_path),
-                fitted=values,
-                reproduce=command,
-            ),
-            stage / "manifest.json",
-        )
+        details = {
+            **scenario_record(scenario, EVIDENCE),
+            "seed": seed,
+            "runs_per_point": runs,
+            "max_evals": max_evals,
+            "evaluations": len(found.losses),
+            "seconds": round(seconds, 1),
+            "targets_file": reference(targets_path),
+            "targets_sha256": file_digest(targets_path),
+            "fitted": values,
+        }
+        write_json(stamped(details, invocation), stage / "manifest.json")
         fit_file = stage / fitted_path.name if in_report else fitted_path
         _write_yaml(record, fit_file)
         with replacing(fit_file.with_name(POSTERIOR_FILE)) as path:
@@ -407,13 +408,12 @@ def projection(setup: Setup, params: dict[str, Any], runs: int, seed: int) -> pd
 # --- writing ------------------------------------------------------------------------------------
 
 
-def _command(max_evals: int, runs: int, seed: int, scenario_path: Path, targets_path: Path) -> str:
-    command = f"alliance-sim calibrate --max-evals {max_evals} --runs {runs} --seed {seed}"
-    if scenario_path.resolve() != BASELINE.resolve():
-        command += f" --scenario {scenario_path}"
-    if targets_path.resolve() != TARGETS.resolve():
-        command += f" --targets {targets_path}"
-    return command
+def _invocation(max_evals: int, runs: int, seed: int, scenario_path: Path, targets_path: Path) -> Invocation:
+    """The command that fits again: the scenario and targets named only where they are not the shipped ones."""
+    scenario = None if scenario_path.resolve() == BASELINE.resolve() else reference(scenario_path)
+    targets = None if targets_path.resolve() == TARGETS.resolve() else reference(targets_path)
+    options = {"max_evals": max_evals, "runs": runs, "seed": seed, "scenario": scenario, "targets": targets}
+    return Invocation("calibrate", (), options)
 
 
 def abc_posterior(problem: Problem, best: np.ndarray, runs: int, seed: int) -> Posterior:
@@ -489,7 +489,14 @@ def _fitted_record(values, best_loss, frame, found, posterior, scenario, targets
 
 
 def _journal(
-    out: Path, resume: bool, scenario: Scenario, command: str, max_evals: int, runs: int, seed: int, targets: Path
+    out: Path,
+    resume: bool,
+    scenario: Scenario,
+    invocation: Invocation,
+    max_evals: int,
+    runs: int,
+    seed: int,
+    targets: Path,
 ) -> Journal:
     """The fit's checkpoint in its report folder: the interrupted fit's with `resume`, else a new one."""
     settings = {
@@ -500,16 +507,15 @@ def _journal(
         "targets file": file_digest(targets),
         "evidence file": file_digest(EVIDENCE),
     }
-    unfinished = manifest(
-        scenario,
-        EVIDENCE,
-        seed=seed,
-        runs_per_point=runs,
-        max_evals=max_evals,
-        unfinished=f"a fit in progress or interrupted: {CHECKPOINT}/ holds its evaluations; finish it with --resume",
-        reproduce=command,
-        resume=f"{command} --resume",
-    )
+    details = {
+        **scenario_record(scenario, EVIDENCE),
+        "seed": seed,
+        "runs_per_point": runs,
+        "max_evals": max_evals,
+        "unfinished": f"a fit in progress or interrupted: {CHECKPOINT}/ holds its evaluations; finish it with --resume",
+        "resume": f"{invocation.command_line()} --resume",
+    }
+    unfinished = stamped(details, invocation)
     if resume:
         return Journal.resume(out, settings, unfinished)
     return Journal(out, settings, unfinished)
@@ -528,9 +534,9 @@ def _cost(scenario: Scenario, max_evals: int, runs: int) -> Cost:
 def _check_fitted_path(path: Path, inputs: list[Path]) -> None:
     """The fitted values may replace only an earlier fit (a file this command wrote), never another file."""
     if any(path.resolve() == Path(given).resolve() for given in inputs):
-        raise InputError(f"{path}: is an input of this command; choose another --fitted")
+        raise InputError(f"{path}: is an input of this command; choose another fitted-values file", ("fitted",))
     if path.is_symlink() or (path.exists() and not path.is_file()):
-        raise InputError(f"{path}: not a plain file; choose another --fitted")
+        raise InputError(f"{path}: not a plain file; choose another fitted-values file", ("fitted",))
     if path.exists():
         try:
             with path.open(encoding="utf-8") as stream:
@@ -539,7 +545,9 @@ def _check_fitted_path(path: Path, inputs: list[Path]) -> None:
             first = ""
         if not first.startswith(FITTED_HEADER):
             raise InputError(
-                f"{path}: not a file written by 'alliance-sim calibrate'; it is never replaced; choose another --fitted"
+                f"{path}: not a file written by 'alliance-sim calibrate'; it is never replaced; "
+                "choose another fitted-values file",
+                ("fitted",),
             )
 
 
