@@ -157,10 +157,10 @@ def experiment(
 
     out = _path(out, "out", "a folder's path")
     path = _path(experiment, "experiment", "an experiment YAML file's path")
-    status = run_batch(path, out, executor, scheduler, workers, resume, force)
-    if status == 130:
+    outcome = run_batch(path, out, executor, scheduler, workers, resume, force)
+    if outcome.status == "interrupted":
         raise KeyboardInterrupt(f"the batch in {out} was interrupted; run it again with resume=True to finish")
-    if status != 0:
+    if outcome.failed_points:
         warnings.warn(f"some points failed and are left out; {out / 'failures.csv'} lists them", stacklevel=2)
     files = [str(path) for path in recorded_files(out, OUTCOMES)]  # only what the batch wrote
     outcomes = pq.read_table(files).to_pandas().sort_values(["point", "run"], kind="stable")

@@ -83,7 +83,7 @@ def reference(scenarios, tmp_path_factory):
     """2 scenarios x 4 grid points x 25 runs, chunks of 30 runs, run in this process."""
     folder = tmp_path_factory.mktemp("reference")
     path = write_experiment(folder, scenarios)
-    assert run_batch(path, folder / "out", workers=1) == 0
+    assert run_batch(path, folder / "out", workers=1).status == "complete"
     return path, folder / "out"
 
 
@@ -143,7 +143,7 @@ def test_manifest_says_how_to_reproduce_and_resume(reference):
 
 def test_plan_is_printed_before_running(scenarios, tmp_path, capsys):
     path = write_experiment(tmp_path, scenarios[:1], "store: outcomes\n", runs=3)
-    assert run_batch(path, tmp_path / "out", workers=1) == 0
+    assert run_batch(path, tmp_path / "out", workers=1).status == "complete"
     plan = capsys.readouterr().out
     assert "4 points x 3 runs = 12 runs" in plan and "1 chunks of up to 30 runs" in plan
     assert " KB to write into" in plan
@@ -154,7 +154,7 @@ def test_plan_is_printed_before_running(scenarios, tmp_path, capsys):
 def test_chunk_size_and_workers_do_not_change_the_numbers(reference, scenarios, tmp_path):
     _, out = reference
     path = write_experiment(tmp_path, scenarios, chunk_runs=7)
-    assert run_batch(path, tmp_path / "out", workers=2) == 0
+    assert run_batch(path, tmp_path / "out", workers=2).status == "complete"
     assert len(list((tmp_path / "out" / "trajectories").glob("chunk-*.parquet"))) == 2 * 15  # 100 runs in 7s
     assert_same_results(out, tmp_path / "out")
 
@@ -162,14 +162,14 @@ def test_chunk_size_and_workers_do_not_change_the_numbers(reference, scenarios, 
 @pytest.mark.slow
 def test_dask_local_cluster_gives_the_same_numbers(reference, tmp_path):
     path, out = reference
-    assert run_batch(path, tmp_path / "out", executor="dask", workers=2) == 0
+    assert run_batch(path, tmp_path / "out", executor="dask", workers=2).status == "complete"
     assert_same_results(out, tmp_path / "out")
 
 
 def test_store_outcomes_keeps_the_same_outcomes(reference, scenarios, tmp_path):
     _, out = reference
     path = write_experiment(tmp_path, scenarios, "store: outcomes\n")
-    assert run_batch(path, tmp_path / "out", workers=1) == 0
+    assert run_batch(path, tmp_path / "out", workers=1).status == "complete"
     assert not (tmp_path / "out" / "trajectories").exists()
     assert_identical(frames(out)[1], pd.read_parquet(tmp_path / "out" / "outcomes.parquet"))
 
@@ -188,7 +188,7 @@ def test_resume_runs_only_the_missing_chunks(reference, tmp_path, capsys):
     users.write_bytes(b"a user's file named like staging")
     untouched = copy / "trajectories" / "chunk-000003.parquet"
     before = untouched.stat().st_mtime_ns
-    assert run_batch(path, copy, workers=1, resume=True) == 0
+    assert run_batch(path, copy, workers=1, resume=True).status == "complete"
     assert "2 to run" in capsys.readouterr().out
     assert untouched.stat().st_mtime_ns == before
     assert not leftover.exists() and users.read_bytes() == b"a user's file named like staging"
@@ -201,7 +201,7 @@ def test_resume_runs_only_the_missing_chunks(reference, tmp_path, capsys):
 def test_a_killed_batch_resumes_to_the_uninterrupted_result(scenarios, tmp_path, stop):
     path = tmp_path / "long.yaml"
     path.write_text(f"name: long\nscenario: {scenarios[0]}\nruns: 1000\nseed: 2\nchunk_runs: 50\n")
-    assert run_batch(path, tmp_path / "whole", workers=1) == 0
+    assert run_batch(path, tmp_path / "whole", workers=1).status == "complete"
     out = tmp_path / "killed"
     command = [sys.executable, "-m", "sim", "batch", str(path), "--out", str(out), "--workers", "1"]
     process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -252,7 +252,7 @@ def test_a_failing_point_is_recorded_and_the_batch_goes_on(reference, scenarios,
 
     monkeypatch.setattr(parameter_points, "simulate", fragile)
     path = write_experiment(tmp_path, scenarios)
-    assert run_batch(path, tmp_path / "out", workers=1) == 1
+    assert run_batch(path, tmp_path / "out", workers=1).status == "complete with failures"
     assert "2 points failed" in capsys.readouterr().err
     failures = pd.read_csv(tmp_path / "out" / "failures.csv")
     # point 3 (runs 75-99) straddles chunks 2 and 3 (runs 60-89, 90-99): one row for each part
@@ -267,7 +267,7 @@ def test_a_failing_point_is_recorded_and_the_batch_goes_on(reference, scenarios,
     assert_identical(outcomes, frames(out)[1].query("point not in (3, 7)").reset_index(drop=True))
     assert json.loads((tmp_path / "out" / "manifest.json").read_text())["status"] == "complete with failures"
     # the failure is deterministic: resuming finds every chunk finished and keeps the record
-    assert run_batch(path, tmp_path / "out", workers=1, resume=True) == 1
+    assert run_batch(path, tmp_path / "out", workers=1, resume=True).status == "complete with failures"
     assert "8 chunks already finished, 0 to run" in capsys.readouterr().out
     assert len(pd.read_csv(tmp_path / "out" / "failures.csv")) == 4
 
@@ -312,14 +312,14 @@ def test_a_chunk_that_dies_is_recorded_and_retried_on_resume(reference, tmp_path
         return healthy(chunk, layout, folder)
 
     monkeypatch.setattr(chunks, "run_chunk", dying)
-    assert run_batch(path, tmp_path / "out", workers=1) == 1
+    assert run_batch(path, tmp_path / "out", workers=1).status == "complete with failures"
     failures = pd.read_csv(tmp_path / "out" / "failures.csv")
     assert list(failures["point"]) == [1, 2] and list(failures["runs"]) == ["30-49", "50-59"]
     assert (failures["error"] == "OSError: No space left on device").all()
     assert not (tmp_path / "out" / "outcomes.parquet" / "chunk-000001.parquet").exists()
     monkeypatch.setattr(chunks, "run_chunk", healthy)
     capsys.readouterr()
-    assert run_batch(path, tmp_path / "out", workers=1, resume=True) == 0
+    assert run_batch(path, tmp_path / "out", workers=1, resume=True).status == "complete"
     assert "7 chunks already finished, 1 to run" in capsys.readouterr().out
     assert pd.read_csv(tmp_path / "out" / "failures.csv").empty
     assert_same_results(out, tmp_path / "out")
@@ -334,7 +334,7 @@ def test_resume_runs_again_a_chunk_whose_file_is_damaged_or_swapped(reference, t
     truncated.write_bytes(truncated.read_bytes()[:50])
     swapped = copy / "trajectories" / "chunk-000004.parquet"
     shutil.copyfile(copy / "trajectories" / "chunk-000003.parquet", swapped)  # a valid file, the wrong one
-    assert run_batch(path, copy, workers=1, resume=True) == 0
+    assert run_batch(path, copy, workers=1, resume=True).status == "complete"
     captured = capsys.readouterr()
     assert "6 chunks already finished, 2 to run" in captured.out
     assert "chunk-000001.parquet" in captured.err and "chunk-000004.parquet" in captured.err

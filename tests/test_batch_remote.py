@@ -94,8 +94,8 @@ def test_workers_that_cannot_see_the_folder_stream_their_chunks_back(
         f"name: hidden\nscenario: {short}\nruns: 20\nseed: 3\nchunk_runs: 15\nstore: {store}\n"
         "parameters:\n  shock_scale: [0.02, 0.06]\n"
     )
-    assert run_batch(experiment, tmp_path / "remote", executor="dask", scheduler=hidden_cluster) == 0
-    assert run_batch(experiment, tmp_path / "local", workers=1) == 0
+    assert run_batch(experiment, tmp_path / "remote", executor="dask", scheduler=hidden_cluster).status == "complete"
+    assert run_batch(experiment, tmp_path / "local", workers=1).status == "complete"
     remote, local = _digests(tmp_path / "remote"), _digests(tmp_path / "local")
     assert len(remote) == (3 if store == "outcomes" else 6) and remote == local
     records = [sorted((tmp_path / name / "chunks.jsonl").read_text().splitlines()) for name in ("remote", "local")]

@@ -52,4 +52,4 @@ def cmd_batch(args: argparse.Namespace) -> int:
         workers=args.workers,
         resume=args.resume,
         force=args.force,
-    )
+    ).exit_code

@@ -23,6 +23,7 @@ import shutil
 import sys
 import time
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC
 from pathlib import Path
 from typing import Any
@@ -44,8 +45,9 @@ def run_batch(
     workers: int | None = None,
     resume: bool = False,
     force: bool = False,
-) -> int:
-    """Run the experiment into `out`; 0 if every point ran, 1 if some failed (listed in failures.csv)."""
+) -> BatchOutcome:
+    """Run the experiment into `out`: how it ended, with the runs done and the points that failed (listed in
+    failures.csv)."""
     from sim.inputs.experiment import load_experiment
 
     experiment = load_experiment(path)
@@ -60,7 +62,9 @@ def run_batch(
         return _run_locked(experiment, out, executor, scheduler, workers, resume, force)
 
 
-def _run_locked(experiment, out: Path, executor: str, scheduler, workers: int, resume: bool, force: bool) -> int:
+def _run_locked(
+    experiment, out: Path, executor: str, scheduler, workers: int, resume: bool, force: bool
+) -> BatchOutcome:
     """The batch, once this process holds the folder's lock."""
     from sim.outputs.destination import check_target
 
@@ -99,7 +103,7 @@ def _run_locked(experiment, out: Path, executor: str, scheduler, workers: int, r
                 f"run the same command with --resume to finish",
                 file=sys.stderr,
             )
-            return 130
+            return BatchOutcome(out, status, 0, round(time.perf_counter() - started, 2), failures.points_failed)
         finally:
             elapsed = time.perf_counter() - started
             manifest.update(
@@ -113,8 +117,25 @@ def _run_locked(experiment, out: Path, executor: str, scheduler, workers: int, r
     print(f"wrote {out}: {runs:,} runs in {elapsed:.1f} s ({runs / max(elapsed, 1e-9):,.0f} runs/s)")
     if failures.rows:
         print(f"{failures.points_failed} points failed; see {out / 'failures.csv'}", file=sys.stderr)
-        return 1
-    return 0
+    return BatchOutcome(out, status, runs, round(elapsed, 2), failures.points_failed)
+
+
+@dataclass(frozen=True)
+class BatchOutcome:
+    """How a batch ended: `status` is "complete", "complete with failures" or "interrupted" (as its manifest
+    says), with the runs this call made (0 when interrupted: the manifest counts the finished chunks), its
+    seconds and the points that failed."""
+
+    out: Path
+    status: str
+    runs: int
+    seconds: float
+    failed_points: int
+
+    @property
+    def exit_code(self) -> int:
+        """The command's exit status: 0 complete, 1 some points failed, 130 interrupted."""
+        return {"complete": 0, "complete with failures": 1}.get(self.status, 130)
 
 
 def _unfinished(out: Path, plan: list, layout) -> list:

@@ -17,6 +17,8 @@ from typing import Any, NamedTuple, TypeVar, cast
 import numba
 import numpy as np
 
+from sim.inputs.parameters import PARAMETERS
+
 _F = TypeVar("_F", bound=Callable[..., Any])
 
 #: Compiled once per machine and cached on disk (beside this file, or in the user's cache folder where that is
@@ -115,35 +117,10 @@ class Net(NamedTuple):
     tie: np.ndarray
 
 
-#: Every parameter the equations read. `rates` gives one record of them per run; each function reads its
-#: run's record `q` (`q.adjustment_rate`), so a batch can carry one parameter point per run.
-RATES = (
-    "economic_weight",
-    "security_weight",
-    "regime_weight",
-    "protection_weight",
-    "balancing_weight",
-    "outreach_weight",
-    "peer_weight",
-    "hedging_gain",
-    "rivalry_weight",
-    "responsiveness",
-    "max_reallocation",
-    "coercion_trigger",
-    "appeal_threshold",
-    "appeal_failure_penalty",
-    "reputation_spillover",
-    "appeal_success_gain",
-    "freeze_threshold",
-    "freeze_months",
-    "adjustment_rate",
-    "shock_scale",
-    "dependence_build_rate",
-    "dependence_decay",
-    "outreach_fade",
-    "acute_fade",
-    "credibility_recovery",
-)
+#: Every parameter of sim/inputs/parameters.py, which the equations read. `rates` gives one record of them
+#: per run; each function reads its run's record `q` (`q.adjustment_rate`), so a batch can carry one
+#: parameter point per run.
+RATES = tuple(parameter.name for parameter in PARAMETERS)
 Rates = np.dtype([(name, np.float64) for name in RATES])
 #: One run's record of `Rates`, read by field name (`q.adjustment_rate`).
 Record = Any
