@@ -316,7 +316,6 @@ def calibrate(
     check = simulate(problem.setup, runs * REPLICATION, seed + 1, {**problem.base, **values})
     frame = table(check, targets)
     outlook = projection(prepare(scenario, evidence), {**problem.base, **values}, runs * REPLICATION, seed + 1)
-    seconds = time.perf_counter() - started
     accepted = found.accepted()
     points = pd.DataFrame(found.points, columns=list(problem.names))
     posterior = abc_posterior(problem, best, runs, seed)
@@ -326,6 +325,7 @@ def calibrate(
     sweeps = held_sweeps(problem, values, runs * REPLICATION, seed + 1)
     settled = agreement(prepare(scenario, evidence), posterior, seed + 1)
     outlook = outlook.assign(posterior_leader=settled["leader"], posterior_agreement=settled["agreement"])
+    seconds = time.perf_counter() - started  # the search, the posterior and the checks: all but the writing
 
     check_target(out, True, inputs)  # the folder now holds the checkpoint: approve it as it is, to be replaced
     with staged(out) as stage:

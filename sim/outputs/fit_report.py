@@ -3,6 +3,7 @@ stays unmet, written from a `FitReport` record the fit fills in."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -92,17 +93,15 @@ def _heading(report: FitReport) -> list[str]:
 def _parameters(report: FitReport) -> list[str]:
     posterior = report.record["posterior"]
     judged = posterior["accepted"] >= JUDGED
-    lines = [
-        "",
-        "## Fitted parameters",
-        "",
-        "Posterior: " + posterior["rule"] + f" ({posterior['accepted']} points). "
-        "'Constrained' means the accepted points' 5-95% range spans less than half the search range"
-        + ("." if judged else " (too few accepted points to judge: run a larger search)."),
-        "",
-        "| parameter | fitted | built-in default | search range | posterior 5-95% | constrained |",
-        "|---|---|---|---|---|---|",
-    ]
+    lines = _section(
+        "Fitted parameters",
+        [
+            "Posterior: " + posterior["rule"] + f" ({posterior['accepted']} points). "
+            "'Constrained' means the accepted points' 5-95% range spans less than half the search range"
+            + ("." if judged else " (too few accepted points to judge: run a larger search).")
+        ],
+        ["parameter", "fitted", "built-in default", "search range", "posterior 5-95%", "constrained"],
+    )
     for name in report.names:
         spec, r = BY_NAME[name], posterior["ranges"][name]
         narrow = "yes" if (r["p95"] - r["p05"]) < 0.5 * (spec.high - spec.low) else "no"
@@ -126,50 +125,45 @@ def _parameters(report: FitReport) -> list[str]:
 
 
 def _informing(report: FitReport) -> list[str]:
-    lines = [
-        "",
-        "## Which targets inform which parameters",
-        "",
-        "Spearman correlation between each parameter and each target's margin over the first, Latin-hypercube "
-        f"generation of the search ({report.first_generation} points, before selection biases the "
-        f"sample); targets with |rho| >= {report.method.informs}, strongest first. A parameter with none is left to "
-        "its prior.",
-        "",
-        "| parameter | targets whose margin it moves (rho) |",
-        "|---|---|",
-    ]
+    lines = _section(
+        "Which targets inform which parameters",
+        [
+            "Spearman correlation between each parameter and each target's margin over the first, Latin-hypercube "
+            f"generation of the search ({report.first_generation} points, before selection biases the "
+            f"sample); targets with |rho| >= {report.method.informs}, strongest first. A parameter with none is "
+            "left to its prior."
+        ],
+        ["parameter", "targets whose margin it moves (rho)"],
+    )
     for name, found_targets in report.informs.items():
         lines.append(f"| {name} | {', '.join(f'{t} ({r:+.2f})' for t, r in found_targets) or 'none'} |")
     return lines
 
 
 def _held(report: FitReport) -> list[str]:
-    return [
-        "",
-        "## Held parameters",
-        "",
-        f"Each held parameter swept over {report.method.sweep} evenly spaced values of its range, the fitted ones "
-        "fixed: targets met at each.",
-        "",
-        "| parameter | value | targets met across its range | why it is not fitted |",
-        "|---|---|---|---|",
-    ] + [
-        f"| {n} | {held['value']:g} | {' / '.join(str(m) for m in report.sweeps[n])} | {held['reason']} |"
-        for n, held in report.record["held"].items()
-    ]
+    return _section(
+        "Held parameters",
+        [
+            f"Each held parameter swept over {report.method.sweep} evenly spaced values of its range, the fitted "
+            "ones fixed: targets met at each."
+        ],
+        ["parameter", "value", "targets met across its range", "why it is not fitted"],
+        [
+            f"| {n} | {held['value']:g} | {' / '.join(str(m) for m in report.sweeps[n])} | {held['reason']} |"
+            for n, held in report.record["held"].items()
+        ],
+    )
 
 
 def _targets(report: FitReport) -> list[str]:
-    lines = [
-        "",
-        "## Targets at the fitted point",
-        "",
-        "'Met across search' is the share of all evaluated points meeting the target: near 100% means the "
-        "target hardly constrains the parameters (the events alone produce it).",
-        "",
-        "| target | dates | expected | observed | met | share of runs met | met across search | source |",
-        "|---|---|---|---|---|---|---|---|",
-    ]
+    lines = _section(
+        "Targets at the fitted point",
+        [
+            "'Met across search' is the share of all evaluated points meeting the target: near 100% means the "
+            "target hardly constrains the parameters (the events alone produce it)."
+        ],
+        ["target", "dates", "expected", "observed", "met", "share of runs met", "met across search", "source"],
+    )
     for share, (_, row) in zip(report.met_across_search, report.targets.iterrows(), strict=True):
         lines.append(
             f"| {row['target']} | {row['date']} | {row['expected']} | {row['observed']:+.4f} | "
@@ -182,22 +176,35 @@ def _targets(report: FitReport) -> list[str]:
 
 def _projection(report: FitReport) -> list[str]:
     outlook = report.projection
-    return [
-        "",
-        f"## Projection with the fitted values (to {outlook['date'].iloc[0]})",
-        "",
-        "The whole scenario run with the fitted values: each state's leading partner and hedging at the start and "
-        "at the end (medians over runs). Nothing after the window is fitted, so this shows what the fitted "
-        "feedbacks do over the long run: hedging collapsing onto one patron everywhere would betray a runaway, "
-        "not a finding.",
-        "",
-        "The last two columns ask whether the posterior settles it: the leading partner at the end that most of "
-        "the posterior's weight gives the state, and that weight's share (each point's own runs, shocks only).",
-        "",
-        "| state | leading partner at start | at end | hedging at start | at end | posterior's leader | agreement |",
-        "|---|---|---|---|---|---|---:|",
-    ] + [
-        f"| {r.state} | {r.start_partner} ({r.start_share:.2f}) | {r.end_partner} ({r.end_share:.2f}) | "
-        f"{r.start_hedging:.2f} | {r.end_hedging:.2f} | {r.posterior_leader} | {r.posterior_agreement:.0%} |"
-        for r in outlook.itertuples()
-    ]
+    return _section(
+        f"Projection with the fitted values (to {outlook['date'].iloc[0]})",
+        [
+            "The whole scenario run with the fitted values: each state's leading partner and hedging at the start "
+            "and at the end (medians over runs). Nothing after the window is fitted, so this shows what the fitted "
+            "feedbacks do over the long run: hedging collapsing onto one patron everywhere would betray a runaway, "
+            "not a finding.",
+            "The last two columns ask whether the posterior settles it: the leading partner at the end that most "
+            "of the posterior's weight gives the state, and that weight's share (each point's own runs, shocks "
+            "only).",
+        ],
+        ["state", "leading partner at start", "at end", "hedging at start", "at end"]
+        + ["posterior's leader", "agreement"],
+        [
+            f"| {r.state} | {r.start_partner} ({r.start_share:.2f}) | {r.end_partner} ({r.end_share:.2f}) | "
+            f"{r.start_hedging:.2f} | {r.end_hedging:.2f} | {r.posterior_leader} | {r.posterior_agreement:.0%} |"
+            for r in outlook.itertuples()
+        ],
+        right=1,
+    )
+
+
+def _section(
+    title: str, paragraphs: Sequence[str], columns: Sequence[str], rows: Iterable[str] = (), right: int = 0
+) -> list[str]:
+    """A section of the report: its heading, its paragraphs, then a table of `columns` (the last `right` of them
+    right-aligned) and its `rows`, already spelled."""
+    lines = ["", f"## {title}", ""]
+    for paragraph in paragraphs:
+        lines += [paragraph, ""]
+    rule = ["---:" if k >= len(columns) - right else "---" for k in range(len(columns))]
+    return [*lines, "| " + " | ".join(columns) + " |", "|" + "|".join(rule) + "|", *rows]
