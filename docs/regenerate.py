@@ -42,7 +42,7 @@ MODEL_FILES = (
     ROOT / "scenarios" / "baseline.yaml",
 )
 #: The commands whose outputs the pages show (seeds fixed, so the same model gives the same numbers).
-RUNS, VALIDATION_RUNS, ABLATION_RUNS = 1000, 200, 200
+RUNS, VALIDATION_RUNS, ABLATION_RUNS = 1000, 1000, 1000
 PREDICTORS = ("model", "persistence_start", "persistence_end", "trend", "last_direction", "no_events", "zero_weights")
 
 
