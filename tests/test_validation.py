@@ -305,3 +305,12 @@ def test_the_conditional_hindcast_writes_in_causes_never_outcomes():
         assert "2023-04" <= str(event["date"]) <= "2025-06", event["id"]
     scenario = load_scenario(CONDITIONAL, load_evidence())
     assert {e.label for e in scenario.events} >= {e["label"] for e in events}
+
+
+def test_validate_and_its_hindcast_keep_separate_default_folders(tmp_path):
+    for flags in ((), ("--hindcast",)):
+        result = cli("validate", *flags, "--runs", 2, cwd=tmp_path)
+        assert result.returncode == 0, result.stderr
+    folders = sorted(p.name for p in (tmp_path / "results" / "validation").iterdir())
+    assert folders == ["baseline", "baseline-hindcast"]
+    assert (tmp_path / "results" / "validation" / "baseline" / "scores.csv").is_file()

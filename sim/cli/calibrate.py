@@ -49,7 +49,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "validate", help="score a scenario's runs, and six nulls, on the dated stylized facts (Brier, log score)"
     )
     val.add_argument("scenario", nargs="?", type=Path, help="scenario YAML (default scenarios/baseline.yaml)")
-    val.add_argument("--out", type=Path, help="output folder (default results/validation/<scenario name>)")
+    val.add_argument(
+        "--out",
+        type=Path,
+        help="output folder (default results/validation/<scenario name>, or <scenario name>-hindcast with --hindcast)",
+    )
     val.add_argument("--runs", type=positive_int, default=100, help="Monte Carlo runs (default 100)")
     val.add_argument("--seed", type=seed_int, default=1, help="seed fixing every run (default 1)")
     val.add_argument("--targets", type=Path, help="targets file (default calibration/targets.yaml)")

@@ -417,7 +417,8 @@ def validate(
     given = scenario_path is None or Path(scenario_path).resolve() == BASELINE.resolve()
     conditional_scenario = load_scenario(CONDITIONAL, evidence) if hindcast and given else None
     label = None if out else scenario.name  # a default folder must hold this scenario's validation, if any
-    out = Path(out) if out else default_folder(scenario.name, RESULTS / "validation")
+    suffix = "-hindcast" if hindcast else ""  # in and out of sample are separate folders, so both can be kept
+    out = Path(out) if out else default_folder(scenario.name, RESULTS / "validation", suffix)
     S, P = len(scenario.states), len(scenario.powers)
     months = horizon(targets, scenario.date(0))
     cost = Cost(
