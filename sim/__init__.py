@@ -1,7 +1,8 @@
 """alliance-sim: how post-Soviet states shift alignment between Russia, the US, China and Turkey.
 
 The Python API (`sim.api`): `load` a scenario, `simulate` it (or build a checked `request` first), run an
-`experiment`, `compare` results folders, list the `params`; `Result` is what `simulate` returns;
+`experiment`, run a table of parameter points (`simulate_points`), `compare` results folders, list the
+`params`; `Result` is what `simulate` returns;
 `sim.plot` draws the figures as matplotlib Figures in the colours of `PALETTE`.
 They load on first use, so `import sim` stays light.
 """
@@ -27,7 +28,18 @@ def _own_version() -> str:
 
 
 __version__ = _own_version()
-__all__ = ["PALETTE", "InputError", "Result", "compare", "experiment", "load", "params", "request", "simulate"]
+__all__ = [
+    "PALETTE",
+    "InputError",
+    "Result",
+    "compare",
+    "experiment",
+    "load",
+    "params",
+    "request",
+    "simulate",
+    "simulate_points",
+]
 
 
 def __getattr__(name: str):

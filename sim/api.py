@@ -11,7 +11,7 @@ The command line calls these same functions. Heavy libraries load on first use, 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -192,6 +192,72 @@ def compare(
         raise InputError(f"folders: {len(specs)} given; compare needs at least two results folders")
     wanted = horizons if horizons is None or isinstance(horizons, str) else list(horizons)
     return compare_folders(specs, None if out is None else _path(out, "out", "a folder's path"), wanted, force)
+
+
+def simulate_points(
+    points: pd.DataFrame | Mapping[str, Iterable[float]],
+    runs: int = 10,
+    seed: int = 0,
+    scenario: str | Path | Scenario = "baseline",
+    dates: str | Iterable[str] | None = None,
+) -> pd.DataFrame:
+    """Simulate each parameter point (a row of `points`, its columns named like the parameters of `params()`)
+    `runs` times, in batched engine calls as `alliance-sim sensitivity` does: every point gets the same
+    replicate streams (runs 0..runs-1, monthly shocks only), so points differ by their parameters, not by
+    luck. Returns one row per point, run, date (default the last month), state and power: `point` (the row's
+    position in `points`), `run`, `date`, `state`, `power` and `alignment`. InputError for an unknown
+    parameter, a value outside its range, or a date outside the scenario."""
+    import numpy as np
+    import pandas as pd
+
+    from sim.experiments.points import simulate_table
+    from sim.experiments.progress import progress
+    from sim.inputs.documents import InputError, suggest
+    from sim.inputs.evidence import load_evidence
+    from sim.inputs.packaged import EVIDENCE
+    from sim.inputs.parameters import BY_NAME
+    from sim.inputs.scenario import Scenario
+    from sim.model.world import prepare
+
+    for name, value, least in (("runs", runs, 1), ("seed", seed, 0)):
+        if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < least:
+            raise InputError(f"{name}={value!r}: expected a whole number of at least {least}", (name,))
+    table = pd.DataFrame(points)
+    if table.empty or not len(table.columns):
+        raise InputError("points: expected a table with one row per point and one column per parameter")
+    values: dict[str, np.ndarray] = {}
+    for name in map(str, table.columns):
+        if name not in BY_NAME:
+            raise InputError(f"points: unknown parameter column '{name}'{suggest(name, BY_NAME)}")
+        column = pd.to_numeric(table[name], errors="coerce").to_numpy(dtype=float)
+        spec = BY_NAME[name]
+        outside = np.flatnonzero(~((column >= spec.low) & (column <= spec.high)))  # NaN is outside too
+        if outside.size:
+            row = int(outside[0])
+            given = table[name].iloc[row]
+            shown_value = repr(given.item() if isinstance(given, np.generic) else given)
+            raise InputError(
+                f"points row {row}, {name}={shown_value}: expected a number from {spec.low} to "
+                f"{spec.high} ({spec.description})"
+            )
+        values[name] = column
+    loaded = scenario if isinstance(scenario, Scenario) else load(scenario)
+    every = loaded.dates
+    chosen = [every[-1]] if dates is None else [dates] if isinstance(dates, str) else [str(d) for d in dates]
+    for date in chosen:
+        if date not in every:
+            raise InputError(f"dates: '{date}' is not a month of scenario '{loaded.name}' ({every[0]} to {every[-1]})")
+    cells = len(table) * runs * len(chosen) * len(loaded.states) * len(loaded.powers)
+    if cells > 20_000_000:
+        raise InputError(f"{cells:,} values would be returned; use fewer points, runs or dates", ("runs", "dates"))
+    setup = prepare(loaded, load_evidence(EVIDENCE))
+    with progress(len(table), "simulate_points") as bar:
+        found = simulate_table(setup, values, int(runs), int(seed), chosen, progress=bar.update)
+    labels = {"date": chosen, "state": loaded.states, "power": loaded.powers}
+    frame = pd.DataFrame(found)
+    for column, names in labels.items():
+        frame[column] = pd.Categorical.from_codes(frame[column], categories=names)
+    return frame
 
 
 def params(scenario: str | Path | Scenario | None = None) -> pd.DataFrame:

@@ -237,3 +237,46 @@ def test_a_request_is_checked_once_and_simulates_as_simulate_does():
         sim.simulate(chosen).summary,
         sim.simulate("baseline", runs=3, seed=4, uncertainty="shocks", peer_weight=0.2).summary,
     )
+
+
+def test_simulate_points_gives_each_point_the_runs_the_engine_gives_its_parameters(short_scenario):
+    from sim.inputs.evidence import load_evidence
+    from sim.inputs.packaged import EVIDENCE
+    from sim.model.ensemble import simulate
+    from sim.model.world import prepare
+
+    points = pd.DataFrame({"adjustment_rate": [0.1, 0.3, 0.1], "peer_weight": [0.0, 0.2, 0.0]})
+    table = sim.simulate_points(points, runs=3, seed=5, scenario=short_scenario)
+    scenario = sim.load(short_scenario)
+    assert list(table.columns) == ["point", "run", "date", "state", "power", "alignment"]
+    assert len(table) == 3 * 3 * len(scenario.states) * len(scenario.powers)
+    assert set(table["date"]) == {scenario.dates[-1]}
+    setup = prepare(scenario, load_evidence(EVIDENCE))
+    direct = simulate(setup, [0, 1, 2], 5, {**scenario.parameters, "adjustment_rate": 0.3, "peer_weight": 0.2})
+    second = table[table["point"] == 1].sort_values(["run", "state", "power"], key=_order(scenario))
+    assert second["alignment"].to_numpy().tolist() == direct.alignment[:, -1].ravel().tolist()
+    first, third = (table[table["point"] == k]["alignment"].to_numpy() for k in (0, 2))
+    assert (first == third).all()  # the same replicate streams for every point
+    assert not (first == second["alignment"].to_numpy()).all()
+
+
+def _order(scenario):
+    """Sort keys that put states and powers in the scenario's order."""
+    ranks = {"state": scenario.states, "power": scenario.powers}
+    return lambda column: column.map(ranks[column.name].index) if column.name in ranks else column
+
+
+@pytest.mark.parametrize(
+    ("points", "settings", "message"),
+    [
+        ({"adjustment_rat": [0.1]}, {}, "unknown parameter column 'adjustment_rat'.*adjustment_rate"),
+        ({"adjustment_rate": [0.1, 7.0]}, {}, r"points row 1, adjustment_rate=7\.0: expected a number from"),
+        ({"adjustment_rate": [0.1, "x"]}, {}, "points row 1"),
+        ({"adjustment_rate": [0.1]}, {"dates": ["1999-01"]}, "dates: '1999-01' is not a month"),
+        ({"adjustment_rate": [0.1]}, {"runs": 0}, "runs=0: expected a whole number"),
+        ({}, {}, "points: expected a table"),
+    ],
+)
+def test_simulate_points_refuses_bad_points(short_scenario, points, settings, message):
+    with pytest.raises(sim.InputError, match=message):
+        sim.simulate_points(pd.DataFrame(points), scenario=short_scenario, **settings)

@@ -56,3 +56,27 @@ def simulate_points[Result](
         if progress is not None:
             progress(stop - first)
     return found
+
+
+def simulate_table(
+    setup: Setup,
+    points: dict[str, np.ndarray],
+    replicates: int,
+    seed: int,
+    dates: list[str],
+    chunk: int = 1000,
+    progress: Callable[[int], None] | None = None,
+) -> dict[str, np.ndarray]:
+    """Every point's `replicates` runs (the scenario's parameters overridden by the point's `points[name]`
+    values), their alignment at `dates`: the point, run, date, state and power of each value as positions,
+    and the values, in that order (a long table's columns)."""
+
+    def kept(traj: Trajectories, count: int) -> np.ndarray:
+        steps = [traj.dates.index(date) for date in dates]
+        return traj.alignment[:, steps].reshape(count, replicates, len(steps), *traj.alignment.shape[2:])
+
+    base = setup.scenario.parameters
+    found = np.concatenate(simulate_points(setup, base, points, replicates, seed, kept, chunk, progress))
+    positions = np.indices(found.shape).reshape(found.ndim, -1)  # (N, R, D, S, P) -> one row per value
+    names = ("point", "run", "date", "state", "power")
+    return {**dict(zip(names, positions, strict=True)), "alignment": found.ravel()}
