@@ -288,7 +288,9 @@ def test_mesa_batch_run_drives_the_model_with_the_ensembles_numbers(scenarios):
         display_progress=False,
     )
     frame = pd.DataFrame(rows)
-    assert {"mean_hedging", "leaning_Russia", "credibility_Russia", "alignment_Russia", "date"} <= set(frame.columns)
+    assert {"mean_hedging", "states_leaning_Russia", "mean_credibility_Russia", "alignment_Russia", "date"} <= set(
+        frame.columns
+    )
     states = frame[frame["state"].notna()]
     assert len(states) == 4 * 10 and (states["Step"] == 24).all() and (states["date"] == "2023-01").all()
     hedging = states.groupby(["shock_scale", "rng"])["mean_hedging"].first()

@@ -56,7 +56,7 @@ def test_events_fire_in_their_month(model):
 def test_datacollector(model):
     frame = model.datacollector.get_model_vars_dataframe()
     assert len(frame) == model.steps + 1
-    leaning = frame[[f"leaning_{p}" for p in model.powers]].sum(axis=1)
+    leaning = frame[[f"states_leaning_{p}" for p in model.powers]].sum(axis=1)
     assert (leaning == 10).all()
     states = model.datacollector.get_agenttype_vars_dataframe(StateAgent)
     shares = states[[f"alignment_{p}" for p in model.powers]].sum(axis=1)

@@ -44,6 +44,11 @@ class AllianceModel(mesa.Model):  # type: ignore[misc]  # mesa has no type infor
     `scenario_file` is a path to a scenario YAML (or a loaded Scenario); keyword arguments
     named like the model's parameters (see `alliance-sim params`) override the scenario's. With
     `evidence_draws`, the run starts from its own draw of the evidence-derived levels (seeded by `rng`).
+
+    The DataCollector records, each month, model reporters named for the whole model (`mean_hedging`,
+    `states_leaning_<power>`, `mean_credibility_<power>`) and agent-type reporters, one row per agent: read
+    them with `datacollector.get_agenttype_vars_dataframe(StateAgent)` (its `alignment_<power>`,
+    `credibility_<power>`, dependence and bloc columns) or `(PowerAgent)`; `mesa.batch_run` merges both.
     """
 
     def __init__(
@@ -89,11 +94,11 @@ class AllianceModel(mesa.Model):  # type: ignore[misc]  # mesa has no type infor
                 "date": "date",
                 "mean_hedging": lambda m: float(hedging_index(m.world.alignment[0]).mean()),
                 **{
-                    f"leaning_{p}": (lambda m, i=i: int((m.world.alignment[0].argmax(axis=1) == i).sum()))
+                    f"states_leaning_{p}": (lambda m, i=i: int((m.world.alignment[0].argmax(axis=1) == i).sum()))
                     for i, p in enumerate(self.powers)
                 },
                 **{
-                    f"credibility_{p}": (lambda m, i=i: float(m.world.credibility[0, :, i].mean()))
+                    f"mean_credibility_{p}": (lambda m, i=i: float(m.world.credibility[0, :, i].mean()))
                     for i, p in enumerate(self.powers)
                 },
             },
@@ -129,7 +134,11 @@ class AllianceModel(mesa.Model):  # type: ignore[misc]  # mesa has no type infor
 
     def step(self) -> None:
         """One month (events have fired): each phase of `dynamics.MONTH` in order, the powers' and the states'
-        by each agent for itself, the world's by the model; then record."""
+        by each agent for itself, the world's by the model; then record.
+
+        Agents act with `do`, not `shuffle_do`: within a phase each agent reads the same state (the powers
+        last month's snapshot) and writes only its own part of the month, so their order changes nothing, and
+        a fixed order keeps the run identical to the ensemble's for the same seed."""
         self.snapshot = self.world.copy()  # last month's world, as the powers judge it
         draws = self.rng.standard_normal(self.world.alignment.shape[1:])[None]
         instruments = self.setup.scenario.instruments
