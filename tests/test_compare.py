@@ -328,3 +328,33 @@ def test_figure_jobs_come_back_in_order_heaviest_handed_out_first():
     with ThreadPoolExecutor(1) as pool:  # one worker: jobs start in the order they are handed out
         assert draw_all([(job, (k,)) for k in range(5)], [1, 5, 2, 6, 3], pool) == [0, 1, 4, 9, 16]
     assert started == [3, 1, 4, 2, 0]
+
+
+@pytest.mark.slow
+def test_switches_and_bloc_events_are_compared_as_each_folder_wrote_them(compared, folders):
+    for name, keys, share in (
+        ("switches", ["state", "date", "power"], "p_switched"),
+        ("bloc_events", ["state", "bloc", "date"], "p_frozen_or_left"),
+    ):
+        table = pd.read_csv(compared / f"{name}_compared.csv", dtype={"date": str})
+        reference = pd.read_csv(folders["base"] / f"{name}.csv", dtype={"date": str}).set_index(keys)[share]
+        other = pd.read_csv(folders["noinv"] / f"{name}.csv", dtype={"date": str}).set_index(keys)[share]
+        rows = table[table["scenario"] == "no-invasion"].set_index(keys)
+        assert rows[share].to_dict() == other.reindex(rows.index, fill_value=0.0).to_dict()
+        expected = (other - reference).reindex(rows.index, fill_value=0.0)
+        np.testing.assert_allclose(rows[f"{share}_difference"], expected)
+        assert (table[table["scenario"] == "short"][f"{share}_difference"] == 0).all()  # the reference itself
+
+
+def test_a_tally_row_one_scenario_lacks_counts_as_no_runs():
+    from types import SimpleNamespace
+
+    from sim.outputs.comparison import shares_compared
+
+    reference = pd.DataFrame({"state": ["A", "B"], "date": ["2030-12"] * 2, "p": [0.5, 0.25]})
+    other = pd.DataFrame({"state": ["A"], "date": ["2030-12"], "p": [0.75]})
+    outcomes = [SimpleNamespace(name="ref"), SimpleNamespace(name="other")]
+    table = shares_compared(outcomes, [reference, other], ["state", "date"], ["p"])
+    rows = table.set_index(["state", "scenario"])
+    assert rows.loc[("A", "other"), "p_difference"] == 0.25
+    assert rows.loc[("B", "other"), "p"] == 0.0 and rows.loc[("B", "other"), "p_difference"] == -0.25

@@ -21,9 +21,10 @@ from sim.outputs.comparison import (
     clear_differences,
     dominant_probabilities,
     events_compared,
+    shares_compared,
     summarise,
 )
-from sim.outputs.folders import event_log, folder_of, load_outcomes, paired, stored_rows
+from sim.outputs.folders import Outcome, event_log, folder_of, load_outcomes, paired, stored_rows, tally
 from sim.outputs.report import compare_page
 from sim.outputs.results import write_table
 from sim.outputs.writer import Folder, Invocation, write_results
@@ -77,7 +78,18 @@ def _compare(specs: list[str], wanted: list[str] | None) -> Comparison:
     alignment = alignment_differences(outcomes, digests, bands, pairing, sorted(set(chosen) | {dates[-1]}))
     logs = [event_log(o) for o in outcomes]
     events = None if any(log is None for log in logs) else events_compared(outcomes, logs)
-    return Comparison(outcomes, pairing, chosen, digests, bands, probabilities, alignment, events)
+    found = [
+        _tallies(outcomes, "switches.csv", ["state", "date", "power"], ["p_dominant", "p_switched"]),
+        _tallies(outcomes, "bloc_events.csv", ["state", "bloc", "date"], ["p_frozen_or_left", "p_left"]),
+    ]
+    return Comparison(outcomes, pairing, chosen, digests, bands, probabilities, alignment, events, *found)
+
+
+def _tallies(outcomes: list[Outcome], name: str, keys: list[str], shares: list[str]) -> pd.DataFrame | None:
+    """The folders' `name` tables compared (None if any folder lacks one)."""
+    tables = [tally(o, name, {*keys, *shares}) for o in outcomes]
+    present = [table for table in tables if table is not None]
+    return shares_compared(outcomes, present, keys, shares) if len(present) == len(tables) else None
 
 
 def _write(comparison: Comparison, stage: Path) -> dict[str, Any]:
@@ -85,8 +97,13 @@ def _write(comparison: Comparison, stage: Path) -> dict[str, Any]:
     outcomes, pairing, chosen = comparison.outcomes, comparison.pairing, comparison.horizons
     write_table(comparison.dominant_probabilities, stage / "dominant_probabilities.csv")
     write_table(comparison.alignment_differences, stage / "alignment_differences.csv")
-    if comparison.events is not None:
-        write_table(comparison.events, stage / "events_compared.csv")
+    for table, name in (
+        (comparison.events, "events_compared.csv"),
+        (comparison.switches, "switches_compared.csv"),
+        (comparison.blocs, "bloc_events_compared.csv"),
+    ):
+        if table is not None:
+            write_table(table, stage / name)
     comparison.figures = write_comparison_plots(
         outcomes, comparison.digests, comparison.bands, pairing, chosen, stage / "plots"
     )

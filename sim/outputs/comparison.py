@@ -31,6 +31,8 @@ class Comparison:
     dominant_probabilities: pd.DataFrame
     alignment_differences: pd.DataFrame
     events: pd.DataFrame | None = None  # events_compared.csv; None if a folder has no event log
+    switches: pd.DataFrame | None = None  # switches_compared.csv; None if a folder has no switches.csv
+    blocs: pd.DataFrame | None = None  # bloc_events_compared.csv; None if a folder has no bloc_events.csv
     figures: list[tuple[Path, str]] = field(default_factory=list)  # written plots and their captions
 
     def __repr__(self) -> str:
@@ -400,3 +402,24 @@ def events_compared(outcomes: list[Outcome], logs: list[pd.DataFrame]) -> pd.Dat
         for name, share in values.items()
     ]
     return pd.DataFrame(rows, columns=["event", "date", "emergent", "scenario", "share_of_runs", "difference"])
+
+
+def shares_compared(
+    outcomes: list[Outcome], tables: list[pd.DataFrame], keys: list[str], shares: list[str]
+) -> pd.DataFrame:
+    """Each row of the scenarios' tallies (switches.csv, bloc_events.csv: shares of runs by year-end) beside
+    the reference's: per `keys` and scenario, each share and its difference from the reference's (a row a
+    folder lacks counts as a share of 0). Rows are in the reference's order, then any the others add."""
+    wide = pd.concat(
+        [table.set_index(keys)[shares].add_suffix(f"@{k}") for k, table in enumerate(tables)], axis=1
+    ).fillna(0.0)
+    rows = []
+    for key, values in wide.iterrows():
+        labels = dict(zip(keys, key if isinstance(key, tuple) else (key,), strict=True))
+        for k, outcome in enumerate(outcomes):
+            row: dict[str, object] = {**labels, "scenario": outcome.name}
+            for share in shares:
+                row[share] = float(values[f"{share}@{k}"])
+                row[f"{share}_difference"] = float(values[f"{share}@{k}"] - values[f"{share}@0"])
+            rows.append(row)
+    return pd.DataFrame(rows, columns=[*keys, "scenario", *(c for s in shares for c in (s, f"{s}_difference"))])

@@ -475,6 +475,16 @@ def event_log(outcome: Outcome) -> pd.DataFrame | None:
     return log.astype({"date": str, "label": str})
 
 
+def tally(outcome: Outcome, name: str, columns: set[str]) -> pd.DataFrame | None:
+    """A run folder's switches.csv or bloc_events.csv (shares of runs by year-end), or None for a batch point
+    or a folder written before it had one."""
+    path = outcome.folder / name
+    if outcome.point is not None or not path.is_file():
+        return None
+    table = read_table(path, f"{outcome.folder}: no {name}", "re-run the scenario to rewrite it", columns)
+    return table.astype({"date": str})
+
+
 def plotted_runs(folder: Path, count: int) -> Trajectories:
     """The runs a run folder's plots are drawn from (the first `count`), read back from its trajectories file."""
     outcome = load_outcome(str(folder))

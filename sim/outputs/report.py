@@ -78,6 +78,7 @@ def compare_page(comparison: Comparison, manifest: dict, page_folder: Path) -> s
         _section(
             f"Alignment at {last}", "alignment", table=_alignment_table(alignment[alignment["date"] == last], names)
         ),
+        *_tallies_section(comparison),
         _section("Figures", "figures", figures=[_figure(*f) for f in figures if f not in summary]),
     ]
     return PAGES.get_template("compare.html").render(
@@ -93,6 +94,19 @@ def compare_page(comparison: Comparison, manifest: dict, page_folder: Path) -> s
         command=manifest.get("reproduce", ""),
         created=manifest.get("created", ""),
     )
+
+
+def _tallies_section(comparison: Comparison) -> list[dict[str, Any]]:
+    """The section on leaders changed and blocs frozen by the last year-end, if the folders hold the tallies."""
+    switches = _tally_differences(comparison.switches, ["state"], "p_switched", "leader changed")
+    blocs = _tally_differences(comparison.blocs, ["state", "bloc"], "p_frozen_or_left", "frozen or left")
+    if switches is None and blocs is None:
+        return []
+    tables = comparison.switches if comparison.switches is not None else comparison.blocs
+    assert tables is not None
+    date = tables["date"].max()
+    threshold = f"{EVENT_SHARE_DIFFERENCE * 100:g} percentage points"
+    return [_section(f"Leaders and blocs by {date}", "tallies", switches=switches, blocs=blocs, threshold=threshold)]
 
 
 def source_text(value: object, sources: dict[str, Source]) -> str:
@@ -268,6 +282,26 @@ def _event_differences(events: pd.DataFrame | None) -> Markup | None:
     table = table[names].map(_percent)
     table.columns = [f"{name}: share of runs" for name in names]
     return Markup(_plain(table).to_html(index=False, border=0, classes="events"))
+
+
+def _tally_differences(table: pd.DataFrame | None, keys: list[str], share: str, what: str) -> Markup | None:
+    """At the last year-end, the rows (by `keys`) whose `share` of runs differs from the reference's by
+    EVENT_SHARE_DIFFERENCE or more in some scenario, largest difference first: a table, empty if none does,
+    None if a folder has no such tally."""
+    if table is None:
+        return None
+    last = table[table["date"] == table["date"].max()].drop_duplicates([*keys, "scenario"])
+    largest = last.groupby(keys, sort=False)[f"{share}_difference"].transform(lambda d: d.abs().max())
+    shown = last.assign(largest=largest)
+    shown = shown[shown["largest"] >= EVENT_SHARE_DIFFERENCE]
+    if shown.empty:
+        return Markup()
+    names = list(dict.fromkeys(table["scenario"]))
+    wide = shown.pivot_table(index=keys, columns="scenario", values=share, sort=False, aggfunc="first")[names]
+    order = shown.groupby(keys, sort=False)["largest"].first().sort_values(ascending=False, kind="stable").index
+    wide = wide.loc[order].map(_percent)
+    wide.columns = [f"{name}: {what}" for name in names]
+    return Markup(_plain(wide).to_html(index=False, border=0, classes="events"))
 
 
 def _parameter_differences(outcomes: list[Outcome]) -> Markup | None:
