@@ -15,10 +15,11 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import pandas as pd
+    import xarray as xr
 
     from sim.experiments.request import RunRequest
     from sim.experiments.run import Simulation
@@ -66,6 +67,35 @@ class Result:
             return frame
         (path,) = self.folder.glob("trajectories.*")
         return pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path, dtype={"date": str})
+
+    def to_xarray(self) -> xr.Dataset:
+        """Every series of `trajectories` as a labelled xarray Dataset over (run, date, state, power), states and
+        powers in the scenario's order (needs the 'xarray' extra: pip install 'alliance-sim[xarray]')."""
+        import numpy as np
+
+        from sim.inputs.extras import require
+
+        require("xarray")
+        import xarray as xr
+
+        frame = self.trajectories
+        runs = np.unique(frame["run"].to_numpy())
+        months = frame.drop_duplicates("step").sort_values("step")
+        states, powers = self.scenario.states, self.scenario.powers
+        at = (
+            np.searchsorted(runs, frame["run"].to_numpy()),
+            np.searchsorted(months["step"].to_numpy(), frame["step"].to_numpy()),
+            _positions(frame["state"], states),
+            _positions(frame["power"], powers),
+        )
+        shape = (len(runs), len(months), len(states), len(powers))
+        data = {}
+        for name in (c for c in frame.columns if c not in ("run", "step", "date", "state", "power")):
+            values = np.full(shape, np.nan)
+            values[at] = frame[name].to_numpy(dtype=float)
+            data[name] = (("run", "date", "state", "power"), values)
+        coords = {"run": runs, "date": months["date"].astype(str).to_numpy(), "state": states, "power": powers}
+        return xr.Dataset(data, coords=coords, attrs={"scenario": self.scenario.name})
 
     @cached_property
     def uncertainty(self) -> pd.DataFrame:
@@ -282,6 +312,13 @@ def _path(value: object, what: str, expected: str) -> Path:
     path = Path(value)
     check_name(path, "output folder" if what == "out" else f"{what} path", what)
     return path
+
+
+def _positions(labels: pd.Series, names: list[str]) -> Any:
+    """Each label's position in `names`."""
+    import pandas as pd
+
+    return pd.Categorical(labels.astype(str), categories=names).codes
 
 
 def _read_csv(path: Path) -> pd.DataFrame:

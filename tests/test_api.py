@@ -280,3 +280,16 @@ def _order(scenario):
 def test_simulate_points_refuses_bad_points(short_scenario, points, settings, message):
     with pytest.raises(sim.InputError, match=message):
         sim.simulate_points(pd.DataFrame(points), scenario=short_scenario, **settings)
+
+
+def test_to_xarray_labels_every_series_by_run_date_state_and_power(short_scenario, tmp_path):
+    result = sim.simulate(short_scenario, runs=3, seed=2)
+    dataset = result.to_xarray()
+    assert dict(dataset.sizes) == {"run": 3, "date": 36, "state": 10, "power": 4}
+    assert list(dataset["state"].values) == result.scenario.states  # the scenario's order, not sorted
+    frame = result.trajectories
+    row = frame[(frame["run"] == 2) & (frame["date"] == "2022-06") & (frame["state"] == "Georgia")]
+    for power, share in zip(row["power"], row["alignment"], strict=True):
+        assert dataset["alignment"].sel(run=2, date="2022-06", state="Georgia", power=power).item() == share
+    written = sim.simulate(short_scenario, runs=3, seed=2, out=tmp_path / "r").to_xarray()
+    assert abs(written["alignment"] - dataset["alignment"]).max() < 1e-6  # the file: single precision

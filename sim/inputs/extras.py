@@ -7,7 +7,11 @@ import importlib.util
 from sim.inputs.documents import InputError
 
 #: What each extra adds, by the module it needs.
-EXTRAS = {"viz": ("solara", "the classroom visualizer"), "dask": ("dask.distributed", "the Dask cluster executor")}
+EXTRAS = {
+    "viz": ("solara", "the classroom visualizer"),
+    "dask": ("dask.distributed", "the Dask cluster executor"),
+    "xarray": ("xarray", "Result.to_xarray"),
+}
 
 
 def require(extra: str) -> None:
