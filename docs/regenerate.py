@@ -23,6 +23,8 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
+from sim.outputs.brief import brief_figure
+
 ROOT = Path(__file__).resolve().parents[1]
 IMG = ROOT / "docs" / "img"
 STAMP = IMG / "stamp.json"
@@ -171,6 +173,7 @@ def regenerate(screenshots: bool) -> None:
     try:
         alliance("run", "baseline", "--runs", str(RUNS), "--seed", "0", "--out", str(work / "baseline"))
         shutil.copyfile(work / "baseline" / "plots" / "fan_charts.png", IMG / "baseline_fan_charts.png")
+        brief_figure(work / "baseline").savefig(IMG / "brief.png", dpi=90)  # what `alliance-sim brief` prints
         folders = {
             "in sample (29 documented facts, 2021-2023)": work / "in",
             "out of sample (hindcast, public record 2023-2025)": work / "out",

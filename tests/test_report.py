@@ -200,3 +200,40 @@ def test_events_are_compared_by_how_often_they_happen():
     assert list(dict.fromkeys(compared["event"]))[-2:] == ["the invasion", "a new pipeline"]  # scheduled: last
     page = _event_differences(compared)
     assert "Armenia freezes" in page and "the invasion" in page and "appeals" not in page
+
+
+def test_brief_is_one_pdf_page_that_replaces_only_a_brief(five_month_run, tmp_path):
+    import shutil
+
+    from sim.inputs.documents import InputError
+    from sim.outputs.brief import write_brief
+
+    folder = tmp_path / "run"
+    shutil.copytree(five_month_run(), folder)
+    path = write_brief(folder)
+    data = path.read_bytes()
+    assert path == folder / "brief.pdf" and data.startswith(b"%PDF") and b"/Count 1 >>" in data
+    assert b"/Creator (alliance-sim)" in data
+    write_brief(folder)  # its own brief is replaced
+    mine = tmp_path / "notes.pdf"
+    mine.write_bytes(b"%PDF-1.4 a user's file")
+    with pytest.raises(InputError, match="not a brief alliance-sim wrote"):
+        write_brief(folder, mine)
+    assert mine.read_bytes() == b"%PDF-1.4 a user's file"
+
+
+def test_brief_shows_a_users_description_as_written(five_month_run, tmp_path):
+    import json
+    import shutil
+
+    from sim.outputs.brief import brief_figure
+
+    folder = tmp_path / "run"
+    shutil.copytree(five_month_run(), folder)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    manifest["description"] = "What if $x^2$ costs <b>50%</b>?"
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    figure = brief_figure(folder)
+    texts = [text for text in figure.texts if "$x^2$" in text.get_text()]
+    assert texts and "<b>50%</b>" in texts[0].get_text()
+    figure.canvas.draw()  # drawn with mathtext off: no parse error, the dollars stay

@@ -1,5 +1,5 @@
-"""`alliance-sim compare` and `alliance-sim report`: the arguments; the work is `sim.compare` (a comparison
-of results folders) and `sim.outputs.report` (a run's page)."""
+"""`alliance-sim compare`, `report` and `brief`: the arguments; the work is `sim.compare` (a comparison of
+results folders), `sim.outputs.report` (a run's page) and `sim.outputs.brief` (its one-page PDF)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ SHOWN = 3
 
 
 def register(subparsers) -> None:
-    """Add the `compare` and `report` subcommands."""
+    """Add the `compare`, `report` and `brief` subcommands."""
     compare = subparsers.add_parser(
         "compare",
         help="compare scenarios' results folders: differences, dominant partners, plots and a report page",
@@ -40,6 +40,16 @@ def register(subparsers) -> None:
     report.add_argument("--out", type=Path, help="HTML file to write (default RESULTS_DIR/report.html)")
     report.set_defaults(func=cmd_report)
 
+    brief = subparsers.add_parser(
+        "brief",
+        help="write a one-page PDF brief of a run's results",
+        description="One A4 page for a briefing: the question, the findings, the summary figure, where the spread "
+        "comes from, and the sources with the command that made the runs.",
+    )
+    brief.add_argument("folder", type=Path, metavar="RESULTS_DIR", help="a folder written by 'alliance-sim run'")
+    brief.add_argument("--out", type=Path, help="PDF file to write (default RESULTS_DIR/brief.pdf)")
+    brief.set_defaults(func=cmd_brief)
+
 
 def cmd_compare(args: argparse.Namespace) -> int:
     from sim.api import compare
@@ -58,4 +68,11 @@ def cmd_report(args: argparse.Namespace) -> int:
     check_page(path)
     path = write_page(run_page(args.folder), path)
     print(f"wrote {path}")
+    return 0
+
+
+def cmd_brief(args: argparse.Namespace) -> int:
+    from sim.outputs.brief import write_brief
+
+    print(f"wrote {write_brief(args.folder, args.out)}")
     return 0
