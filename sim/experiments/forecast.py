@@ -43,6 +43,7 @@ from sim.model.dynamics import FROZEN, LEFT, MEMBER
 from sim.model.world import prepare
 from sim.outputs.destination import TOOL, check_name, replacing, slug
 from sim.outputs.results import file_digest
+from sim.outputs.writer import Invocation
 
 #: The month of the dominant-partner and bloc-standing questions, and the months of the share quantiles.
 DOMINANT_AT = "2027-12"
@@ -99,6 +100,9 @@ def make_forecast(
         "seed": seed,
         "runs": runs,
         "uncertainty": list(SOURCES),
+        "reproduce": Invocation(
+            "forecast", (_shown(scenario.path),), {"out": out, "runs": runs, "seed": seed}
+        ).command_line(),
         "sha256": {
             name: file_digest(path)
             for name, path in (("fitted", FITTED), ("posterior", POSTERIOR), ("evidence", EVIDENCE))

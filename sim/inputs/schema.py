@@ -340,6 +340,7 @@ class ForecastFile(Strict):
     seed: whole("a seed", 0)
     runs: whole("a number of runs", 1)
     uncertainty: listed(text("a source of uncertainty", 200), "the sources of uncertainty")
+    reproduce: text("a command line") | None = None  # absent in forecasts made before it was recorded
     sha256: Annotated[dict[text("a file", 200), text("a SHA-256", 200)], Field(description="the inputs' SHA-256")]
     questions: Annotated[list[Question], Field(min_length=1, description="a list of questions")]
     file_sha256: text("the file's SHA-256", 200)

@@ -26,6 +26,7 @@ from sim.outputs.comparison import EVENT_SHARE_DIFFERENCE, PAIRED, UNPAIRED, Com
 from sim.outputs.destination import TOOL, is_manifest, read_json, replacing
 from sim.outputs.folders import Outcome, read_manifest
 from sim.outputs.results import read_table, run_headlines, spread_sentence
+from sim.outputs.writer import Invocation
 
 #: A PNG file's first bytes, and the largest figure embedded from a results folder.
 PNG_SIGNATURE, MAX_FIGURE_BYTES = b"\x89PNG\r\n\x1a\n", 50_000_000
@@ -161,7 +162,7 @@ def run_page(folder: Path) -> str:
         description=manifest.get("description") or "no description",
         headlines=run_headlines(summary, spread),
         sections=sections,
-        command=f"alliance-sim report {folder}",
+        command=Invocation("report", (str(folder),)).command_line(),
         created=datetime.now(UTC).isoformat(timespec="seconds"),
     )
 
