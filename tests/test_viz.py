@@ -19,6 +19,7 @@ from sim.inputs.vocabulary import attribute_bound
 from sim.viz import charts, lesson, mapview, scenario_files
 from sim.viz import session as session_module
 from sim.viz.classroom import start
+from sim.viz.safety import drawn
 from sim.viz.session import Session, Settings
 from sim.viz.teaching import (
     DECIDED,
@@ -123,6 +124,46 @@ def test_each_session_has_its_own_model_and_a_baseline_twin():
     for _ in range(6):
         one.step()
     assert not np.allclose(one.model.world.alignment, one.baseline.world.alignment)
+
+
+def test_back_returns_to_the_month_before_with_the_numbers_shown_then():
+    session = Session(Settings("baseline.yaml", levers=(("china_engagement", 2.0),)), SCENARIOS)
+    for _ in range(5):
+        session.step()
+    session.trigger(lambda m: crisis(m, "Armenia"))
+    session.step()
+    shown = session.model.world.alignment.copy(), [e.label for e in session.model.event_log]
+    for _ in range(3):
+        session.step()
+    session.trigger(china_investment_surge)  # pressed in a month that Back then leaves
+    assert session.back(to=6) and session.model.steps == 6 and session.baseline.steps == 6
+    np.testing.assert_array_equal(session.model.world.alignment, shown[0])
+    assert [e.label for e in session.model.event_log] == shown[1]
+    before = session.model.world.alignment.copy()
+    session.step()
+    assert session.back() and session.model.steps == 6
+    np.testing.assert_array_equal(session.model.world.alignment, before)
+
+
+def test_back_at_the_first_month_does_nothing():
+    session = Session(Settings("baseline.yaml"), SCENARIOS)
+    version = session.version
+    assert not session.back() and session.model.steps == 0 and session.version == version
+
+
+def test_a_failing_panel_gives_one_line_on_the_page_and_one_on_the_terminal(capsys):
+    session = Session(Settings("baseline.yaml"), SCENARIOS)
+
+    def broken() -> str:
+        raise KeyError("/home/teacher/alliance-sim/sim/viz/mapview.py: no place\nline two")
+
+    line = drawn(session, "map", broken)
+    assert line.startswith('<div class="panel-failed"') and "The map could not be drawn" in line
+    assert "mapview.py" in line and "/home" not in line and "Traceback" not in line and "\n" not in line
+    printed = capsys.readouterr().err
+    assert printed.count("\n") == 1 and "the map could not be drawn" in printed and "/home" not in printed
+    assert not session.lock.locked()
+    assert drawn(session, "map", lambda: "<svg/>") == "<svg/>"
 
 
 def test_settings_record_the_sliders_and_tell_what_changed():
