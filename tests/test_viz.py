@@ -16,7 +16,7 @@ from sim.inputs.geography import REGIONS
 from sim.inputs.packaged import SCENARIOS
 from sim.inputs.parameters import BY_NAME
 from sim.inputs.vocabulary import attribute_bound
-from sim.viz import charts, lesson, mapview, scenario_files
+from sim.viz import buttons, charts, lesson, mapview, scenario_files
 from sim.viz import session as session_module
 from sim.viz.classroom import start
 from sim.viz.safety import drawn
@@ -314,6 +314,44 @@ def test_the_time_axis_grows_two_years_at_a_time(baseline):
 
 
 @pytest.mark.slow
+def relative_luminance(color: str) -> float:
+    """WCAG 2.x relative luminance of an sRGB colour written #RRGGBB."""
+    channels = [int(color[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+    r, g, b = (c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels)
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def contrast(one: str, other: str) -> float:
+    """WCAG 2.x contrast ratio, (lighter + 0.05) / (darker + 0.05)."""
+    dark, light = sorted((relative_luminance(one), relative_luminance(other)))
+    return (light + 0.05) / (dark + 0.05)
+
+
+def test_the_contrast_formula_gives_wcag_s_known_ratios():
+    assert contrast("#000000", "#FFFFFF") == pytest.approx(21.0)
+    assert contrast("#4CAF50", "#FFFFFF") == pytest.approx(2.78, abs=0.01)  # Vuetify's success green: fails AA
+
+
+@pytest.mark.parametrize("name", buttons.TONES)
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_every_button_tone_meets_wcag_aa_text_contrast_in_both_themes(name, theme):
+    tone = buttons.TONES[name][theme]
+    assert contrast(tone.text, tone.background) >= 4.5, f"{name} in the {theme} theme"
+    assert tone.filled or tone.background == buttons.PAGE[theme]
+    assert contrast(buttons.FOCUS[theme], buttons.PAGE[theme]) >= 3.0
+
+
+def test_every_button_on_the_page_has_a_tone_the_css_colours():
+    source = (ROOT / "sim" / "viz" / "components.py").read_text()
+    used = set(re.findall(r"tone-(\w+)", source))
+    assert used == set(buttons.TONES), "a button without colours of its own, or a tone nothing uses"
+    assert "color=" not in source, "a button coloured by Vuetify's theme, whose contrast is not checked"
+    css = buttons.css()
+    for name, themes in buttons.TONES.items():
+        for theme, tone in themes.items():
+            assert f".theme--{theme} .v-btn.tone-{name}:not(.v-btn--disabled) {{ color: {tone.text} !important;" in css
+
+
 def test_the_lesson_in_the_docs_is_what_the_model_gives_now():
     """Fails when a model change moves a number in docs/teaching.md: run `python -m sim.viz.lesson` to regenerate."""
     written = lesson.DOC.read_text(encoding="utf-8")

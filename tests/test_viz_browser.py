@@ -334,6 +334,77 @@ def test_the_page_says_its_language(open_page):
     assert page.evaluate("() => document.documentElement.lang") == "en"
 
 
+#: Every enabled button's text colour and the first opaque background behind it, as the browser paints them.
+BUTTON_COLOURS = """() => [...document.querySelectorAll('.v-btn:not(.v-btn--disabled)')].map(b => {
+    let el = b, bg = null;
+    while (el && !bg) {
+        const c = getComputedStyle(el).backgroundColor;
+        if (c !== 'rgba(0, 0, 0, 0)' && c !== 'transparent') bg = c;
+        el = el.parentElement;
+    }
+    return [b.innerText.trim() || b.getAttribute('aria-label') || 'icon', getComputedStyle(b).color, bg];
+})"""
+
+
+def painted_contrast(text: str, background: str) -> float:
+    """WCAG contrast of two computed CSS colours, the text's alpha blended over the background."""
+    *fg, alpha = [float(c) for c in re.findall(r"[\d.]+", text)] + [1.0][: 4 - len(re.findall(r"[\d.]+", text))]
+    bg = [float(c) for c in re.findall(r"[\d.]+", background)][:3]
+    blended = [alpha * f + (1 - alpha) * b for f, b in zip(fg[:3], bg, strict=True)]
+
+    def luminance(rgb: list[float]) -> float:
+        linear = [c / 255 / 12.92 if c / 255 <= 0.04045 else ((c / 255 + 0.055) / 1.055) ** 2.4 for c in rgb]
+        return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+    dark, light = sorted((luminance(blended), luminance(bg)))
+    return (light + 0.05) / (dark + 0.05)
+
+
+def test_every_button_s_text_meets_wcag_aa_contrast_in_both_themes(open_page):
+    page = open_page()
+    for theme in ("light", "dark"):
+        toggle = page.locator(".top-bar .v-btn").last
+        for _ in range(3):
+            if page.locator(f".v-application.theme--{theme}").count():
+                break
+            toggle.click()
+            page.wait_for_timeout(300)
+        page.mouse.move(0, 0)  # no hover tint
+        page.wait_for_timeout(300)
+        painted = page.evaluate(BUTTON_COLOURS)
+        assert len(painted) >= 7
+        for name, text, background in painted:
+            assert painted_contrast(text, background) >= 4.5, f"{name!r} in the {theme} theme: {text} on {background}"
+
+
+def test_every_control_shows_where_the_keyboard_focus_is(open_page):
+    page = open_page()
+    page.locator("#month").click()
+    seen = set()
+    for _ in range(40):
+        page.keyboard.press("Tab")
+        focused = page.evaluate(
+            "() => { const e = document.activeElement; const s = getComputedStyle(e); "
+            "const slot = e.closest('.v-input') && e.closest('.v-input').querySelector('.v-input__slot'); "
+            "const o = slot && e.tagName === 'INPUT' ? getComputedStyle(slot) : s; "
+            "return [e.tagName, e.getAttribute('role'), (e.innerText || e.getAttribute('aria-label') || '').trim(), "
+            "o.outlineStyle, parseFloat(o.outlineWidth)]; }"
+        )
+        tag, role, name, style, width = focused
+        if tag in ("BUTTON", "INPUT") or role in ("slider", "button"):
+            seen.add(name or tag)
+            assert style != "none" and width >= 2, f"no visible focus on {focused}"
+    assert {"RESET", "▶ PLAY", "STEP"} <= seen, seen
+
+
+def test_a_screen_reader_hears_the_month(open_page):
+    page = open_page()
+    live = page.locator("[aria-live=polite]#month-announcement")
+    expect(live).to_have_text(re.compile(r"^2021-01, month 0 of \d+$"))
+    step(page)
+    expect(live).to_have_text(re.compile(r"^2021-02, month 1 of "))
+
+
 def test_a_slider_shows_its_value_and_asks_for_reset(open_page):
     page = open_page()
     expect(page.get_by_text("changed: press Reset to apply")).to_have_count(0)

@@ -47,19 +47,22 @@ def Controls(
             classes=["date"],
         )
         with solara.Tooltip("Start again from the first month, with the scenario, seed and sliders below"):
-            solara.Button("Reset", color="primary", on_click=on_reset, outlined=not changed)
+            solara.Button(
+                "Reset", on_click=on_reset, outlined=not changed, classes=["tone-main" if changed else "tone-plain"]
+            )
         with solara.Tooltip("Play month after month at the pace chosen on the right; press again, or Space, to pause"):
             solara.Button(
                 "❚❚ Pause" if playing.value else "▶ Play",
-                color="primary",
                 on_click=lambda: playing.set(not playing.value),
                 disabled=not session.running,
-                classes=["pause-button" if playing.value else "play-button"],
+                classes=["tone-main", "pause-button" if playing.value else "play-button"],
             )
         with solara.Tooltip("Advance one month (right arrow key)"):
-            solara.Button("Step", color="primary", on_click=on_step, disabled=playing.value or not session.running)
+            solara.Button(
+                "Step", on_click=on_step, disabled=playing.value or not session.running, classes=["tone-main"]
+            )
         with solara.Tooltip("Go back one month, to the same numbers as before (left arrow key)"):
-            solara.Button("Back", color="primary", on_click=on_back, disabled=playing.value or steps == 0)
+            solara.Button("Back", on_click=on_back, disabled=playing.value or steps == 0, classes=["tone-main"])
         solara.Select("Play pace", values=list(SPEEDS), value=speed, style={"width": "170px", "flex": "0 0 auto"})
         solara.HTML(
             tag="span",
@@ -67,6 +70,12 @@ def Controls(
             classes=["scenario-name"],
         )
         Cue(changed)
+    solara.HTML(
+        tag="div",
+        unsafe_innerHTML=f"{date}, month {steps} of {model.setup.scenario.months}",
+        classes=["visually-hidden"],
+        attributes={"role": "status", "aria-live": "polite", "aria-atomic": "true", "id": "month-announcement"},
+    )
 
 
 @solara.component
@@ -179,23 +188,23 @@ def EventPanel(session: Session, tick: int, on_event: Callable[[Callable], None]
                                 "as far as its free forces allow (failing costs it trust)"):  # fmt: skip
                 solara.Button(
                     "Attack: it calls for help",
-                    color="error",
                     outlined=True,
+                    classes=["tone-attack"],
                     on_click=lambda: on_event(lambda m: crisis(m, who)),
                 )
         with solara.Tooltip("Central Asia matters 1.5 times as much to China from now on: more investment there"):
             solara.Button(
                 "China: investment surge",
-                color="success",
                 outlined=True,
+                classes=["tone-china"],
                 disabled="China" not in has,
                 on_click=lambda: on_event(china_investment_surge),
             )
         with solara.Tooltip("More US security ties in Central Asia, and a push of engagement that fades"):
             solara.Button(
                 "US exercises in Central Asia",
-                color="primary",
                 outlined=True,
+                classes=["tone-plain"],
                 disabled="US" not in has,
                 on_click=lambda: on_event(us_exercises),
             )
