@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 import socket
 import subprocess
@@ -164,6 +165,38 @@ def test_a_failing_panel_gives_one_line_on_the_page_and_one_on_the_terminal(caps
     assert printed.count("\n") == 1 and "the map could not be drawn" in printed and "/home" not in printed
     assert not session.lock.locked()
     assert drawn(session, "map", lambda: "<svg/>") == "<svg/>"
+
+
+def test_a_page_whose_map_fails_shows_one_line_there_and_keeps_stepping(monkeypatch, capsys):
+    import ipyvuetify
+    import solara
+    from solara.server import kernel_context
+
+    from sim.viz.classroom import Classroom
+
+    def broken(model):
+        raise RuntimeError("/srv/alliance-sim/sim/viz/mapview.py: no place for Armenia")
+
+    monkeypatch.setattr(mapview, "alignment_map", broken)
+    context = kernel_context.create_dummy_context()
+    try:
+        with context:
+            _, page = solara.render(Classroom(SCENARIOS, scenario_files(SCENARIOS)), handle_error=False)
+
+            def shown() -> list[str]:
+                return [w.unsafe_innerHTML for w in page.find(solara.widgets.HTML).widgets]
+
+            assert sum("panel-failed" in html for html in shown()) == 1
+            assert sum("<svg" in html for html in shown()) == 2  # both charts still drawn
+            page.find(ipyvuetify.Btn, children=["Step"]).widget.fire_event("click", {})
+            assert any('id="month">2021-02<' in html for html in shown())
+            assert not any("Traceback" in html or "/srv" in html for html in shown())
+            page.close()
+    finally:
+        with contextlib.suppress(Exception):  # closing a kernel made for a test leaves no page to tell
+            context.close()
+    line = "alliance-sim viz: the map could not be drawn: RuntimeError: mapview.py: no place for Armenia"
+    assert capsys.readouterr().err.splitlines() == [line, line]  # one line per failure: the first month, the next
 
 
 def test_settings_record_the_sliders_and_tell_what_changed():
