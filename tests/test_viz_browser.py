@@ -13,6 +13,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.request
 from urllib.parse import urlparse
 
 import pytest
@@ -329,9 +330,10 @@ def test_keyboard_space_plays_and_pauses_and_the_arrows_step_and_go_back(open_pa
     expect(page.get_by_role("button", name="▶ Play")).to_be_visible()
 
 
-def test_the_page_says_its_language(open_page):
-    page = open_page()
-    assert page.evaluate("() => document.documentElement.lang") == "en"
+def test_the_page_says_its_language(server, open_page):
+    with urllib.request.urlopen(server, timeout=30) as response:  # as served, before any script runs
+        assert '<html lang="en">' in response.read().decode()
+    assert open_page().evaluate("() => document.documentElement.lang") == "en"
 
 
 #: Every enabled button's text colour and the first opaque background behind it, as the browser paints them.

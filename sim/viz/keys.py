@@ -1,9 +1,9 @@
 """The teacher's keys and what the page showed when Pause was pressed, from the browser.
 
 Space plays and pauses, the right arrow steps and the left arrow goes back, unless the focus is
-in a field or a slider (which keep their keys); on a button, Space presses that button. The browser also reports the
-month on screen when Pause is pressed, so that Play can stop there even if the next month was
-already being drawn; and it sets the page's language for screen readers.
+in a field or a slider (which keep their keys); on a button, Space presses that button. The
+browser also reports the month on screen when Pause is pressed, so that Play can stop there even
+if the next month was already being drawn.
 """
 
 from __future__ import annotations
