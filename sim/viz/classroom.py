@@ -93,6 +93,7 @@ def Classroom(folder: Path, choices: list[str]) -> None:
             if shown is not None and session.back(to=shown):
                 tick.set(tick.value + 1)
             return
+        paused_on.current = None  # a Pause press whose click never came stops nothing later
         while playing.value and not cancel.is_set():
             started = time.monotonic()
             if not session.step():
