@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 import socket
 import subprocess
@@ -16,9 +17,10 @@ from sim.inputs.geography import REGIONS
 from sim.inputs.packaged import SCENARIOS
 from sim.inputs.parameters import BY_NAME
 from sim.inputs.vocabulary import attribute_bound
-from sim.viz import charts, lesson, mapview, scenario_files
+from sim.viz import buttons, charts, lesson, mapview, scenario_files
 from sim.viz import session as session_module
 from sim.viz.classroom import start
+from sim.viz.safety import drawn
 from sim.viz.session import Session, Settings
 from sim.viz.teaching import (
     DECIDED,
@@ -123,6 +125,78 @@ def test_each_session_has_its_own_model_and_a_baseline_twin():
     for _ in range(6):
         one.step()
     assert not np.allclose(one.model.world.alignment, one.baseline.world.alignment)
+
+
+def test_back_returns_to_the_month_before_with_the_numbers_shown_then():
+    session = Session(Settings("baseline.yaml", levers=(("china_engagement", 2.0),)), SCENARIOS)
+    for _ in range(5):
+        session.step()
+    session.trigger(lambda m: crisis(m, "Armenia"))
+    session.step()
+    shown = session.model.world.alignment.copy(), [e.label for e in session.model.event_log]
+    for _ in range(3):
+        session.step()
+    session.trigger(china_investment_surge)  # pressed in a month that Back then leaves
+    assert session.back(to=6) and session.model.steps == 6 and session.baseline.steps == 6
+    np.testing.assert_array_equal(session.model.world.alignment, shown[0])
+    assert [e.label for e in session.model.event_log] == shown[1]
+    before = session.model.world.alignment.copy()
+    session.step()
+    assert session.back() and session.model.steps == 6
+    np.testing.assert_array_equal(session.model.world.alignment, before)
+
+
+def test_back_at_the_first_month_does_nothing():
+    session = Session(Settings("baseline.yaml"), SCENARIOS)
+    version = session.version
+    assert not session.back() and session.model.steps == 0 and session.version == version
+
+
+def test_a_failing_panel_gives_one_line_on_the_page_and_one_on_the_terminal(capsys):
+    session = Session(Settings("baseline.yaml"), SCENARIOS)
+
+    def broken() -> str:
+        raise KeyError("/home/teacher/alliance-sim/sim/viz/mapview.py: no place\nline two")
+
+    line = drawn(session, "map", broken)
+    assert line.startswith('<div class="panel-failed"') and "The map could not be drawn" in line
+    assert "mapview.py" in line and "/home" not in line and "Traceback" not in line and "\n" not in line
+    printed = capsys.readouterr().err
+    assert printed.count("\n") == 1 and "the map could not be drawn" in printed and "/home" not in printed
+    assert not session.lock.locked()
+    assert drawn(session, "map", lambda: "<svg/>") == "<svg/>"
+
+
+def test_a_page_whose_map_fails_shows_one_line_there_and_keeps_stepping(monkeypatch, capsys):
+    import ipyvuetify
+    import solara
+    from solara.server import kernel_context
+
+    from sim.viz.classroom import Classroom
+
+    def broken(model):
+        raise RuntimeError("/srv/alliance-sim/sim/viz/mapview.py: no place for Armenia")
+
+    monkeypatch.setattr(mapview, "alignment_map", broken)
+    context = kernel_context.create_dummy_context()
+    try:
+        with context:
+            _, page = solara.render(Classroom(SCENARIOS, scenario_files(SCENARIOS)), handle_error=False)
+
+            def shown() -> list[str]:
+                return [w.unsafe_innerHTML for w in page.find(solara.widgets.HTML).widgets]
+
+            assert sum("panel-failed" in html for html in shown()) == 1
+            assert sum("<svg" in html for html in shown()) == 2  # both charts still drawn
+            page.find(ipyvuetify.Btn, children=["Step"]).widget.fire_event("click", {})
+            assert any('id="month">2021-02<' in html for html in shown())
+            assert not any("Traceback" in html or "/srv" in html for html in shown())
+            page.close()
+    finally:
+        with contextlib.suppress(Exception):  # closing a kernel made for a test leaves no page to tell
+            context.close()
+    line = "alliance-sim viz: the map could not be drawn: RuntimeError: mapview.py: no place for Armenia"
+    assert capsys.readouterr().err.splitlines() == [line, line]  # one line per failure: the first month, the next
 
 
 def test_settings_record_the_sliders_and_tell_what_changed():
@@ -273,6 +347,44 @@ def test_the_time_axis_grows_two_years_at_a_time(baseline):
 
 
 @pytest.mark.slow
+def relative_luminance(color: str) -> float:
+    """WCAG 2.x relative luminance of an sRGB colour written #RRGGBB."""
+    channels = [int(color[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+    r, g, b = (c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels)
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def contrast(one: str, other: str) -> float:
+    """WCAG 2.x contrast ratio, (lighter + 0.05) / (darker + 0.05)."""
+    dark, light = sorted((relative_luminance(one), relative_luminance(other)))
+    return (light + 0.05) / (dark + 0.05)
+
+
+def test_the_contrast_formula_gives_wcag_s_known_ratios():
+    assert contrast("#000000", "#FFFFFF") == pytest.approx(21.0)
+    assert contrast("#4CAF50", "#FFFFFF") == pytest.approx(2.78, abs=0.01)  # Vuetify's success green: fails AA
+
+
+@pytest.mark.parametrize("name", buttons.TONES)
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_every_button_tone_meets_wcag_aa_text_contrast_in_both_themes(name, theme):
+    tone = buttons.TONES[name][theme]
+    assert contrast(tone.text, tone.background) >= 4.5, f"{name} in the {theme} theme"
+    assert tone.filled or tone.background == buttons.PAGE[theme]
+    assert contrast(buttons.FOCUS[theme], buttons.PAGE[theme]) >= 3.0
+
+
+def test_every_button_on_the_page_has_a_tone_the_css_colours():
+    source = (ROOT / "sim" / "viz" / "components.py").read_text()
+    used = set(re.findall(r"tone-(\w+)", source))
+    assert used == set(buttons.TONES), "a button without colours of its own, or a tone nothing uses"
+    assert "color=" not in source, "a button coloured by Vuetify's theme, whose contrast is not checked"
+    css = buttons.css()
+    for name, themes in buttons.TONES.items():
+        for theme, tone in themes.items():
+            assert f".theme--{theme} .v-btn.tone-{name}:not(.v-btn--disabled) {{ color: {tone.text} !important;" in css
+
+
 def test_the_lesson_in_the_docs_is_what_the_model_gives_now():
     """Fails when a model change moves a number in docs/teaching.md: run `python -m sim.viz.lesson` to regenerate."""
     written = lesson.DOC.read_text(encoding="utf-8")

@@ -13,6 +13,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.request
 from urllib.parse import urlparse
 
 import pytest
@@ -232,19 +233,178 @@ def test_the_event_log_keeps_its_height_and_the_top_bar_stays_in_view(open_page)
     expect(page.locator("#month")).to_have_text("2021-12")
 
 
-def test_play_pauses_on_the_month_shown(open_page):
+#: What a traceback or a server's file path would look like on the page.
+LEAK = re.compile(r"Traceback|File \"|site-packages|\w+\.py\b|(?:/[\w.-]+){3,}")
+
+
+def test_three_classes_playing_60_months_at_the_fastest_pace_never_see_a_traceback(open_page):
+    pages = [open_page() for _ in range(3)]
+    for page in pages:
+        page.get_by_role("button", name="▶ Play").click()
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline:
+        for page in pages:
+            text = page.locator("body").inner_text()
+            assert not LEAK.search(text), f"the page shows {LEAK.search(text).group()!r}"
+        if all(int(page.locator("#step").inner_text()) >= 60 for page in pages):
+            break
+        time.sleep(0.3)
+    else:
+        pytest.fail("three pages did not play 60 months within 240 s")
+    for page in pages:
+        expect(page.locator(".panel-failed")).to_have_count(0)
+        if page.locator(".pause-button").count():
+            page.locator(".pause-button").click()
+
+
+def pause_now(page) -> int:
+    """Click Pause from the page itself, in the same instant as reading the month it shows; that month."""
+    return page.evaluate(
+        "() => { const shown = Number(document.querySelector('#step').textContent); "
+        "document.querySelector('.pause-button').click(); return shown; }"
+    )
+
+
+@pytest.mark.parametrize("delay", [0.0, 0.15, 0.28])
+def test_pause_keeps_the_month_shown_at_the_click(open_page, delay):
     page = open_page()
     page.get_by_role("button", name="Step", exact=True).hover()
     expect(page.get_by_text("Advance one month")).to_be_visible()  # buttons, sliders and selects carry tooltips
     page.get_by_role("button", name="▶ Play").click()
     page.wait_for_function("() => Number(document.querySelector('#step').textContent) >= 3")
-    page.get_by_role("button", name="❚❚ Pause").click()
+    shown = page.locator("#step").inner_text()
+    page.wait_for_function("s => document.querySelector('#step').textContent !== s", arg=shown)
+    time.sleep(delay)  # from just after a month is drawn to just before the next (the pace is 0.3 s)
+    paused_on = pause_now(page)
     expect(page.get_by_role("button", name="▶ Play")).to_be_visible()
-    shown = month(page)
-    time.sleep(1.5)
-    assert month(page) == shown, "the run went on after Pause"
+    time.sleep(1.0)
+    assert int(page.locator("#step").inner_text()) == paused_on, "Pause did not keep the month shown at the click"
     step(page)
-    assert month(page) > shown
+    assert int(page.locator("#step").inner_text()) == paused_on + 1
+
+
+def shown_numbers(page) -> list[str]:
+    """The month, the shares table and the map's tooltips as the page shows them."""
+    return [month(page), page.locator("table.shares").inner_text(),
+            *page.locator(".alignment-map g.pie title").all_inner_texts()]  # fmt: skip
+
+
+def test_back_returns_to_the_previous_month_with_the_same_numbers_as_before(open_page):
+    page = open_page()
+    expect(page.get_by_role("button", name="Back", exact=True)).to_be_disabled()
+    for _ in range(3):
+        step(page)
+    page.get_by_role("button", name="China: investment surge").click()
+    expect(log_rows(page, "teacher")).to_have_count(1)
+    step(page)
+    before = shown_numbers(page)
+    step(page)
+    assert shown_numbers(page) != before
+    page.get_by_role("button", name="Back", exact=True).click()
+    expect(page.locator("#month")).to_have_text(before[0])
+    assert shown_numbers(page) == before
+    expect(log_rows(page, "teacher")).to_have_count(1)
+
+
+def test_keyboard_space_plays_and_pauses_and_the_arrows_step_and_go_back(open_page):
+    page = open_page()
+    page.locator("#month").click()  # the focus on the page, not in a control
+    page.keyboard.press("ArrowRight")
+    expect(page.locator("#step")).to_have_text("1")
+    page.keyboard.press("ArrowRight")
+    expect(page.locator("#step")).to_have_text("2")
+    page.keyboard.press("ArrowLeft")
+    expect(page.locator("#step")).to_have_text("1")
+    page.keyboard.press("Space")
+    expect(page.get_by_role("button", name="❚❚ Pause")).to_be_visible()
+    page.wait_for_function("() => Number(document.querySelector('#step').textContent) >= 3")
+    page.keyboard.press("Space")
+    expect(page.get_by_role("button", name="▶ Play")).to_be_visible()
+    paused = page.locator("#step").inner_text()
+    seed = page.get_by_label("Seed (whole number)")
+    seed.click()
+    seed.press("ArrowLeft")  # the text field keeps its keys
+    seed.press("Space")
+    time.sleep(0.8)
+    expect(page.locator("#step")).to_have_text(paused)
+    expect(page.get_by_role("button", name="▶ Play")).to_be_visible()
+
+
+def test_the_page_says_its_language(server, open_page):
+    with urllib.request.urlopen(server, timeout=30) as response:  # as served, before any script runs
+        assert '<html lang="en">' in response.read().decode()
+    assert open_page().evaluate("() => document.documentElement.lang") == "en"
+
+
+#: Every enabled button's text colour and the first opaque background behind it, as the browser paints them.
+BUTTON_COLOURS = """() => [...document.querySelectorAll('.v-btn:not(.v-btn--disabled)')].map(b => {
+    let el = b, bg = null;
+    while (el && !bg) {
+        const c = getComputedStyle(el).backgroundColor;
+        if (c !== 'rgba(0, 0, 0, 0)' && c !== 'transparent') bg = c;
+        el = el.parentElement;
+    }
+    return [b.innerText.trim() || b.getAttribute('aria-label') || 'icon', getComputedStyle(b).color, bg];
+})"""
+
+
+def painted_contrast(text: str, background: str) -> float:
+    """WCAG contrast of two computed CSS colours, the text's alpha blended over the background."""
+    *fg, alpha = [float(c) for c in re.findall(r"[\d.]+", text)] + [1.0][: 4 - len(re.findall(r"[\d.]+", text))]
+    bg = [float(c) for c in re.findall(r"[\d.]+", background)][:3]
+    blended = [alpha * f + (1 - alpha) * b for f, b in zip(fg[:3], bg, strict=True)]
+
+    def luminance(rgb: list[float]) -> float:
+        linear = [c / 255 / 12.92 if c / 255 <= 0.04045 else ((c / 255 + 0.055) / 1.055) ** 2.4 for c in rgb]
+        return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+    dark, light = sorted((luminance(blended), luminance(bg)))
+    return (light + 0.05) / (dark + 0.05)
+
+
+def test_every_button_s_text_meets_wcag_aa_contrast_in_both_themes(open_page):
+    page = open_page()
+    for theme in ("light", "dark"):
+        toggle = page.locator(".top-bar .v-btn").last
+        for _ in range(3):
+            if page.locator(f".v-application.theme--{theme}").count():
+                break
+            toggle.click()
+            page.wait_for_timeout(300)
+        page.mouse.move(0, 0)  # no hover tint
+        page.wait_for_timeout(300)
+        painted = page.evaluate(BUTTON_COLOURS)
+        assert len(painted) >= 7
+        for name, text, background in painted:
+            assert painted_contrast(text, background) >= 4.5, f"{name!r} in the {theme} theme: {text} on {background}"
+
+
+def test_every_control_shows_where_the_keyboard_focus_is(open_page):
+    page = open_page()
+    page.locator("#month").click()
+    seen = set()
+    for _ in range(40):
+        page.keyboard.press("Tab")
+        focused = page.evaluate(
+            "() => { const e = document.activeElement; const s = getComputedStyle(e); "
+            "const slot = e.closest('.v-input') && e.closest('.v-input').querySelector('.v-input__slot'); "
+            "const o = slot && e.tagName === 'INPUT' ? getComputedStyle(slot) : s; "
+            "return [e.tagName, e.getAttribute('role'), (e.innerText || e.getAttribute('aria-label') || '').trim(), "
+            "o.outlineStyle, parseFloat(o.outlineWidth)]; }"
+        )
+        tag, role, name, style, width = focused
+        if tag in ("BUTTON", "INPUT") or role in ("slider", "button"):
+            seen.add(name or tag)
+            assert style != "none" and width >= 2, f"no visible focus on {focused}"
+    assert {"RESET", "▶ PLAY", "STEP"} <= seen, seen
+
+
+def test_a_screen_reader_hears_the_month(open_page):
+    page = open_page()
+    live = page.locator("[aria-live=polite]#month-announcement")
+    expect(live).to_have_text(re.compile(r"^2021-01, month 0 of \d+$"))
+    step(page)
+    expect(live).to_have_text(re.compile(r"^2021-02, month 1 of "))
 
 
 def test_a_slider_shows_its_value_and_asks_for_reset(open_page):

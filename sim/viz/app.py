@@ -21,7 +21,7 @@ import solara
 
 from sim.inputs.documents import InputError
 from sim.inputs.packaged import SCENARIOS
-from sim.viz import ADDRESS_ENV, SCENARIOS_ENV, scenario_files
+from sim.viz import ADDRESS_ENV, SCENARIOS_ENV, buttons, scenario_files
 
 TITLE = "Post-Soviet alignment: classroom view"
 FOLDER = Path(os.environ.get(SCENARIOS_ENV) or SCENARIOS)
@@ -105,7 +105,9 @@ table.event-log tr.decision td { background: rgba(192, 57, 43, 0.12); }
 .lever-value.moved { color: #B35C00; }
 div:has(> b > a[href="https://solara.dev"]) { display: none; }
 .theme--dark .lever-value.moved { color: #FFC857; }
-"""
+.visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip-path: inset(50%); }
+.panel-failed { padding: 8px; font-size: 17px; border: 2px dashed #9a9a9a; border-radius: 6px; }
+""" + buttons.css()
 
 
 @solara.component

@@ -2,7 +2,9 @@
 
 The Session is made when the page first renders (and again on Reset), so each browser has its
 own model; Reset writes its settings into the page's address, so that a reload starts afresh
-from them. Play runs in a thread of this page, one month per interval, drawing included.
+from them. Play runs in a thread of this page, one month per interval, drawing included; Pause
+stops on the month the browser showed when it was pressed, going back to it if Play had already
+stepped past it.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from sim.viz.components import (
     StateChart,
     ThisMonth,
 )
+from sim.viz.keys import TeacherKeys
 from sim.viz.session import Session, Settings
 from sim.viz.teaching import one_line
 
@@ -48,12 +51,32 @@ def Classroom(folder: Path, choices: list[str]) -> None:
     tick = solara.use_reactive(0)  # bumped after every step and event so that the pictures redraw
     playing = solara.use_reactive(False)
     speed = solara.use_reactive(next(iter(SPEEDS)))
+    paused_on = solara.use_ref(None)  # the month the browser showed when Pause was pressed
 
     def step() -> None:
         session.step()
         tick.set(tick.value + 1)
 
+    def back() -> None:
+        if session.back():
+            tick.set(tick.value + 1)
+
+    def pause_pressed(shown: dict[str, object]) -> None:
+        if playing.value and isinstance(shown.get("shown"), int):
+            paused_on.current = shown["shown"]
+
+    def key(pressed: dict[str, object]) -> None:
+        """Space plays and pauses, the right arrow steps and the left arrow goes back (both while paused)."""
+        if pressed.get("key") == "space" and (playing.value or session.running):
+            pause_pressed(pressed)
+            playing.set(not playing.value)
+        elif pressed.get("key") == "right" and not playing.value and session.running:
+            step()
+        elif pressed.get("key") == "left" and not playing.value:
+            back()
+
     def reset() -> None:
+        paused_on.current = None
         playing.set(False)
         generation.set(generation.value + 1)
         router.push(f"{router.path}?{pending.value.query()}")  # a reload starts afresh from these settings
@@ -63,7 +86,14 @@ def Classroom(folder: Path, choices: list[str]) -> None:
         tick.set(tick.value + 1)
 
     def play(cancel: threading.Event) -> None:
-        """While playing: one month per interval, the drawing's time included, until paused or finished."""
+        """While playing: one month per interval, the drawing's time included, until paused or finished.
+        Once paused (this thread starts after Play's has stopped): back to the month shown at the click."""
+        if not playing.value:
+            shown, paused_on.current = paused_on.current, None
+            if shown is not None and session.back(to=shown):
+                tick.set(tick.value + 1)
+            return
+        paused_on.current = None  # a Pause press whose click never came stops nothing later
         while playing.value and not cancel.is_set():
             started = time.monotonic()
             if not session.step():
@@ -81,9 +111,10 @@ def Classroom(folder: Path, choices: list[str]) -> None:
         return
     changed = pending.value != session.settings
     with solara.Column(gap="6px", classes=["classroom"]):
+        TeacherKeys(event_key=key, event_pause_pressed=pause_pressed)
         with solara.v.Sheet(class_="top-bar", elevation=2):
             with solara.Row(gap="16px", style={"align-items": "center", "justify-content": "space-between"}):
-                Controls(session, tick.value, playing, speed, changed, step, reset)
+                Controls(session, tick.value, playing, speed, changed, step, back, reset)
                 solara.lab.ThemeToggle()
             ThisMonth(session, tick.value)
         AlignmentMap(session, tick.value)

@@ -13,6 +13,7 @@ import solara
 
 from sim.outputs.colors import power_colors
 from sim.viz import charts, mapview
+from sim.viz.safety import drawn
 from sim.viz.session import Session, Settings
 from sim.viz.teaching import LEVERS, china_investment_surge, crisis, origin, us_exercises
 
@@ -31,28 +32,37 @@ def Controls(
     speed: solara.Reactive[str],
     changed: bool,
     on_step: Callable[[], None],
+    on_back: Callable[[], None],
     on_reset: Callable[[], None],
 ) -> None:
-    """The month in large type, Reset / Play / Step, Play's pace, and the cue that settings wait for Reset."""
+    """The month in large type, Reset / Play / Step / Back, Play's pace, and the cue that settings wait for Reset."""
     model = session.model
+    with session.lock:  # Play's thread may be stepping
+        date, steps = model.date, model.steps
     with solara.Row(gap="12px", style={"align-items": "center", "flex-wrap": "wrap"}, classes=["controls"]):
         solara.HTML(
             tag="div",
-            unsafe_innerHTML=f'<span id="month">{model.date}</span> '
-            f'<span class="of">month <span id="step">{model.steps}</span> of {model.setup.scenario.months}</span>',
+            unsafe_innerHTML=f'<span id="month">{date}</span> '
+            f'<span class="of">month <span id="step">{steps}</span> of {model.setup.scenario.months}</span>',
             classes=["date"],
         )
         with solara.Tooltip("Start again from the first month, with the scenario, seed and sliders below"):
-            solara.Button("Reset", color="primary", on_click=on_reset, outlined=not changed)
-        with solara.Tooltip("Play month after month at the pace chosen on the right; press again to pause"):
+            solara.Button(
+                "Reset", on_click=on_reset, outlined=not changed, classes=["tone-main" if changed else "tone-plain"]
+            )
+        with solara.Tooltip("Play month after month at the pace chosen on the right; press again, or Space, to pause"):
             solara.Button(
                 "❚❚ Pause" if playing.value else "▶ Play",
-                color="primary",
                 on_click=lambda: playing.set(not playing.value),
                 disabled=not session.running,
+                classes=["tone-main", "pause-button" if playing.value else "play-button"],
             )
-        with solara.Tooltip("Advance one month"):
-            solara.Button("Step", color="primary", on_click=on_step, disabled=playing.value or not session.running)
+        with solara.Tooltip("Advance one month (right arrow key)"):
+            solara.Button(
+                "Step", on_click=on_step, disabled=playing.value or not session.running, classes=["tone-main"]
+            )
+        with solara.Tooltip("Go back one month, to the same numbers as before (left arrow key)"):
+            solara.Button("Back", on_click=on_back, disabled=playing.value or steps == 0, classes=["tone-main"])
         solara.Select("Play pace", values=list(SPEEDS), value=speed, style={"width": "170px", "flex": "0 0 auto"})
         solara.HTML(
             tag="span",
@@ -60,6 +70,12 @@ def Controls(
             classes=["scenario-name"],
         )
         Cue(changed)
+    solara.HTML(
+        tag="div",
+        unsafe_innerHTML=f"{date}, month {steps} of {model.setup.scenario.months}",
+        classes=["visually-hidden"],
+        attributes={"role": "status", "aria-live": "polite", "aria-atomic": "true", "id": "month-announcement"},
+    )
 
 
 @solara.component
@@ -72,9 +88,10 @@ def Cue(changed: bool) -> None:
 @solara.component
 def ThisMonth(session: Session, tick: int) -> None:
     """One line under the controls: the largest move this month and its cause, and below it what went wrong."""
-    line = solara.use_memo(session.this_month, [session, session.model.steps, len(session.model.event_log)])
+    line = solara.use_memo(lambda: drawn(session, "month's summary", lambda: html.escape(session.this_month())),
+                           [session, session.version])  # fmt: skip
     with solara.Column(gap="2px"):
-        solara.HTML(tag="div", unsafe_innerHTML=html.escape(line), classes=["this-month"])
+        solara.HTML(tag="div", unsafe_innerHTML=line, classes=["this-month"])
         Notes(session, tick)
 
 
@@ -91,7 +108,8 @@ def Notes(session: Session, tick: int) -> None:
 @solara.component
 def AlignmentMap(session: Session, tick: int) -> None:
     """The map of pies, redrawn when the month changes (its borders and powers are drawn once)."""
-    svg = solara.use_memo(lambda: mapview.alignment_map(session.model), [session, session.model.steps])
+    svg = solara.use_memo(lambda: drawn(session, "map", lambda: mapview.alignment_map(session.model)),
+                          [session, session.version])  # fmt: skip
     solara.HTML(tag="div", unsafe_innerHTML=svg, classes=["alignment-map"])
 
 
@@ -102,8 +120,8 @@ def StateChart(session: Session, tick: int) -> None:
     follow = solara.use_reactive("Armenia")
     state = follow.value if follow.value in model.states else model.states[0]
     svg = solara.use_memo(
-        lambda: charts.state_history(model, session.baseline, state),
-        [session, model.steps, len(model.event_log), state],
+        lambda: drawn(session, "chart", lambda: charts.state_history(session.model, session.baseline, state)),
+        [session, session.version, state],
     )
     with solara.Column(gap="0px"):
         with solara.Tooltip("The state whose shares the chart below follows"):
@@ -114,9 +132,9 @@ def StateChart(session: Session, tick: int) -> None:
 @solara.component
 def LeaningChart(session: Session, tick: int) -> None:
     """How many states lean to each power over time, over the baseline's."""
-    model = session.model
     svg = solara.use_memo(
-        lambda: charts.leaning_counts(model, session.baseline), [session, model.steps, len(model.event_log)]
+        lambda: drawn(session, "chart", lambda: charts.leaning_counts(session.model, session.baseline)),
+        [session, session.version],
     )
     solara.HTML(tag="div", unsafe_innerHTML=svg, classes=["chart", "leaning-chart"])
 
@@ -124,9 +142,9 @@ def LeaningChart(session: Session, tick: int) -> None:
 @solara.component
 def SharesTable(session: Session, tick: int) -> None:
     """Current shares in per cent, one row per state, the largest in bold (cells carry ids for tests)."""
-    model = session.model
 
     def table() -> str:
+        model = session.model
         colors = power_colors(model.powers)
         shares = model.world.alignment[0]
         head = "".join(
@@ -148,7 +166,8 @@ def SharesTable(session: Session, tick: int) -> None:
             f"<tr><th></th>{head}</tr>{''.join(rows)}</table>"
         )
 
-    solara.HTML(tag="div", unsafe_innerHTML=solara.use_memo(table, [session, model.steps]))
+    solara.HTML(tag="div", unsafe_innerHTML=solara.use_memo(lambda: drawn(session, "table", table),
+                                                           [session, session.version]))  # fmt: skip
 
 
 @solara.component
@@ -169,23 +188,23 @@ def EventPanel(session: Session, tick: int, on_event: Callable[[Callable], None]
                                 "as far as its free forces allow (failing costs it trust)"):  # fmt: skip
                 solara.Button(
                     "Attack: it calls for help",
-                    color="error",
                     outlined=True,
+                    classes=["tone-attack"],
                     on_click=lambda: on_event(lambda m: crisis(m, who)),
                 )
         with solara.Tooltip("Central Asia matters 1.5 times as much to China from now on: more investment there"):
             solara.Button(
                 "China: investment surge",
-                color="success",
                 outlined=True,
+                classes=["tone-china"],
                 disabled="China" not in has,
                 on_click=lambda: on_event(china_investment_surge),
             )
         with solara.Tooltip("More US security ties in Central Asia, and a push of engagement that fades"):
             solara.Button(
                 "US exercises in Central Asia",
-                color="primary",
                 outlined=True,
+                classes=["tone-plain"],
                 disabled="US" not in has,
                 on_click=lambda: on_event(us_exercises),
             )
@@ -195,11 +214,10 @@ def EventPanel(session: Session, tick: int, on_event: Callable[[Callable], None]
 @solara.component
 def EventLog(session: Session, tick: int) -> None:
     """What happened at each date: the scenario's events, the states' decisions and the teacher's, newest first."""
-    log = session.model.event_log
 
     def table() -> str:
         rows = []
-        for event in reversed(log):
+        for event in reversed(session.model.event_log):
             answered = "" if event.answered is None else f" <i>(answered {event.answered:.0%})</i>"
             who = origin(event.source)
             rows.append(
@@ -209,7 +227,8 @@ def EventLog(session: Session, tick: int) -> None:
         body = "".join(rows) or '<tr><td colspan="3">nothing yet: press Step or Play</td></tr>'
         return f'<table class="event-log"><tr><th>date</th><th>event</th><th>by</th></tr>{body}</table>'
 
-    solara.HTML(tag="div", unsafe_innerHTML=solara.use_memo(table, [session, len(log)]), classes=["log-panel"])
+    log = solara.use_memo(lambda: drawn(session, "event log", table), [session, session.version])
+    solara.HTML(tag="div", unsafe_innerHTML=log, classes=["log-panel"])
 
 
 @solara.component

@@ -228,8 +228,9 @@ def live_events(base: Run) -> str:
     china_index = base.model.powers.index("China")
     gains = base.model.states[int((china.shares(HORIZON) - base.shares(HORIZON))[:, china_index].argmax())]
     return (
-        f"- **A live event.** Play to `{LIVE}` and pause, press **US exercises in Central Asia** (more security "
-        f"ties and a push of engagement in the five Central Asian states) and play on to {month_name(HORIZON)}. "
+        f"- **A live event.** Play to `{LIVE}` at 1 s per month and pause (**Back** if you pass it: the month "
+        "matters), press **US exercises in Central Asia** (more security ties and a push of engagement"
+        f" in the five Central Asian states) and play on to {month_name(HORIZON)}. "
         f"The US is the main partner of {us_leads} states ({than(us_leads, plain['US'], 'the exercises')}), and "
         f"Kazakhstan's US share is {pct(us.share('Kazakhstan', 'US', HORIZON))} instead of "
         f"{pct(base.share('Kazakhstan', 'US', HORIZON))}. **China: investment surge** (Central Asia matters 1.5 "
@@ -251,7 +252,8 @@ def attack(base: Run) -> str:
         )
     return (
         f"- **An attack and an appeal.** After the invasion, choose *Attack on* Kyrgyzstan and press **Attack: it "
-        f"calls for help** in `{LIVE}`. The next month the log shows Kyrgyzstan appealing to {now[1]}, answered "
+        f"calls for help** in `{LIVE}` (play there at 1 s per month and pause, or Step). The next month the log "
+        f"shows Kyrgyzstan appealing to {now[1]}, answered "
         f"{pct(100 * now[2])} (the patron meets only what its free forces allow; pressed in `2021-06`, before the "
         f"war, the same appeal is answered {pct(100 * then[2])}). By {month_name(HORIZON)} Kyrgyzstan's Russian "
         f"share is {pct(during.share('Kyrgyzstan', 'Russia', HORIZON))} instead of "
@@ -341,9 +343,10 @@ a lever.
    their own devices without disturbing yours, and reloading the page starts afresh.
 2. What is on the page, top to bottom:
    - **the bar on top** (it stays in view when you scroll): the month in large type, **Reset**,
-     **▶ Play** (it becomes **❚❚ Pause**), **Step** (one month), the *Play pace* (0.3 to 2 seconds
-     a month), and a sun/moon button for a light or dark page. Under it, one line says what moved
-     most this month and why;
+     **▶ Play** (it becomes **❚❚ Pause**), **Step** (one month), **Back** (one month back, to the
+     same numbers), the *Play pace* (0.3 to 2 seconds a month), and a sun/moon button for a light or
+     dark page. On the keyboard, Space plays and pauses, → steps and ← goes back. Under the bar, one
+     line says what moved most this month and why;
    - **the map**: each state is a pie of its orientation, with its name and its main partner
      under it. The powers sit around the edge in their colours (Russia vermillion, US blue, China
      green, Turkey purple; the same colours as the `alliance-sim run` plots). Grey lines are
@@ -384,8 +387,8 @@ Leave the run at the first month and read the map together.
 ## Segment 2: the war and Armenia's call for help, 2022 (4 minutes)
 
 Pick **Armenia** under *State to follow* and set *Play pace* to 1 s per month. Press **▶ Play**
-and pause on `2022-08` (the page stops on the month it shows), then press **Step** month by month
-through September and October 2022, reading the event log aloud.
+and pause on `2022-08` (the page stops on the month it shows; **Back** if you pass it), then press
+**Step** month by month through September and October 2022, reading the event log aloud.
 
 *Ask:* Russia invaded Ukraine in February 2022, and that ties down its forces. In September,
 Azerbaijan shells Armenian towns and Armenia calls on Russia for help. How much help can Moscow
@@ -395,8 +398,8 @@ send? What does that do to Armenia's trust in Russia?
 
 ## Segment 3: Central Asia spreads its bets, 2023 and 2024 (4 minutes)
 
-Press **▶ Play** again and pause in `{horizon_date}`. Watch the *States leaning to each power* chart
-and the Central Asian pies.
+Press **▶ Play** again, still at 1 s per month, and pause in `{horizon_date}`. Watch the *States
+leaning to each power* chart and the Central Asian pies.
 
 *Ask:* Has Central Asia "gone over" to China or to the US?
 
@@ -409,9 +412,10 @@ Pick one or two of these, depending on time. Each starts with **Reset**, and the
 
 {live_events}
 {attack}
-- **A slider.** Move a slider, press Reset and play to {horizon}. The sliders multiply what the
-  scenario says (1 = as written). A power's slider changes what it does from the first month; the
-  last two say how strongly states answer what happens (the 2021 picture stays as it was):
+- **A slider.** Move a slider, press Reset and play to {horizon} (at any pace: only the end counts).
+  The sliders multiply what the scenario says (1 = as written). A power's slider changes what it
+  does from the first month; the last two say how strongly states answer what happens (the 2021
+  picture stays as it was):
 
   | slider | what it changes | what you see in {horizon} (seed {seed}) |
   | --- | --- | --- |

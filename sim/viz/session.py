@@ -1,8 +1,10 @@
 """One browser's run: the model the class is driving and its baseline twin, with the settings they came from.
 
 The baseline is the same scenario and seed with no teacher changes (no sliders moved, no events
-triggered), stepped alongside, so the page can show what the class changed. Plain Python, no
-Solara: the page holds one Session per browser, and tests and benchmarks drive it directly.
+triggered), stepped alongside, so the page can show what the class changed. Back replays the run
+from its seed to the month before, with the teacher's events at the months they were pressed: a
+seed fixes every number, so the month comes back as it was shown. Plain Python, no Solara: the
+page holds one Session per browser, and tests and benchmarks drive it directly.
 """
 
 from __future__ import annotations
@@ -17,6 +19,9 @@ import numpy as np
 
 from sim.inputs.scenario import Change
 from sim.viz.teaching import LEVERS, TeachingModel, one_line, origin
+
+#: An event the teacher triggers: builds its changes for the model it acts on.
+Event = Callable[[TeachingModel], list[Change]]
 
 
 @dataclass(frozen=True)
@@ -60,11 +65,17 @@ class Session:
     """A model and its baseline, stepped together; events from the page go to the model only."""
 
     def __init__(self, settings: Settings, folder: Path) -> None:
-        self.settings = settings
-        self.model = TeachingModel(settings.scenario, settings.seed, folder, dict(settings.levers))
-        self.baseline = TeachingModel(self.model.scenario_name, self.model.seed, folder)
+        self.settings, self.folder = settings, folder
+        self.model, self.baseline = self._fresh()
         self.error: str | None = None  # one line if a step failed; the run then stops
-        self.lock = threading.Lock()  # Play's thread and the page's buttons both touch the model
+        #: Play's thread, the page's buttons and every panel that reads the models take it.
+        self.lock = threading.Lock()
+        self.pressed: list[tuple[int, Event]] = []  # the teacher's events, with the month shown when pressed
+        self.version = 0  # bumped whenever what the panels show changes (a step, an event, Back)
+
+    def _fresh(self) -> tuple[TeachingModel, TeachingModel]:
+        model = TeachingModel(self.settings.scenario, self.settings.seed, self.folder, dict(self.settings.levers))
+        return model, TeachingModel(model.scenario_name, model.seed, self.folder)
 
     @property
     def running(self) -> bool:
@@ -81,13 +92,39 @@ class Session:
             except Exception as exc:  # a scenario that loads but breaks the equations: one line, no traceback
                 self.error = one_line(exc, self.model.scenario_name)
                 return False
+            finally:
+                self.version += 1
             return True
 
-    def trigger(self, make: Callable[[TeachingModel], list[Change]]) -> None:
+    def trigger(self, make: Event) -> None:
         """Apply an event the teacher triggered (built for this model) now."""
         with self.lock:
-            for change in make(self.model):
-                self.model.trigger(change)
+            self.pressed.append((self.model.steps, make))
+            self._apply(make)
+            self.version += 1
+
+    def _apply(self, make: Event) -> None:
+        for change in make(self.model):
+            self.model.trigger(change)
+
+    def back(self, to: int | None = None) -> bool:
+        """Return to month `to` (default: the month before), as it was shown: replayed from the seed with the
+        teacher's events pressed up to then; False at the first month."""
+        with self.lock:
+            target = self.model.steps - 1 if to is None else to
+            if not 0 <= target < self.model.steps:
+                return False
+            self.pressed = [(month, make) for month, make in self.pressed if month <= target]
+            self.model, self.baseline = self._fresh()
+            for month in range(target + 1):
+                for _, make in (p for p in self.pressed if p[0] == month):
+                    self._apply(make)
+                if month < target:
+                    self.model.step()
+                    self.baseline.step()
+            self.error = None
+            self.version += 1
+            return True
 
     def this_month(self) -> str:
         """One line: the largest move in any share this month and what caused it."""

@@ -1,0 +1,20 @@
+"""The teacher's keys and what the page showed when Pause was pressed, from the browser.
+
+Space plays and pauses, the right arrow steps and the left arrow goes back, unless the focus is
+in a field or a slider (which keep their keys); on a button, Space presses that button. The
+browser also reports the month on screen when Pause is pressed, so that Play can stop there even
+if the next month was already being drawn.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from solara.components.component_vue import component_vue
+
+
+@component_vue("keys.vue")
+def TeacherKeys(
+    event_key: Callable[[dict[str, object]], None], event_pause_pressed: Callable[[dict[str, object]], None]
+) -> None:
+    """Listens to the page's keyboard and to clicks on Pause; sends {"key", "shown"} and {"shown"}."""
