@@ -284,7 +284,9 @@ def test_pause_keeps_the_month_shown_at_the_click(open_page, delay):
 
 
 def shown_numbers(page) -> list[str]:
-    """The month, the shares table and the map's tooltips as the page shows them."""
+    """The month, the shares table and the map's tooltips as the page shows them, once the table shows the month
+    the top bar does (the panels arrive one after the other)."""
+    expect(page.locator("table.shares caption")).to_contain_text(f"Shares in {month(page)}")
     return [month(page), page.locator("table.shares").inner_text(),
             *page.locator(".alignment-map g.pie title").all_inner_texts()]  # fmt: skip
 
