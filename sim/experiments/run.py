@@ -8,6 +8,7 @@ they are a sample like any other) and say how many.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -39,6 +40,8 @@ from sim.outputs.switches import Tally
 PLOT_RUNS = 2000
 #: Runs per source used to say how much of the final spread each source of uncertainty contributes.
 SPREAD_RUNS = 100
+#: Threads stepping a chunk's blocks of runs at once: the compiled month releases the GIL.
+WORKERS = min(2, os.cpu_count() or 1)
 
 
 @dataclass
@@ -136,7 +139,7 @@ def _ensemble(
             groups = [Group(ids, sources), *(riders if aboard and first == last else [])]
             events: list[LoggedEvent] = []
             done = simulate_groups(
-                setup, groups, seed, posterior, _per_run(bar, sum(len(g.runs) for g in groups)), events
+                setup, groups, seed, posterior, _per_run(bar, sum(len(g.runs) for g in groups)), events, WORKERS
             )
             traj = done[0]
             if len(done) > 1:
@@ -150,7 +153,7 @@ def _ensemble(
             if first < keep:
                 kept.append(first_runs(traj, keep - first))
         if riders and not aboard:
-            done = simulate_groups(setup, riders, seed, posterior, _per_run(bar, ridden))
+            done = simulate_groups(setup, riders, seed, posterior, _per_run(bar, ridden), workers=WORKERS)
             extra_finals.update(zip(extra, (t.alignment[:, -1].copy() for t in done), strict=True))
     held = _join(kept)
     return summary_of(np.concatenate(starts), np.concatenate(finals), held), held, _combine(logs)

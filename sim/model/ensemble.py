@@ -8,7 +8,10 @@ processor's cache whatever the batch; what a simulation writes is allocated once
 
 from __future__ import annotations
 
+import itertools
+import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -18,7 +21,7 @@ from sim.model.events import LoggedEvent, decision_records, scheduled
 from sim.model.trajectories import SERIES, Trajectories
 from sim.model.world import Setup, apply_change
 
-#: Runs stepped through the months together: their world (about 10 kB a run) stays in cache.
+#: Most runs stepped through the months together: their world (about 10 kB a run) stays in cache.
 BLOCK_RUNS = 512
 
 
@@ -44,6 +47,7 @@ def simulate(
     log: list[LoggedEvent] | None = None,
     evidence_draws: bool | np.ndarray = False,
     logged: int | None = None,
+    workers: int = 1,
 ) -> Trajectories:
     """Simulate the scenario for the given run ids (or 0..runs-1) and return every month's arrays.
 
@@ -52,7 +56,8 @@ def simulate(
     given, receives one record per event, scheduled or emergent (appeals, bloc freezes): in how many runs
     it happened and, for an appeal, the mean share of the need answered; with `logged`, it counts only the
     first `logged` runs (a batch carrying other runs beside its own). With `evidence_draws` (for every run, or
-    a flag per run), a run starts from its own draw of the evidence-derived levels (`Setup.initial`).
+    a flag per run), a run starts from its own draw of the evidence-derived levels (`Setup.initial`). `workers`
+    threads step blocks of runs at once (the compiled phases release the GIL; blocks never share a run).
     """
     scenario = setup.scenario
     run_ids = np.arange(runs) if np.isscalar(runs) else np.asarray(runs)
@@ -65,12 +70,12 @@ def simulate(
     appeals = np.zeros((R, T, S), dtype=np.bool_), np.zeros((R, T, S), dtype=np.int64), np.zeros((R, T, S))
     rates, net = dynamics.rates(params, R), setup.ties.net()
     instruments = np.ascontiguousarray(scenario.instruments, dtype=np.float64)
-    done, room = 0, np.empty((min(R, BLOCK_RUNS), T, S, P))
-    for first in range(0, R, BLOCK_RUNS):
-        rows = slice(first, min(first + BLOCK_RUNS, R))
+    months_done = _Counter(R, progress)
+
+    def step(rows: slice) -> None:
         block = world.take(rows)
         start = block.copy()
-        draws = shocks(seed, run_ids[rows], room[: len(block.alignment)])
+        draws = shocks(seed, run_ids[rows], np.empty((len(block.alignment), T, S, P)))
         made, patron, answered = (array[rows] for array in appeals)
         context = dynamics.Month(
             block, block.allocation, block.outreach, net, rates[rows], instruments, 0, draws, made, patron, answered
@@ -84,10 +89,15 @@ def simulate(
             for phase in dynamics.MONTH:
                 phase.act(context, actors[phase.actors])
             _record(record, participation, block, rows, month)
-            if progress is not None:
-                done, before = done + len(block.alignment), done
-                if done // R > before // R:
-                    progress(done // R - before // R)
+            months_done.add(len(block.alignment))
+
+    blocks = _blocks(R, workers)
+    if workers > 1 and len(blocks) > 1:
+        with ThreadPoolExecutor(workers, thread_name_prefix="ensemble") as pool:
+            list(pool.map(step, blocks))
+    else:
+        for rows in blocks:
+            step(rows)
     if log is not None:
         n = R if logged is None else logged
         made, patron, answered = appeals
@@ -101,6 +111,30 @@ def simulate(
         participation=participation,
         **record,
     )
+
+
+def _blocks(runs: int, workers: int) -> list[slice]:
+    """The batch's blocks of runs, of near-equal sizes: as few as BLOCK_RUNS allows, in a multiple of `workers`."""
+    fewest = -(-runs // BLOCK_RUNS)
+    count = min(runs, -(-fewest // workers) * workers)  # no block empty
+    bounds = [runs * i // count for i in range(count + 1)] if count else [0]
+    return [slice(first, last) for first, last in itertools.pairwise(bounds)]
+
+
+class _Counter:
+    """Months done over the whole batch, from every block, passed on to `progress` as whole months."""
+
+    def __init__(self, runs: int, progress: Callable[[int], object] | None) -> None:
+        self.runs, self.progress, self.done = runs, progress, 0
+        self._lock = threading.Lock()
+
+    def add(self, run_months: int) -> None:
+        if self.progress is None:
+            return
+        with self._lock:
+            self.done, before = self.done + run_months, self.done
+            if self.done // self.runs > before // self.runs:
+                self.progress(self.done // self.runs - before // self.runs)
 
 
 def _initial(
