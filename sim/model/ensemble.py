@@ -2,8 +2,10 @@
 
 Run i of a batch draws its shocks from its own stream, `run_seed(seed, i)`, so it gives the
 same numbers however the batch is chunked, and the same as the Mesa model given that seed.
-Runs go through the months a block of BLOCK_RUNS at a time, so that a block's world stays in the
-processor's cache whatever the batch; what a simulation writes is allocated once and filled in place.
+Runs go through the months a block of at most BLOCK_RUNS at a time (or a block per thread), so that a
+block's world stays in the processor's cache whatever the batch; what a simulation writes is allocated
+once and filled in place. A batch may mix runs with and without evidence draws and count only its
+leading runs in the event log, so that other runs can ride along in it.
 """
 
 from __future__ import annotations
