@@ -95,21 +95,6 @@ def test_blocks_of_runs_change_nothing(setup, monkeypatch):
     assert sum(months) == setup.scenario.months
 
 
-def test_threads_stepping_blocks_at_once_change_nothing(setup, monkeypatch):
-    """Two threads stepping blocks of 3 runs at once give every number, event and progress count of one block."""
-    log: list[LoggedEvent] = []
-    whole = simulate(setup, 11, 7, log=log)
-    monkeypatch.setattr(ensemble, "BLOCK_RUNS", 3)
-    threaded_log: list[LoggedEvent] = []
-    months: list[int] = []
-    threaded = simulate(setup, 11, 7, log=threaded_log, progress=months.append, workers=2)
-    for name in SERIES:
-        np.testing.assert_array_equal(getattr(threaded, name), getattr(whole, name), err_msg=name)
-    np.testing.assert_array_equal(threaded.participation, whole.participation)
-    assert threaded_log == log
-    assert sum(months) == setup.scenario.months
-
-
 def test_seed_matters(setup):
     assert not np.allclose(simulate(setup, 2, 1).alignment, simulate(setup, 2, 2).alignment)
 

@@ -8,7 +8,6 @@ they are a sample like any other) and say how many.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -40,8 +39,6 @@ from sim.outputs.switches import Tally
 PLOT_RUNS = 2000
 #: Runs per source used to say how much of the final spread each source of uncertainty contributes.
 SPREAD_RUNS = 100
-#: Threads stepping a chunk's blocks of runs at once: the compiled month releases the GIL.
-WORKERS = min(2, os.cpu_count() or 1)
 
 
 @dataclass
@@ -139,7 +136,7 @@ def _ensemble(
             groups = [Group(ids, sources), *(riders if aboard and first == last else [])]
             events: list[LoggedEvent] = []
             done = simulate_groups(
-                setup, groups, seed, posterior, _per_run(bar, sum(len(g.runs) for g in groups)), events, WORKERS
+                setup, groups, seed, posterior, _per_run(bar, sum(len(g.runs) for g in groups)), events
             )
             traj = done[0]
             if len(done) > 1:
@@ -153,7 +150,7 @@ def _ensemble(
             if first < keep:
                 kept.append(first_runs(traj, keep - first))
         if riders and not aboard:
-            done = simulate_groups(setup, riders, seed, posterior, _per_run(bar, ridden), workers=WORKERS)
+            done = simulate_groups(setup, riders, seed, posterior, _per_run(bar, ridden))
             extra_finals.update(zip(extra, (t.alignment[:, -1].copy() for t in done), strict=True))
     held = _join(kept)
     return summary_of(np.concatenate(starts), np.concatenate(finals), held), held, _combine(logs)

@@ -2,18 +2,15 @@
 
 Run i of a batch draws its shocks from its own stream, `run_seed(seed, i)`, so it gives the
 same numbers however the batch is chunked, and the same as the Mesa model given that seed.
-Runs go through the months a block of at most BLOCK_RUNS at a time (or a block per thread), so that a
-block's world stays in the processor's cache whatever the batch; what a simulation writes is allocated
-once and filled in place. A batch may mix runs with and without evidence draws and count only its
-leading runs in the event log, so that other runs can ride along in it.
+Runs go through the months a block of BLOCK_RUNS at a time, so that a block's world stays in the
+processor's cache whatever the batch; what a simulation writes is allocated once and filled in place.
+A batch may mix runs with and without evidence draws and count only its leading runs in the event log,
+so that other runs can ride along in it.
 """
 
 from __future__ import annotations
 
-import itertools
-import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -23,7 +20,7 @@ from sim.model.events import LoggedEvent, decision_records, scheduled
 from sim.model.trajectories import SERIES, Trajectories
 from sim.model.world import Setup, apply_change
 
-#: Most runs stepped through the months together: their world (about 10 kB a run) stays in cache.
+#: Runs stepped through the months together: their world (about 10 kB a run) stays in cache.
 BLOCK_RUNS = 512
 
 
@@ -49,7 +46,6 @@ def simulate(
     log: list[LoggedEvent] | None = None,
     evidence_draws: bool | np.ndarray = False,
     logged: int | None = None,
-    workers: int = 1,
 ) -> Trajectories:
     """Simulate the scenario for the given run ids (or 0..runs-1) and return every month's arrays.
 
@@ -58,8 +54,7 @@ def simulate(
     given, receives one record per event, scheduled or emergent (appeals, bloc freezes): in how many runs
     it happened and, for an appeal, the mean share of the need answered; with `logged`, it counts only the
     first `logged` runs (a batch carrying other runs beside its own). With `evidence_draws` (for every run, or
-    a flag per run), a run starts from its own draw of the evidence-derived levels (`Setup.initial`). `workers`
-    threads step blocks of runs at once (the compiled phases release the GIL; blocks never share a run).
+    a flag per run), a run starts from its own draw of the evidence-derived levels (`Setup.initial`).
     """
     scenario = setup.scenario
     run_ids = np.arange(runs) if np.isscalar(runs) else np.asarray(runs)
@@ -72,12 +67,12 @@ def simulate(
     appeals = np.zeros((R, T, S), dtype=np.bool_), np.zeros((R, T, S), dtype=np.int64), np.zeros((R, T, S))
     rates, net = dynamics.rates(params, R), setup.ties.net()
     instruments = np.ascontiguousarray(scenario.instruments, dtype=np.float64)
-    months_done = _Counter(R, progress)
-
-    def step(rows: slice) -> None:
+    done, room = 0, np.empty((min(R, BLOCK_RUNS), T, S, P))
+    for first in range(0, R, BLOCK_RUNS):
+        rows = slice(first, min(first + BLOCK_RUNS, R))
         block = world.take(rows)
         start = block.copy()
-        draws = shocks(seed, run_ids[rows], np.empty((len(block.alignment), T, S, P)))
+        draws = shocks(seed, run_ids[rows], room[: len(block.alignment)])
         made, patron, answered = (array[rows] for array in appeals)
         context = dynamics.Month(
             block, block.allocation, block.outreach, net, rates[rows], instruments, 0, draws, made, patron, answered
@@ -91,15 +86,10 @@ def simulate(
             for phase in dynamics.MONTH:
                 phase.act(context, actors[phase.actors])
             _record(record, participation, block, rows, month)
-            months_done.add(len(block.alignment))
-
-    blocks = _blocks(R, workers)
-    if workers > 1 and len(blocks) > 1:
-        with ThreadPoolExecutor(workers, thread_name_prefix="ensemble") as pool:
-            list(pool.map(step, blocks))
-    else:
-        for rows in blocks:
-            step(rows)
+            if progress is not None:
+                done, before = done + len(block.alignment), done
+                if done // R > before // R:
+                    progress(done // R - before // R)
     if log is not None:
         n = R if logged is None else logged
         made, patron, answered = appeals
@@ -113,30 +103,6 @@ def simulate(
         participation=participation,
         **record,
     )
-
-
-def _blocks(runs: int, workers: int) -> list[slice]:
-    """The batch's blocks of runs, of near-equal sizes: as few as BLOCK_RUNS allows, in a multiple of `workers`."""
-    fewest = -(-runs // BLOCK_RUNS)
-    count = min(runs, -(-fewest // workers) * workers)  # no block empty
-    bounds = [runs * i // count for i in range(count + 1)] if count else [0]
-    return [slice(first, last) for first, last in itertools.pairwise(bounds)]
-
-
-class _Counter:
-    """Months done over the whole batch, from every block, passed on to `progress` as whole months."""
-
-    def __init__(self, runs: int, progress: Callable[[int], object] | None) -> None:
-        self.runs, self.progress, self.done = runs, progress, 0
-        self._lock = threading.Lock()
-
-    def add(self, run_months: int) -> None:
-        if self.progress is None:
-            return
-        with self._lock:
-            self.done, before = self.done + run_months, self.done
-            if self.done // self.runs > before // self.runs:
-                self.progress(self.done // self.runs - before // self.runs)
 
 
 def _initial(
