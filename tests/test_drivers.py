@@ -7,6 +7,8 @@ import pandas as pd
 import pytest
 from helpers import cli
 
+from sim.experiments.posterior import Posterior
+from sim.experiments.uncertainty import SOURCES, Group, simulate_groups, simulate_uncertain
 from sim.inputs.evidence import load_evidence
 from sim.inputs.scenario import load_scenario
 from sim.model import ensemble
@@ -109,3 +111,22 @@ def test_cli_engines_write_the_same_trajectories(short_scenario, tmp_path):
     events_a = pd.read_csv(tmp_path / "ensemble" / "events.csv")
     events_b = pd.read_csv(tmp_path / "mesa" / "events.csv")
     pd.testing.assert_frame_equal(events_a, events_b)
+
+
+def test_a_batch_mixing_sources_of_uncertainty_gives_each_run_what_it_gives_alone(setup):
+    """Runs with every source, and runs with one source each (the runs uncertainty.csv measures), in one batch:
+    bit for bit each group's numbers alone, and the log counts only the first group's runs."""
+    posterior = Posterior(("peer_weight",), np.array([[0.1], [0.9]]), np.array([0.5, 0.5]))
+    groups = [Group(np.arange(4), SOURCES), *(Group(np.arange(3), (source,)) for source in SOURCES)]
+    log: list[LoggedEvent] = []
+    together = simulate_groups(setup, groups, 6, posterior, log=log)
+    for group, mixed in zip(groups, together, strict=True):
+        alone = simulate_uncertain(setup, group.runs, 6, group.sources, posterior)
+        for name in SERIES:
+            np.testing.assert_array_equal(getattr(mixed, name), getattr(alone, name), err_msg=f"{group.sources} {name}")
+        np.testing.assert_array_equal(mixed.participation, alone.participation)
+        np.testing.assert_array_equal(mixed.runs, group.runs)
+    first_alone: list[LoggedEvent] = []
+    simulate_uncertain(setup, groups[0].runs, 6, SOURCES, posterior, log=first_alone)
+    assert log == first_alone
+    assert not np.array_equal(together[1].alignment, together[2].alignment)  # the sources do differ

@@ -218,3 +218,35 @@ def test_the_report_says_when_leading_partners_change(results, tmp_path):
     row = section.split("<td>Tajikistan</td>")[1].split("</tr>")[0]
     shown = {0.0: "0%", 1.0: "100%"}.get(last.p_switched, f"{last.p_switched:.0%}")
     assert f"<td>{shown}</td>" in row and f"<td>{last.median_first_switch}</td>" in row
+
+
+@pytest.mark.parametrize("chunk, batches", [(None, 1), (3, 3)])
+def test_run_asks_the_engine_once_for_its_runs_and_the_runs_of_the_spread(
+    short_scenario, tmp_path, monkeypatch, chunk, batches
+):
+    """A small run asks the engine once: the runs that say how much of the spread each source of uncertainty
+    makes ride in the batch of its runs. When a chunk has no room for them they take one batch of their own; either
+    way uncertainty.csv says what separate batches of every source and of each source alone say."""
+    from sim.experiments import run, uncertainty
+    from sim.experiments.request import RunRequest
+    from sim.model import ensemble
+
+    calls: list[int] = []
+    engine = ensemble.simulate
+    counted = lambda setup, runs, *a, **k: calls.append(len(runs)) or engine(setup, runs, *a, **k)  # noqa: E731
+    for holder in (ensemble, uncertainty):  # the engine, and the name the experiments call it by
+        monkeypatch.setattr(holder, "simulate", counted)
+    if chunk is not None:
+        monkeypatch.setattr(run, "chunk_runs", lambda *shape: chunk)
+    request = RunRequest.build(short_scenario, runs=5, seed=4)
+    out = request.write(tmp_path / "out")
+    assert len(calls) == batches and sum(calls) == 5 + 3 * 5, calls
+    setup, posterior = request.prepared
+    groups = uncertainty.spread_groups(5)
+    finals = {
+        name: uncertainty.simulate_uncertain(setup, group.runs, 4, group.sources, posterior).alignment[:, -1]
+        for name, group in groups.items()
+    }
+    expected = tmp_path / "expected.csv"
+    run.write_table(uncertainty.spread_table(setup, finals), expected)
+    assert (out / "uncertainty.csv").read_bytes() == expected.read_bytes()

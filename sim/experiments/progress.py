@@ -35,8 +35,15 @@ def progress(total: float | None, desc: str, unit: str = "point", **bar: Any) ->
     `bar`'s options), else `Lines`."""
     stream = sys.stderr
     if _is_terminal(stream):
-        return tqdm(total=total, desc=desc, unit=unit, leave=False, file=stream, **bar)
+        return Bar(total=total, desc=desc, unit=unit, leave=False, file=stream, **bar)
     return Lines(total, desc, unit, stream)
+
+
+class Bar(tqdm):  # type: ignore[misc]
+    """tqdm's bar without its monitor thread, which outlives every bar: a process with another thread draws its
+    figures one after the other (`sim.outputs.plots.draw_all` forks its workers only when it has none)."""
+
+    monitor_interval = 0
 
 
 class Lines:

@@ -167,7 +167,15 @@ class RunRequest:
         setup, posterior = self.prepared
         with TrajectoryFile(stage / f"trajectories.{self.format}", self.series, self.file_metadata()) as file:
             done = simulate_runs(
-                setup, self.runs, self.seed, self.engine, self.sources, posterior, keep=PLOT_RUNS, sink=file.append
+                setup,
+                self.runs,
+                self.seed,
+                self.engine,
+                self.sources,
+                posterior,
+                keep=PLOT_RUNS,
+                sink=file.append,
+                spread=True,
             )
         write_table(done.summary, stage / "summary.csv")
         write_table(done.events, stage / "events.csv")

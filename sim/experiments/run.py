@@ -10,17 +10,24 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
-from tqdm import tqdm
 
 from sim.experiments.posterior import Posterior
-from sim.experiments.uncertainty import SOURCES, run_parameters, simulate_uncertain, spread_by_source
-from sim.inputs.limits import chunk_runs
+from sim.experiments.progress import Progress, progress
+from sim.experiments.uncertainty import (
+    SOURCES,
+    Group,
+    run_parameters,
+    simulate_groups,
+    spread_groups,
+    spread_table,
+)
+from sim.inputs.limits import WRITE_OVERHEAD, chunk_runs
 from sim.model.ensemble import run_seed
 from sim.model.events import EVENT_KEYS, MODEL, LoggedEvent, event_table
 from sim.model.trajectories import SERIES, Trajectories
@@ -36,8 +43,9 @@ SPREAD_RUNS = 100
 
 @dataclass
 class Simulation:
-    """A simulated scenario: every run's summary and event log, and the runs held in memory (every run, or
-    the first PLOT_RUNS when the trajectories streamed to a file)."""
+    """A simulated scenario: every run's summary and event log, the runs held in memory (every run, or
+    the first PLOT_RUNS when the trajectories streamed to a file), and the final month of the runs that
+    uncertainty.csv measures, where they were simulated with the scenario's runs."""
 
     setup: Setup
     runs: int
@@ -48,10 +56,27 @@ class Simulation:
     events: pd.DataFrame
     held: Trajectories
     tally: Tally
+    spread_finals: dict[str, np.ndarray] = field(default_factory=dict)
 
     def spread(self) -> pd.DataFrame:
-        """How much of the final spread each source of uncertainty contributes (uncertainty.csv)."""
-        return spread_by_source(self.setup, min(self.runs, SPREAD_RUNS), self.seed, self.posterior)
+        """How much of the final spread each source of uncertainty contributes (uncertainty.csv): from the runs
+        simulated with the scenario's, else from one batch of them now."""
+        finals = dict(self.spread_finals)
+        missing = {name: group for name, group in spread_runs(self.runs, self.sources).items() if name not in finals}
+        if missing:
+            simulated = simulate_groups(self.setup, list(missing.values()), self.seed, self.posterior)
+            finals.update(zip(missing, (traj.alignment[:, -1] for traj in simulated), strict=True))
+        finals.setdefault("all", self.held.alignment[: min(self.runs, SPREAD_RUNS), -1])
+        return spread_table(self.setup, finals)
+
+
+def spread_runs(runs: int, sources: tuple[str, ...]) -> dict[str, Group]:
+    """The runs uncertainty.csv measures that the scenario's own runs are not: each source alone, and every
+    source unless the scenario's runs carry them all (their first runs are then those runs)."""
+    groups = spread_groups(min(runs, SPREAD_RUNS))
+    if set(sources) == set(SOURCES):
+        del groups["all"]
+    return groups
 
 
 def simulate_runs(
@@ -63,10 +88,13 @@ def simulate_runs(
     posterior: Posterior | None,
     keep: int,
     sink: Callable[[Trajectories], None] | None = None,
+    spread: bool = False,
 ) -> Simulation:
     """Simulate `runs` runs with either driver, passing the trajectories to `sink` chunk by chunk and holding
-    the first `keep` runs (the Mesa driver holds every run)."""
+    the first `keep` runs (at least SPREAD_RUNS; the Mesa driver holds every run). With `spread`, the ensemble
+    simulates the runs uncertainty.csv measures in the batch of the last chunk."""
     tally = Tally()
+    finals: dict[str, np.ndarray] = {}
     if engine == "mesa":
         held, log = simulate_mesa(setup, runs, seed, sources, posterior)
         if sink is not None:
@@ -74,8 +102,9 @@ def simulate_runs(
         tally.add(held)
         summary = summary_of(held.alignment[:, 0], held.alignment[:, -1], held)
     else:
-        summary, held, log = _ensemble(setup, runs, seed, sources, posterior, keep, sink, tally)
-    return Simulation(setup, runs, seed, sources, posterior, summary, log, held, tally)
+        extra = spread_runs(runs, sources) if spread else {}
+        summary, held, log = _ensemble(setup, runs, seed, sources, posterior, keep, sink, tally, extra, finals)
+    return Simulation(setup, runs, seed, sources, posterior, summary, log, held, tally, finals)
 
 
 def _ensemble(
@@ -87,19 +116,31 @@ def _ensemble(
     keep: int,
     sink: Callable[[Trajectories], None] | None,
     tally: Tally,
+    extra: dict[str, Group],
+    extra_finals: dict[str, np.ndarray],
 ) -> tuple[pd.DataFrame, Trajectories, pd.DataFrame]:
     """Simulate chunk by chunk, adding each chunk to `tally`; return the summary, the first `keep` runs and the
-    event log (for appeals, the share answered over all runs)."""
+    event log (for appeals, the share answered over all runs). The `extra` groups ride in the last chunk's batch
+    (in a batch of their own if the chunk has no room for them) and leave their final month in `extra_finals`."""
     scenario = setup.scenario
     size = chunk_runs(scenario.months, len(scenario.states), len(scenario.powers))
+    last = (runs - 1) // size * size
+    riders = list(extra.values())
+    ridden = sum(len(group.runs) for group in riders)
+    # The riders are simulated but never written: a third of a written run's memory each.
+    aboard = runs - last + ridden / WRITE_OVERHEAD <= size
     starts, finals, kept, logs = [], [], [], []
-    with tqdm(
-        total=scenario.months * runs, desc=f"{scenario.name}: {runs} runs", unit="run-month", disable=None, leave=False
-    ) as bar:
+    with progress(scenario.months * (runs + ridden), f"{scenario.name}: {runs} runs", "run-month") as bar:
         for first in range(0, runs, size):
             ids = np.arange(first, min(first + size, runs))
+            groups = [Group(ids, sources), *(riders if aboard and first == last else [])]
             events: list[LoggedEvent] = []
-            traj = simulate_uncertain(setup, ids, seed, sources, posterior, _per_run(bar, len(ids)), events)
+            done = simulate_groups(
+                setup, groups, seed, posterior, _per_run(bar, sum(len(g.runs) for g in groups)), events
+            )
+            traj = done[0]
+            if len(done) > 1:
+                extra_finals.update(zip(extra, (t.alignment[:, -1].copy() for t in done[1:]), strict=True))
             if sink is not None:
                 sink(traj)
             tally.add(traj)
@@ -108,11 +149,14 @@ def _ensemble(
             logs.append((len(ids), event_table(events)))
             if first < keep:
                 kept.append(first_runs(traj, keep - first))
+        if riders and not aboard:
+            done = simulate_groups(setup, riders, seed, posterior, _per_run(bar, ridden))
+            extra_finals.update(zip(extra, (t.alignment[:, -1].copy() for t in done), strict=True))
     held = _join(kept)
     return summary_of(np.concatenate(starts), np.concatenate(finals), held), held, _combine(logs)
 
 
-def _per_run(bar: tqdm, runs: int) -> Callable[[int], object]:
+def _per_run(bar: Progress, runs: int) -> Callable[[int], object]:
     return lambda months: bar.update(months * runs)
 
 
@@ -216,19 +260,21 @@ def simulate_mesa(
 
     parts, logs = [], []
     params = run_parameters(setup, np.arange(runs), seed, sources, posterior)
-    for run in tqdm(range(runs), desc=f"{setup.scenario.name}: Mesa runs", unit="run", disable=None, leave=False):
-        own = {name: float(np.asarray(value)[run]) if np.ndim(value) else value for name, value in params.items()}
-        model = AllianceModel(
-            setup.scenario,
-            rng=run_seed(seed, run),
-            evidence=setup.evidence,
-            evidence_draws="evidence" in sources,
-            **own,
-        )
-        while model.steps < setup.scenario.months:
-            model.step()
-        parts.append(model.trajectories(run))
-        logs.append((1, event_table(model.event_log)))
+    with progress(runs, f"{setup.scenario.name}: Mesa runs", "run") as bar:
+        for run in range(runs):
+            own = {name: float(np.asarray(value)[run]) if np.ndim(value) else value for name, value in params.items()}
+            model = AllianceModel(
+                setup.scenario,
+                rng=run_seed(seed, run),
+                evidence=setup.evidence,
+                evidence_draws="evidence" in sources,
+                **own,
+            )
+            while model.steps < setup.scenario.months:
+                model.step()
+            parts.append(model.trajectories(run))
+            logs.append((1, event_table(model.event_log)))
+            bar.update()
     arrays = {name: np.concatenate([getattr(t, name) for t in parts]) for name in SERIES}
     first = parts[0]
     traj = Trajectories(first.scenario, first.dates, first.states, first.powers, runs=np.arange(runs), **arrays)

@@ -4,8 +4,9 @@ run's own draw of the starting levels, as wide as the evidence is unsure)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from dataclasses import replace
+import itertools
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,7 @@ from sim.inputs.packaged import POSTERIOR, reference
 from sim.inputs.scenario import Scenario
 from sim.model.ensemble import run_seed, simulate
 from sim.model.events import LoggedEvent
-from sim.model.trajectories import Trajectories
+from sim.model.trajectories import SERIES, Trajectories
 from sim.model.world import Setup
 from sim.outputs.results import file_digest
 
@@ -96,6 +97,60 @@ def run_parameters(
     return params
 
 
+@dataclass(frozen=True)
+class Group:
+    """Runs (their ids) that carry the same sources of uncertainty."""
+
+    runs: np.ndarray
+    sources: tuple[str, ...] = SOURCES
+
+
+def simulate_groups(
+    setup: Setup,
+    groups: Sequence[Group],
+    seed: int,
+    posterior: Posterior | None = None,
+    progress: Callable[[int], object] | None = None,
+    log: list[LoggedEvent] | None = None,
+) -> list[Trajectories]:
+    """Every group's runs in one batch of the ensemble, each run with its group's sources (run i gives the same
+    numbers in any batch); one Trajectories per group. The log, if given, counts the first group's runs."""
+    sizes = [len(group.runs) for group in groups]
+    params = _joined([run_parameters(setup, group.runs, seed, group.sources, posterior) for group in groups], sizes)
+    draws = np.concatenate(
+        [np.full(size, "evidence" in group.sources) for group, size in zip(groups, sizes, strict=True)]
+    )
+    run_ids = np.concatenate([group.runs for group in groups])
+    traj = simulate(setup, run_ids, seed, params, progress, log, evidence_draws=draws, logged=sizes[0])
+    bounds = np.cumsum([0, *sizes])
+    return [_rows(traj, slice(first, last)) for first, last in itertools.pairwise(bounds)]
+
+
+def _joined(parts: list[dict[str, Any]], sizes: list[int]) -> dict[str, Any]:
+    """The parameters of several groups' runs in one batch: a value every group shares stays one value, the
+    others become one value per run."""
+    if len(parts) == 1:
+        return parts[0]
+    joined: dict[str, Any] = {}
+    for name in parts[0]:
+        values = [part[name] for part in parts]
+        if all(np.ndim(value) == 0 and value == values[0] for value in values):
+            joined[name] = values[0]
+        else:
+            columns = (
+                np.broadcast_to(np.asarray(value, dtype=np.float64), (size,))
+                for value, size in zip(values, sizes, strict=True)
+            )
+            joined[name] = np.concatenate(list(columns))
+    return joined
+
+
+def _rows(traj: Trajectories, rows: slice) -> Trajectories:
+    arrays = {name: getattr(traj, name)[rows] for name in SERIES}
+    participation = None if traj.participation is None else traj.participation[rows]
+    return replace(traj, runs=traj.runs[rows], participation=participation, **arrays)
+
+
 def simulate_uncertain(
     setup: Setup,
     runs: int | np.ndarray,
@@ -107,23 +162,25 @@ def simulate_uncertain(
 ) -> Trajectories:
     """The ensemble with the chosen sources of uncertainty (run i the same whatever the chunking)."""
     run_ids = np.arange(runs) if np.isscalar(runs) else np.asarray(runs)
-    params = run_parameters(setup, run_ids, seed, sources, posterior)
-    return simulate(setup, run_ids, seed, params, progress, log, evidence_draws="evidence" in sources)
+    return simulate_groups(setup, [Group(run_ids, sources)], seed, posterior, progress, log)[0]
 
 
-def spread_by_source(setup: Setup, runs: int, seed: int, posterior: Posterior | None) -> pd.DataFrame:
-    """How wide each state's final shares are with every source on, and with each source alone:
-    the 5-95% band width averaged over powers, and each source's share of the summed variances."""
+def spread_groups(runs: int) -> dict[str, Group]:
+    """The runs uncertainty.csv measures: the first `runs` runs with every source on ("all") and with each
+    source alone."""
+    ids = np.arange(runs)
+    return {"all": Group(ids, SOURCES), **{source: Group(ids, (source,)) for source in SOURCES}}
 
-    def final(sources: tuple[str, ...]) -> np.ndarray:
-        return simulate_uncertain(setup, runs, seed, sources, posterior).alignment[:, -1]  # (R,S,P)
 
-    finals = {"all": final(SOURCES), **{source: final((source,)) for source in SOURCES}}
+def spread_table(setup: Setup, finals: Mapping[str, np.ndarray]) -> pd.DataFrame:
+    """How wide each state's final shares (`finals` by name of `spread_groups`, each (runs, S, P)) are with every
+    source on, and with each source alone: the 5-95% band width averaged over powers, and each source's share
+    of the summed variances."""
     rows = []
     for s, state in enumerate(setup.scenario.states):
         row: dict[str, Any] = {"state": state}
-        for name, values in finals.items():
-            low, high = np.percentile(values[:, s], [5, 95], axis=0)
+        for name in ("all", *SOURCES):
+            low, high = np.percentile(finals[name][:, s], [5, 95], axis=0)
             row[f"band_{name}"] = float((high - low).mean())
         variances = {source: float(finals[source][:, s].var(axis=0).mean()) for source in SOURCES}
         total = sum(variances.values()) or 1.0

@@ -4,6 +4,8 @@ Run i of a batch draws its shocks from its own stream, `run_seed(seed, i)`, so i
 same numbers however the batch is chunked, and the same as the Mesa model given that seed.
 Runs go through the months a block of BLOCK_RUNS at a time, so that a block's world stays in the
 processor's cache whatever the batch; what a simulation writes is allocated once and filled in place.
+A batch may mix runs with and without evidence draws and count only its leading runs in the event log,
+so that other runs can ride along in it.
 """
 
 from __future__ import annotations
@@ -42,22 +44,23 @@ def simulate(
     params: dict[str, Any] | None = None,
     progress: Callable[[int], object] | None = None,
     log: list[LoggedEvent] | None = None,
-    evidence_draws: bool = False,
+    evidence_draws: bool | np.ndarray = False,
+    logged: int | None = None,
 ) -> Trajectories:
     """Simulate the scenario for the given run ids (or 0..runs-1) and return every month's arrays.
 
     `params` values may be floats or arrays with one value per run (a parameter design).
     `progress`, if given, is called with the number of months just done (over the whole batch); `log`, if
     given, receives one record per event, scheduled or emergent (appeals, bloc freezes): in how many runs
-    it happened and, for an appeal, the mean share of the need answered. With `evidence_draws`, each run
-    starts from its own draw of the evidence-derived levels (`Setup.initial`).
+    it happened and, for an appeal, the mean share of the need answered; with `logged`, it counts only the
+    first `logged` runs (a batch carrying other runs beside its own). With `evidence_draws` (for every run, or
+    a flag per run), a run starts from its own draw of the evidence-derived levels (`Setup.initial`).
     """
     scenario = setup.scenario
     run_ids = np.arange(runs) if np.isscalar(runs) else np.asarray(runs)
     R = len(run_ids)
     params = params or setup.params
-    evidence_seeds = np.array([run_seed(seed, int(r)) for r in run_ids], dtype=np.uint64) if evidence_draws else None
-    world = setup.initial(R, params, evidence_seeds)
+    world = _initial(setup, run_ids, seed, params, evidence_draws)
     T, S, P = scenario.months, len(scenario.states), len(scenario.powers)
     record = {name: np.empty((R, T + 1, S, P)) for name in SERIES}
     participation = np.empty((R, T + 1, *world.participation.shape[1:]), dtype=np.int8)
@@ -88,7 +91,9 @@ def simulate(
                 if done // R > before // R:
                     progress(done // R - before // R)
     if log is not None:
-        _log(setup, log, R, appeals, participation)
+        n = R if logged is None else logged
+        made, patron, answered = appeals
+        _log(setup, log, n, (made[:n], patron[:n], answered[:n]), participation[:n])
     return Trajectories(
         scenario.name,
         scenario.dates,
@@ -98,6 +103,36 @@ def simulate(
         participation=participation,
         **record,
     )
+
+
+def _initial(
+    setup: Setup, run_ids: np.ndarray, seed: int, params: dict[str, Any], evidence_draws: bool | np.ndarray
+) -> dynamics.World:
+    """The settled start of every run: from its own draw of the evidence where `evidence_draws` says so, else
+    from the derived levels. A batch mixing both starts each kind apart, as it would alone."""
+    drawn = np.broadcast_to(np.asarray(evidence_draws, dtype=bool), run_ids.shape)
+    if not drawn.any():
+        return setup.initial(len(run_ids), params)
+    if drawn.all():
+        return setup.initial(len(run_ids), params, _seeds(seed, run_ids))
+    parts = [
+        (rows, setup.initial(int(rows.sum()), _rows(params, rows), seeds))
+        for rows, seeds in ((drawn, _seeds(seed, run_ids[drawn])), (~drawn, None))
+    ]
+    world = dynamics.World(*(np.empty((len(run_ids), *array.shape[1:]), array.dtype) for array in parts[0][1]))
+    for rows, part in parts:
+        for whole, array in zip(world, part, strict=True):
+            whole[rows] = array
+    return world
+
+
+def _seeds(seed: int, run_ids: np.ndarray) -> np.ndarray:
+    return np.array([run_seed(seed, int(r)) for r in run_ids], dtype=np.uint64)
+
+
+def _rows(params: dict[str, Any], rows: np.ndarray) -> dict[str, Any]:
+    """The parameters of some runs: a value per run restricted to those runs, a shared value kept."""
+    return {name: value[rows] if np.ndim(value) else value for name, value in params.items()}
 
 
 def _record(
