@@ -242,6 +242,7 @@ def simulate_points(
 
     from sim.experiments.points import simulate_table
     from sim.experiments.progress import progress
+    from sim.experiments.request import check_runs_and_seed
     from sim.inputs.documents import InputError, suggest
     from sim.inputs.evidence import load_evidence
     from sim.inputs.packaged import EVIDENCE
@@ -249,9 +250,7 @@ def simulate_points(
     from sim.inputs.scenario import Scenario
     from sim.model.world import prepare
 
-    for name, value, least in (("runs", runs, 1), ("seed", seed, 0)):
-        if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < least:
-            raise InputError(f"{name}={value!r}: expected a whole number of at least {least}", (name,))
+    check_runs_and_seed(runs, seed)
     table = pd.DataFrame(points)
     if table.empty or not len(table.columns):
         raise InputError("points: expected a table with one row per point and one column per parameter")

@@ -67,9 +67,7 @@ class RunRequest:
     ) -> RunRequest:
         """The request, every setting checked (InputError naming the setting and the fix) and the overrides
         merged over the scenario's parameters. `uncertainty` None means every source; `series` None, all."""
-        for name, value, least in (("runs", runs, 1), ("seed", seed, 0)):
-            if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < least:
-                raise InputError(f"{name}={value!r}: expected a whole number of at least {least}")
+        check_runs_and_seed(runs, seed)
         if engine not in ENGINES:
             raise InputError(f"engine '{engine}': choose {' or '.join(ENGINES)}")
         if format not in FORMATS:
@@ -196,6 +194,13 @@ class RunRequest:
             "posterior": posterior_record(posterior),
             "plots": f"drawn from runs 0 to {len(done.held.runs) - 1}",
         }
+
+
+def check_runs_and_seed(runs: object, seed: object) -> None:
+    """InputError unless `runs` is a whole number of at least 1 and `seed` one of at least 0."""
+    for name, value, least in (("runs", runs, 1), ("seed", seed, 0)):
+        if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < least:
+            raise InputError(f"{name}={value!r}: expected a whole number of at least {least}", (name,))
 
 
 def with_overrides(scenario: Scenario, overrides: Mapping[str, float]) -> Scenario:

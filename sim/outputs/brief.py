@@ -17,12 +17,11 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.image import imread
 
-from sim.inputs.documents import InputError
 from sim.inputs.sources import load_sources
-from sim.outputs.destination import TOOL, is_manifest, read_json, replacing
+from sim.outputs.destination import TOOL, replacing
 from sim.outputs.folders import read_manifest
-from sim.outputs.report import RUN_PLOTS, source_text
-from sim.outputs.results import run_headlines
+from sim.outputs.report import RUN_PLOTS, check_output, source_text
+from sim.outputs.results import read_table, run_headlines
 
 #: A4 portrait, in inches; text wrapped to this many characters a line at the body's size.
 PAGE, WRAP = (8.27, 11.69), 112
@@ -47,15 +46,11 @@ def write_brief(folder: Path, path: Path | None = None) -> Path:
 
 def check_brief(path: Path) -> None:
     """A brief may replace only a brief: a PDF alliance-sim made, or brief.pdf in one of its results folders."""
-    if path.is_symlink() or (path.exists() and not path.is_file()):
-        raise InputError(f"{path}: not a plain file; choose another output file", ("out",))
-    if path.exists():
-        ours = path.stat().st_size < 20e6 and f"/Creator ({TOOL})".encode() in path.read_bytes()
-        in_results = path.name == "brief.pdf" and is_manifest(read_json(path.parent / "manifest.json"))
-        if not (ours or in_results):
-            raise InputError(
-                f"{path}: exists and is not a brief alliance-sim wrote; choose another output file", ("out",)
-            )
+    check_output(path, "brief.pdf", _is_brief, "brief")
+
+
+def _is_brief(path: Path) -> bool:
+    return path.stat().st_size < 20e6 and f"/Creator ({TOOL})".encode() in path.read_bytes()
 
 
 def brief_figure(folder: Path) -> Figure:
@@ -168,14 +163,12 @@ def _optional(folder: Path, name: str, needed: set[str]) -> pd.DataFrame | None:
 
 def _table(folder: Path, name: str, needed: set[str]) -> pd.DataFrame:
     """A table of the folder with the columns the page reads; InputError naming the fix if it lacks them."""
-    path = folder / name
-    if not path.is_file():
-        raise InputError(f"{folder}: no {name}; give a run folder written by 'alliance-sim run'")
-    table = pd.read_csv(path, dtype={"date": str})
-    missing = needed - set(table.columns)
-    if missing:
-        raise InputError(f"{path}: lacks the columns {', '.join(sorted(missing))}; re-run the scenario to rewrite it")
-    return table
+    return read_table(
+        folder / name,
+        f"{folder}: no {name}; give a run folder written by 'alliance-sim run'",
+        "re-run to rewrite it",
+        needed,
+    ).astype({"date": str} if "date" in needed else {})
 
 
 def _name(manifest: dict[str, Any], folder: Path) -> str:

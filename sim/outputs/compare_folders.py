@@ -24,7 +24,7 @@ from sim.outputs.comparison import (
     shares_compared,
     summarise,
 )
-from sim.outputs.folders import Outcome, event_log, folder_of, load_outcomes, paired, stored_rows, tally
+from sim.outputs.folders import Outcome, event_log, folder_of, load_outcomes, paired, run_table, stored_rows
 from sim.outputs.report import compare_page
 from sim.outputs.results import write_table
 from sim.outputs.writer import Folder, Invocation, write_results
@@ -87,7 +87,7 @@ def _compare(specs: list[str], wanted: list[str] | None) -> Comparison:
 
 def _tallies(outcomes: list[Outcome], name: str, keys: list[str], shares: list[str]) -> pd.DataFrame | None:
     """The folders' `name` tables compared (None if any folder lacks one)."""
-    tables = [tally(o, name, {*keys, *shares}) for o in outcomes]
+    tables = [run_table(o, name, {*keys, *shares}) for o in outcomes]
     present = [table for table in tables if table is not None]
     return shares_compared(outcomes, present, keys, shares) if len(present) == len(tables) else None
 

@@ -467,17 +467,13 @@ def _check_fit(first: Outcome, other: Outcome) -> None:
 def event_log(outcome: Outcome) -> pd.DataFrame | None:
     """A run folder's events.csv (date, label, source, answered, runs), or None for a batch point or a folder
     without one."""
-    path = outcome.folder / "events.csv"
-    if outcome.point is not None or not path.is_file():
-        return None
-    absent = f"{outcome.folder}: no events.csv"
-    log = read_table(path, absent, "re-run the scenario to rewrite it", {"date", "label"})
-    return log.astype({"date": str, "label": str})
+    log = run_table(outcome, "events.csv", {"date", "label"})
+    return None if log is None else log.astype({"label": str})
 
 
-def tally(outcome: Outcome, name: str, columns: set[str]) -> pd.DataFrame | None:
-    """A run folder's switches.csv or bloc_events.csv (shares of runs by year-end), or None for a batch point
-    or a folder written before it had one."""
+def run_table(outcome: Outcome, name: str, columns: set[str]) -> pd.DataFrame | None:
+    """A table of a run folder (events.csv, switches.csv, bloc_events.csv) with `columns`, months as text, or
+    None for a batch point or a folder written before it had one."""
     path = outcome.folder / name
     if outcome.point is not None or not path.is_file():
         return None

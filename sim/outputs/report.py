@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import os
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -169,17 +170,26 @@ def run_page(folder: Path) -> str:
 
 def check_page(path: Path) -> None:
     """A page may replace only a page alliance-sim wrote: never another file, a folder or a link."""
+    check_output(path, "report.html", _is_page, "page")
+
+
+def check_output(path: Path, own_name: str, ours: Callable[[Path], bool], what: str) -> None:
+    """An output file may replace only one alliance-sim wrote (`ours` says so from its bytes, or it is `own_name`
+    in one of its results folders): never another file, a folder or a link."""
     if path.is_symlink() or (path.exists() and not path.is_file()):
         raise InputError(f"{path}: not a plain file; choose another output file", ("out",))
     if path.exists():
-        with path.open("rb") as stream:
-            head = stream.read(2000)
-        ours = f"<meta name='generator' content='{TOOL}'>".encode() in head
-        in_results = path.name == "report.html" and is_manifest(read_json(path.parent / "manifest.json"))
-        if not (ours or in_results):
+        in_results = path.name == own_name and is_manifest(read_json(path.parent / "manifest.json"))
+        if not (in_results or ours(path)):
             raise InputError(
-                f"{path}: exists and is not a page alliance-sim wrote; choose another output file", ("out",)
+                f"{path}: exists and is not a {what} alliance-sim wrote; choose another output file", ("out",)
             )
+
+
+def _is_page(path: Path) -> bool:
+    with path.open("rb") as stream:
+        head = stream.read(2000)
+    return f"<meta name='generator' content='{TOOL}'>".encode() in head
 
 
 def write_page(page: str, path: Path) -> Path:
