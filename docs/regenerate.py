@@ -140,19 +140,23 @@ SYMBOLS = {
 
 def parameter_table() -> str:
     """Every global parameter with its value from calibration/fitted.yaml: the fitted ones with their posterior's
-    5-95% range, the held ones with the reason they are held."""
+    5-95% range and their prior, the held ones with the reason they are held."""
     fit = yaml.safe_load((ROOT / "calibration" / "fitted.yaml").read_text())
     ranges = fit["posterior"]["ranges"]
     lines = [
         f"Fitted by `{fit['command']}`: {fit['targets_met']} targets met, loss {fit['loss']}; posterior of "
         f"{fit['posterior']['accepted']} points, effective sample size {fit['posterior']['effective_size']}.",
         "",
-        "| parameter | symbol | value | source | posterior 5-95%, or why it is held |",
+        "| parameter | symbol | value | source | posterior 5-95% from the uniform prior, and the prior's reason; "
+        "or why it is held |",
         "|---|---|---:|---|---|",
     ]
     for name, value in fit["parameters"].items():
-        band = ranges[name]
-        lines.append(f"| {name} | {SYMBOLS[name]} | {value:.3g} | fitted | {band['p05']:.3g}-{band['p95']:.3g} |")
+        band, prior = ranges[name], fit["priors"][name]
+        lines.append(
+            f"| {name} | {SYMBOLS[name]} | {value:.3g} | fitted | {band['p05']:.3g}-{band['p95']:.3g} from "
+            f"{prior['low']:g}-{prior['high']:g}: {prior['reason']} |"
+        )
     for name, held in fit["held"].items():
         lines.append(f"| {name} | {SYMBOLS[name]} | {held['value']:.3g} | held | {held['reason']} |")
     return "\n".join(lines) + "\n"
@@ -175,7 +179,7 @@ def regenerate(screenshots: bool) -> None:
         shutil.copyfile(work / "baseline" / "plots" / "fan_charts.png", IMG / "baseline_fan_charts.png")
         brief_figure(work / "baseline").savefig(IMG / "brief.png", dpi=90)  # what `alliance-sim brief` prints
         folders = {
-            "in sample (29 documented facts, 2021-2023)": work / "in",
+            "in sample (documented facts, 2021-2023)": work / "in",
             "out of sample (hindcast, public record 2023-2025)": work / "out",
             "out of sample, given the shocks of 2023-2025 (conditional)": work / "out" / "scores_conditional.csv",
         }

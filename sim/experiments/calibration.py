@@ -19,6 +19,7 @@ import pandas as pd
 import yaml
 
 from sim.experiments.agreement import agreement
+from sim.experiments.assumptions import FITTED, HELD, prior_bounds, priors_record
 from sim.experiments.checkpoint import CHECKPOINT, Journal
 from sim.experiments.points import simulate_points
 from sim.experiments.posterior import Generation, Posterior, abc_smc
@@ -29,7 +30,7 @@ from sim.inputs.evidence import load_evidence
 from sim.inputs.limits import WRITE_OVERHEAD, Cost, cell_bytes, simulation_seconds
 from sim.inputs.packaged import BASELINE, EVIDENCE, IN_CHECKOUT, TARGETS, reference
 from sim.inputs.packaged import FITTED as FITTED_FILE
-from sim.inputs.parameters import BY_NAME, UTILITY_WEIGHTS
+from sim.inputs.parameters import BY_NAME
 from sim.inputs.scenario import Scenario, load_scenario
 from sim.inputs.targets import Target, load_targets
 from sim.model.ensemble import simulate
@@ -39,52 +40,6 @@ from sim.outputs.fit_report import FitMethod, FitReport, fit_report
 from sim.outputs.results import file_digest, scenario_record, write_json, write_table
 from sim.outputs.writer import Invocation, stamped
 
-#: Parameters the fit adjusts: the utility weights and the rates the targets constrain.
-FITTED = (
-    "adjustment_rate",
-    *(name for name in UTILITY_WEIGHTS if name not in ("peer_weight", "hedging_gain")),
-    "appeal_failure_penalty",
-    "reputation_spillover",
-)
-#: Parameters held at their built-in defaults, and why (the fit report sweeps each across its range).
-HELD = {
-    "shock_scale": "stands for unmodelled month-to-month events, whose size no document reports; the targets only "
-    "bound it from above (noise erodes the leads the order targets ask for), so fitting it would drive it toward "
-    "a model without chance",
-    "dependence_build_rate": "turns outreach into dependence over years: across its whole range it changes no "
-    "target's outcome within the window",
-    "appeal_success_gain": "the credibility an answered appeal earns; no document reports it, and across its range "
-    "it changes no target's outcome",
-    "outreach_fade": "how fast a one-off push (a visit, an exercise) fades back to the strategy's level; the "
-    "documents date such pushes but not how long they last, and most fall late in the window: held at a half-life "
-    "of about four months",
-    "credibility_recovery": "no document reports credibility recovering (the reported falls come at most six months "
-    "before the window ends); across its range it changes no target's outcome",
-    "dependence_decay": "how fast dependence returns to the level the starting engagement holds once engagement "
-    "changes: trade routes, arms and bases change over years; held at a half-life of about six years (0.01 a "
-    "month), near the pace the documents report for Kazakhstan's oil sent around Russia in 2022 (about 1.5 of "
-    "some 70 million tonnes a year, 004_aaee4ce7cbe7aa07.txt)",
-    "responsiveness": "how fast an adaptive power moves its effort; no document reports a reallocation's speed, and "
-    "the window is too short for reallocations to show in the targets: held at a fifth of the gap a month",
-    "max_reallocation": "cap on a month's reallocation (two points of a power's budget per state): a bureaucratic "
-    "limit no document measures",
-    "rivalry_weight": "how much rivals' engagement raises a state's value to an adaptive power holding it; no "
-    "document measures it, and the ablation finds that it does not earn its place: held at 0 (off)",
-    "hedging_gain": "how much a needy patron's leverage flattens its clients' choice; the ablation finds that it "
-    "neither improves the out-of-sample score nor produces a documented fact: held at 0 (off)",
-    "peer_weight": "pull of neighbours' and bloc partners' orientation; the ablation finds that it neither "
-    "improves the out-of-sample score by the margin nor produces a documented fact: held at 0 (off)",
-    "coercion_trigger": "the drift a power tolerates before pressing (three points below the share it remembers); "
-    "the documents report coercive words but not the drift that set them off",
-    "appeal_threshold": "acute threat at which a state calls for help: half the scale, a crisis rated serious; "
-    "the documented calls (Kazakhstan's unrest, the attack on Armenia) lie above it",
-    "acute_fade": "a crisis's acute phase halves each month: the documented ones (the January 2022 unrest, the "
-    "September 2022 shelling) were over within weeks",
-    "freeze_threshold": "credibility below which a security bloc's member starts counting months: 0.3, the "
-    "credibility the evidence gives a power with no record as a guarantor",
-    "freeze_months": "a year of low credibility before a member freezes its participation; no document reports "
-    "the delay",
-}
 #: Width (in 0-1 units) of the smooth hinge: a target missed by this much costs about one unmet target.
 SMOOTHING = 0.02
 #: Weight of the weak pull toward the built-in defaults: moving one parameter across half its search range
@@ -126,7 +81,8 @@ class Problem:
 
     @property
     def bounds(self) -> np.ndarray:
-        return np.array([(BY_NAME[n].low, BY_NAME[n].high) for n in self.names])
+        """Each fitted parameter's prior range (`assumptions.PRIORS`): the search and the posterior stay in it."""
+        return prior_bounds(self.names)
 
     def prior(self, points: np.ndarray) -> np.ndarray:
         """Weak pull toward the built-in defaults, so directions the targets leave flat stay near them:
@@ -418,7 +374,7 @@ def _invocation(max_evals: int, runs: int, seed: int, scenario_path: Path, targe
 
 def abc_posterior(problem: Problem, best: np.ndarray, runs: int, seed: int) -> Posterior:
     """ABC-SMC over the fitted parameters: the tolerance ends at the fitted point's target loss plus
-    TOLERANCE (about one more target's worth of misfit), the prior uniform over each search range."""
+    TOLERANCE (about one more target's worth of misfit), the prior uniform over each prior range."""
 
     def losses(points: np.ndarray) -> np.ndarray:
         return target_loss(problem.evaluate(points, ABC_RUNS, seed)[1])
@@ -464,9 +420,10 @@ def _fitted_record(values, best_loss, frame, found, posterior, scenario, targets
         "evaluations": len(found.losses),
         "runs_per_point": runs,
         "parameters": {n: round(v, 5) for n, v in values.items()},
+        "priors": priors_record(tuple(values)),
         "held": {n: {"value": float(base[n]), "reason": reason} for n, reason in HELD.items()},
         "posterior": {
-            "rule": f"ABC-SMC: uniform prior over each search range; accepted where the target loss ({ABC_RUNS} "
+            "rule": f"ABC-SMC: uniform prior over each prior range; accepted where the target loss ({ABC_RUNS} "
             f"replicates) is at most the fitted point's plus {TOLERANCE}; every generation's accepted candidates "
             "kept, each weighted by the prior over the mixture of all generations' proposals",
             "file": POSTERIOR_FILE,
@@ -562,7 +519,7 @@ def _plots(folder, found, frame, points, accepted, problem, values, n_targets) -
     from sim.outputs.calibration_plots import loss_trace, posterior_marginals, target_margins
 
     loss_trace(found.losses, found.met, folder / "loss_trace.png", n_targets)
-    bounds = {n: (BY_NAME[n].low, BY_NAME[n].high) for n in problem.names}
+    bounds = dict(zip(problem.names, map(tuple, problem.bounds), strict=True))
     posterior_marginals(points, accepted, bounds, values, folder / "posterior.png")
     target_margins(frame, folder / "targets.png", "fitted parameters")
 

@@ -97,17 +97,18 @@ def _parameters(report: FitReport) -> list[str]:
         "Fitted parameters",
         [
             "Posterior: " + posterior["rule"] + f" ({posterior['accepted']} points). "
-            "'Constrained' means the accepted points' 5-95% range spans less than half the search range"
+            "'Constrained' means the accepted points' 5-95% range spans less than half the prior's range"
             + ("." if judged else " (too few accepted points to judge: run a larger search).")
         ],
-        ["parameter", "fitted", "built-in default", "search range", "posterior 5-95%", "constrained"],
+        ["parameter", "fitted", "built-in default", "prior (uniform)", "posterior 5-95%", "constrained", "the prior"],
     )
+    priors = report.record["priors"]
     for name in report.names:
-        spec, r = BY_NAME[name], posterior["ranges"][name]
-        narrow = "yes" if (r["p95"] - r["p05"]) < 0.5 * (spec.high - spec.low) else "no"
+        spec, r, p = BY_NAME[name], posterior["ranges"][name], priors[name]
+        narrow = "yes" if (r["p95"] - r["p05"]) < 0.5 * (p["high"] - p["low"]) else "no"
         lines.append(
-            f"| {name} | {report.record['parameters'][name]:.4g} | {spec.default:g} | {spec.low:g}-{spec.high:g} "
-            f"| {r['p05']:.4g}-{r['p95']:.4g} | {narrow if judged else 'n/a'} |"
+            f"| {name} | {report.record['parameters'][name]:.4g} | {spec.default:g} | {p['low']:g}-{p['high']:g} "
+            f"| {r['p05']:.4g}-{r['p95']:.4g} | {narrow if judged else 'n/a'} | {p['reason']} |"
         )
     lines += [
         "",
