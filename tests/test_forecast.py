@@ -123,10 +123,12 @@ def test_a_forecast_file_is_never_replaced_without_force(made, tmp_path):
     assert code == 2 and "not a forecast file" in err and other.read_text() == "mine: true\n"
 
 
-def test_the_shipped_forecast_is_intact_and_names_its_commit():
-    """forecasts/ holds a pre-registered forecast: its own hash still matches, and it names its commit."""
+@pytest.mark.parametrize("name", ["forecast_2026_2030.yaml", "forecast_2026_2030_stated_priors.yaml"])
+def test_the_shipped_forecasts_are_intact_and_name_their_commit(name: str):
+    """forecasts/ holds pre-registered forecasts, one per fit: each one's own hash still matches, and it names its
+    commit."""
     from sim.experiments.forecast import load_forecast
 
-    doc, asked = load_forecast(ROOT / "forecasts" / "forecast_2026_2030.yaml")
+    doc, asked = load_forecast(ROOT / "forecasts" / name)
     assert doc.data["git_commit"] and doc.data["runs"] >= 1000
     assert {str(q.date) for q in asked.values()} >= {"2027-12", "2030-12"}
