@@ -562,16 +562,14 @@ def _manifest(
 
     from sim.experiments.chunks import OUTCOME_COLUMNS
     from sim.inputs.packaged import EVIDENCE
-    from sim.outputs.destination import TOOL
     from sim.outputs.folders import RECORD
-    from sim.outputs.results import file_digest, versions
+    from sim.outputs.results import file_digest
+    from sim.outputs.writer import Invocation, stamped
 
     now = datetime.now(UTC).isoformat(timespec="seconds")
-    from sim.outputs.writer import Invocation
-
-    command = Invocation("batch", (str(experiment.path),), {"out": out}).command_line()
-    return {
-        "tool": TOOL,
+    invocation = Invocation("batch", (str(experiment.path),), {"out": out})
+    command = invocation.command_line()
+    details = {
         "kind": "batch",
         "experiment": experiment.name,
         "description": experiment.description,
@@ -603,15 +601,14 @@ def _manifest(
             RECORD: "each finished chunk's files with their rows, bytes and SHA-256: what --resume trusts",
         },
         "outcome_columns": OUTCOME_COLUMNS,
-        "reproduce": command,
         "resume": f"{command} --resume",
         "executor": executor,
         "workers": workers,
         "status": "running",
-        "versions": versions(),
-        "created": previous["created"] if previous else now,
-        "updated": now,
     }
+    # Written in place, chunk by chunk, so that --resume keeps what an interrupted batch finished: the folder is
+    # never staged whole, but its manifest is stamped as every other command's.
+    return {**stamped(details, invocation), "created": previous["created"] if previous else now, "updated": now}
 
 
 def _write_json(data: dict[str, Any], path: Path) -> None:

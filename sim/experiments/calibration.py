@@ -9,6 +9,7 @@ numbers), so candidates differ by their parameters, not by luck.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -35,10 +36,10 @@ from sim.inputs.scenario import Scenario, load_scenario
 from sim.inputs.targets import Target, load_targets
 from sim.model.ensemble import simulate
 from sim.model.world import Setup, prepare
-from sim.outputs.destination import check_target, replacing, staged
+from sim.outputs.destination import replacing
 from sim.outputs.fit_report import FitMethod, FitReport, fit_report
-from sim.outputs.results import file_digest, scenario_record, write_json, write_table
-from sim.outputs.writer import Invocation, stamped
+from sim.outputs.results import file_digest, scenario_record, write_table
+from sim.outputs.writer import Folder, Invocation, stamped, write_results
 
 #: Width (in 0-1 units) of the smooth hinge: a target missed by this much costs about one unmet target.
 SMOOTHING = 0.02
@@ -256,16 +257,84 @@ def calibrate(
         raise InputError(
             f"{out}: holds an interrupted fit; resume it to finish it, or force a new start", ("resume", "force")
         )
-    check_target(out, force or resume, inputs)
     if not in_report:
         _check_fitted_path(fitted_path, [scenario_path, targets_path])
-    what = f"calibration with {max_evals:,} points x {runs} runs"
-    _cost(scenario, max_evals, runs).check(out, what, "use fewer evaluations or runs", ("max_evals", "runs"))
     invocation = _invocation(max_evals, runs, seed, scenario_path, targets_path)
-    command = invocation.command_line()
-    journal = _journal(out, resume, scenario, invocation, max_evals, runs, seed, targets_path)
-    problem = replace(problem_for(scenario, targets, evidence), base=unfitted(scenario), journal=journal)
+    work: list[Work] = []
 
+    def fit() -> None:
+        journal = _journal(out, resume, scenario, invocation, max_evals, runs, seed, targets_path)
+        problem = replace(problem_for(scenario, targets, evidence), base=unfitted(scenario), journal=journal)
+        work.append(
+            _fit(problem, scenario, evidence, targets_path, fitted_path, invocation, max_evals, runs, seed, started)
+        )
+
+    def write(stage: Path) -> dict[str, Any]:
+        done = work[0]
+        write_table(done.evaluations, stage / "evaluations.csv")
+        write_table(done.report.targets, stage / "targets.csv")
+        write_table(done.report.projection, stage / "projection.csv")
+        done.plots(stage / "plots")
+        (stage / "fit_report.md").write_text(fit_report(done.report))
+        fit_file = stage / fitted_path.name if in_report else fitted_path
+        _write_yaml(done.report.record, fit_file)
+        with replacing(fit_file.with_name(POSTERIOR_FILE)) as path:
+            done.posterior.write(path)
+        return {
+            **scenario_record(scenario, EVIDENCE),
+            "seed": seed,
+            "runs_per_point": runs,
+            "max_evals": max_evals,
+            "evaluations": len(done.evaluations),
+            "seconds": round(done.report.seconds, 1),
+            "targets_file": reference(targets_path),
+            "targets_sha256": file_digest(targets_path),
+            "fitted": done.values,
+        }
+
+    write_results(
+        Folder(out, force or resume, tuple(inputs)),
+        _cost(scenario, max_evals, runs),
+        f"calibration with {max_evals:,} points x {runs} runs",
+        "use fewer evaluations or runs",
+        write,
+        invocation,
+        settings=("max_evals", "runs"),
+        before=fit,
+        checkpointed=True,
+    )
+    done = work[0]
+    met = int(done.report.targets["met"].sum())
+    return Fit(done.values, done.loss, met, len(targets), done.report.seconds, out, fitted_path, done.posterior)
+
+
+@dataclass
+class Work:
+    """What the fit found, before any of it is written: the report, every evaluation, the plots to draw, the
+    posterior, the fitted values and their loss."""
+
+    report: FitReport
+    evaluations: pd.DataFrame
+    plots: Callable[[Path], None]
+    posterior: Posterior
+    values: dict[str, float]
+    loss: float
+
+
+def _fit(
+    problem: Problem,
+    scenario: Scenario,
+    evidence,
+    targets_path: Path,
+    fitted_path: Path,
+    invocation: Invocation,
+    max_evals: int,
+    runs: int,
+    seed: int,
+    started: float,
+) -> dict[str, Any]:
+    """The search, the recheck of its best points, the posterior and the checks: what the report folder shows."""
+    targets = problem.targets
     found = search(problem, max_evals, runs, seed)
     best, best_loss = recheck(problem, found, runs, seed)
     values = {n: float(v) for n, v in zip(problem.names, best, strict=True)}
@@ -276,54 +345,43 @@ def calibrate(
     points = pd.DataFrame(found.points, columns=list(problem.names))
     posterior = abc_posterior(problem, best, runs, seed)
     record = _fitted_record(
-        values, best_loss, frame, found, posterior, scenario, targets_path, command, runs, problem.base
+        values,
+        best_loss,
+        frame,
+        found,
+        posterior,
+        scenario,
+        targets_path,
+        invocation.command_line(),
+        runs,
+        problem.base,
     )
     sweeps = held_sweeps(problem, values, runs * REPLICATION, seed + 1)
     settled = agreement(prepare(scenario, evidence), posterior, seed + 1)
     outlook = outlook.assign(posterior_leader=settled["leader"], posterior_agreement=settled["agreement"])
     seconds = time.perf_counter() - started  # the search, the posterior and the checks: all but the writing
+    drawn = pd.DataFrame(posterior.points, columns=list(posterior.names))
 
-    check_target(out, True, inputs)  # the folder now holds the checkpoint: approve it as it is, to be replaced
-    with staged(out) as stage:
-        evaluations = points.assign(generation=found.generation, loss=found.losses, met=found.met, accepted=accepted)
-        write_table(evaluations, stage / "evaluations.csv")
-        write_table(frame, stage / "targets.csv")
-        write_table(outlook, stage / "projection.csv")
-        drawn = pd.DataFrame(posterior.points, columns=list(posterior.names))
-        _plots(stage / "plots", found, frame, drawn, np.ones(len(drawn), dtype=bool), problem, values, len(targets))
-        report = FitReport(
-            record=record,
-            method=FitMethod(SMOOTHING, PRIOR_WEIGHT, RECHECK, REPLICATION, SWEEP, INFORMS),
-            names=problem.names,
-            targets=frame,
-            last_month=_last_month(problem),
-            first_generation=int((found.generation == 0).sum()),
-            informs=_informs(found, problem.names, targets),
-            sweeps=sweeps,
-            met_across_search=(found.margins > 0).mean(axis=0),
-            unmet={targets[k].id: _why_unmet(k, found, targets) for k, met in enumerate(frame["met"]) if not met},
-            projection=outlook,
-            seconds=seconds,
-            fitted_path=fitted_path,
-        )
-        (stage / "fit_report.md").write_text(fit_report(report))
-        details = {
-            **scenario_record(scenario, EVIDENCE),
-            "seed": seed,
-            "runs_per_point": runs,
-            "max_evals": max_evals,
-            "evaluations": len(found.losses),
-            "seconds": round(seconds, 1),
-            "targets_file": reference(targets_path),
-            "targets_sha256": file_digest(targets_path),
-            "fitted": values,
-        }
-        write_json(stamped(details, invocation), stage / "manifest.json")
-        fit_file = stage / fitted_path.name if in_report else fitted_path
-        _write_yaml(record, fit_file)
-        with replacing(fit_file.with_name(POSTERIOR_FILE)) as path:
-            posterior.write(path)
-    return Fit(values, best_loss, int(frame["met"].sum()), len(targets), seconds, out, fitted_path, posterior)
+    def plots(folder: Path) -> None:
+        _plots(folder, found, frame, drawn, np.ones(len(drawn), dtype=bool), problem, values, len(targets))
+
+    report = FitReport(
+        record=record,
+        method=FitMethod(SMOOTHING, PRIOR_WEIGHT, RECHECK, REPLICATION, SWEEP, INFORMS),
+        names=problem.names,
+        targets=frame,
+        last_month=_last_month(problem),
+        first_generation=int((found.generation == 0).sum()),
+        informs=_informs(found, problem.names, targets),
+        sweeps=sweeps,
+        met_across_search=(found.margins > 0).mean(axis=0),
+        unmet={targets[k].id: _why_unmet(k, found, targets) for k, met in enumerate(frame["met"]) if not met},
+        projection=outlook,
+        seconds=seconds,
+        fitted_path=fitted_path,
+    )
+    evaluations = points.assign(generation=found.generation, loss=found.losses, met=found.met, accepted=accepted)
+    return Work(report, evaluations, plots, posterior, values, best_loss)
 
 
 def held_sweeps(problem: Problem, values: dict[str, float], runs: int, seed: int) -> dict[str, list[int]]:

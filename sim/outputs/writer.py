@@ -69,17 +69,23 @@ def write_results(
     settings: tuple[str, ...] = (),
     before: Callable[[], object] | None = None,
     after: Callable[[Path, dict[str, Any]], object] | None = None,
+    checkpointed: bool = False,
 ) -> Path:
     """Write a results folder: refuse a folder that must not be written, refuse a cost that will not fit (`what`
     it is, the `fix` and the `settings` it is about), then call `write(stage)`, which writes the command's files
     into the staging folder and returns what its manifest records; manifest.json follows, then `after(stage,
     manifest)` (a page drawn from it), and the folder replaces `folder.out` whole. `before` runs after the
-    checks and before the claim; `reproduce` may be a function, asked after `write`."""
+    checks and before the claim; `reproduce` may be a function, asked after `write`.
+
+    A `checkpointed` command keeps its checkpoint in `folder.out` while `before` works (so that an interrupted
+    run can resume): the folder as `before` leaves it is what the finished results replace."""
     out = Path(folder.out)
     check_target(out, folder.force, inputs=folder.inputs, label=folder.label)
     cost.check(out, what, fix, settings)
     if before is not None:
         before()
+    if checkpointed:
+        check_target(out, True, inputs=folder.inputs)
     with staged(out) as stage:
         details = write(stage)
         manifest = stamped(details, reproduce if isinstance(reproduce, Invocation) else reproduce())
