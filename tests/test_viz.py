@@ -168,6 +168,7 @@ def test_a_failing_panel_gives_one_line_on_the_page_and_one_on_the_terminal(caps
 
 
 def test_a_page_whose_map_fails_shows_one_line_there_and_keeps_stepping(monkeypatch, capsys):
+    import ipyvue
     import ipyvuetify
     import solara
     from solara.server import kernel_context
@@ -184,7 +185,8 @@ def test_a_page_whose_map_fails_shows_one_line_there_and_keeps_stepping(monkeypa
             _, page = solara.render(Classroom(SCENARIOS, scenario_files(SCENARIOS)), handle_error=False)
 
             def shown() -> list[str]:
-                return [w.unsafe_innerHTML for w in page.find(solara.widgets.HTML).widgets]
+                (painter,) = [w for w in page.find(ipyvue.VueTemplate).widgets if w.has_trait("panels")]
+                return list(painter.panels.values())
 
             assert sum("panel-failed" in html for html in shown()) == 1
             assert sum("<svg" in html for html in shown()) == 2  # both charts still drawn

@@ -284,11 +284,38 @@ def test_pause_keeps_the_month_shown_at_the_click(open_page, delay):
 
 
 def shown_numbers(page) -> list[str]:
-    """The month, the shares table and the map's tooltips as the page shows them, once the table shows the month
-    the top bar does (the panels arrive one after the other)."""
+    """The month, the shares table and the map's tooltips as the page shows them, once it shows the top bar's month."""
     expect(page.locator("table.shares caption")).to_contain_text(f"Shares in {month(page)}")
     return [month(page), page.locator("table.shares").inner_text(),
             *page.locator(".alignment-map g.pie title").all_inner_texts()]  # fmt: skip
+
+
+#: Records the month the top bar, the shares table's caption and the map's label show, at every change of the
+#: page (before the browser paints it) and at every frame it paints.
+WATCH_MONTHS = """() => { window.months = [];
+    const month = (text) => ((text || "").match(/\\d{4}-\\d\\d/) || ["none"])[0];
+    const read = () => window.months.push([
+        month(document.querySelector("#month")?.textContent),
+        month(document.querySelector("table.shares caption")?.textContent),
+        month(document.querySelector(".alignment-map svg")?.getAttribute("aria-label"))]);
+    new MutationObserver(read).observe(document.body, {childList: true, subtree: true, characterData: true});
+    const frame = () => { read(); requestAnimationFrame(frame); };
+    frame(); }"""
+
+
+def test_after_step_and_back_the_top_bar_the_table_and_the_map_show_the_same_month_from_the_first_paint(open_page):
+    page = open_page()
+    page.evaluate(WATCH_MONTHS)
+    for _ in range(3):
+        for button, then in (("Step", "2021-02"), ("Step", "2021-03"), ("Back", "2021-02"), ("Back", "2021-01")):
+            page.get_by_role("button", name=button, exact=True).click()
+            expect(page.locator("table.shares caption")).to_contain_text(then)
+            expect(page.locator("#month")).to_have_text(then)
+            page.wait_for_timeout(100)
+    months = page.evaluate("() => window.months")
+    assert {"2021-01", "2021-02", "2021-03"} <= {top for top, _, _ in months}, "the watch saw no step"
+    torn = [seen for seen in months if len(set(seen)) > 1]
+    assert not torn, f"{len(torn)} of {len(months)} looks showed panels in different months, e.g. {torn[:3]}"
 
 
 def test_back_returns_to_the_previous_month_with_the_same_numbers_as_before(open_page):

@@ -27,8 +27,10 @@ from sim.viz.components import (
     SharesTable,
     StateChart,
     ThisMonth,
+    shown,
 )
 from sim.viz.keys import TeacherKeys
+from sim.viz.paint import PaintAtOnce
 from sim.viz.session import Session, Settings
 from sim.viz.teaching import one_line
 
@@ -52,6 +54,7 @@ def Classroom(folder: Path, choices: list[str]) -> None:
     playing = solara.use_reactive(False)
     speed = solara.use_reactive(next(iter(SPEEDS)))
     paused_on = solara.use_ref(None)  # the month the browser showed when Pause was pressed
+    follow = solara.use_reactive("Armenia")  # the state the state chart follows
 
     def step() -> None:
         session.step()
@@ -105,6 +108,10 @@ def Classroom(folder: Path, choices: list[str]) -> None:
                 return
 
     solara.use_thread(play, dependencies=[playing.value, session], intrusive_cancel=False)
+    version = session.version if isinstance(session, Session) else None
+    panels = solara.use_memo(
+        lambda: shown(session, follow.value) if isinstance(session, Session) else {}, [session, version, follow.value]
+    )
 
     if isinstance(session, str):  # not even the baseline could be built
         solara.Error(session)
@@ -112,16 +119,17 @@ def Classroom(folder: Path, choices: list[str]) -> None:
     changed = pending.value != session.settings
     with solara.Column(gap="6px", classes=["classroom"]):
         TeacherKeys(event_key=key, event_pause_pressed=pause_pressed)
+        PaintAtOnce(panels=panels)
         with solara.v.Sheet(class_="top-bar", elevation=2):
             with solara.Row(gap="16px", style={"align-items": "center", "justify-content": "space-between"}):
                 Controls(session, tick.value, playing, speed, changed, step, back, reset)
                 solara.lab.ThemeToggle()
             ThisMonth(session, tick.value)
-        AlignmentMap(session, tick.value)
+        AlignmentMap()
         with solara.ColumnsResponsive(default=12, medium=4):
-            StateChart(session, tick.value)
-            LeaningChart(session, tick.value)
-            EventPanel(session, tick.value, event)
+            StateChart(session.model.states, follow)
+            LeaningChart()
+            EventPanel(session, event)
         with solara.ColumnsResponsive(default=12, medium=[5, 7]):
-            SharesTable(session, tick.value)
+            SharesTable()
             SettingsPanel(session, pending, choices)
