@@ -435,3 +435,16 @@ def test_help_does_not_load_the_visualizer():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert out.stdout.split() == ["False", "False"], out.stderr
+
+
+def test_the_map_draws_the_land_borders_with_the_conflict_borders_and_no_sea_crossing(baseline):
+    drawn_pairs = {frozenset(pair) for pair in mapview.borders(tuple(baseline.states))}
+    must = [("Armenia", "Azerbaijan"), ("Kyrgyzstan", "Tajikistan"), ("Armenia", "Georgia"),
+            ("Kazakhstan", "Turkmenistan"), ("Turkmenistan", "Uzbekistan"), ("Tajikistan", "Uzbekistan")]  # fmt: skip
+    must_not = [("Azerbaijan", "Turkmenistan"), ("Azerbaijan", "Kazakhstan"), ("Belarus", "Moldova"),
+                ("Kazakhstan", "Tajikistan"), ("Georgia", "Moldova")]  # fmt: skip
+    assert all(frozenset(pair) in drawn_pairs for pair in must)
+    assert not any(frozenset(pair) in drawn_pairs for pair in must_not)
+    assert len(drawn_pairs) == 10
+    svg = mapview.alignment_map(baseline)
+    assert svg.count('class="border"') == 8 and svg.count('class="border conflict"') == 2
