@@ -448,3 +448,24 @@ def test_the_map_draws_the_land_borders_with_the_conflict_borders_and_no_sea_cro
     assert len(drawn_pairs) == 10
     svg = mapview.alignment_map(baseline)
     assert svg.count('class="border"') == 8 and svg.count('class="border conflict"') == 2
+
+
+def test_a_slider_moved_at_month_12_changes_the_months_after_it_only_and_back_replays_it():
+    moved, plain = Session(Settings("baseline.yaml"), SCENARIOS), Session(Settings("baseline.yaml"), SCENARIOS)
+    for _ in range(12):
+        moved.step()
+        plain.step()
+    moved.move("china_engagement", 3.0)
+    assert moved.settings.factor("china_engagement") == 3.0
+    for _ in range(12):
+        moved.step()
+        plain.step()
+    run, written = (np.stack(s.model.history["alignment"]) for s in (moved, plain))
+    assert np.array_equal(run[:13], written[:13]), "the slider acted before the month it was moved"
+    assert np.abs(run[14:] - written[14:]).max() > 0.001, "the slider changed nothing after its month"
+    logged = [e for e in moved.model.event_log if e.source == TEACHER]
+    assert [(e.date, e.label) for e in logged] == [(moved.model.setup.scenario.date(12),
+                                                    "teacher set China's investment to ×3")]  # fmt: skip
+    assert moved.back(to=20) and np.array_equal(np.stack(moved.model.history["alignment"]), run[:21])
+    assert moved.back(to=11) and moved.settings.factor("china_engagement") == 1.0
+    assert not [e for e in moved.model.event_log if e.source == TEACHER]

@@ -2,7 +2,8 @@
 
 The Session is made when the page first renders (and again on Reset), so each browser has its
 own model; Reset writes its settings into the page's address, so that a reload starts afresh
-from them. Play runs in a thread of this page, one month per interval, drawing included; Pause
+from them. A slider acts at once, from the month shown on; the scenario and the seed wait for
+Reset. Play runs in a thread of this page, one month per interval, drawing included; Pause
 stops on the month the browser showed when it was pressed, going back to it if Play had already
 stepped past it.
 """
@@ -60,9 +61,17 @@ def Classroom(folder: Path, choices: list[str]) -> None:
         session.step()
         tick.set(tick.value + 1)
 
-    def back() -> None:
-        if session.back():
+    def back(to: int | None = None) -> None:
+        """Back to month `to` (default: the month before), the sliders where they stood then."""
+        if session.back(to):
+            pending.set(Settings(pending.value.scenario, pending.value.seed, session.settings.levers))
             tick.set(tick.value + 1)
+
+    def lever(name: str, factor: float) -> None:
+        """A slider moved: it acts on the run from the month shown on, and Reset keeps it."""
+        pending.set(pending.value.with_lever(name, factor))
+        session.move(name, factor)
+        tick.set(tick.value + 1)
 
     def pause_pressed(shown: dict[str, object]) -> None:
         if playing.value and isinstance(shown.get("shown"), int):
@@ -93,8 +102,8 @@ def Classroom(folder: Path, choices: list[str]) -> None:
         Once paused (this thread starts after Play's has stopped): back to the month shown at the click."""
         if not playing.value:
             shown, paused_on.current = paused_on.current, None
-            if shown is not None and session.back(to=shown):
-                tick.set(tick.value + 1)
+            if shown is not None:
+                back(shown)
             return
         paused_on.current = None  # a Pause press whose click never came stops nothing later
         while playing.value and not cancel.is_set():
@@ -132,4 +141,4 @@ def Classroom(folder: Path, choices: list[str]) -> None:
             EventPanel(session, event)
         with solara.ColumnsResponsive(default=12, medium=[5, 7]):
             SharesTable()
-            SettingsPanel(session, pending, choices)
+            SettingsPanel(session, pending, choices, lever)

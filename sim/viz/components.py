@@ -233,8 +233,14 @@ def event_log(model: TeachingModel) -> str:
 
 
 @solara.component
-def SettingsPanel(session: Session, pending: solara.Reactive[Settings], choices: list[str]) -> None:
-    """Scenario, seed and sliders; what differs from the running model is marked until Reset applies it."""
+def SettingsPanel(
+    session: Session,
+    pending: solara.Reactive[Settings],
+    choices: list[str],
+    on_lever: Callable[[str, float], None],
+) -> None:
+    """Scenario, seed and sliders. A slider acts on the run at once (its value is marked while it is not as
+    written); a scenario or seed that differs from the running model is marked until Reset applies it."""
     applied, wanted = session.settings, pending.value
     scenario = session.model.setup.scenario
     with solara.Column(gap="4px", classes=["settings"]):
@@ -264,8 +270,8 @@ def SettingsPanel(session: Session, pending: solara.Reactive[Settings], choices:
                 )
         for lever in LEVERS:
             factor = wanted.factor(lever.name)
-            moved = factor != applied.factor(lever.name)
-            with solara.Tooltip(f"{lever.tip} (1 = as the scenario says)"):
+            moved = factor != 1.0
+            with solara.Tooltip(f"{lever.tip} (1 = as the scenario says); acts from the month shown on"):
                 with solara.Row(gap="8px", style={"align-items": "center"}, classes=["lever"]):
                     solara.SliderFloat(
                         lever.label,
@@ -274,7 +280,7 @@ def SettingsPanel(session: Session, pending: solara.Reactive[Settings], choices:
                         max=lever.high,
                         step=lever.step,
                         thumb_label=False,
-                        on_value=lambda value, name=lever.name: pending.set(pending.value.with_lever(name, value)),
+                        on_value=lambda value, name=lever.name: on_lever(name, value),
                     )
                     solara.HTML(
                         tag="span",

@@ -367,10 +367,11 @@ a lever.
    On a 1920×1080 projector the map fills the first screen and the charts follow below it:
 
    ![The same month at 1920×1080](img/visualizer_1920x1080.png)
-3. Choose `baseline.yaml`, seed `{seed}`, leave all sliders at 1 and press **Reset**. A setting you
-   change shows *changed: press Reset to apply* until you press **Reset**. Reset also writes the
-   settings into the page's address, so reloading the page (or opening a bookmark of it) starts
-   afresh from them.
+3. Choose `baseline.yaml`, seed `{seed}`, leave all sliders at 1 and press **Reset**. A scenario or
+   seed you change shows *changed: press Reset to apply* until you press **Reset**; a slider acts
+   at once, from the month shown on (the log says so, and Back undoes it), and Reset starts again
+   with it from the first month. Reset also writes the settings into the page's address, so
+   reloading the page (or opening a bookmark of it) starts afresh from them.
 4. Rehearse once. The numbers below are what seed {seed} of the baseline shows with the model in
    this repository (`python -m sim.viz.lesson` computes them). Other seeds differ a little:
    {seeds}
