@@ -17,6 +17,7 @@ from sim.inputs.geography import REGIONS
 from sim.inputs.packaged import SCENARIOS
 from sim.inputs.parameters import BY_NAME
 from sim.inputs.vocabulary import attribute_bound
+from sim.outputs.colors import KNOWN
 from sim.viz import buttons, charts, lesson, mapview, scenario_files
 from sim.viz import session as session_module
 from sim.viz.classroom import start
@@ -469,3 +470,15 @@ def test_a_slider_moved_at_month_12_changes_the_months_after_it_only_and_back_re
     assert moved.back(to=20) and np.array_equal(np.stack(moved.model.history["alignment"]), run[:21])
     assert moved.back(to=11) and moved.settings.factor("china_engagement") == 1.0
     assert not [e for e in moved.model.event_log if e.source == TEACHER]
+
+
+def test_the_powers_colours_stay_apart_under_normal_vision_and_every_colour_blindness():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("colour_vision", ROOT / "benchmarks" / "colour_vision.py")
+    vision = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(vision)
+    assert vision.minimum({"a": "#D55E00", "b": "#0072B2", "c": "#009E73", "d": "#CC79A7", "e": "#56B4E9"}) < 17
+    seen = vision.distances(KNOWN)
+    assert set(seen) == {"normal", "protanopia", "deuteranopia", "tritanopia"}
+    assert all(d >= 38.5 for d, _, _ in seen.values()), seen  # 38.7 reached; 25 is the aim
