@@ -482,3 +482,21 @@ def test_the_powers_colours_stay_apart_under_normal_vision_and_every_colour_blin
     seen = vision.distances(KNOWN)
     assert set(seen) == {"normal", "protanopia", "deuteranopia", "tritanopia"}
     assert all(d >= 38.5 for d, _, _ in seen.values()), seen  # 38.7 reached; 25 is the aim
+
+
+def test_the_shares_table_says_how_far_each_state_is_from_the_run_as_written():
+    from sim.viz.components import shares_table
+
+    session = Session(Settings("baseline.yaml"), SCENARIOS)
+    for _ in range(6):
+        session.step()
+    assert re.findall(r'id="change-\w+">([^<]*)<', shares_table(session.model, session.baseline)) == ["none"] * 10
+    session.move("china_engagement", 3.0)
+    for _ in range(12):
+        session.step()
+    table = shares_table(session.model, session.baseline)
+    assert "change vs as written" in table
+    s, p = divmod(int(np.abs(session.model.world.alignment[0] - session.baseline.world.alignment[0]).argmax()), 4)
+    points = 100 * (session.model.world.alignment[0, s, p] - session.baseline.world.alignment[0, s, p])
+    state, power = session.model.states[s], session.model.powers[p]
+    assert abs(points) >= 0.5 and f'id="change-{state}">{power} {points:+.1f}<' in table

@@ -10,6 +10,7 @@ from __future__ import annotations
 import html
 from collections.abc import Callable
 
+import numpy as np
 import solara
 
 from sim.outputs.colors import power_colors
@@ -102,7 +103,7 @@ def shown(session: Session, state: str) -> dict[str, str]:
             "map": guarded("map", lambda: mapview.alignment_map(model)),
             "state-chart": guarded("chart", lambda: charts.state_history(model, baseline, followed)),
             "leaning-chart": guarded("chart", lambda: charts.leaning_counts(model, baseline)),
-            "shares": guarded("table", lambda: shares_table(model)),
+            "shares": guarded("table", lambda: shares_table(model, baseline)),
             "acts-in": f"<b>Trigger an event now</b> (it acts in {model.setup.scenario.date(steps + 1)})",
             "log": guarded("event log", lambda: event_log(model)),
         }
@@ -150,14 +151,15 @@ def LeaningChart() -> None:
 
 @solara.component
 def SharesTable() -> None:
-    """Current shares in per cent, one row per state, the largest in bold."""
+    """Current shares in per cent, one row per state, the largest in bold, and the change from as written."""
     Slot("shares", [])
 
 
-def shares_table(model: TeachingModel) -> str:
-    """The shares table for the model's month (cells carry ids for tests)."""
+def shares_table(model: TeachingModel, baseline: TeachingModel) -> str:
+    """The shares table for the model's month, and for each state the largest change from the run as written
+    (same seed, no teacher changes) in points, with the power it concerns (cells carry ids for tests)."""
     colors = power_colors(model.powers)
-    shares = model.world.alignment[0]
+    shares, written = model.world.alignment[0], baseline.world.alignment[0]
     head = "".join(
         f'<th title="share of each state\'s orientation toward {html.escape(p)}">'
         f'<span style="color:{colors[p]}">■</span> {html.escape(p)}</th>'
@@ -171,10 +173,14 @@ def shares_table(model: TeachingModel) -> str:
             f"{100 * shares[s, i]:.1f}</td>"
             for i, p in enumerate(model.powers)
         )
-        rows.append(f"<tr><th>{html.escape(state)}</th>{cells}</tr>")
+        change = 100 * (shares[s] - written[s])
+        most = int(np.abs(change).argmax())
+        moved = f"{html.escape(model.powers[most])} {change[most]:+.1f}" if abs(change[most]) >= 0.05 else "none"
+        rows.append(f'<tr><th>{html.escape(state)}</th>{cells}<td id="change-{html.escape(state)}">{moved}</td></tr>')
+    changed = '<th title="the largest change from the run as written (same seed, nothing you changed), in points">'
     return (
         f'<table class="shares"><caption>Shares in {model.date}, % (largest in bold)</caption>'
-        f"<tr><th></th>{head}</tr>{''.join(rows)}</table>"
+        f"<tr><th></th>{head}{changed}change vs as written</th></tr>{''.join(rows)}</table>"
     )
 
 

@@ -359,8 +359,9 @@ a lever.
    - **Trigger an event now**: three buttons, and the event log below them (newest first; `by`
      says whether the scenario, a state or you made it happen, and an appeal shows how much of it
      was answered);
-   - **the table** of current shares in per cent, and **the settings**: scenario, seed and the
-     sliders, each with its value beside it.
+   - **the table** of current shares in per cent, with each state's largest change from the run as
+     written in points, and **the settings**: scenario, seed and the sliders, each with its value
+     beside it.
 
    ![Scrolled down at 1280×720: charts with event marks, buttons and log](img/visualizer_1280x720_charts.png)
 
