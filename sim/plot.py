@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from sim.api import Result
     from sim.outputs.plots import Bands
 
-#: Each power's colour in every figure and page (Okabe-Ito, colour-blind safe); a new power takes a spare one.
+#: Each power's colour in every figure and page (told apart under colour blindness); a new power takes a spare one.
 PALETTE: dict[str, str] = dict(KNOWN)
 
 

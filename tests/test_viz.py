@@ -17,6 +17,7 @@ from sim.inputs.geography import REGIONS
 from sim.inputs.packaged import SCENARIOS
 from sim.inputs.parameters import BY_NAME
 from sim.inputs.vocabulary import attribute_bound
+from sim.outputs.colors import KNOWN
 from sim.viz import buttons, charts, lesson, mapview, scenario_files
 from sim.viz import session as session_module
 from sim.viz.classroom import start
@@ -168,6 +169,7 @@ def test_a_failing_panel_gives_one_line_on_the_page_and_one_on_the_terminal(caps
 
 
 def test_a_page_whose_map_fails_shows_one_line_there_and_keeps_stepping(monkeypatch, capsys):
+    import ipyvue
     import ipyvuetify
     import solara
     from solara.server import kernel_context
@@ -184,7 +186,8 @@ def test_a_page_whose_map_fails_shows_one_line_there_and_keeps_stepping(monkeypa
             _, page = solara.render(Classroom(SCENARIOS, scenario_files(SCENARIOS)), handle_error=False)
 
             def shown() -> list[str]:
-                return [w.unsafe_innerHTML for w in page.find(solara.widgets.HTML).widgets]
+                (painter,) = [w for w in page.find(ipyvue.VueTemplate).widgets if w.has_trait("panels")]
+                return list(painter.panels.values())
 
             assert sum("panel-failed" in html for html in shown()) == 1
             assert sum("<svg" in html for html in shown()) == 2  # both charts still drawn
@@ -433,3 +436,67 @@ def test_help_does_not_load_the_visualizer():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert out.stdout.split() == ["False", "False"], out.stderr
+
+
+def test_the_map_draws_the_land_borders_with_the_conflict_borders_and_no_sea_crossing(baseline):
+    drawn_pairs = {frozenset(pair) for pair in mapview.borders(tuple(baseline.states))}
+    must = [("Armenia", "Azerbaijan"), ("Kyrgyzstan", "Tajikistan"), ("Armenia", "Georgia"),
+            ("Kazakhstan", "Turkmenistan"), ("Turkmenistan", "Uzbekistan"), ("Tajikistan", "Uzbekistan")]  # fmt: skip
+    must_not = [("Azerbaijan", "Turkmenistan"), ("Azerbaijan", "Kazakhstan"), ("Belarus", "Moldova"),
+                ("Kazakhstan", "Tajikistan"), ("Georgia", "Moldova")]  # fmt: skip
+    assert all(frozenset(pair) in drawn_pairs for pair in must)
+    assert not any(frozenset(pair) in drawn_pairs for pair in must_not)
+    assert len(drawn_pairs) == 10
+    svg = mapview.alignment_map(baseline)
+    assert svg.count('class="border"') == 8 and svg.count('class="border conflict"') == 2
+
+
+def test_a_slider_moved_at_month_12_changes_the_months_after_it_only_and_back_replays_it():
+    moved, plain = Session(Settings("baseline.yaml"), SCENARIOS), Session(Settings("baseline.yaml"), SCENARIOS)
+    for _ in range(12):
+        moved.step()
+        plain.step()
+    moved.move("china_engagement", 3.0)
+    assert moved.settings.factor("china_engagement") == 3.0
+    for _ in range(12):
+        moved.step()
+        plain.step()
+    run, written = (np.stack(s.model.history["alignment"]) for s in (moved, plain))
+    assert np.array_equal(run[:13], written[:13]), "the slider acted before the month it was moved"
+    assert np.abs(run[14:] - written[14:]).max() > 0.001, "the slider changed nothing after its month"
+    logged = [e for e in moved.model.event_log if e.source == TEACHER]
+    assert [(e.date, e.label) for e in logged] == [(moved.model.setup.scenario.date(12),
+                                                    "teacher set China's investment to ×3")]  # fmt: skip
+    assert moved.back(to=20) and np.array_equal(np.stack(moved.model.history["alignment"]), run[:21])
+    assert moved.back(to=11) and moved.settings.factor("china_engagement") == 1.0
+    assert not [e for e in moved.model.event_log if e.source == TEACHER]
+
+
+def test_the_powers_colours_stay_apart_under_normal_vision_and_every_colour_blindness():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("colour_vision", ROOT / "benchmarks" / "colour_vision.py")
+    vision = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(vision)
+    assert vision.minimum({"a": "#D55E00", "b": "#0072B2", "c": "#009E73", "d": "#CC79A7", "e": "#56B4E9"}) < 17
+    seen = vision.distances(KNOWN)
+    assert set(seen) == {"normal", "protanopia", "deuteranopia", "tritanopia"}
+    assert all(d >= 38.5 for d, _, _ in seen.values()), seen  # 38.7 reached; 25 is the aim
+
+
+def test_the_shares_table_says_how_far_each_state_is_from_the_run_as_written():
+    from sim.viz.components import shares_table
+
+    session = Session(Settings("baseline.yaml"), SCENARIOS)
+    for _ in range(6):
+        session.step()
+    assert re.findall(r'id="change-\w+">([^<]*)<', shares_table(session.model, session.baseline)) == ["none"] * 10
+    session.move("china_engagement", 3.0)
+    for _ in range(12):
+        session.step()
+    table = shares_table(session.model, session.baseline)
+    assert "change vs as written" in table
+    s, p = divmod(int(np.abs(session.model.world.alignment[0] - session.baseline.world.alignment[0]).argmax()), 4)
+    points = 100 * (session.model.world.alignment[0, s, p] - session.baseline.world.alignment[0, s, p])
+    state, power = session.model.states[s], session.model.powers[p]
+    assert abs(points) >= 0.5 and f'id="change-{state}">{power} {points:+.1f}<' in table

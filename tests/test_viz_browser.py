@@ -1,5 +1,5 @@
 """The classroom visualizer driven as a teacher would, in headless Chromium: one model per browser, the
-projector layout at 1280x720, Step and Play, sliders and their Reset cue, events on the charts, dark mode
+projector layout at 1280x720, Step and Play, sliders acting mid-run, events on the charts, dark mode
 and a broken scenario picked in the page. Every request must stay on this machine. Speed is measured by
 benchmarks/bench_viz.py, not asserted here."""
 
@@ -284,11 +284,38 @@ def test_pause_keeps_the_month_shown_at_the_click(open_page, delay):
 
 
 def shown_numbers(page) -> list[str]:
-    """The month, the shares table and the map's tooltips as the page shows them, once the table shows the month
-    the top bar does (the panels arrive one after the other)."""
+    """The month, the shares table and the map's tooltips as the page shows them, once it shows the top bar's month."""
     expect(page.locator("table.shares caption")).to_contain_text(f"Shares in {month(page)}")
     return [month(page), page.locator("table.shares").inner_text(),
             *page.locator(".alignment-map g.pie title").all_inner_texts()]  # fmt: skip
+
+
+#: Records the month the top bar, the shares table's caption and the map's label show, at every change of the
+#: page (before the browser paints it) and at every frame it paints.
+WATCH_MONTHS = """() => { window.months = [];
+    const month = (text) => ((text || "").match(/\\d{4}-\\d\\d/) || ["none"])[0];
+    const read = () => window.months.push([
+        month(document.querySelector("#month")?.textContent),
+        month(document.querySelector("table.shares caption")?.textContent),
+        month(document.querySelector(".alignment-map svg")?.getAttribute("aria-label"))]);
+    new MutationObserver(read).observe(document.body, {childList: true, subtree: true, characterData: true});
+    const frame = () => { read(); requestAnimationFrame(frame); };
+    frame(); }"""
+
+
+def test_after_step_and_back_the_top_bar_the_table_and_the_map_show_the_same_month_from_the_first_paint(open_page):
+    page = open_page()
+    page.evaluate(WATCH_MONTHS)
+    for _ in range(3):
+        for button, then in (("Step", "2021-02"), ("Step", "2021-03"), ("Back", "2021-02"), ("Back", "2021-01")):
+            page.get_by_role("button", name=button, exact=True).click()
+            expect(page.locator("table.shares caption")).to_contain_text(then)
+            expect(page.locator("#month")).to_have_text(then)
+            page.wait_for_timeout(100)
+    months = page.evaluate("() => window.months")
+    assert {"2021-01", "2021-02", "2021-03"} <= {top for top, _, _ in months}, "the watch saw no step"
+    torn = [seen for seen in months if len(set(seen)) > 1]
+    assert not torn, f"{len(torn)} of {len(months)} looks showed panels in different months, e.g. {torn[:3]}"
 
 
 def test_back_returns_to_the_previous_month_with_the_same_numbers_as_before(open_page):
@@ -409,9 +436,11 @@ def test_a_screen_reader_hears_the_month(open_page):
     expect(live).to_have_text(re.compile(r"^2021-02, month 1 of "))
 
 
-def test_a_slider_shows_its_value_and_asks_for_reset(open_page):
+def test_a_slider_moved_while_paused_acts_from_that_month_and_reset_starts_with_it(open_page):
     page = open_page()
-    expect(page.get_by_text("changed: press Reset to apply")).to_have_count(0)
+    step(page)
+    step(page)
+    before = page.locator("table.shares").inner_text()
     slider = page.get_by_role("slider", name="China's investment ×")
     slider.focus()
     for value in ("1.1", "1.2", "1.3", "1.4", "1.5"):
@@ -419,17 +448,22 @@ def test_a_slider_shows_its_value_and_asks_for_reset(open_page):
         expect(slider).to_have_attribute("aria-valuenow", value)
     lever = page.locator(".lever", has=slider)
     expect(lever.locator(".lever-value")).to_have_text("1.5")
-    expect(page.get_by_text("changed: press Reset to apply").first).to_be_visible()
+    moved = log_rows(page, "teacher").filter(has_text="teacher set China's investment to ×1.5")
+    expect(moved).to_contain_text("2021-03")
+    expect(log_rows(page, "teacher")).to_have_count(1)  # one line for the moves of one month
+    expect(page.get_by_text("changed: press Reset to apply")).to_have_count(0)  # a slider waits for nothing
+    assert page.locator("table.shares").inner_text() == before  # the month shown is as it was
+    step(page)
+    expect(page.locator("#month")).to_have_text("2021-04")
     reset(page)
-    expect(page.get_by_text("changed: press Reset to apply")).to_have_count(0)
-    expect(log_rows(page, "teacher").filter(has_text="China's investment × 1.5")).to_be_visible()
+    expect(log_rows(page, "teacher").filter(has_text="China's investment × 1.5 (slider)")).to_be_visible()
     expect(lever.locator(".lever-value")).to_have_text("1.5")
     step(page)
     page.reload()  # a fresh model at the first month, with the settings Reset applied
     page.locator(".alignment-map svg").wait_for()
     expect(page.locator("#month")).to_have_text("2021-01")
     expect(page.locator(".lever", has=page.get_by_role("slider", name="China's investment ×"))).to_contain_text("1.5")
-    expect(log_rows(page, "teacher").filter(has_text="China's investment × 1.5")).to_be_visible()
+    expect(log_rows(page, "teacher").filter(has_text="China's investment × 1.5 (slider)")).to_be_visible()
 
 
 def test_events_are_marked_on_the_charts_over_a_faint_baseline(open_page):

@@ -39,6 +39,25 @@ BLOC_TIES: dict[str, str] = {
     "EaP": "economic",
 }
 
+#: Land borders among the ten states, as the map draws them. Armenia-Azerbaijan and Kyrgyzstan-Tajikistan
+#: are the conflict borders of 2022; Azerbaijan faces Kazakhstan and Turkmenistan only across the Caspian Sea
+#: (the evidence's border entries, which the model reads, count those sea links as neighbours).
+LAND_BORDERS: frozenset[frozenset[str]] = frozenset(
+    frozenset(pair)
+    for pair in (
+        ("Armenia", "Azerbaijan"),
+        ("Armenia", "Georgia"),
+        ("Azerbaijan", "Georgia"),
+        ("Kazakhstan", "Kyrgyzstan"),
+        ("Kazakhstan", "Turkmenistan"),
+        ("Kazakhstan", "Uzbekistan"),
+        ("Kyrgyzstan", "Tajikistan"),
+        ("Kyrgyzstan", "Uzbekistan"),
+        ("Tajikistan", "Uzbekistan"),
+        ("Turkmenistan", "Uzbekistan"),
+    )
+)
+
 #: Approximate (longitude, latitude) of each capital, for map-like views.
 POSITIONS: dict[str, tuple[float, float]] = {
     "Armenia": (44.5, 40.2),

@@ -84,6 +84,7 @@ CSS = """
 svg .ink { fill: currentColor; }
 svg .grid { stroke: currentColor; stroke-opacity: 0.15; }
 svg line.border { stroke: #9a9a9a; stroke-width: 2; }
+svg line.border.conflict { stroke-dasharray: 8 5; }
 svg .pie path { stroke: white; stroke-width: 1; }
 table.shares { border-collapse: collapse; font-size: 16px; }
 table.shares td, table.shares th { padding: 2px 10px; text-align: right; }

@@ -27,7 +27,7 @@ TONES: dict[str, dict[str, Tone]] = {
     "main": {"light": Tone("#FFFFFF", "#1565C0", True), "dark": Tone("#FFFFFF", "#1565C0", True)},
     "plain": {"light": Tone("#1565C0", PAGE["light"]), "dark": Tone("#90CAF9", PAGE["dark"])},
     "attack": {"light": Tone("#C62828", PAGE["light"]), "dark": Tone("#FF8A80", PAGE["dark"])},
-    "china": {"light": Tone("#2E7D32", PAGE["light"]), "dark": Tone("#81C784", PAGE["dark"])},
+    "china": {"light": Tone("#806000", PAGE["light"]), "dark": Tone("#FFD54F", PAGE["dark"])},  # China's gold
 }
 #: The focus outline in each theme: at least 3:1 against the page (WCAG's contrast for what is not text).
 FOCUS = {"light": "#1565C0", "dark": "#90CAF9"}

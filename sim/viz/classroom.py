@@ -2,7 +2,8 @@
 
 The Session is made when the page first renders (and again on Reset), so each browser has its
 own model; Reset writes its settings into the page's address, so that a reload starts afresh
-from them. Play runs in a thread of this page, one month per interval, drawing included; Pause
+from them. A slider acts at once, from the month shown on; the scenario and the seed wait for
+Reset. Play runs in a thread of this page, one month per interval, drawing included; Pause
 stops on the month the browser showed when it was pressed, going back to it if Play had already
 stepped past it.
 """
@@ -27,8 +28,10 @@ from sim.viz.components import (
     SharesTable,
     StateChart,
     ThisMonth,
+    shown,
 )
 from sim.viz.keys import TeacherKeys
+from sim.viz.paint import PaintAtOnce
 from sim.viz.session import Session, Settings
 from sim.viz.teaching import one_line
 
@@ -52,14 +55,23 @@ def Classroom(folder: Path, choices: list[str]) -> None:
     playing = solara.use_reactive(False)
     speed = solara.use_reactive(next(iter(SPEEDS)))
     paused_on = solara.use_ref(None)  # the month the browser showed when Pause was pressed
+    follow = solara.use_reactive("Armenia")  # the state the state chart follows
 
     def step() -> None:
         session.step()
         tick.set(tick.value + 1)
 
-    def back() -> None:
-        if session.back():
+    def back(to: int | None = None) -> None:
+        """Back to month `to` (default: the month before), the sliders where they stood then."""
+        if session.back(to):
+            pending.set(Settings(pending.value.scenario, pending.value.seed, session.settings.levers))
             tick.set(tick.value + 1)
+
+    def lever(name: str, factor: float) -> None:
+        """A slider moved: it acts on the run from the month shown on, and Reset keeps it."""
+        pending.set(pending.value.with_lever(name, factor))
+        session.move(name, factor)
+        tick.set(tick.value + 1)
 
     def pause_pressed(shown: dict[str, object]) -> None:
         if playing.value and isinstance(shown.get("shown"), int):
@@ -90,8 +102,8 @@ def Classroom(folder: Path, choices: list[str]) -> None:
         Once paused (this thread starts after Play's has stopped): back to the month shown at the click."""
         if not playing.value:
             shown, paused_on.current = paused_on.current, None
-            if shown is not None and session.back(to=shown):
-                tick.set(tick.value + 1)
+            if shown is not None:
+                back(shown)
             return
         paused_on.current = None  # a Pause press whose click never came stops nothing later
         while playing.value and not cancel.is_set():
@@ -105,6 +117,10 @@ def Classroom(folder: Path, choices: list[str]) -> None:
                 return
 
     solara.use_thread(play, dependencies=[playing.value, session], intrusive_cancel=False)
+    version = session.version if isinstance(session, Session) else None
+    panels = solara.use_memo(
+        lambda: shown(session, follow.value) if isinstance(session, Session) else {}, [session, version, follow.value]
+    )
 
     if isinstance(session, str):  # not even the baseline could be built
         solara.Error(session)
@@ -112,16 +128,17 @@ def Classroom(folder: Path, choices: list[str]) -> None:
     changed = pending.value != session.settings
     with solara.Column(gap="6px", classes=["classroom"]):
         TeacherKeys(event_key=key, event_pause_pressed=pause_pressed)
+        PaintAtOnce(panels=panels)
         with solara.v.Sheet(class_="top-bar", elevation=2):
             with solara.Row(gap="16px", style={"align-items": "center", "justify-content": "space-between"}):
                 Controls(session, tick.value, playing, speed, changed, step, back, reset)
                 solara.lab.ThemeToggle()
             ThisMonth(session, tick.value)
-        AlignmentMap(session, tick.value)
+        AlignmentMap()
         with solara.ColumnsResponsive(default=12, medium=4):
-            StateChart(session, tick.value)
-            LeaningChart(session, tick.value)
-            EventPanel(session, tick.value, event)
+            StateChart(session.model.states, follow)
+            LeaningChart()
+            EventPanel(session, event)
         with solara.ColumnsResponsive(default=12, medium=[5, 7]):
-            SharesTable(session, tick.value)
-            SettingsPanel(session, pending, choices)
+            SharesTable()
+            SettingsPanel(session, pending, choices, lever)

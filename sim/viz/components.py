@@ -1,7 +1,8 @@
 """Solara components of the classroom page: controls, map, charts, shares, events and settings.
 
-Each takes the browser's Session and the page's `tick` (bumped after every step or event) and
-rebuilds its picture only when what it shows has moved on.
+What shows the month (the date, the map, the charts, the table, the log) is built by `shown` in
+one pass under the session's lock, once per model version, and painted at once by PaintAtOnce
+into the panels' slots; the controls take the page's `tick` (bumped after every step or event).
 """
 
 from __future__ import annotations
@@ -9,19 +10,26 @@ from __future__ import annotations
 import html
 from collections.abc import Callable
 
+import numpy as np
 import solara
 
 from sim.outputs.colors import power_colors
 from sim.viz import charts, mapview
-from sim.viz.safety import drawn
+from sim.viz.safety import guarded
 from sim.viz.session import Session, Settings
-from sim.viz.teaching import LEVERS, china_investment_surge, crisis, origin, us_exercises
+from sim.viz.teaching import LEVERS, TeachingModel, china_investment_surge, crisis, origin, us_exercises
 
 #: Play's pace: seconds per month.
 SPEEDS = {"0.3 s per month": 0.3, "0.5 s per month": 0.5, "1 s per month": 1.0, "2 s per month": 2.0}
 CHANGED = "changed: press Reset to apply"
 #: Row class in the event log for each origin.
 KIND = {"you": "teacher", "a state": "decision", "scenario": "scenario"}
+
+
+@solara.component
+def Slot(name: str, classes: list[str], attributes: dict[str, str] | None = None) -> None:
+    """An empty element that PaintAtOnce (paint.py) fills with the panel called `name`."""
+    solara.HTML(tag="div", unsafe_innerHTML="", classes=classes, attributes={**(attributes or {}), "data-panel": name})
 
 
 @solara.component
@@ -38,14 +46,9 @@ def Controls(
     """The month in large type, Reset / Play / Step / Back, Play's pace, and the cue that settings wait for Reset."""
     model = session.model
     with session.lock:  # Play's thread may be stepping
-        date, steps = model.date, model.steps
+        steps = model.steps
     with solara.Row(gap="12px", style={"align-items": "center", "flex-wrap": "wrap"}, classes=["controls"]):
-        solara.HTML(
-            tag="div",
-            unsafe_innerHTML=f'<span id="month">{date}</span> '
-            f'<span class="of">month <span id="step">{steps}</span> of {model.setup.scenario.months}</span>',
-            classes=["date"],
-        )
+        Slot("month", ["date"])
         with solara.Tooltip("Start again from the first month, with the scenario, seed and sliders below"):
             solara.Button(
                 "Reset", on_click=on_reset, outlined=not changed, classes=["tone-main" if changed else "tone-plain"]
@@ -70,10 +73,9 @@ def Controls(
             classes=["scenario-name"],
         )
         Cue(changed)
-    solara.HTML(
-        tag="div",
-        unsafe_innerHTML=f"{date}, month {steps} of {model.setup.scenario.months}",
-        classes=["visually-hidden"],
+    Slot(
+        "announcement",
+        ["visually-hidden"],
         attributes={"role": "status", "aria-live": "polite", "aria-atomic": "true", "id": "month-announcement"},
     )
 
@@ -85,13 +87,33 @@ def Cue(changed: bool) -> None:
     solara.HTML(tag="div", unsafe_innerHTML=CHANGED if changed else "", classes=["changed" if changed else "same"])
 
 
+def shown(session: Session, state: str) -> dict[str, str]:
+    """The HTML of every panel that shows the month, for the model's version now, read in one pass under the
+    session's lock so that they all show the same month; `frame` names this version for PaintAtOnce."""
+    with session.lock:  # Play's thread may be stepping
+        model, baseline = session.model, session.baseline
+        followed = state if state in model.states else model.states[0]
+        date, steps, months = model.date, model.steps, model.setup.scenario.months
+        return {
+            "frame": f"{id(session)}:{session.version}:{followed}",
+            "month": f'<span id="month">{date}</span> '
+            f'<span class="of">month <span id="step">{steps}</span> of {months}</span>',
+            "announcement": f"{date}, month {steps} of {months}",
+            "this-month": guarded("month's summary", lambda: html.escape(session.this_month())),
+            "map": guarded("map", lambda: mapview.alignment_map(model)),
+            "state-chart": guarded("chart", lambda: charts.state_history(model, baseline, followed)),
+            "leaning-chart": guarded("chart", lambda: charts.leaning_counts(model, baseline)),
+            "shares": guarded("table", lambda: shares_table(model, baseline)),
+            "acts-in": f"<b>Trigger an event now</b> (it acts in {model.setup.scenario.date(steps + 1)})",
+            "log": guarded("event log", lambda: event_log(model)),
+        }
+
+
 @solara.component
 def ThisMonth(session: Session, tick: int) -> None:
     """One line under the controls: the largest move this month and its cause, and below it what went wrong."""
-    line = solara.use_memo(lambda: drawn(session, "month's summary", lambda: html.escape(session.this_month())),
-                           [session, session.version])  # fmt: skip
     with solara.Column(gap="2px"):
-        solara.HTML(tag="div", unsafe_innerHTML=line, classes=["this-month"])
+        Slot("this-month", ["this-month"])
         Notes(session, tick)
 
 
@@ -106,80 +128,71 @@ def Notes(session: Session, tick: int) -> None:
 
 
 @solara.component
-def AlignmentMap(session: Session, tick: int) -> None:
-    """The map of pies, redrawn when the month changes (its borders and powers are drawn once)."""
-    svg = solara.use_memo(lambda: drawn(session, "map", lambda: mapview.alignment_map(session.model)),
-                          [session, session.version])  # fmt: skip
-    solara.HTML(tag="div", unsafe_innerHTML=svg, classes=["alignment-map"])
+def AlignmentMap() -> None:
+    """The map of pies (its borders and powers are drawn once)."""
+    Slot("map", ["alignment-map"])
 
 
 @solara.component
-def StateChart(session: Session, tick: int) -> None:
+def StateChart(states: list[str], follow: solara.Reactive[str]) -> None:
     """A state picker and that state's shares over time, over the baseline's."""
-    model = session.model
-    follow = solara.use_reactive("Armenia")
-    state = follow.value if follow.value in model.states else model.states[0]
-    svg = solara.use_memo(
-        lambda: drawn(session, "chart", lambda: charts.state_history(session.model, session.baseline, state)),
-        [session, session.version, state],
-    )
+    state = follow.value if follow.value in states else states[0]
     with solara.Column(gap="0px"):
         with solara.Tooltip("The state whose shares the chart below follows"):
-            solara.Select("State to follow", values=model.states, value=state, on_value=follow.set, dense=True)
-        solara.HTML(tag="div", unsafe_innerHTML=svg, classes=["chart", "state-chart"])
+            solara.Select("State to follow", values=states, value=state, on_value=follow.set, dense=True)
+        Slot("state-chart", ["chart", "state-chart"])
 
 
 @solara.component
-def LeaningChart(session: Session, tick: int) -> None:
+def LeaningChart() -> None:
     """How many states lean to each power over time, over the baseline's."""
-    svg = solara.use_memo(
-        lambda: drawn(session, "chart", lambda: charts.leaning_counts(session.model, session.baseline)),
-        [session, session.version],
+    Slot("leaning-chart", ["chart", "leaning-chart"])
+
+
+@solara.component
+def SharesTable() -> None:
+    """Current shares in per cent, one row per state, the largest in bold, and the change from as written."""
+    Slot("shares", [])
+
+
+def shares_table(model: TeachingModel, baseline: TeachingModel) -> str:
+    """The shares table for the model's month, and for each state the largest change from the run as written
+    (same seed, no teacher changes) in points, with the power it concerns (cells carry ids for tests)."""
+    colors = power_colors(model.powers)
+    shares, written = model.world.alignment[0], baseline.world.alignment[0]
+    head = "".join(
+        f'<th title="share of each state\'s orientation toward {html.escape(p)}">'
+        f'<span style="color:{colors[p]}">■</span> {html.escape(p)}</th>'
+        for p in model.powers
     )
-    solara.HTML(tag="div", unsafe_innerHTML=svg, classes=["chart", "leaning-chart"])
+    rows = []
+    for s, state in enumerate(model.states):
+        top = int(shares[s].argmax())
+        cells = "".join(
+            f'<td id="share-{html.escape(state)}-{html.escape(p)}"{' class="top"' if i == top else ""}>'
+            f"{100 * shares[s, i]:.1f}</td>"
+            for i, p in enumerate(model.powers)
+        )
+        change = 100 * (shares[s] - written[s])
+        most = int(np.abs(change).argmax())
+        moved = f"{html.escape(model.powers[most])} {change[most]:+.1f}" if abs(change[most]) >= 0.05 else "none"
+        rows.append(f'<tr><th>{html.escape(state)}</th>{cells}<td id="change-{html.escape(state)}">{moved}</td></tr>')
+    changed = '<th title="the largest change from the run as written (same seed, nothing you changed), in points">'
+    return (
+        f'<table class="shares"><caption>Shares in {model.date}, % (largest in bold)</caption>'
+        f"<tr><th></th>{head}{changed}change vs as written</th></tr>{''.join(rows)}</table>"
+    )
 
 
 @solara.component
-def SharesTable(session: Session, tick: int) -> None:
-    """Current shares in per cent, one row per state, the largest in bold (cells carry ids for tests)."""
-
-    def table() -> str:
-        model = session.model
-        colors = power_colors(model.powers)
-        shares = model.world.alignment[0]
-        head = "".join(
-            f'<th title="share of each state\'s orientation toward {html.escape(p)}">'
-            f'<span style="color:{colors[p]}">■</span> {html.escape(p)}</th>'
-            for p in model.powers
-        )
-        rows = []
-        for s, state in enumerate(model.states):
-            top = int(shares[s].argmax())
-            cells = "".join(
-                f'<td id="share-{html.escape(state)}-{html.escape(p)}"{' class="top"' if i == top else ""}>'
-                f"{100 * shares[s, i]:.1f}</td>"
-                for i, p in enumerate(model.powers)
-            )
-            rows.append(f"<tr><th>{html.escape(state)}</th>{cells}</tr>")
-        return (
-            f'<table class="shares"><caption>Shares in {model.date}, % (largest in bold)</caption>'
-            f"<tr><th></th>{head}</tr>{''.join(rows)}</table>"
-        )
-
-    solara.HTML(tag="div", unsafe_innerHTML=solara.use_memo(lambda: drawn(session, "table", table),
-                                                           [session, session.version]))  # fmt: skip
-
-
-@solara.component
-def EventPanel(session: Session, tick: int, on_event: Callable[[Callable], None]) -> None:
+def EventPanel(session: Session, on_event: Callable[[Callable], None]) -> None:
     """Buttons that trigger an event now, and the log of what has happened, in a panel of fixed height."""
     model = session.model
     target = solara.use_reactive("Kyrgyzstan")
     has = set(model.powers)
-    when = model.setup.scenario.date(model.steps + 1)
     who = target.value if target.value in model.states else model.states[0]
     with solara.Column(gap="6px", classes=["events"]):
-        solara.HTML(tag="div", unsafe_innerHTML=f"<b>Trigger an event now</b> (it acts in {when})")
+        Slot("acts-in", [])
         with solara.Row(gap="6px", style={"align-items": "center", "flex-wrap": "wrap"}):
             with solara.Tooltip("The state that comes under attack"):
                 solara.Select("Attack on", values=model.states, value=who, on_value=target.set, dense=True,
@@ -208,32 +221,32 @@ def EventPanel(session: Session, tick: int, on_event: Callable[[Callable], None]
                 disabled="US" not in has,
                 on_click=lambda: on_event(us_exercises),
             )
-        EventLog(session, tick)
+        Slot("log", ["log-panel"])
 
 
-@solara.component
-def EventLog(session: Session, tick: int) -> None:
+def event_log(model: TeachingModel) -> str:
     """What happened at each date: the scenario's events, the states' decisions and the teacher's, newest first."""
-
-    def table() -> str:
-        rows = []
-        for event in reversed(session.model.event_log):
-            answered = "" if event.answered is None else f" <i>(answered {event.answered:.0%})</i>"
-            who = origin(event.source)
-            rows.append(
-                f'<tr class="{KIND[who]}"><td>{event.date}</td>'
-                f"<td>{html.escape(event.label)}{answered}</td><td>{who}</td></tr>"
-            )
-        body = "".join(rows) or '<tr><td colspan="3">nothing yet: press Step or Play</td></tr>'
-        return f'<table class="event-log"><tr><th>date</th><th>event</th><th>by</th></tr>{body}</table>'
-
-    log = solara.use_memo(lambda: drawn(session, "event log", table), [session, session.version])
-    solara.HTML(tag="div", unsafe_innerHTML=log, classes=["log-panel"])
+    rows = []
+    for event in reversed(model.event_log):
+        answered = "" if event.answered is None else f" <i>(answered {event.answered:.0%})</i>"
+        who = origin(event.source)
+        rows.append(
+            f'<tr class="{KIND[who]}"><td>{event.date}</td>'
+            f"<td>{html.escape(event.label)}{answered}</td><td>{who}</td></tr>"
+        )
+    body = "".join(rows) or '<tr><td colspan="3">nothing yet: press Step or Play</td></tr>'
+    return f'<table class="event-log"><tr><th>date</th><th>event</th><th>by</th></tr>{body}</table>'
 
 
 @solara.component
-def SettingsPanel(session: Session, pending: solara.Reactive[Settings], choices: list[str]) -> None:
-    """Scenario, seed and sliders; what differs from the running model is marked until Reset applies it."""
+def SettingsPanel(
+    session: Session,
+    pending: solara.Reactive[Settings],
+    choices: list[str],
+    on_lever: Callable[[str, float], None],
+) -> None:
+    """Scenario, seed and sliders. A slider acts on the run at once (its value is marked while it is not as
+    written); a scenario or seed that differs from the running model is marked until Reset applies it."""
     applied, wanted = session.settings, pending.value
     scenario = session.model.setup.scenario
     with solara.Column(gap="4px", classes=["settings"]):
@@ -263,8 +276,8 @@ def SettingsPanel(session: Session, pending: solara.Reactive[Settings], choices:
                 )
         for lever in LEVERS:
             factor = wanted.factor(lever.name)
-            moved = factor != applied.factor(lever.name)
-            with solara.Tooltip(f"{lever.tip} (1 = as the scenario says)"):
+            moved = factor != 1.0
+            with solara.Tooltip(f"{lever.tip} (1 = as the scenario says); acts from the month shown on"):
                 with solara.Row(gap="8px", style={"align-items": "center"}, classes=["lever"]):
                     solara.SliderFloat(
                         lever.label,
@@ -273,7 +286,7 @@ def SettingsPanel(session: Session, pending: solara.Reactive[Settings], choices:
                         max=lever.high,
                         step=lever.step,
                         thumb_label=False,
-                        on_value=lambda value, name=lever.name: pending.set(pending.value.with_lever(name, value)),
+                        on_value=lambda value, name=lever.name: on_lever(name, value),
                     )
                     solara.HTML(
                         tag="span",

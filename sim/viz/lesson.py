@@ -359,18 +359,20 @@ a lever.
    - **Trigger an event now**: three buttons, and the event log below them (newest first; `by`
      says whether the scenario, a state or you made it happen, and an appeal shows how much of it
      was answered);
-   - **the table** of current shares in per cent, and **the settings**: scenario, seed and the
-     sliders, each with its value beside it.
+   - **the table** of current shares in per cent, with each state's largest change from the run as
+     written in points, and **the settings**: scenario, seed and the sliders, each with its value
+     beside it.
 
    ![Scrolled down at 1280×720: charts with event marks, buttons and log](img/visualizer_1280x720_charts.png)
 
    On a 1920×1080 projector the map fills the first screen and the charts follow below it:
 
    ![The same month at 1920×1080](img/visualizer_1920x1080.png)
-3. Choose `baseline.yaml`, seed `{seed}`, leave all sliders at 1 and press **Reset**. A setting you
-   change shows *changed: press Reset to apply* until you press **Reset**. Reset also writes the
-   settings into the page's address, so reloading the page (or opening a bookmark of it) starts
-   afresh from them.
+3. Choose `baseline.yaml`, seed `{seed}`, leave all sliders at 1 and press **Reset**. A scenario or
+   seed you change shows *changed: press Reset to apply* until you press **Reset**; a slider acts
+   at once, from the month shown on (the log says so, and Back undoes it), and Reset starts again
+   with it from the first month. Reset also writes the settings into the page's address, so
+   reloading the page (or opening a bookmark of it) starts afresh from them.
 4. Rehearse once. The numbers below are what seed {seed} of the baseline shows with the model in
    this repository (`python -m sim.viz.lesson` computes them). Other seeds differ a little:
    {seeds}

@@ -13,7 +13,7 @@ import math
 
 import numpy as np
 
-from sim.inputs.geography import POSITIONS
+from sim.inputs.geography import LAND_BORDERS, POSITIONS
 from sim.model.model import AllianceModel
 from sim.outputs.colors import power_colors
 
@@ -55,13 +55,15 @@ def power_place(power: str, index: int) -> tuple[float, float]:
 
 
 @functools.lru_cache(maxsize=32)
-def background(states: tuple[str, ...], powers: tuple[str, ...], borders: tuple[tuple[int, int], ...]) -> str:
-    """Shared borders as grey lines and the powers' names in their colours: drawn once, reused every step."""
+def background(states: tuple[str, ...], powers: tuple[str, ...], conflicts: frozenset[frozenset[str]]) -> str:
+    """Land borders as grey lines (dashed where the two states are in conflict) and the powers' names in their
+    colours: drawn once, reused every step."""
     colors = power_colors(list(powers))
     parts = []
-    for i, j in borders:
-        (x1, y1), (x2, y2) = place(states[i]), place(states[j])
-        parts.append(f'<line x1="{x1:.0f}" y1="{y1:.0f}" x2="{x2:.0f}" y2="{y2:.0f}" class="border"/>')
+    for a, b in borders(states):
+        (x1, y1), (x2, y2) = place(a), place(b)
+        kind = "border conflict" if frozenset((a, b)) in conflicts else "border"
+        parts.append(f'<line x1="{x1:.0f}" y1="{y1:.0f}" x2="{x2:.0f}" y2="{y2:.0f}" class="{kind}"/>')
     for index, power in enumerate(powers):
         x, y = power_place(power, index)
         width = 18 + 0.62 * POWER_SIZE * len(power)
@@ -73,6 +75,11 @@ def background(states: tuple[str, ...], powers: tuple[str, ...], borders: tuple[
             f'class="ink">{html.escape(power)}</text></g>'
         )
     return "".join(parts)
+
+
+def borders(states: tuple[str, ...]) -> list[tuple[str, str]]:
+    """The land borders between the states drawn, each pair in the states' order."""
+    return [(a, b) for i, a in enumerate(states) for b in states[i + 1 :] if frozenset((a, b)) in LAND_BORDERS]
 
 
 def wedge(x: float, y: float, start: float, end: float, radius: float = PIE_RADIUS) -> str:
@@ -110,8 +117,9 @@ def pie(state: str, powers: list[str], shares: np.ndarray, colors: dict[str, str
 def alignment_map(model: AllianceModel) -> str:
     """The whole map for the model's current month as one SVG element."""
     colors = power_colors(model.powers)
-    borders = tuple((i, j) for i, j, kind in model.setup.edges if kind == "border")
-    static = background(tuple(model.states), tuple(model.powers), borders)
+    states = model.states
+    conflicts = frozenset(frozenset((states[i], states[j])) for i, j, kind in model.setup.edges if kind == "rival")
+    static = background(tuple(states), tuple(model.powers), conflicts)
     shares = model.world.alignment[0]
     pies = "".join(pie(state, model.powers, shares[s], colors) for s, state in enumerate(model.states))
     label = f"Alignment of each state in {model.date}: pie slices are shares, the line under a name its main partner"

@@ -1,6 +1,6 @@
 """A panel that fails shows one line in its place and the rest of the page keeps working.
 
-Every panel builds its picture through `drawn`, under the session's lock (so Play's thread never
+Every panel builds its picture through `guarded`, under the session's lock (so Play's thread never
 steps the model while a panel reads it); a failure becomes one line on the page and one line on
 the teacher's terminal, never a traceback or a file path.
 """
@@ -26,9 +26,14 @@ def failure_line(exc: BaseException) -> str:
 
 def drawn(session: Session, panel: str, build: Callable[[], str]) -> str:
     """The HTML `build` makes from the session's models, read under its lock, or one line if it fails."""
+    with session.lock:
+        return guarded(panel, build)
+
+
+def guarded(panel: str, build: Callable[[], str]) -> str:
+    """The HTML `build` makes, or one line in its place if it fails (the caller holds the session's lock)."""
     try:
-        with session.lock:
-            return build()
+        return build()
     except Exception as exc:  # any failure in a panel: one line here and one on the terminal, nothing more
         line = failure_line(exc)
         print(f"alliance-sim viz: the {panel} could not be drawn: {line}", file=sys.stderr, flush=True)

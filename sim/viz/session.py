@@ -2,8 +2,8 @@
 
 The baseline is the same scenario and seed with no teacher changes (no sliders moved, no events
 triggered), stepped alongside, so the page can show what the class changed. Back replays the run
-from its seed to the month before, with the teacher's events at the months they were pressed: a
-seed fixes every number, so the month comes back as it was shown. Plain Python, no Solara: the
+from its seed to the month before, with the teacher's events and slider moves at the months they
+were made: a seed fixes every number, so the month comes back as it was shown. Plain Python, no Solara: the
 page holds one Session per browser, and tests and benchmarks drive it directly.
 """
 
@@ -18,10 +18,12 @@ from urllib.parse import parse_qs, urlencode
 import numpy as np
 
 from sim.inputs.scenario import Change
-from sim.viz.teaching import LEVERS, TeachingModel, one_line, origin
+from sim.viz.teaching import BY_LEVER, LEVERS, TeachingModel, one_line, origin
 
 #: An event the teacher triggers: builds its changes for the model it acts on.
 Event = Callable[[TeachingModel], list[Change]]
+#: What the teacher did in a month, replayed by Back: an event pressed, or a slider moved (lever name, factor).
+Action = Event | tuple[str, float]
 
 
 @dataclass(frozen=True)
@@ -65,16 +67,18 @@ class Session:
     """A model and its baseline, stepped together; events from the page go to the model only."""
 
     def __init__(self, settings: Settings, folder: Path) -> None:
-        self.settings, self.folder = settings, folder
+        self.reset_settings, self.folder = settings, folder
+        self.settings = settings  # as Reset set them, with the sliders moved since
         self.model, self.baseline = self._fresh()
         self.error: str | None = None  # one line if a step failed; the run then stops
         #: Play's thread, the page's buttons and every panel that reads the models take it.
         self.lock = threading.Lock()
-        self.pressed: list[tuple[int, Event]] = []  # the teacher's events, with the month shown when pressed
+        self.pressed: list[tuple[int, Action]] = []  # the teacher's events and slider moves, with their month
         self.version = 0  # bumped whenever what the panels show changes (a step, an event, Back)
 
     def _fresh(self) -> tuple[TeachingModel, TeachingModel]:
-        model = TeachingModel(self.settings.scenario, self.settings.seed, self.folder, dict(self.settings.levers))
+        settings = self.reset_settings
+        model = TeachingModel(settings.scenario, settings.seed, self.folder, dict(settings.levers))
         return model, TeachingModel(model.scenario_name, model.seed, self.folder)
 
     @property
@@ -103,22 +107,35 @@ class Session:
             self._apply(make)
             self.version += 1
 
-    def _apply(self, make: Event) -> None:
-        for change in make(self.model):
+    def move(self, name: str, factor: float) -> None:
+        """Set a slider from the month shown on, logged; Back replays it at this month."""
+        with self.lock:
+            self.pressed.append((self.model.steps, (name, factor)))
+            self._apply((name, factor))
+            self.version += 1
+
+    def _apply(self, action: Action) -> None:
+        if isinstance(action, tuple):
+            name, factor = action
+            self.model.move(BY_LEVER[name], factor, self.baseline)
+            self.settings = self.settings.with_lever(name, factor)
+            return
+        for change in action(self.model):
             self.model.trigger(change)
 
     def back(self, to: int | None = None) -> bool:
         """Return to month `to` (default: the month before), as it was shown: replayed from the seed with the
-        teacher's events pressed up to then; False at the first month."""
+        teacher's events and slider moves up to then; False at the first month."""
         with self.lock:
             target = self.model.steps - 1 if to is None else to
             if not 0 <= target < self.model.steps:
                 return False
-            self.pressed = [(month, make) for month, make in self.pressed if month <= target]
+            self.pressed = [(month, action) for month, action in self.pressed if month <= target]
             self.model, self.baseline = self._fresh()
+            self.settings = self.reset_settings
             for month in range(target + 1):
-                for _, make in (p for p in self.pressed if p[0] == month):
-                    self._apply(make)
+                for _, action in (p for p in self.pressed if p[0] == month):
+                    self._apply(action)
                 if month < target:
                     self.model.step()
                     self.baseline.step()

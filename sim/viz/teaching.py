@@ -1,8 +1,9 @@
 """TeachingModel: AllianceModel with the levers a teacher moves and the events a teacher triggers.
 
-The levers are multipliers on what the scenario says (1 = as written). They act from the first
-month on, after the states' historical ties are settled, so moving a lever sets states drifting
-instead of being absorbed into the starting equilibrium. LEVERS is a small table: the powers'
+The levers are multipliers on what the scenario says (1 = as written). Set at Reset, they act
+from the first month on, after the states' historical ties are settled, so moving a lever sets
+states drifting instead of being absorbed into the starting equilibrium; moved during a run
+(`move`), they act from that month on. LEVERS is a small table: the powers'
 budgets and Russia's free forces (their strategies), and the two utility weights that moved
 outcomes most at both ends of their range; a Morris screening of the baseline ranks speed of
 change and the pull of neighbours higher, but at 4x and 2x they moved no share by 5 points by
@@ -139,6 +140,30 @@ class TeachingModel(AllianceModel):
             return
         self.levers[lever.name] = factor
         self.event_log.append(LoggedEvent(self.date, f"{lever.label} {factor:g} (slider)", TEACHER))
+
+    def move(self, lever: Lever, factor: float, written: AllianceModel) -> None:
+        """Set a lever to `factor` from this month on, without settling the start again: what the scenario says
+        now (read from `written`, the same run with no teacher changes) times the factor, logged. A second move
+        of the same lever in the same month replaces the first in the log."""
+        if lever.power is None:
+            (name,) = lever.attributes
+            spec = BY_NAME[name]
+            self.params[name] = float(np.clip(written.params[name] * factor, spec.low, spec.high))
+        elif lever.power in self.powers:
+            p = self.powers.index(lever.power)
+            for attribute in lever.attributes:
+                scaled = getattr(written.world, attribute)[..., p] * factor
+                getattr(self.world, attribute)[..., p] = np.clip(scaled, 0.0, attribute_bound(attribute))
+        else:
+            return
+        self.levers.pop(lever.name, None)
+        if factor != 1.0:
+            self.levers[lever.name] = factor
+        said = f"teacher set {lever.label.removesuffix(' ×')} to ×{factor:g}"
+        last = self.event_log[-1] if self.event_log else None
+        if last and last.date == self.date and last.label.startswith(said.rsplit(" to ", 1)[0] + " to "):
+            self.event_log.pop()
+        self.event_log.append(LoggedEvent(self.date, said, TEACHER))
 
     def change(
         self, attribute: str, operation: str, value: float, targets: list[str], power: str | None, label: str
