@@ -348,8 +348,8 @@ a lever.
      dark page. On the keyboard, Space plays and pauses, → steps and ← goes back. Under the bar, one
      line says what moved most this month and why;
    - **the map**: each state is a pie of its orientation, with its name and its main partner
-     under it. The powers sit around the edge in their colours (Russia vermillion, US blue, China
-     green, Turkey purple; the same colours as the `alliance-sim run` plots). Grey lines are
+     under it. The powers sit around the edge in their colours (Russia crimson, US blue, China
+     gold, Turkey plum; the same colours as the `alliance-sim run` plots). Grey lines are
      shared borders. Point at a pie to see all its shares;
    - **State to follow** with that state's shares over time, and **States leaning to each power**.
      Faint dashed lines are the same run *as written* (same seed, nothing you changed), so any gap
