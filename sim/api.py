@@ -43,8 +43,9 @@ def load(scenario: str | Path) -> Scenario:
 @dataclass
 class Result:
     """A simulated scenario as tidy tables. `summary` (as summary.csv) and `events` (as events.csv) are
-    at hand; `trajectories` (long form: run, step, date, state, power, alignment and the other series) and
-    `uncertainty` (as uncertainty.csv) are built when first read. `folder` is where it was written, if it was."""
+    at hand; `trajectories` (long form: run, step, date, state, power, alignment and the other series),
+    `uncertainty` (as uncertainty.csv) and `events_by_run` (one row per run an event happened in) are built when
+    first read. `folder` is where it was written, if it was."""
 
     scenario: Scenario
     summary: pd.DataFrame
@@ -96,6 +97,19 @@ class Result:
             data[name] = (("run", "date", "state", "power"), values)
         coords = {"run": runs, "date": months["date"].astype(str).to_numpy(), "state": states, "power": powers}
         return xr.Dataset(data, coords=coords, attrs={"scenario": self.scenario.name})
+
+    @cached_property
+    def events_by_run(self) -> pd.DataFrame:
+        """One row per run an event happened in (run, date, kind, states, power, bloc, label), as
+        events_by_run.parquet (or .csv): count rows to ask how many runs saw an event, or several together."""
+        import pandas as pd
+
+        if self._simulation is not None:
+            return self._simulation.events_by_run
+        (path,) = self.folder.glob("events_by_run.*")
+        if path.suffix == ".parquet":
+            return pd.read_parquet(path)
+        return pd.read_csv(path, dtype=str, keep_default_na=False).astype({"run": int})
 
     @cached_property
     def uncertainty(self) -> pd.DataFrame:

@@ -114,7 +114,7 @@ class RunRequest:
 
     def write(self, out: Path | None = None, force: bool = False) -> Path:
         """Simulate and write the results folder `out` (default results/<slug of the scenario's name>):
-        trajectories, summary, events, uncertainty, manifest and plots."""
+        trajectories, summary, events (distinct and run by run), uncertainty, manifest and plots."""
         label = None if out else self.scenario.name  # a default folder must not hold another scenario's results
         target = Folder(Path(out) if out else default_folder(self.scenario.name), force, (self.scenario.path,), label)
         return write_results(
@@ -177,6 +177,7 @@ class RunRequest:
             )
         write_table(done.summary, stage / "summary.csv")
         write_table(done.events, stage / "events.csv")
+        write_table(done.events_by_run, stage / f"events_by_run.{self.format}")
         write_table(done.tally.switches(), stage / "switches.csv")
         blocs = done.tally.bloc_events()
         if blocs is not None:
