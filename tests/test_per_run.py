@@ -51,3 +51,24 @@ def test_runs_in_csv_chunks_or_with_mesa_give_the_same_rows(short_scenario, fold
     mesa = RunRequest.build(short_scenario, runs=2, seed=SEED, engine="mesa").simulate().events_by_run
     first = by_run[by_run["run"] < 2].reset_index(drop=True)
     assert len(first) and mesa.astype(str).equals(first.astype(str))
+
+
+def test_draws_are_each_runs_parameters_within_their_ranges_and_the_same_for_a_seed(short_scenario, folder, tmp_path):
+    from sim.inputs.parameters import PARAMETERS
+
+    draws = pd.read_parquet(folder / "draws.parquet")
+    assert draws["run"].tolist() == list(range(RUNS)) and draws["seed"].is_unique and draws["evidence_drawn"].all()
+    for parameter in PARAMETERS:
+        assert draws[parameter.name].between(parameter.low, parameter.high).all(), parameter.name
+    assert draws["adjustment_rate"].nunique() > 1  # the posterior's draws differ from run to run
+    again = RunRequest.build(short_scenario, runs=RUNS, seed=SEED).write(tmp_path / "again")
+    pd.testing.assert_frame_equal(pd.read_parquet(again / "draws.parquet"), draws)
+
+
+def test_without_parameter_uncertainty_every_run_draws_the_fitted_point(short_scenario, tmp_path):
+    request = RunRequest.build(short_scenario, runs=4, seed=SEED, uncertainty="shocks", format="csv")
+    draws = pd.read_csv(request.write(tmp_path / "fitted") / "draws.csv")
+    fitted = request.scenario.parameters
+    assert not draws["evidence_drawn"].any()
+    for name, value in fitted.items():
+        assert (draws[name] == value).all(), name

@@ -20,7 +20,7 @@ import numpy as np
 
 from sim.experiments.posterior import Posterior
 from sim.experiments.run import PLOT_RUNS, Simulation, TrajectoryFile, simulate_runs
-from sim.experiments.uncertainty import SOURCES, chosen_sources, posterior_for, posterior_record
+from sim.experiments.uncertainty import SOURCES, chosen_sources, draws_table, posterior_for, posterior_record
 from sim.inputs.documents import InputError, kind_of, suggest
 from sim.inputs.evidence import load_evidence
 from sim.inputs.limits import ROW_BYTES, Cost, cell_bytes, chunk_runs, simulation_seconds
@@ -114,7 +114,7 @@ class RunRequest:
 
     def write(self, out: Path | None = None, force: bool = False) -> Path:
         """Simulate and write the results folder `out` (default results/<slug of the scenario's name>):
-        trajectories, summary, events (distinct and run by run), uncertainty, manifest and plots."""
+        trajectories, summary, events (distinct and run by run), each run's draws, uncertainty, manifest and plots."""
         label = None if out else self.scenario.name  # a default folder must not hold another scenario's results
         target = Folder(Path(out) if out else default_folder(self.scenario.name), force, (self.scenario.path,), label)
         return write_results(
@@ -178,6 +178,7 @@ class RunRequest:
         write_table(done.summary, stage / "summary.csv")
         write_table(done.events, stage / "events.csv")
         write_table(done.events_by_run, stage / f"events_by_run.{self.format}")
+        write_table(draws_table(setup, self.runs, self.seed, self.sources, posterior), stage / f"draws.{self.format}")
         write_table(done.tally.switches(), stage / "switches.csv")
         blocs = done.tally.bloc_events()
         if blocs is not None:
