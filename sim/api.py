@@ -128,6 +128,7 @@ def request(
     *,
     format: str = "parquet",
     series: Iterable[str] | str | None = None,
+    figures: Iterable[str] | str = ("png",),
     **overrides: float,
 ) -> RunRequest:
     """A checked run request (see `simulate` for the settings): build it once, then `.cost()`, `.simulate()` or
@@ -136,7 +137,7 @@ def request(
     from sim.inputs.scenario import Scenario
 
     loaded = scenario if isinstance(scenario, Scenario) else load(scenario)
-    return RunRequest.build(loaded, runs, seed, engine, uncertainty, overrides, series, format)
+    return RunRequest.build(loaded, runs, seed, engine, uncertainty, overrides, series, format, figures)
 
 
 def simulate(
@@ -150,6 +151,7 @@ def simulate(
     force: bool = False,
     format: str = "parquet",
     series: Iterable[str] | str | None = None,
+    figures: Iterable[str] | str = ("png",),
     **overrides: float,
 ) -> Result:
     """Simulate `runs` runs of a scenario (a Scenario, a shipped name or a path) as `alliance-sim run` does.
@@ -160,15 +162,17 @@ def simulate(
     merged over the fitted defaults and the scenario's own parameters and hold in every run (the other
     parameters keep their posterior draws).
     `out`: None keeps the runs in memory; a folder (or True: results/<scenario name>/) receives the files
-    `alliance-sim run` writes, in `format` (parquet or csv) with the trajectories' `series`, replacing a
-    previous results folder only with `force`. A RunRequest (from `request`) may be given instead of the
-    scenario and its settings."""
+    `alliance-sim run` writes, in `format` (parquet or csv) with the trajectories' `series` and the figures as
+    `figures` (any of png, svg, pdf), replacing a previous results folder only with `force`. A RunRequest (from
+    `request`) may be given instead of the scenario and its settings."""
     from sim.experiments.request import RunRequest
 
     if isinstance(scenario, RunRequest):
         chosen = scenario
     else:
-        chosen = request(scenario, runs, seed, engine, uncertainty, format=format, series=series, **overrides)
+        chosen = request(
+            scenario, runs, seed, engine, uncertainty, format=format, series=series, figures=figures, **overrides
+        )
     if out is None or out is False:
         simulation = chosen.simulate()
         return Result(chosen.scenario, simulation.summary, simulation.events, None, simulation)
