@@ -43,8 +43,9 @@ def load(scenario: str | Path) -> Scenario:
 @dataclass
 class Result:
     """A simulated scenario as tidy tables. `summary` (as summary.csv) and `events` (as events.csv) are
-    at hand; `trajectories` (long form: run, step, date, state, power, alignment and the other series) and
-    `uncertainty` (as uncertainty.csv) are built when first read. `folder` is where it was written, if it was."""
+    at hand; `trajectories` (long form: run, step, date, state, power, alignment and the other series),
+    `uncertainty` (as uncertainty.csv) and `events_by_run` (one row per run an event happened in) are built when
+    first read. `folder` is where it was written, if it was."""
 
     scenario: Scenario
     summary: pd.DataFrame
@@ -98,6 +99,19 @@ class Result:
         return xr.Dataset(data, coords=coords, attrs={"scenario": self.scenario.name})
 
     @cached_property
+    def events_by_run(self) -> pd.DataFrame:
+        """One row per run an event happened in (run, date, kind, states, power, bloc, label), as
+        events_by_run.parquet (or .csv): count rows to ask how many runs saw an event, or several together."""
+        import pandas as pd
+
+        if self._simulation is not None:
+            return self._simulation.events_by_run
+        (path,) = self.folder.glob("events_by_run.*")
+        if path.suffix == ".parquet":
+            return pd.read_parquet(path)
+        return pd.read_csv(path, dtype=str, keep_default_na=False).astype({"run": int})
+
+    @cached_property
     def uncertainty(self) -> pd.DataFrame:
         """Each state's 5-95% band width with every source, with each alone, and each source's share."""
         if self._simulation is not None:
@@ -114,6 +128,7 @@ def request(
     *,
     format: str = "parquet",
     series: Iterable[str] | str | None = None,
+    figures: Iterable[str] | str = ("png",),
     **overrides: float,
 ) -> RunRequest:
     """A checked run request (see `simulate` for the settings): build it once, then `.cost()`, `.simulate()` or
@@ -122,7 +137,7 @@ def request(
     from sim.inputs.scenario import Scenario
 
     loaded = scenario if isinstance(scenario, Scenario) else load(scenario)
-    return RunRequest.build(loaded, runs, seed, engine, uncertainty, overrides, series, format)
+    return RunRequest.build(loaded, runs, seed, engine, uncertainty, overrides, series, format, figures)
 
 
 def simulate(
@@ -136,6 +151,7 @@ def simulate(
     force: bool = False,
     format: str = "parquet",
     series: Iterable[str] | str | None = None,
+    figures: Iterable[str] | str = ("png",),
     **overrides: float,
 ) -> Result:
     """Simulate `runs` runs of a scenario (a Scenario, a shipped name or a path) as `alliance-sim run` does.
@@ -146,15 +162,17 @@ def simulate(
     merged over the fitted defaults and the scenario's own parameters and hold in every run (the other
     parameters keep their posterior draws).
     `out`: None keeps the runs in memory; a folder (or True: results/<scenario name>/) receives the files
-    `alliance-sim run` writes, in `format` (parquet or csv) with the trajectories' `series`, replacing a
-    previous results folder only with `force`. A RunRequest (from `request`) may be given instead of the
-    scenario and its settings."""
+    `alliance-sim run` writes, in `format` (parquet or csv) with the trajectories' `series` and the figures as
+    `figures` (any of png, svg, pdf), replacing a previous results folder only with `force`. A RunRequest (from
+    `request`) may be given instead of the scenario and its settings."""
     from sim.experiments.request import RunRequest
 
     if isinstance(scenario, RunRequest):
         chosen = scenario
     else:
-        chosen = request(scenario, runs, seed, engine, uncertainty, format=format, series=series, **overrides)
+        chosen = request(
+            scenario, runs, seed, engine, uncertainty, format=format, series=series, figures=figures, **overrides
+        )
     if out is None or out is False:
         simulation = chosen.simulate()
         return Result(chosen.scenario, simulation.summary, simulation.events, None, simulation)

@@ -6,7 +6,8 @@
     sim.plot.difference("results/baseline", "results/no_invasion")
 
 They are drawn by the same functions as the files `alliance-sim run` and `compare` write, from the same runs
-(the first 2,000), so they show the same pixels. `PALETTE` is the power colours every figure uses.
+(the first 2,000), with the same caption and source line, so they show the same pixels. `PALETTE` is the power
+colours every figure uses.
 """
 
 from __future__ import annotations
@@ -31,35 +32,40 @@ def fan_charts(result: Result | str | Path) -> Figure:
     """One panel per state: the median alignment with each power and its 5-95% band across runs."""
     from sim.outputs.plots import fan_charts as draw
 
-    return draw(_bands(result))
+    bands = _bands(result)
+    return _captioned(draw(bands), "fan_charts", bands, result)
 
 
 def dominant_partner(result: Result | str | Path) -> Figure:
     """Each state's most frequent dominant partner by month; paler where fewer runs agree."""
     from sim.outputs.plots import dominant_heatmap
 
-    return dominant_heatmap(_bands(result))
+    bands = _bands(result)
+    return _captioned(dominant_heatmap(bands), "dominant_partner", bands, result)
 
 
 def credibility(result: Result | str | Path) -> Figure:
     """Each power's credibility as a security guarantor, averaged over states, with its largest falls named."""
     from sim.outputs.plots import credibility_plot
 
-    return credibility_plot(_bands(result), _events(result))
+    bands = _bands(result)
+    return _captioned(credibility_plot(bands, _events(result)), "credibility", bands, result)
 
 
 def hedging(result: Result | str | Path) -> Figure:
     """Each state's hedging index (0: one patron, 1: an even split), median and 5-95% band."""
     from sim.outputs.plots import hedging_plot
 
-    return hedging_plot(_bands(result))
+    bands = _bands(result)
+    return _captioned(hedging_plot(bands), "hedging", bands, result)
 
 
 def summary(result: Result | str | Path) -> Figure:
     """Where each state ends: alignment with each power at the last month beside where it started."""
     from sim.outputs.plots import summary_dots
 
-    return summary_dots(_bands(result))
+    bands = _bands(result)
+    return _captioned(summary_dots(bands), "summary", bands, result)
 
 
 def difference(reference: Result | str | Path, other: Result | str | Path) -> Figure:
@@ -83,6 +89,23 @@ def _bands(result: Result | str | Path) -> Bands:
     if simulation is not None:
         return Bands.of(first_runs(simulation.held, PLOT_RUNS))
     return Bands.of(plotted_runs(_folder(result), PLOT_RUNS))
+
+
+def _captioned(fig: Figure, name: str, bands: Bands, result: Result | str | Path) -> Figure:
+    """The figure with its caption and source line, as its file has them: the runs and seed of a Result's
+    simulation, or of a folder's manifest."""
+    from sim.outputs.folders import read_manifest
+    from sim.outputs.plots import CAPTIONS, captioned, source_line
+    from sim.outputs.results import provenance
+
+    simulation = getattr(result, "_simulation", None)
+    if simulation is not None:
+        made = (simulation.runs, simulation.seed, str(provenance()["alliance-sim"]))
+    else:
+        manifest = read_manifest(_folder(result))
+        made = (int(manifest["runs"]), int(manifest["seed"]), str(manifest["made_by"]["alliance-sim"]))
+    captioned(fig, CAPTIONS[name], source_line(bands, *made))
+    return fig
 
 
 def _events(result: Result | str | Path) -> pd.DataFrame | None:

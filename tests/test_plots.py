@@ -178,3 +178,23 @@ def test_a_fall_is_captioned_with_the_events_that_bear_on_that_power_in_most_run
     )
     caption = _events_near(events, dates, 5, "Russia").replace("\n", " ")
     assert caption == " (Russia's reputation falls; Armenia appeals to Russia for help)"
+
+
+def test_figures_as_svg_and_pdf_carry_their_caption_and_source(tmp_path):
+    """A figure pasted elsewhere keeps what it shows and where it comes from; user text is drawn as written."""
+    from helpers import cli_in_process
+
+    from sim.outputs.plots import CAPTIONS
+
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text('name: "costs $5 & <more>"\nstart: 2021-01\nend: 2021-06\n')
+    out = tmp_path / "r"
+    code, _, err = cli_in_process("run", scenario, "--runs", 3, "--seed", 4, "--out", out, "--figures", "svg,pdf")
+    assert code == 0, err
+    assert not list((out / "plots").glob("*.png"))
+    svg = (out / "plots" / "summary.svg").read_text()
+    assert CAPTIONS["summary"] in svg and "costs $5 &amp; &lt;more&gt;: where each state ends" in svg
+    assert "scenario costs $5 &amp; &lt;more&gt;, 3 runs, seed 4" in svg
+    assert all((out / "plots" / f"{name}.pdf").read_bytes().startswith(b"%PDF") for name in CAPTIONS)
+    code, _, err = cli_in_process("run", scenario, "--runs", 3, "--out", tmp_path / "x", "--figures", "png,gif")
+    assert code == 2 and "--figures" in err and "gif" in err and "Traceback" not in err

@@ -54,6 +54,17 @@ def series_names(text: str) -> tuple[str, ...]:
         raise argparse.ArgumentTypeError(f"'{text}': {exc}") from None
 
 
+def figure_formats(text: str) -> tuple[str, ...]:
+    """The --figures list: the files each figure is written as, any of png, svg, pdf."""
+    from sim.experiments.request import chosen_figures
+    from sim.inputs.documents import InputError
+
+    try:
+        return chosen_figures(text)
+    except InputError as exc:
+        raise argparse.ArgumentTypeError(f"'{text}': {str(exc).split(': ', 1)[-1]}") from None
+
+
 #: Settings whose flag is not '--' and the setting's name with hyphens.
 FLAG_OF = {"overrides": "--set"}
 

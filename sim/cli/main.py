@@ -11,7 +11,15 @@ import textwrap
 import threading
 from pathlib import Path
 
-from sim.cli.arguments import Parser, flags, positive_int, seed_int, series_names, uncertainty_sources
+from sim.cli.arguments import (
+    Parser,
+    figure_formats,
+    flags,
+    positive_int,
+    seed_int,
+    series_names,
+    uncertainty_sources,
+)
 from sim.inputs.documents import InputError, error_line
 
 
@@ -27,6 +35,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         uncertainty=args.uncertainty,
         format=args.format,
         series=args.series,
+        figures=args.figures,
         **dict(args.set),
     )
     result = simulate(chosen, out=args.out or True, force=args.force)
@@ -100,6 +109,14 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SOURCES",
         help="comma-separated sources each run carries: shocks, parameters (a draw from the calibration "
         "posterior), evidence (a draw of the starting levels); default all three",
+    )
+    run.add_argument(
+        "--figures",
+        type=figure_formats,
+        default=("png",),
+        metavar="FORMATS",
+        help="comma-separated files each figure is written as: png, svg, pdf (default png); each carries its "
+        "caption and source line",
     )
     run.add_argument(
         "--series",

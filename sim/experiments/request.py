@@ -20,7 +20,7 @@ import numpy as np
 
 from sim.experiments.posterior import Posterior
 from sim.experiments.run import PLOT_RUNS, Simulation, TrajectoryFile, simulate_runs
-from sim.experiments.uncertainty import SOURCES, chosen_sources, posterior_for, posterior_record
+from sim.experiments.uncertainty import SOURCES, chosen_sources, draws_table, posterior_for, posterior_record
 from sim.inputs.documents import InputError, kind_of, suggest
 from sim.inputs.evidence import load_evidence
 from sim.inputs.limits import ROW_BYTES, Cost, cell_bytes, chunk_runs, simulation_seconds
@@ -30,7 +30,7 @@ from sim.inputs.scenario import Scenario, load_scenario
 from sim.model.trajectories import SERIES
 from sim.model.world import Setup, prepare
 from sim.outputs.destination import default_folder
-from sim.outputs.plots import write_plots
+from sim.outputs.plots import FIGURE_FORMATS, write_plots
 from sim.outputs.results import file_digest, provenance, scenario_record, write_table
 from sim.outputs.writer import Folder, Invocation, write_results
 
@@ -52,6 +52,7 @@ class RunRequest:
     overrides: Mapping[str, float] = MappingProxyType({})
     series: tuple[str, ...] = SERIES
     format: str = "parquet"
+    figures: tuple[str, ...] = ("png",)
 
     @classmethod
     def build(
@@ -64,15 +65,18 @@ class RunRequest:
         overrides: Mapping[str, float] | None = None,
         series: str | Iterable[str] | None = None,
         format: str = "parquet",
+        figures: str | Iterable[str] = ("png",),
     ) -> RunRequest:
         """The request, every setting checked (InputError naming the setting and the fix) and the overrides
-        merged over the scenario's parameters. `uncertainty` None means every source; `series` None, all."""
+        merged over the scenario's parameters. `uncertainty` None means every source; `series` None, all;
+        `figures` the files each figure is written as (png, svg, pdf)."""
         check_runs_and_seed(runs, seed)
         if engine not in ENGINES:
             raise InputError(f"engine '{engine}': choose {' or '.join(ENGINES)}")
         if format not in FORMATS:
             raise InputError(f"format {format!r}: choose {' or '.join(FORMATS)}")
         sources = SOURCES if uncertainty is None else chosen_sources(uncertainty)
+        kinds = chosen_figures(figures)
         kept = SERIES if series is None else chosen_series(series)
         overrides = dict(overrides or {})
         loaded = scenario if isinstance(scenario, Scenario) else load_scenario(scenario, load_evidence(EVIDENCE))
@@ -85,6 +89,7 @@ class RunRequest:
             overrides=MappingProxyType({name: float(value) for name, value in overrides.items()}),
             series=("alignment", *(name for name in SERIES[1:] if name in kept)),
             format=format,
+            figures=kinds,
         )
 
     @cached_property
@@ -114,7 +119,7 @@ class RunRequest:
 
     def write(self, out: Path | None = None, force: bool = False) -> Path:
         """Simulate and write the results folder `out` (default results/<slug of the scenario's name>):
-        trajectories, summary, events, uncertainty, manifest and plots."""
+        trajectories, summary, events (distinct and run by run), each run's draws, uncertainty, manifest and plots."""
         label = None if out else self.scenario.name  # a default folder must not hold another scenario's results
         target = Folder(Path(out) if out else default_folder(self.scenario.name), force, (self.scenario.path,), label)
         return write_results(
@@ -140,6 +145,7 @@ class RunRequest:
                 "format": self.format,
                 "uncertainty": self.sources,
                 "series": self.series,
+                "figures": self.figures,
                 "set": dict(self.overrides),
             },
         )
@@ -177,12 +183,15 @@ class RunRequest:
             )
         write_table(done.summary, stage / "summary.csv")
         write_table(done.events, stage / "events.csv")
+        write_table(done.events_by_run, stage / f"events_by_run.{self.format}")
+        write_table(draws_table(setup, self.runs, self.seed, self.sources, posterior), stage / f"draws.{self.format}")
         write_table(done.tally.switches(), stage / "switches.csv")
         blocs = done.tally.bloc_events()
         if blocs is not None:
             write_table(blocs, stage / "bloc_events.csv")
         write_table(done.spread(), stage / "uncertainty.csv")
-        write_plots(done.held, stage / "plots", done.events)
+        made = (self.runs, self.seed, str(provenance()["alliance-sim"]))
+        write_plots(done.held, stage / "plots", done.events, self.figures, made)
         return {
             **scenario_record(self.scenario, EVIDENCE),
             "seed": self.seed,
@@ -194,6 +203,19 @@ class RunRequest:
             "posterior": posterior_record(posterior),
             "plots": f"drawn from runs 0 to {len(done.held.runs) - 1}",
         }
+
+
+def chosen_figures(figures: str | Iterable[str]) -> tuple[str, ...]:
+    """The figure formats named in a list or comma-separated text, checked: InputError for an unknown one."""
+    names = figures.split(",") if isinstance(figures, str) else [str(name) for name in figures]
+    chosen = tuple(dict.fromkeys(name.strip().lower() for name in names if name.strip()))
+    wrong = [name for name in chosen if name not in FIGURE_FORMATS]
+    if wrong or not chosen:
+        raise InputError(
+            f"figures {','.join(wrong) or 'none'!r}: choose from {', '.join(FIGURE_FORMATS)} (comma-separated)",
+            ("figures",),
+        )
+    return chosen
 
 
 def check_runs_and_seed(runs: object, seed: object) -> None:

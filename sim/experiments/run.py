@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
+from pandas.api.types import union_categoricals
 
 from sim.experiments.posterior import Posterior
 from sim.experiments.progress import Progress, progress
@@ -29,7 +30,7 @@ from sim.experiments.uncertainty import (
 )
 from sim.inputs.limits import WRITE_OVERHEAD, chunk_runs
 from sim.model.ensemble import run_seed
-from sim.model.events import EVENT_KEYS, MODEL, LoggedEvent, event_table
+from sim.model.events import EVENT_KEYS, MODEL, OCCURRENCE_COLUMNS, LoggedEvent, event_table, occurrence_table
 from sim.model.trajectories import SERIES, Trajectories
 from sim.model.world import Setup
 from sim.outputs.results import summary_of, write_table
@@ -43,9 +44,9 @@ SPREAD_RUNS = 100
 
 @dataclass
 class Simulation:
-    """A simulated scenario: every run's summary and event log, the runs held in memory (every run, or
-    the first PLOT_RUNS when the trajectories streamed to a file), and the final month of the runs that
-    uncertainty.csv measures, where they were simulated with the scenario's runs."""
+    """A simulated scenario: every run's summary, event log and events run by run (events_by_run), the runs
+    held in memory (every run, or the first PLOT_RUNS when the trajectories streamed to a file), and the final
+    month of the runs that uncertainty.csv measures, where they were simulated with the scenario's runs."""
 
     setup: Setup
     runs: int
@@ -54,6 +55,7 @@ class Simulation:
     posterior: Posterior | None
     summary: pd.DataFrame
     events: pd.DataFrame
+    events_by_run: pd.DataFrame
     held: Trajectories
     tally: Tally
     spread_finals: dict[str, np.ndarray] = field(default_factory=dict)
@@ -96,15 +98,15 @@ def simulate_runs(
     tally = Tally()
     finals: dict[str, np.ndarray] = {}
     if engine == "mesa":
-        held, log = simulate_mesa(setup, runs, seed, sources, posterior)
+        held, log, by_run = simulate_mesa(setup, runs, seed, sources, posterior)
         if sink is not None:
             sink(held)
         tally.add(held)
         summary = summary_of(held.alignment[:, 0], held.alignment[:, -1], held)
     else:
         extra = spread_runs(runs, sources) if spread else {}
-        summary, held, log = _ensemble(setup, runs, seed, sources, posterior, keep, sink, tally, extra, finals)
-    return Simulation(setup, runs, seed, sources, posterior, summary, log, held, tally, finals)
+        summary, held, log, by_run = _ensemble(setup, runs, seed, sources, posterior, keep, sink, tally, extra, finals)
+    return Simulation(setup, runs, seed, sources, posterior, summary, log, by_run, held, tally, finals)
 
 
 def _ensemble(
@@ -118,10 +120,11 @@ def _ensemble(
     tally: Tally,
     extra: dict[str, Group],
     extra_finals: dict[str, np.ndarray],
-) -> tuple[pd.DataFrame, Trajectories, pd.DataFrame]:
-    """Simulate chunk by chunk, adding each chunk to `tally`; return the summary, the first `keep` runs and the
-    event log (for appeals, the share answered over all runs). The `extra` groups ride in the last chunk's batch
-    (in a batch of their own if the chunk has no room for them) and leave their final month in `extra_finals`."""
+) -> tuple[pd.DataFrame, Trajectories, pd.DataFrame, pd.DataFrame]:
+    """Simulate chunk by chunk, adding each chunk to `tally`; return the summary, the first `keep` runs, the
+    event log (for appeals, the share answered over all runs) and the events run by run. The `extra` groups ride
+    in the last chunk's batch (in a batch of their own if the chunk has no room for them) and leave their final
+    month in `extra_finals`."""
     scenario = setup.scenario
     size = chunk_runs(scenario.months, len(scenario.states), len(scenario.powers))
     last = (runs - 1) // size * size
@@ -129,7 +132,7 @@ def _ensemble(
     ridden = sum(len(group.runs) for group in riders)
     # The riders are simulated but never written: a third of a written run's memory each.
     aboard = runs - last + ridden / WRITE_OVERHEAD <= size
-    starts, finals, kept, logs = [], [], [], []
+    starts, finals, kept, logs, by_run = [], [], [], [], []
     with progress(scenario.months * (runs + ridden), f"{scenario.name}: {runs} runs", "run-month") as bar:
         for first in range(0, runs, size):
             ids = np.arange(first, min(first + size, runs))
@@ -147,13 +150,15 @@ def _ensemble(
             starts.append(traj.alignment[:, 0].copy())
             finals.append(traj.alignment[:, -1].copy())
             logs.append((len(ids), event_table(events)))
+            by_run.append(occurrence_table(events, ids))
             if first < keep:
                 kept.append(first_runs(traj, keep - first))
         if riders and not aboard:
             done = simulate_groups(setup, riders, seed, posterior, _per_run(bar, ridden))
             extra_finals.update(zip(extra, (t.alignment[:, -1].copy() for t in done), strict=True))
     held = _join(kept)
-    return summary_of(np.concatenate(starts), np.concatenate(finals), held), held, _combine(logs)
+    summary = summary_of(np.concatenate(starts), np.concatenate(finals), held)
+    return summary, held, _combine(logs), _stacked(by_run)
 
 
 def _per_run(bar: Progress, runs: int) -> Callable[[int], object]:
@@ -238,6 +243,16 @@ def _combine(logs: list[tuple[int, pd.DataFrame]]) -> pd.DataFrame:
     return _in_order(sums[columns].astype({"answered": object}).where(sums[columns].notna(), None))
 
 
+def _stacked(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    """The chunks' events run by run as one table (the chunks come in run order), their categories united."""
+    if len(parts) == 1:
+        return parts[0]
+    columns: dict[str, object] = {"run": np.concatenate([part["run"].to_numpy() for part in parts])}
+    for column in OCCURRENCE_COLUMNS[1:]:
+        columns[column] = union_categoricals([part[column] for part in parts], sort_categories=True)
+    return pd.DataFrame(columns)
+
+
 def _in_order(log: pd.DataFrame) -> pd.DataFrame:
     """One order whatever the engine or chunking: by month, the scenario's events first (in file order),
     then what the agents did that month, by label."""
@@ -253,12 +268,13 @@ def _in_order(log: pd.DataFrame) -> pd.DataFrame:
 
 def simulate_mesa(
     setup: Setup, runs: int, seed: int, sources: tuple[str, ...] = SOURCES, posterior: Posterior | None = None
-) -> tuple[Trajectories, pd.DataFrame]:
+) -> tuple[Trajectories, pd.DataFrame, pd.DataFrame]:
     """One AllianceModel per run, each seeded with its run's stream and given its run's parameters and
-    evidence draw: the reference driver, the same numbers as the ensemble."""
+    evidence draw: the reference driver, the same numbers as the ensemble (and the same event log and events
+    run by run)."""
     from sim.model.model import AllianceModel
 
-    parts, logs = [], []
+    parts, logs, by_run = [], [], []
     params = run_parameters(setup, np.arange(runs), seed, sources, posterior)
     with progress(runs, f"{setup.scenario.name}: Mesa runs", "run") as bar:
         for run in range(runs):
@@ -274,8 +290,9 @@ def simulate_mesa(
                 model.step()
             parts.append(model.trajectories(run))
             logs.append((1, event_table(model.event_log)))
+            by_run.append(occurrence_table(model.event_log, np.array([run])))
             bar.update()
     arrays = {name: np.concatenate([getattr(t, name) for t in parts]) for name in SERIES}
     first = parts[0]
     traj = Trajectories(first.scenario, first.dates, first.states, first.powers, runs=np.arange(runs), **arrays)
-    return traj, _combine(logs)
+    return traj, _combine(logs), _stacked(by_run)

@@ -97,6 +97,25 @@ def run_parameters(
     return params
 
 
+def draws_table(
+    setup: Setup, runs: int, seed: int, sources: tuple[str, ...], posterior: Posterior | None
+) -> pd.DataFrame:
+    """Each run's draws (draws.parquet): its seed, whether it drew its own starting levels from the evidence, and
+    the value of every parameter it used (its posterior draw, or the scenario's where parameters are certain or
+    held)."""
+    ids = np.arange(runs)
+    params = run_parameters(setup, ids, seed, sources, posterior)
+    columns: dict[str, Any] = {
+        "run": ids,
+        "seed": np.array([run_seed(seed, int(r)) for r in ids], dtype=np.uint64),
+        "evidence_drawn": np.full(runs, "evidence" in sources),
+    }
+    columns.update(
+        {name: np.broadcast_to(np.asarray(value, dtype=np.float64), (runs,)) for name, value in params.items()}
+    )
+    return pd.DataFrame(columns)
+
+
 @dataclass(frozen=True)
 class Group:
     """Runs (their ids) that carry the same sources of uncertainty."""

@@ -11,6 +11,7 @@ EXTRAS = {
     "viz": ("solara", "the classroom visualizer"),
     "dask": ("dask.distributed", "the Dask cluster executor"),
     "xarray": ("xarray", "Result.to_xarray"),
+    "ema": ("ema_workbench", "sim.ema, the EMA Workbench model"),
 }
 
 

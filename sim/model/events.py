@@ -7,7 +7,7 @@ and whom they concern, and become the events table (events.csv) through `event_t
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 
 import numpy as np
 import pandas as pd
@@ -30,7 +30,8 @@ class LoggedEvent:
     """One event: when, what, and on whose word (a document, a teacher, or "model" for an agent's decision),
     with its kind and whom it concerns, so that nobody needs to read the label: `states` it touches, the
     `power` it acts on (an appeal's patron, a bloc's leader), the `bloc` of a freeze, exit or return and the
-    `attribute` a scheduled change changes."""
+    `attribute` a scheduled change changes. `rows` are the positions in the batch of the runs it happened in
+    (None: every run counted), which events_by_run spells out run by run."""
 
     date: str
     label: str
@@ -42,17 +43,35 @@ class LoggedEvent:
     power: str = ""
     bloc: str = ""
     attribute: str = ""  # for a scheduled change: the attribute it changes
+    rows: np.ndarray | None = field(default=None, repr=False, compare=False)
 
 
 #: The events table's columns, in order.
-EVENT_COLUMNS = [field.name for field in fields(LoggedEvent)]
+EVENT_COLUMNS = [f.name for f in fields(LoggedEvent) if f.name != "rows"]
 #: The columns that say which event a row is (the others count it).
 EVENT_KEYS = ["date", "label", "source", "kind", "states", "power", "bloc", "attribute"]
 
 
 def event_table(events: list[LoggedEvent]) -> pd.DataFrame:
     """One row per event, columns EVENT_COLUMNS (the table has them even when nothing happened)."""
-    return pd.DataFrame([vars(event) for event in events], columns=EVENT_COLUMNS)
+    return pd.DataFrame([[getattr(event, c) for c in EVENT_COLUMNS] for event in events], columns=EVENT_COLUMNS)
+
+
+#: The per-run table's columns (events_by_run): the run, then what events.csv says the event is.
+OCCURRENCE_COLUMNS = ["run", "date", "kind", "states", "power", "bloc", "label"]
+
+
+def occurrence_table(events: list[LoggedEvent], run_ids: np.ndarray) -> pd.DataFrame:
+    """One row per run an event happened in, run by run in the order they were logged; `run_ids` are the
+    counted runs of the batch, by position. Text columns are categorical, so a million rows stay small."""
+    ids = np.asarray(run_ids)
+    runs = [ids if event.rows is None else ids[event.rows] for event in events]
+    counts = [len(r) for r in runs]
+    frame = pd.DataFrame({"run": np.concatenate(runs) if runs else np.empty(0, dtype=ids.dtype)})
+    for column in OCCURRENCE_COLUMNS[1:]:
+        values = pd.Categorical([getattr(event, column) for event in events])
+        frame[column] = pd.Categorical.from_codes(np.repeat(values.codes, counts), values.categories)
+    return frame.sort_values("run", kind="stable", ignore_index=True)
 
 
 def scheduled(setup: Setup, change: Change, date: str, runs: int = 1) -> LoggedEvent:
@@ -79,12 +98,11 @@ def decision_records(
     records = []
     for appeal in appeals:
         for patron in np.unique(appeal.patron[appeal.made]):
-            runs = appeal.made & (appeal.patron == patron)
+            runs = np.flatnonzero(appeal.made & (appeal.patron == patron))
             label = f"{states[appeal.state]} appeals to {powers[patron]} for help"
             answered = float(appeal.answered[runs].mean())
-            records.append(
-                LoggedEvent(date, label, MODEL, answered, int(runs.sum()), APPEAL, states[appeal.state], powers[patron])
-            )
+            client = states[appeal.state], powers[patron]
+            records.append(LoggedEvent(date, label, MODEL, answered, len(runs), APPEAL, *client, rows=runs))
     verbs = {
         dynamics.FROZEN: (FREEZE, "freezes its {} membership"),
         dynamics.LEFT: (EXIT, "leaves the {}"),
@@ -96,10 +114,9 @@ def decision_records(
             moved = changed[:, k, state]
             leader = BLOC_LEADERS[bloc] if BLOC_LEADERS[bloc] in powers else ""
             for status in np.unique(after[moved, k, state]):
-                runs = moved & (after[:, k, state] == status)
+                runs = np.flatnonzero(moved & (after[:, k, state] == status))
                 kind, verb = verbs[int(status)]
                 label = f"{states[state]} " + verb.format(bloc)
-                records.append(
-                    LoggedEvent(date, label, MODEL, None, int(runs.sum()), kind, states[state], leader, bloc)
-                )
+                member = states[state], leader, bloc
+                records.append(LoggedEvent(date, label, MODEL, None, len(runs), kind, *member, rows=runs))
     return records

@@ -34,6 +34,7 @@ from sim.inputs.sources import PROJECTION
 from sim.model.events import APPEAL
 from sim.model.trajectories import Trajectories
 from sim.outputs.colors import power_colors
+from sim.outputs.destination import TOOL
 
 DPI = 110
 #: zlib level of the PNGs: these flat-coloured figures compress at 3 within a few per cent of the default 6, in
@@ -273,31 +274,93 @@ def dot_rows(
     ax.grid(axis="x", alpha=0.3)
 
 
+#: Height added at the foot of a figure for its caption and source line.
+CAPTION_INCHES = 0.45
+#: The files a figure may be written as.
+FIGURE_FORMATS = ("png", "svg", "pdf")
+#: What each run figure shows, drawn under it with the source line so that a copied figure keeps them.
+CAPTIONS = {
+    "summary": "Each state's final share of alignment with each power: the median over runs and its 5-95% range.",
+    "fan_charts": "Each state's alignment with each power by month: the median over runs and its 5-95% band.",
+    "dominant_partner": "The power each state leans to most in most runs, by month; paler where fewer runs agree.",
+    "hedging": "How evenly each state spreads its alignment over the powers by month (0: one partner only).",
+    "credibility": "Each power's credibility as a security guarantor by month, with the events behind its falls.",
+}
+
+
 def write_plots(
-    traj: Trajectories | Bands | pd.DataFrame, outdir: Path, events: pd.DataFrame | None = None
+    traj: Trajectories | Bands | pd.DataFrame,
+    outdir: Path,
+    events: pd.DataFrame | None = None,
+    formats: tuple[str, ...] = ("png",),
+    made: tuple[int, int, str] | None = None,
 ) -> list[Path]:
-    """Write every run figure into ``outdir`` (created if missing) and return their paths: from the runs, their
-    bands, or the long-form table (`sim.simulate(...).trajectories`); `events` (the run's event log) names what
-    happened where credibility falls most."""
+    """Write every run figure into ``outdir`` (created if missing) in each of `formats` and return their paths:
+    from the runs, their bands, or the long-form table (`sim.simulate(...).trajectories`); `events` (the run's
+    event log) names what happened where credibility falls most. Given how many `runs` with which `seed` and
+    `version` they come from, each figure carries its caption and source line inside it (`source_line`)."""
     if isinstance(traj, pd.DataFrame):
         traj = Trajectories.from_frame(traj, str(traj.attrs.get("scenario", "")))
     bands = traj if isinstance(traj, Bands) else Bands.of(traj)
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
-    return draw_all(
-        [
-            (saved, (summary_dots, (bands,), outdir / "summary.png")),
-            (saved, (fan_charts, (bands,), outdir / "fan_charts.png")),
-            (saved, (dominant_heatmap, (bands,), outdir / "dominant_partner.png")),
-            (saved, (hedging_plot, (bands,), outdir / "hedging.png")),
-            (saved, (credibility_plot, (bands, events), outdir / "credibility.png")),
-        ]
+    figures = [
+        ("summary", summary_dots, (bands,)),
+        ("fan_charts", fan_charts, (bands,)),
+        ("dominant_partner", dominant_heatmap, (bands,)),
+        ("hedging", hedging_plot, (bands,)),
+        ("credibility", credibility_plot, (bands, events)),
+    ]
+    source = None if made is None else source_line(bands, *made)
+    jobs = [
+        (saved, (draw, args, outdir / name, formats, None if source is None else (CAPTIONS[name], source)))
+        for name, draw, args in figures
+    ]
+    return [path for paths in draw_all(jobs) for path in paths]
+
+
+def saved(
+    draw, args: tuple, path: Path, formats: tuple[str, ...] = ("png",), caption: tuple[str, str] | None = None
+) -> list[Path]:
+    """Draw a figure, its `caption` and source line under it if given, and write it to `path` with each of
+    `formats` as suffix (a job `draw_all` can hand to a worker process)."""
+    fig = draw(*args)
+    if caption is not None:
+        captioned(fig, *caption)
+    return [_save(fig, path.with_suffix("." + kind)) for kind in formats]
+
+
+def source_line(bands: Bands, runs: int, seed: int, version: str) -> str:
+    """Where a run figure comes from: the version that drew it, the scenario, its runs and seed, the runs drawn."""
+    count = f"{runs:,} run" + ("" if runs == 1 else "s")
+    return (
+        f"Source: alliance-sim {version}, scenario {bands.scenario}, {count}, seed {seed}; "
+        f"figures drawn from runs 0 to {bands.runs - 1}."
     )
 
 
-def saved(draw, args: tuple, path: Path) -> Path:
-    """Draw a figure and write it to `path` (a job `draw_all` can hand to a worker process)."""
-    return _save(draw(*args), path)
+def captioned(fig: Figure, caption: str, source: str) -> None:
+    """The caption and source line at the foot of the figure as plain text (no mathtext, no TeX), in room added
+    below the figure's own: the panels are laid out above it, then fixed, with the legends beside them."""
+    width, height = fig.get_size_inches()
+    total = height + CAPTION_INCHES
+    fig.set_size_inches(width, total)
+    room = (0, CAPTION_INCHES / total, 1, height / total)
+    engine = fig.get_layout_engine()
+    if engine is not None:
+        engine.set(rect=room)
+        FigureCanvasAgg(fig)
+        engine.execute(fig)
+        fig.set_layout_engine("none")
+    for legend in fig.legends:  # placed against the laid-out room, not the whole figure
+        legend.set_bbox_to_anchor(room, transform=fig.transFigure)
+    label = fig._supxlabel  # the figure's x label, laid out at the foot of the whole figure (no public handle)
+    if label is not None:
+        label.set_y(room[1])
+        label.set_verticalalignment("bottom")
+    for line, (text, size) in enumerate(((caption, 9), (source, 8))):
+        y = (CAPTION_INCHES - 0.08 - 0.18 * line) / total
+        fig.text(0.01, y, text, fontsize=size, color="0.25", ha="left", va="top", usetex=False, parse_math=False)
 
 
 def draw_all(jobs: list[tuple], weights: list[float] | None = None, pool: Executor | None = None) -> list:
@@ -457,7 +520,13 @@ def _spread(traj: Trajectories | Bands) -> str:
 
 def _save(fig: Figure, path: Path) -> Path:
     """Write the figure as a PNG without alpha (figures are opaque: the channel would cost bytes and time), at
-    PNG_LEVEL; the figure has no pyplot reference, so it is freed after."""
+    PNG_LEVEL, or as SVG (text kept as text) or PDF by the path's suffix, without a date so the same runs give
+    the same file; the figure has no pyplot reference, so it is freed after."""
+    if path.suffix in (".svg", ".pdf"):
+        with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": TOOL}):
+            date = {"Date": None} if path.suffix == ".svg" else {"CreationDate": None}
+            fig.savefig(path, format=path.suffix[1:], metadata={"Creator": TOOL, **date})
+        return Path(path)
     fig.set_dpi(DPI)
     canvas = FigureCanvasAgg(fig)
     canvas.draw()
