@@ -43,11 +43,10 @@ def model(
 
     loaded = scenario if not isinstance(scenario, str | Path) else load(scenario)
     cells = outcome_cells(loaded, outcomes)
+    dates = sorted({cell[0] for cell in cells.values()})
 
     def experiment(**values: float) -> dict[str, float]:
-        shares = simulate_points(
-            {k: [v] for k, v in values.items()}, runs, seed, loaded, sorted({cell[0] for cell in cells.values()})
-        )
+        shares = simulate_points({k: [v] for k, v in values.items()}, runs, seed, loaded, dates)
         means = shares.groupby(["date", "state", "power"], observed=True)["alignment"].mean()
         return {outcome: float(means[cell]) for outcome, cell in cells.items()}
 

@@ -12,6 +12,7 @@ colours every figure uses.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -32,40 +33,35 @@ def fan_charts(result: Result | str | Path) -> Figure:
     """One panel per state: the median alignment with each power and its 5-95% band across runs."""
     from sim.outputs.plots import fan_charts as draw
 
-    bands = _bands(result)
-    return _captioned(draw(bands), "fan_charts", bands, result)
+    return _drawn("fan_charts", draw, result)
 
 
 def dominant_partner(result: Result | str | Path) -> Figure:
     """Each state's most frequent dominant partner by month; paler where fewer runs agree."""
     from sim.outputs.plots import dominant_heatmap
 
-    bands = _bands(result)
-    return _captioned(dominant_heatmap(bands), "dominant_partner", bands, result)
+    return _drawn("dominant_partner", dominant_heatmap, result)
 
 
 def credibility(result: Result | str | Path) -> Figure:
     """Each power's credibility as a security guarantor, averaged over states, with its largest falls named."""
     from sim.outputs.plots import credibility_plot
 
-    bands = _bands(result)
-    return _captioned(credibility_plot(bands, _events(result)), "credibility", bands, result)
+    return _drawn("credibility", credibility_plot, result, _events(result))
 
 
 def hedging(result: Result | str | Path) -> Figure:
     """Each state's hedging index (0: one patron, 1: an even split), median and 5-95% band."""
     from sim.outputs.plots import hedging_plot
 
-    bands = _bands(result)
-    return _captioned(hedging_plot(bands), "hedging", bands, result)
+    return _drawn("hedging", hedging_plot, result)
 
 
 def summary(result: Result | str | Path) -> Figure:
     """Where each state ends: alignment with each power at the last month beside where it started."""
     from sim.outputs.plots import summary_dots
 
-    bands = _bands(result)
-    return _captioned(summary_dots(bands), "summary", bands, result)
+    return _drawn("summary", summary_dots, result)
 
 
 def difference(reference: Result | str | Path, other: Result | str | Path) -> Figure:
@@ -89,6 +85,12 @@ def _bands(result: Result | str | Path) -> Bands:
     if simulation is not None:
         return Bands.of(first_runs(simulation.held, PLOT_RUNS))
     return Bands.of(plotted_runs(_folder(result), PLOT_RUNS))
+
+
+def _drawn(name: str, draw: Callable[..., Figure], result: Result | str | Path, *extra: object) -> Figure:
+    """`draw` of the result's bands (and `extra`), with the caption and source line its file has."""
+    bands = _bands(result)
+    return _captioned(draw(bands, *extra), name, bands, result)
 
 
 def _captioned(fig: Figure, name: str, bands: Bands, result: Result | str | Path) -> Figure:

@@ -4,7 +4,7 @@ the evidence says of it, and why the others are held at their defaults (docs/ODD
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 import numpy as np
 
@@ -139,4 +139,4 @@ def prior_bounds(names: tuple[str, ...]) -> np.ndarray:
 
 def priors_record(names: tuple[str, ...]) -> dict[str, dict[str, float | str]]:
     """The priors as the fitted-values file records them."""
-    return {n: {"low": prior(n).low, "high": prior(n).high, "reason": prior(n).reason} for n in names}
+    return {n: asdict(prior(n)) for n in names}

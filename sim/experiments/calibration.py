@@ -27,7 +27,7 @@ from sim.experiments.posterior import Generation, Posterior, abc_smc
 from sim.experiments.progress import progress
 from sim.experiments.validation import assess, table, window
 from sim.inputs.documents import InputError
-from sim.inputs.evidence import load_evidence
+from sim.inputs.evidence import Evidence, load_evidence
 from sim.inputs.limits import WRITE_OVERHEAD, Cost, cell_bytes, simulation_seconds
 from sim.inputs.packaged import BASELINE, EVIDENCE, IN_CHECKOUT, TARGETS, reference
 from sim.inputs.packaged import FITTED as FITTED_FILE
@@ -324,7 +324,7 @@ class Work:
 def _fit(
     problem: Problem,
     scenario: Scenario,
-    evidence,
+    evidence: Evidence,
     targets_path: Path,
     fitted_path: Path,
     invocation: Invocation,
@@ -332,7 +332,7 @@ def _fit(
     runs: int,
     seed: int,
     started: float,
-) -> dict[str, Any]:
+) -> Work:
     """The search, the recheck of its best points, the posterior and the checks: what the report folder shows."""
     targets = problem.targets
     found = search(problem, max_evals, runs, seed)

@@ -8,7 +8,7 @@ they are a sample like any other) and say how many.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -67,9 +67,14 @@ class Simulation:
         missing = {name: group for name, group in spread_runs(self.runs, self.sources).items() if name not in finals}
         if missing:
             simulated = simulate_groups(self.setup, list(missing.values()), self.seed, self.posterior)
-            finals.update(zip(missing, (traj.alignment[:, -1] for traj in simulated), strict=True))
+            finals.update(final_months(missing, simulated))
         finals.setdefault("all", self.held.alignment[: min(self.runs, SPREAD_RUNS), -1])
         return spread_table(self.setup, finals)
+
+
+def final_months(names: Iterable[str], simulated: Iterable[Trajectories]) -> dict[str, np.ndarray]:
+    """Each named group's final month of alignment (runs, S, P), copied out of its batch."""
+    return {name: traj.alignment[:, -1].copy() for name, traj in zip(names, simulated, strict=True)}
 
 
 def spread_runs(runs: int, sources: tuple[str, ...]) -> dict[str, Group]:
@@ -143,7 +148,7 @@ def _ensemble(
             )
             traj = done[0]
             if len(done) > 1:
-                extra_finals.update(zip(extra, (t.alignment[:, -1].copy() for t in done[1:]), strict=True))
+                extra_finals.update(final_months(extra, done[1:]))
             if sink is not None:
                 sink(traj)
             tally.add(traj)
@@ -155,7 +160,7 @@ def _ensemble(
                 kept.append(first_runs(traj, keep - first))
         if riders and not aboard:
             done = simulate_groups(setup, riders, seed, posterior, _per_run(bar, ridden))
-            extra_finals.update(zip(extra, (t.alignment[:, -1].copy() for t in done), strict=True))
+            extra_finals.update(final_months(extra, done))
     held = _join(kept)
     summary = summary_of(np.concatenate(starts), np.concatenate(finals), held)
     return summary, held, _combine(logs), _stacked(by_run)

@@ -17,7 +17,7 @@ from sim.experiments.posterior import Posterior
 from sim.inputs.documents import InputError, suggest
 from sim.inputs.packaged import POSTERIOR, reference
 from sim.inputs.scenario import Scenario
-from sim.model.ensemble import run_seed, simulate
+from sim.model.ensemble import run_seeds, simulate
 from sim.model.events import LoggedEvent
 from sim.model.trajectories import SERIES, Trajectories
 from sim.model.world import Setup
@@ -90,8 +90,7 @@ def run_parameters(
     uncertain, and no shocks where shocks are switched off."""
     params: dict[str, Any] = dict(setup.params)
     if "parameters" in sources and posterior is not None:
-        seeds = np.array([run_seed(seed, int(r)) for r in run_ids], dtype=np.uint64)
-        params.update(posterior.draw(seeds))
+        params.update(posterior.draw(run_seeds(seed, run_ids)))
     if "shocks" not in sources:
         params["shock_scale"] = 0.0
     return params
@@ -107,7 +106,7 @@ def draws_table(
     params = run_parameters(setup, ids, seed, sources, posterior)
     columns: dict[str, Any] = {
         "run": ids,
-        "seed": np.array([run_seed(seed, int(r)) for r in ids], dtype=np.uint64),
+        "seed": run_seeds(seed, ids),
         "evidence_drawn": np.full(runs, "evidence" in sources),
     }
     columns.update(

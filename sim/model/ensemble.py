@@ -30,6 +30,11 @@ def run_seed(seed: int, run: int) -> int:
     return int(child.generate_state(1, np.uint64)[0])
 
 
+def run_seeds(seed: int, run_ids: np.ndarray) -> np.ndarray:
+    """`run_seed` of each run id, as an array."""
+    return np.array([run_seed(seed, int(r)) for r in run_ids], dtype=np.uint64)
+
+
 def shocks(seed: int, runs: np.ndarray, out: np.ndarray) -> np.ndarray:
     """Standard-normal draws into `out` (R, months, S, P): run i's months drawn in order from its own stream."""
     for row, run in enumerate(runs):
@@ -114,20 +119,16 @@ def _initial(
     if not drawn.any():
         return setup.initial(len(run_ids), params)
     if drawn.all():
-        return setup.initial(len(run_ids), params, _seeds(seed, run_ids))
+        return setup.initial(len(run_ids), params, run_seeds(seed, run_ids))
     parts = [
         (rows, setup.initial(int(rows.sum()), _rows(params, rows), seeds))
-        for rows, seeds in ((drawn, _seeds(seed, run_ids[drawn])), (~drawn, None))
+        for rows, seeds in ((drawn, run_seeds(seed, run_ids[drawn])), (~drawn, None))
     ]
     world = dynamics.World(*(np.empty((len(run_ids), *array.shape[1:]), array.dtype) for array in parts[0][1]))
     for rows, part in parts:
         for whole, array in zip(world, part, strict=True):
             whole[rows] = array
     return world
-
-
-def _seeds(seed: int, run_ids: np.ndarray) -> np.ndarray:
-    return np.array([run_seed(seed, int(r)) for r in run_ids], dtype=np.uint64)
 
 
 def _rows(params: dict[str, Any], rows: np.ndarray) -> dict[str, Any]:
