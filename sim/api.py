@@ -112,6 +112,17 @@ class Result:
         return pd.read_csv(path, dtype=str, keep_default_na=False).astype({"run": int})
 
     @cached_property
+    def draws(self) -> pd.DataFrame:
+        """One row per run: its seed, whether it drew its starting levels from the evidence, every parameter value
+        it used, and every evidence-derived level it started from (attribute:state:power), as draws.parquet."""
+        if self._simulation is not None:
+            return self._simulation.draws()
+        import pandas as pd
+
+        (path,) = self.folder.glob("draws.*")
+        return pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path)
+
+    @cached_property
     def uncertainty(self) -> pd.DataFrame:
         """Each state's 5-95% band width with every source, with each alone, and each source's share."""
         if self._simulation is not None:
@@ -223,10 +234,13 @@ def compare(
     *,
     horizons: str | Iterable[str] | None = None,
     force: bool = False,
+    figures: Iterable[str] | str = ("png",),
 ) -> Comparison:
     """Compare results folders (the first is the reference; a batch point as "DIR:point=N") as
     `alliance-sim compare` does. The returned Comparison holds the DataFrames `alignment_differences` and
-    `dominant_probabilities`; plots, manifest.json and report.html are written only when `out` is given."""
+    `dominant_probabilities`; plots (as each of `figures`: png, svg, pdf), manifest.json and report.html are
+    written only when `out` is given."""
+    from sim.experiments.request import chosen_figures
     from sim.inputs.documents import InputError
     from sim.outputs.compare_folders import compare_folders
 
@@ -239,7 +253,8 @@ def compare(
     if len(specs) < 2:
         raise InputError(f"folders: {len(specs)} given; compare needs at least two results folders")
     wanted = horizons if horizons is None or isinstance(horizons, str) else list(horizons)
-    return compare_folders(specs, None if out is None else _path(out, "out", "a folder's path"), wanted, force)
+    target = None if out is None else _path(out, "out", "a folder's path")
+    return compare_folders(specs, target, wanted, force, chosen_figures(figures))
 
 
 def simulate_points(

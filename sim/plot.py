@@ -68,11 +68,16 @@ def difference(reference: Result | str | Path, other: Result | str | Path) -> Fi
     """`other` minus `reference` in each state's alignment with each power, as `alliance-sim compare` draws it
     (both results folders: runs paired by run number when they share a seed)."""
     from sim.outputs.compare_folders import compare_folders
-    from sim.outputs.compare_plots import difference_chart
+    from sim.outputs.compare_plots import comparison_source, difference_caption, difference_chart
+    from sim.outputs.plots import captioned
+    from sim.outputs.results import provenance
 
     comparison = compare_folders([str(_folder(reference)), str(_folder(other))])
-    ref, compared = comparison.outcomes
-    return difference_chart(ref, compared, comparison.bands[0], comparison.pairing[0])
+    (ref, compared), paired = comparison.outcomes, comparison.pairing[0]
+    fig = difference_chart(ref, compared, comparison.bands[0], paired)
+    source = comparison_source(comparison.outcomes, str(provenance()["alliance-sim"]))
+    captioned(fig, difference_caption(ref, compared, paired), source)
+    return fig
 
 
 def _bands(result: Result | str | Path) -> Bands:

@@ -293,3 +293,31 @@ def test_to_xarray_labels_every_series_by_run_date_state_and_power(short_scenari
         assert dataset["alignment"].sel(run=2, date="2022-06", state="Georgia", power=power).item() == share
     written = sim.simulate(short_scenario, runs=3, seed=2, out=tmp_path / "r").to_xarray()
     assert abs(written["alignment"] - dataset["alignment"]).max() < 1e-6  # the file: single precision
+
+
+def test_a_command_line_override_is_merged_once_and_reaches_the_equations_as_given(
+    short_scenario, tmp_path, monkeypatch
+):
+    """`--set peer_weight=…` is merged into the scenario once, when the request is built, and every parameter
+    record the month reads carries that value (`benchmarks/trace_parameter.py` prints the path)."""
+    from sim.experiments import request
+    from sim.model import dynamics
+
+    merges, records = [], []
+    merge, record = request.with_overrides, dynamics.rates
+    monkeypatch.setattr(request, "with_overrides", lambda *a: merges.append(a[1]) or merge(*a))
+    monkeypatch.setattr(dynamics, "rates", lambda params, runs: records.append(record(params, runs)) or records[-1])
+    code, _, err = cli_in_process(
+        "run", short_scenario, "--runs", 2, "--set", "peer_weight=0.3141", "--out", tmp_path / "o"
+    )
+    assert code == 0, err
+    assert merges == [{"peer_weight": 0.3141}]
+    assert records and all((rates["peer_weight"] == 0.3141).all() for rates in records)
+
+
+def test_result_draws_are_the_same_in_memory_and_read_back_from_the_folder(short_scenario, tmp_path):
+    kept = sim.simulate(short_scenario, runs=3, seed=2)
+    written = sim.simulate(short_scenario, runs=3, seed=2, out=tmp_path / "r")
+    assert written.folder is not None and kept.folder is None
+    pd.testing.assert_frame_equal(kept.draws, written.draws)
+    assert {"run", "seed", "evidence_drawn", "peer_weight", "credibility:Armenia:Russia"} <= set(kept.draws.columns)

@@ -11,7 +11,7 @@ import shutil
 import numpy as np
 import pandas as pd
 import pytest
-from helpers import BASELINE
+from helpers import BASELINE, cli_in_process
 from matplotlib.image import imread
 
 from sim.cli.main import main
@@ -307,11 +307,38 @@ def test_power_figures_drawn_on_one_layout_match_each_drawn_alone(folders, tmp_p
     outcomes = load_outcomes([str(folders["base"]), str(folders["noinv"])])
     digests, _ = summarise(outcomes, [True])
     powers = outcomes[0].powers
-    together = overlaid_fans(outcomes, digests, {p: tmp_path / f"together_{p}.png" for p in powers})
-    assert [path.name for path in together] == [f"together_{p}.png" for p in powers]
+    source = "Source: a test"
+    figures = {p: (tmp_path / f"together_{p}", f"caption for {p}") for p in powers}
+    together = overlaid_fans(outcomes, digests, figures, ("png",), source)
+    assert [paths[0].name for paths in together] == [f"together_{p}.png" for p in powers]
     for power in powers:
-        [alone] = overlaid_fans(outcomes, digests, {power: tmp_path / f"alone_{power}.png"})
+        [[alone]] = overlaid_fans(
+            outcomes, digests, {power: (tmp_path / f"alone_{power}", f"caption for {power}")}, ("png",), source
+        )
         assert np.array_equal(imread(tmp_path / f"together_{power}.png"), imread(alone)), power
+
+
+@pytest.mark.slow
+def test_compare_writes_each_figure_in_each_format_with_its_caption_and_source_inside(folders, tmp_path):
+    out = tmp_path / "figures"
+    code, _, err = cli_in_process("compare", folders["base"], folders["noinv"], "--out", out, "--figures", "svg,pdf")
+    assert code == 0, err
+    written = sorted(path.name for path in (out / "plots").iterdir())
+    stems = sorted({path.rsplit(".", 1)[0] for path in written})
+    kinds = ("pdf", "png", "svg")  # the PNGs too: report.html embeds them
+    assert len(stems) == 9 and written == sorted(f"{stem}.{kind}" for stem in stems for kind in kinds)
+    for stem in stems:
+        assert (out / "plots" / f"{stem}.pdf").read_bytes().startswith(b"%PDF"), stem
+    turkey = (out / "plots" / "alignment_turkey.svg").read_text(encoding="utf-8")
+    assert "Alignment with Turkey in each state" in turkey and "compare of short, 20 runs, seed 1" in turkey
+    assert "Alignment with Russia in each state" not in turkey  # each power's own caption
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert "--figures svg,pdf" in manifest["reproduce"]
+    assert (out / "report.html").read_text(encoding="utf-8").count("data:image/png;base64,") == 9
+    code, _, err = cli_in_process(
+        "compare", folders["base"], folders["noinv"], "--out", tmp_path / "x", "--figures", "gif"
+    )
+    assert code == 2 and "--figures" in err and not (tmp_path / "x").exists()
 
 
 def test_figure_jobs_come_back_in_order_heaviest_handed_out_first():

@@ -72,3 +72,23 @@ def test_without_parameter_uncertainty_every_run_draws_the_fitted_point(short_sc
     assert not draws["evidence_drawn"].any()
     for name, value in fitted.items():
         assert (draws[name] == value).all(), name
+
+
+def test_draws_hold_the_evidence_levels_each_run_started_from(short_scenario, folder):
+    """The ties the rest point leaves as they are (credibility, economic and security dependence) start each run
+    at the levels draws.parquet records for it: its own draw with evidence uncertainty, the derived values without."""
+    import numpy as np
+
+    from sim.experiments.uncertainty import SOURCES
+
+    simulated = RunRequest.build(short_scenario, runs=RUNS, seed=SEED).simulate()
+    draws, held = simulated.draws(), simulated.held
+    pd.testing.assert_frame_equal(draws, pd.read_parquet(folder / "draws.parquet"))
+    for attribute in ("credibility", "economic", "security"):
+        names = [f"{attribute}:{state}:{power}" for state in held.states for power in held.powers]
+        started = draws[names].to_numpy().reshape(RUNS, len(held.states), len(held.powers))
+        np.testing.assert_allclose(started, getattr(held, attribute)[:, 0], atol=1e-6, err_msg=attribute)
+        assert draws[names].nunique().gt(1).all()  # every run its own draw
+    certain = RunRequest.build(short_scenario, runs=3, seed=SEED, uncertainty=[s for s in SOURCES if s != "evidence"])
+    fixed = certain.simulate().draws()
+    assert fixed.filter(like=":").nunique().eq(1).all() and len(fixed.filter(like=":").columns) == 272

@@ -6,6 +6,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from sim.cli.arguments import figure_formats
+
 #: Differences printed on the terminal after `compare`.
 SHOWN = 3
 
@@ -32,6 +34,14 @@ def register(subparsers) -> None:
         help="months for the dominant-partner tables and grids, e.g. 2025-12,2030-12 "
         "(default: 2025-12, mid-way through the projection, if covered, and the last month)",
     )
+    compare.add_argument(
+        "--figures",
+        type=figure_formats,
+        default=("png",),
+        metavar="FORMATS",
+        help="comma-separated files each figure is written as besides the PNG that report.html embeds: svg, pdf "
+        "(default png only); each carries its caption and source line",
+    )
     compare.add_argument("--force", action="store_true", help="replace a non-empty output folder")
     compare.set_defaults(func=cmd_compare)
 
@@ -55,7 +65,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
     from sim.api import compare
     from sim.outputs.compare_folders import largest_differences
 
-    comparison = compare([args.reference, *args.others], args.out, horizons=args.horizons, force=args.force)
+    folders = [args.reference, *args.others]
+    comparison = compare(folders, args.out, horizons=args.horizons, force=args.force, figures=args.figures)
     print(largest_differences(comparison.alignment_differences, SHOWN))
     print(f"wrote {args.out}")
     return 0

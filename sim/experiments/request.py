@@ -20,7 +20,7 @@ import numpy as np
 
 from sim.experiments.posterior import Posterior
 from sim.experiments.run import PLOT_RUNS, Simulation, TrajectoryFile, simulate_runs
-from sim.experiments.uncertainty import SOURCES, chosen_sources, draws_table, posterior_for, posterior_record
+from sim.experiments.uncertainty import SOURCES, chosen_sources, posterior_for, posterior_record
 from sim.inputs.documents import InputError, kind_of, suggest
 from sim.inputs.evidence import load_evidence
 from sim.inputs.limits import ROW_BYTES, Cost, cell_bytes, chunk_runs, simulation_seconds
@@ -184,7 +184,7 @@ class RunRequest:
         write_table(done.summary, stage / "summary.csv")
         write_table(done.events, stage / "events.csv")
         write_table(done.events_by_run, stage / f"events_by_run.{self.format}")
-        write_table(draws_table(setup, self.runs, self.seed, self.sources, posterior), stage / f"draws.{self.format}")
+        write_table(done.draws(), stage / f"draws.{self.format}")
         write_table(done.tally.switches(), stage / "switches.csv")
         blocs = done.tally.bloc_events()
         if blocs is not None:

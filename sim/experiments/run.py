@@ -23,6 +23,7 @@ from sim.experiments.progress import Progress, progress
 from sim.experiments.uncertainty import (
     SOURCES,
     Group,
+    draws_table,
     run_parameters,
     simulate_groups,
     spread_groups,
@@ -59,6 +60,10 @@ class Simulation:
     held: Trajectories
     tally: Tally
     spread_finals: dict[str, np.ndarray] = field(default_factory=dict)
+
+    def draws(self) -> pd.DataFrame:
+        """Each run's seed, parameter values and evidence-derived starting levels (draws.parquet)."""
+        return draws_table(self.setup, self.runs, self.seed, self.sources, self.posterior)
 
     def spread(self) -> pd.DataFrame:
         """How much of the final spread each source of uncertainty contributes (uncertainty.csv): from the runs

@@ -17,10 +17,11 @@ from sim.experiments.posterior import Posterior
 from sim.inputs.documents import InputError, suggest
 from sim.inputs.packaged import POSTERIOR, reference
 from sim.inputs.scenario import Scenario
+from sim.inputs.vocabulary import STATE_ATTRIBUTES
 from sim.model.ensemble import run_seeds, simulate
 from sim.model.events import LoggedEvent
 from sim.model.trajectories import SERIES, Trajectories
-from sim.model.world import Setup
+from sim.model.world import Setup, draw_levels
 from sim.outputs.results import file_digest
 
 SOURCES = ("shocks", "parameters", "evidence")
@@ -99,20 +100,37 @@ def run_parameters(
 def draws_table(
     setup: Setup, runs: int, seed: int, sources: tuple[str, ...], posterior: Posterior | None
 ) -> pd.DataFrame:
-    """Each run's draws (draws.parquet): its seed, whether it drew its own starting levels from the evidence, and
-    the value of every parameter it used (its posterior draw, or the scenario's where parameters are certain or
-    held)."""
+    """Each run's draws (draws.parquet): its seed, whether it drew its own starting levels from the evidence, the
+    value of every parameter it used (its posterior draw, or the scenario's where parameters are certain or
+    held), and every evidence-derived level that has a spread, as the run started from it (its own draw, or the
+    derived value), named attribute:state:power."""
     ids = np.arange(runs)
+    seeds = run_seeds(seed, ids)
     params = run_parameters(setup, ids, seed, sources, posterior)
-    columns: dict[str, Any] = {
-        "run": ids,
-        "seed": run_seeds(seed, ids),
-        "evidence_drawn": np.full(runs, "evidence" in sources),
-    }
+    columns: dict[str, Any] = {"run": ids, "seed": seeds, "evidence_drawn": np.full(runs, "evidence" in sources)}
     columns.update(
         {name: np.broadcast_to(np.asarray(value, dtype=np.float64), (runs,)) for name, value in params.items()}
     )
+    columns.update(evidence_levels(setup, seeds if "evidence" in sources else None, runs))
     return pd.DataFrame(columns)
+
+
+def evidence_levels(setup: Setup, seeds: np.ndarray | None, runs: int) -> dict[str, np.ndarray]:
+    """Each run's evidence-derived starting levels, one column per level with a spread (attribute:state:power,
+    attribute:state or attribute:power): drawn from each run's seed, or the derived values when `seeds` is None."""
+    if seeds is None:
+        levels = {name: np.broadcast_to(value, (runs, *value.shape)) for name, value in setup.levels.items()}
+    else:
+        levels = draw_levels(setup.levels, setup.spread, seeds)
+    states, powers = setup.scenario.states, setup.scenario.powers
+    columns = {}
+    for name, spread in setup.spread.items():
+        for cell in zip(*np.nonzero(spread), strict=True):
+            labels = [states[cell[0]], powers[cell[1]]] if spread.ndim == 2 else []
+            if spread.ndim == 1:
+                labels = [(states if name in STATE_ATTRIBUTES else powers)[cell[0]]]
+            columns[":".join([name, *labels])] = levels[name][(slice(None), *cell)].astype(np.float32)
+    return columns
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ from sim.outputs.comparison import (
 )
 from sim.outputs.folders import Outcome, event_log, folder_of, load_outcomes, paired, run_table, stored_rows
 from sim.outputs.report import compare_page
-from sim.outputs.results import write_table
+from sim.outputs.results import provenance, write_table
 from sim.outputs.writer import Folder, Invocation, write_results
 
 #: Default horizon besides the last month: mid-way through the projection.
@@ -37,11 +37,17 @@ FIXED_MEMORY, FOLDER_MEMORY, ROW_SECONDS = 700e6, 150e6, 2e-7
 
 
 def compare_folders(
-    specs: list[str], out: Path | None = None, horizons: str | list[str] | None = None, force: bool = False
+    specs: list[str],
+    out: Path | None = None,
+    horizons: str | list[str] | None = None,
+    force: bool = False,
+    figures: tuple[str, ...] = ("png",),
 ) -> Comparison:
     """Compare the results folders `specs` (the first is the reference); with `out`, also write the tables,
-    plots, manifest and report.html there. `horizons`: months for the dominant-partner tables (a list, or
-    comma-separated text), by default MIDWAY if covered and the last month."""
+    plots (each in the `figures` formats and as PNG, which report.html embeds, with its caption and source
+    inside), manifest and report.html there.
+    `horizons`: months for the dominant-partner tables (a list, or comma-separated text), by default MIDWAY if
+    covered and the last month."""
     specs = [str(spec) for spec in specs]
     wanted = _parse_horizons(horizons)
     what, fix = f"comparing {len(specs)} folders", "compare fewer or smaller folders"
@@ -52,7 +58,7 @@ def compare_folders(
 
     def write(stage: Path) -> dict[str, Any]:
         done.append(_compare(specs, wanted))
-        return _write(done[0], stage)
+        return _write(done[0], stage, ("png", *(kind for kind in figures if kind != "png")))
 
     def page(stage: Path, manifest: dict[str, Any]) -> None:
         comparison = done[0]
@@ -60,7 +66,8 @@ def compare_folders(
         (stage / "report.html").write_text(page, encoding="utf-8")
 
     def reproduce() -> Invocation:
-        return Invocation("compare", tuple(specs), {"out": str(out), "horizons": done[0].horizons})
+        options = {"out": str(out), "horizons": done[0].horizons, "figures": figures}
+        return Invocation("compare", tuple(specs), options)
 
     target = Folder(Path(out), force, tuple(folder_of(spec) for spec in specs))
     write_results(target, compare_cost(specs), what, fix, write, reproduce, after=page)
@@ -92,7 +99,7 @@ def _tallies(outcomes: list[Outcome], name: str, keys: list[str], shares: list[s
     return shares_compared(outcomes, present, keys, shares) if len(present) == len(tables) else None
 
 
-def _write(comparison: Comparison, stage: Path) -> dict[str, Any]:
+def _write(comparison: Comparison, stage: Path, figures: tuple[str, ...]) -> dict[str, Any]:
     """Both tables and the plots, written into `stage`; what the manifest records."""
     outcomes, pairing, chosen = comparison.outcomes, comparison.pairing, comparison.horizons
     write_table(comparison.dominant_probabilities, stage / "dominant_probabilities.csv")
@@ -104,8 +111,9 @@ def _write(comparison: Comparison, stage: Path) -> dict[str, Any]:
     ):
         if table is not None:
             write_table(table, stage / name)
+    version = str(provenance()["alliance-sim"])
     comparison.figures = write_comparison_plots(
-        outcomes, comparison.digests, comparison.bands, pairing, chosen, stage / "plots"
+        outcomes, comparison.digests, comparison.bands, pairing, chosen, stage / "plots", figures, version
     )
     return {
         "compared": [

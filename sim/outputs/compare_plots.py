@@ -28,6 +28,7 @@ from sim.outputs.plots import (
     _dates,
     _power_legend,
     _save,
+    captioned,
     dot_rows,
     draw_all,
     plain_text,
@@ -78,35 +79,58 @@ def write_comparison_plots(
     pairing: list[bool],
     horizons: list[str],
     outdir: Path,
+    formats: tuple[str, ...] = ("png",),
+    version: str | None = None,
 ) -> list[tuple[Path, str]]:
-    """Write every comparison figure into `outdir` (drawn in figure workers); return each path with a caption
-    saying how to read it."""
+    """Write every comparison figure into `outdir` in each of `formats` (drawn in figure workers); return each
+    figure's first file with a caption saying how to read it. Given the `version` that draws them, each figure
+    carries that caption and a source line (`comparison_source`) inside it."""
     outdir.mkdir(parents=True, exist_ok=True)
     ref = outcomes[0]
-    jobs = [(change_dots, (outcomes, bands, outdir / "summary.png"))]
+    source = None if version is None else comparison_source(outcomes, version)
+
+    def job(draw, args: tuple, name: str, caption: str) -> tuple:
+        return saved, (draw, args, outdir / name, formats, None if source is None else (caption, source))
+
     captions = [SUMMARY_CAPTION.format(ref=ref.name)]
+    jobs = [job(change_dots, (outcomes, bands), "summary", captions[0])]
     for other, band, paired in zip(outcomes[1:], bands, pairing, strict=True):
-        name = slug(other.name) or "scenario"
-        jobs.append((saved, (difference_chart, (ref, other, band, paired), outdir / f"difference_{name}.png")))
-        noise = PAIRED_NOTE if paired else UNPAIRED_NOTE
-        captions.append(DIFFERENCE_CAPTION.format(other=other.name, ref=ref.name, noise=noise))
-    jobs.append((overlaid_fans, (outcomes, digests, {p: outdir / f"alignment_{slug(p)}.png" for p in ref.powers})))
-    captions += [FAN_CAPTION.format(power=power) for power in ref.powers]
-    jobs += [
-        (dominant_grid, (outcomes, digests, horizons, outdir / "dominant_partner.png")),
-        (bloc_chart, (outcomes, digests, outdir / "blocs.png")),
-        (hedging_chart, (outcomes, digests, outdir / "hedging.png")),
-    ]
-    captions += [DOMINANT_CAPTION, BLOC_CAPTION, HEDGING_CAPTION]
+        captions.append(difference_caption(ref, other, paired))
+        name = f"difference_{slug(other.name) or 'scenario'}"
+        jobs.append(job(difference_chart, (ref, other, band, paired), name, captions[-1]))
+    fans = {p: (outdir / f"alignment_{slug(p)}", FAN_CAPTION.format(power=p)) for p in ref.powers}
+    jobs.append((overlaid_fans, (outcomes, digests, fans, formats, source)))
+    captions += [caption for _, caption in fans.values()]
+    for draw, args, name, caption in (
+        (dominant_grid, (outcomes, digests, horizons), "dominant_partner", DOMINANT_CAPTION),
+        (bloc_chart, (outcomes, digests), "blocs", BLOC_CAPTION),
+        (hedging_chart, (outcomes, digests), "hedging", HEDGING_CAPTION),
+    ):
+        jobs.append(job(draw, args, name, caption))
+        captions.append(caption)
     # A figure costs about its number of panels; the power figures, drawn on one laid-out figure, about twice one.
-    panels = {saved: len(ref.states), overlaid_fans: 2 * len(ref.states), hedging_chart: len(ref.states)}
-    paths = draw_all(jobs, [panels.get(draw, 1) for draw, _ in jobs])
-    flat = [path for drawn in paths for path in (drawn if isinstance(drawn, list) else [drawn])]
-    return list(zip(flat, captions, strict=True))
+    panels = {difference_chart: len(ref.states), hedging_chart: len(ref.states)}
+    weights = [2 * len(ref.states) if draw is overlaid_fans else panels.get(args[0], 1) for draw, args in jobs]
+    firsts: list[Path] = []
+    for (draw, _), paths in zip(jobs, draw_all(jobs, weights), strict=True):
+        firsts += [each[0] for each in paths] if draw is overlaid_fans else [paths[0]]
+    return list(zip(firsts, captions, strict=True))
+
+
+def difference_caption(ref: Outcome, other: Outcome, paired: bool) -> str:
+    """How to read the figure of `other` minus `ref`."""
+    noise = PAIRED_NOTE if paired else UNPAIRED_NOTE
+    return DIFFERENCE_CAPTION.format(other=other.name, ref=ref.name, noise=noise)
+
+
+def comparison_source(outcomes: list[Outcome], version: str) -> str:
+    """Where a comparison figure comes from: the version that drew it and each scenario with its runs and seed."""
+    each = "; ".join(f"{o.name}, {o.runs:,} runs, seed {o.seed}" for o in outcomes)
+    return f"Source: alliance-sim {version}, compare of {each}."
 
 
 @plain_text
-def change_dots(outcomes: list[Outcome], bands: list[np.ndarray], path: Path) -> Path:
+def change_dots(outcomes: list[Outcome], bands: list[np.ndarray]) -> Figure:
     """The comparison at a glance: per scenario, the change at the last month in each state's alignment with each
     power (dot: difference of medians; bar: 5–95% of run differences), zero marked."""
     ref = outcomes[0]
@@ -122,7 +146,7 @@ def change_dots(outcomes: list[Outcome], bands: list[np.ndarray], path: Path) ->
     handles = [Patch(color=c, label=p) for p, c in power_colors(ref.powers).items()]
     fig.legend(handles=handles, loc="outside lower center", ncols=len(handles), frameon=False, fontsize=10)
     fig.suptitle(f"Change at {ref.dates[-1]} (dot: difference of medians; bar: 5–95% of run differences)", fontsize=12)
-    return _save(fig, path)
+    return fig
 
 
 @plain_text
@@ -152,10 +176,17 @@ def difference_chart(ref: Outcome, other: Outcome, band: np.ndarray, paired: boo
 
 
 @plain_text
-def overlaid_fans(outcomes: list[Outcome], digests: list[Digest], paths: dict[str, Path]) -> list[Path]:
-    """For each power, the figure at its path: one panel per state, every scenario's median alignment with that
-    power and its 5–95% band, each scenario in its own colour and line style. The figures share their axes,
-    scale and legend and differ only in data and titles, so one figure is laid out once and drawn for each power
+def overlaid_fans(
+    outcomes: list[Outcome],
+    digests: list[Digest],
+    figures: dict[str, tuple[Path, str]],
+    formats: tuple[str, ...] = ("png",),
+    source: str | None = None,
+) -> list[list[Path]]:
+    """For each power, its figure at its path (without suffix) in each of `formats`, with its caption and the
+    `source` line inside when a source is given: one panel per state, every scenario's median alignment with
+    that power and its 5–95% band, each scenario in its own colour and line style. The figures share their axes,
+    scale and legend and differ only in data and texts, so one figure is laid out once and drawn for each power
     in turn."""
     first = outcomes[0]
     dates = _dates(first)
@@ -166,8 +197,9 @@ def overlaid_fans(outcomes: list[Outcome], digests: list[Digest], paths: dict[st
         ax.set_ylim(SHARE_LIMITS[0], top)
     _scenario_legend(fig, outcomes)
     ylabel, title = fig.supylabel(""), fig.suptitle("", fontsize=13)  # texts set per power, placed by the layout
+    caption_text = None
     written = []
-    for power, path in paths.items():
+    for power, (path, caption) in figures.items():
         p = first.powers.index(power)
         drawn = []
         for s, ax in enumerate(axes):
@@ -181,7 +213,11 @@ def overlaid_fans(outcomes: list[Outcome], digests: list[Digest], paths: dict[st
                 drawn += ax.plot(dates, middle, color=color, lw=1.8, ls=_style(i))
         ylabel.set_text(f"alignment share with {power}")
         title.set_text(f"Alignment with {power}: {_versus(outcomes)} (median, 5–95% of runs)")
-        written.append(_save(fig, path))
+        if source is not None and caption_text is None:
+            caption_text = captioned(fig, caption, source)  # lays the figure out once, with room for the caption
+        elif caption_text is not None:
+            caption_text.set_text(caption)
+        written.append([_save(fig, path.with_suffix("." + kind)) for kind in formats])
         fig.set_layout_engine("none")  # the layout found for the first power holds for the others
         for artist in drawn:
             artist.remove()
@@ -189,7 +225,7 @@ def overlaid_fans(outcomes: list[Outcome], digests: list[Digest], paths: dict[st
 
 
 @plain_text
-def dominant_grid(outcomes: list[Outcome], digests: list[Digest], horizons: list[str], path: Path) -> Path:
+def dominant_grid(outcomes: list[Outcome], digests: list[Digest], horizons: list[str]) -> Figure:
     """Side by side for each horizon: per state and scenario, the most frequent dominant partner and its share."""
     first = outcomes[0]
     n_states, n_powers = len(first.states), len(first.powers)
@@ -231,11 +267,11 @@ def dominant_grid(outcomes: list[Outcome], digests: list[Digest], horizons: list
         "paler = runs disagree more)",
         fontsize=12,
     )
-    return _save(fig, path)
+    return fig
 
 
 @plain_text
-def bloc_chart(outcomes: list[Outcome], digests: list[Digest], path: Path) -> Path:
+def bloc_chart(outcomes: list[Outcome], digests: list[Digest]) -> Figure:
     """One panel per power: number of states leaning most towards it, per scenario, over time."""
     first = outcomes[0]
     dates = _dates(first)
@@ -259,11 +295,11 @@ def bloc_chart(outcomes: list[Outcome], digests: list[Digest], path: Path) -> Pa
         f"Bloc sizes: number of states whose dominant partner is each power\n{_versus(outcomes)} (mean of runs)",
         fontsize=12,
     )
-    return _save(fig, path)
+    return fig
 
 
 @plain_text
-def hedging_chart(outcomes: list[Outcome], digests: list[Digest], path: Path) -> Path:
+def hedging_chart(outcomes: list[Outcome], digests: list[Digest]) -> Figure:
     """Median hedging index per scenario: the mean over states first, then one panel per state."""
     first = outcomes[0]
     dates = _dates(first)
@@ -281,7 +317,7 @@ def hedging_chart(outcomes: list[Outcome], digests: list[Digest], path: Path) ->
     fig.supylabel("hedging index (0 = one patron, 1 = even split)")
     _scenario_legend(fig, outcomes)
     fig.suptitle(f"Hedging between powers: {_versus(outcomes)} (median, 5–95% of runs)", fontsize=13)
-    return _save(fig, path)
+    return fig
 
 
 def _text_color(background: np.ndarray) -> str:

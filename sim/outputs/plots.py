@@ -28,6 +28,7 @@ from matplotlib.colors import LinearSegmentedColormap, Normalize, to_rgb
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
+from matplotlib.text import Text
 from matplotlib.ticker import FormatStrFormatter, MultipleLocator
 
 from sim.inputs.sources import PROJECTION
@@ -339,9 +340,10 @@ def source_line(bands: Bands, runs: int, seed: int, version: str) -> str:
     )
 
 
-def captioned(fig: Figure, caption: str, source: str) -> None:
+def captioned(fig: Figure, caption: str, source: str) -> Text:
     """The caption and source line at the foot of the figure as plain text (no mathtext, no TeX), in room added
-    below the figure's own: the panels are laid out above it, then fixed, with the legends beside them."""
+    below the figure's own: the panels are laid out above it, then fixed, with the legends beside them. Returns
+    the caption's text, which a figure drawn again for another subject can change."""
     width, height = fig.get_size_inches()
     total = height + CAPTION_INCHES
     fig.set_size_inches(width, total)
@@ -358,9 +360,13 @@ def captioned(fig: Figure, caption: str, source: str) -> None:
     if label is not None:
         label.set_y(room[1])
         label.set_verticalalignment("bottom")
+    texts = []
     for line, (text, size) in enumerate(((caption, 9), (source, 8))):
         y = (CAPTION_INCHES - 0.08 - 0.18 * line) / total
-        fig.text(0.01, y, text, fontsize=size, color="0.25", ha="left", va="top", usetex=False, parse_math=False)
+        texts.append(
+            fig.text(0.01, y, text, fontsize=size, color="0.25", ha="left", va="top", usetex=False, parse_math=False)
+        )
+    return texts[0]
 
 
 def draw_all(jobs: list[tuple], weights: list[float] | None = None, pool: Executor | None = None) -> list:
