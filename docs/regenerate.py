@@ -172,6 +172,23 @@ def bands_sentence(folder: Path) -> str:
     )
 
 
+def printed_report(folder: Path, path: Path) -> None:
+    """The first A4 page of the run's report.html as Chromium prints it (print styles, 12 mm margins), as a PNG."""
+    from playwright.sync_api import sync_playwright
+
+    alliance("report", str(folder))
+    width, height = round((210 - 24) / 25.4 * 96), round((297 - 24) / 25.4 * 96)  # A4 inside the margins
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=["--headless", "--no-sandbox"])
+        try:
+            page = browser.new_page(viewport={"width": width, "height": height})
+            page.emulate_media(media="print")
+            page.goto((folder / "report.html").as_uri())
+            page.screenshot(path=str(path), clip={"x": 0, "y": 0, "width": width, "height": height})
+        finally:
+            browser.close()
+
+
 def regenerate(screenshots: bool) -> None:
     work = Path(tempfile.mkdtemp(prefix="alliance-docs-"))
     try:
@@ -194,6 +211,7 @@ def regenerate(screenshots: bool) -> None:
         replace_between(ROOT / "docs" / "ODD.md", "parameters", parameter_table())
         subprocess.run([sys.executable, "-m", "sim.viz.lesson"], check=True, cwd=ROOT)
         if screenshots:
+            printed_report(work / "baseline", IMG / "report_printed.png")
             subprocess.run(
                 [
                     sys.executable,
