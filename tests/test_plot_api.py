@@ -61,7 +61,8 @@ def test_difference_is_the_comparison_figure(written):
     figure = sim.plot.difference(folder, root / "n")
     assert isinstance(figure, Figure) and len(figure.axes) == 10
     assert figure.get_suptitle().startswith("no_invasion minus baseline")
-    sim.compare([folder, root / "n"], root / "compared")
+    figures = dict(sim.compare([folder, root / "n"], root / "compared").figures)
+    assert all(path.is_file() for path in figures)  # where the folder holds them
     written = np.asarray(PIL.Image.open(root / "compared" / "plots" / "difference_no_invasion.png"))[..., :3]
     assert np.array_equal(pixels(figure), written)  # its caption and source line too
     with pytest.raises(sim.InputError, match="out=FOLDER"):

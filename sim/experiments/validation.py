@@ -392,6 +392,31 @@ def window(scenario: Scenario, targets: list[Target], evidence: Evidence) -> Set
     return prepare(replace(scenario, months=horizon(targets, scenario.date(0))), evidence)
 
 
+def _cost(scenario: Scenario, runs: int, months: int, conditional: bool) -> Cost:
+    """Every predictor's runs held at once; the model and two nulls simulated (twice with the conditional
+    scenario)."""
+    S, P = len(scenario.states), len(scenario.powers)
+    return Cost(
+        (len(PREDICTORS) + WRITE_OVERHEAD) * runs * cell_bytes(months, S, P) + 300e6,
+        5e6,
+        simulation_seconds(len(SIMULATED) * runs * (1 + conditional), months),
+    )
+
+
+def _conditional_record(
+    scenario: Scenario | None, scored: tuple[pd.DataFrame, pd.DataFrame] | None
+) -> dict[str, Any] | None:
+    """What the manifest says of the conditional scenario's scores, if it was scored."""
+    if scenario is None or scored is None:
+        return None
+    return {
+        "scenario_file": reference(scenario.path),
+        "scenario_sha256": file_digest(scenario.path),
+        "met": int(scored[0]["met"].sum()),
+        "scores": _records(scored[1]),
+    }
+
+
 def validate(
     scenario_path: Path | None,
     out: Path | None,
@@ -419,13 +444,8 @@ def validate(
     label = None if out else scenario.name  # a default folder must hold this scenario's validation, if any
     suffix = "-hindcast" if hindcast else ""  # in and out of sample are separate folders, so both can be kept
     out = Path(out) if out else default_folder(scenario.name, RESULTS / "validation", suffix)
-    S, P = len(scenario.states), len(scenario.powers)
     months = horizon(targets, scenario.date(0))
-    cost = Cost(
-        (len(PREDICTORS) + WRITE_OVERHEAD) * runs * cell_bytes(months, S, P) + 300e6,
-        5e6,
-        simulation_seconds(len(SIMULATED) * runs * (1 + (conditional_scenario is not None)), months),
-    )  # every predictor's runs held at once, the model and two nulls simulated (twice with the conditional scenario)
+    cost = _cost(scenario, runs, months, conditional_scenario is not None)
     sources = FITTED_POINT if fitted_point else SOURCES
     found: dict[str, Any] = {}
 
@@ -469,14 +489,7 @@ def validate(
             "uncertainty": list(sources),
             "posterior": posterior_record(posterior),
             "scores": _records(table_of_scores),
-            "conditional": None
-            if conditional is None or conditional_scenario is None
-            else {
-                "scenario_file": reference(conditional_scenario.path),
-                "scenario_sha256": file_digest(conditional_scenario.path),
-                "met": int(conditional[0]["met"].sum()),
-                "scores": _records(conditional[1]),
-            },
+            "conditional": _conditional_record(conditional_scenario, conditional),
         }
 
     targets_option = {"hindcast": True} if hindcast else {"targets": reference(targets_path)}

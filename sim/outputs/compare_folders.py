@@ -71,7 +71,9 @@ def compare_folders(
 
     target = Folder(Path(out), force, tuple(folder_of(spec) for spec in specs))
     write_results(target, compare_cost(specs), what, fix, write, reproduce, after=page)
-    return done[0]
+    comparison = done[0]
+    comparison.figures = [(Path(out) / "plots" / path.name, caption) for path, caption in comparison.figures]
+    return comparison  # its figures where the folder now holds them, no longer where they were staged
 
 
 def _compare(specs: list[str], wanted: list[str] | None) -> Comparison:
