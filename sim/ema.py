@@ -2,29 +2,34 @@
 uncertainties, named final shares as its outcomes, for exploratory modelling (PRIM, feature scoring).
 
     import sim.ema
-    from ema_workbench import SequentialEvaluator, perform_experiments
+    from ema_workbench import perform_experiments
     model = sim.ema.model(scenario="baseline", runs=10, outcomes=["kazakhstan_china_2030"])
-    experiments, outcomes = perform_experiments(model, 100, evaluator=SequentialEvaluator(model))
+    experiments, outcomes = perform_experiments(model, 100, evaluator=sim.ema.BatchEvaluator(model))
 
 Each experiment is one parameter point simulated `runs` times through `sim.simulate_points` (the same replicate
 streams for every point); an outcome is the mean over those runs of a state's alignment with a power at the
-December of its year.
+December of its year. `BatchEvaluator` simulates all of a call's experiments in one batched engine call, with
+the outcomes EMA's `SequentialEvaluator` gives one experiment at a time.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from sim.api import load, simulate_points
-from sim.inputs.documents import InputError, suggest
 from sim.inputs.extras import require
-from sim.inputs.parameters import PARAMETERS
+
+require("ema")
+import pandas as pd  # noqa: E402
+from ema_workbench import Model, RealParameter, ScalarOutcome  # noqa: E402
+from ema_workbench.em_framework.evaluators import BaseEvaluator  # noqa: E402
+
+from sim.api import load, simulate_points  # noqa: E402
+from sim.inputs.documents import InputError, suggest  # noqa: E402
+from sim.inputs.parameters import PARAMETERS  # noqa: E402
 
 if TYPE_CHECKING:
-    from ema_workbench import Model
-
     from sim.inputs.scenario import Scenario
 
 
@@ -38,22 +43,58 @@ def model(
     """An `ema_workbench.Model` of the scenario: one `RealParameter` per parameter over its range, one
     `ScalarOutcome` per name `STATE_POWER_YEAR` (lower case, e.g. ``kazakhstan_china_2030``; default every state
     and power at the scenario's last year). InputError for an outcome the scenario does not have."""
-    require("ema")
-    from ema_workbench import Model, RealParameter, ScalarOutcome
-
     loaded = scenario if not isinstance(scenario, str | Path) else load(scenario)
     cells = outcome_cells(loaded, outcomes)
-    dates = sorted({cell[0] for cell in cells.values()})
-
-    def experiment(**values: float) -> dict[str, float]:
-        shares = simulate_points({k: [v] for k, v in values.items()}, runs, seed, loaded, dates)
-        means = shares.groupby(["date", "state", "power"], observed=True)["alignment"].mean()
-        return {outcome: float(means[cell]) for outcome, cell in cells.items()}
-
-    built = Model(name, function=experiment)
+    built = Model(name, function=Outcomes(loaded, cells, runs, seed))
     built.uncertainties = [RealParameter(p.name, p.low, p.high) for p in PARAMETERS]
     built.outcomes = [ScalarOutcome(outcome) for outcome in cells]
     return built
+
+
+class Outcomes:
+    """A model's outcomes for parameter points: one point (EMA's call, by keyword) or a table of them at once."""
+
+    def __init__(self, scenario: Scenario, cells: dict[str, tuple[str, str, str]], runs: int, seed: int) -> None:
+        self.scenario, self.cells, self.runs, self.seed = scenario, cells, runs, seed
+        self.dates = sorted({cell[0] for cell in cells.values()})
+
+    def __call__(self, **values: float) -> dict[str, float]:
+        return self.of(pd.DataFrame({name: [value] for name, value in values.items()}))[0]
+
+    def of(self, points: pd.DataFrame) -> list[dict[str, float]]:
+        """Each point's outcomes (the mean over its runs), simulated in batched engine calls."""
+        shares = simulate_points(points, self.runs, self.seed, self.scenario, self.dates)
+        means = shares.groupby(["point", "date", "state", "power"], observed=True)["alignment"].mean()
+        return [{name: float(means[(i, *cell)]) for name, cell in self.cells.items()} for i in range(len(points))]
+
+
+class BatchEvaluator(BaseEvaluator):  # type: ignore[misc]  # EMA Workbench ships no type hints
+    """An EMA evaluator for `model`s: every experiment of a `perform_experiments` call simulated in one batched
+    engine call per model, instead of one call each (the outcomes are the same)."""
+
+    def initialize(self) -> None:
+        """Nothing to start: the experiments run in this process."""
+
+    def finalize(self) -> None:
+        """Nothing to stop."""
+
+    def evaluate_experiments(self, experiments: Iterable[Any], callback: Callable[..., Any], **kwargs: Any) -> None:
+        """Simulate the experiments, model by model, and hand each one's outcomes to EMA's `callback`."""
+        models = {msi.name: msi for msi in self._msis}
+        chosen = list(experiments)
+        for name, msi in models.items():
+            mine = [experiment for experiment in chosen if experiment.model_name == name]
+            if not mine:
+                continue
+            if not isinstance(msi.function, Outcomes):
+                raise InputError(f"model '{name}': BatchEvaluator needs a model made by sim.ema.model")
+            points = pd.DataFrame(
+                [{u.name: experiment.scenario[u.name] for u in msi.uncertainties} for experiment in mine]
+            )
+            for experiment, found in zip(mine, msi.function.of(points), strict=True):
+                msi.outcomes_output = found  # EMA's outcome processing, as its runner does
+                callback(experiment, msi.outcomes_output)
+                msi.reset_model()
 
 
 def outcome_cells(scenario: Scenario, outcomes: Iterable[str] | None) -> dict[str, tuple[str, str, str]]:

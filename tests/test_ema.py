@@ -19,8 +19,8 @@ def model(short_scenario):
     return sim.ema.model(scenario=short_scenario, runs=2, outcomes=OUTCOMES, seed=1)
 
 
-def experiments(model, n: int, rng: int):
-    evaluator = ema_workbench.SequentialEvaluator(model)
+def experiments(model, n: int, rng: int, evaluator=None):
+    evaluator = evaluator or ema_workbench.SequentialEvaluator(model)
     return ema_workbench.perform_experiments(model, n, evaluator=evaluator, uncertainty_sampling_kwargs={"rng": rng})
 
 
@@ -48,3 +48,23 @@ def test_prim_finds_a_box_of_the_parameters_behind_a_high_share(model):
     high = share > np.quantile(share, 0.7)
     box = prim.Prim(table[[p.name for p in PARAMETERS]], high).find_box()
     assert box is not None and box.peeling_trajectory["mean"].iloc[-1] > high.mean()
+
+
+def test_the_batch_evaluator_gives_every_experiment_the_outcomes_it_gets_alone(model):
+    """One batched engine call for all twelve experiments: the same table and the same outcomes, to the bit, as
+    EMA's SequentialEvaluator running them one by one."""
+    table, outcomes = experiments(model, 12, 7)
+    batched, found = experiments(model, 12, 7, sim.ema.BatchEvaluator(model))
+    names = [p.name for p in PARAMETERS]
+    assert batched[names].equals(table[names])
+    for name in OUTCOMES:
+        assert np.array_equal(found[name], outcomes[name]), name
+        assert np.unique(found[name]).size > 1
+
+
+def test_the_batch_evaluator_refuses_a_model_it_did_not_make():
+    other = ema_workbench.Model("other", function=lambda x=0.0: {"y": x})
+    other.uncertainties = [ema_workbench.RealParameter("x", 0.0, 1.0)]
+    other.outcomes = [ema_workbench.ScalarOutcome("y")]
+    with pytest.raises(sim.InputError, match="sim.ema.model"):
+        ema_workbench.perform_experiments(other, 2, evaluator=sim.ema.BatchEvaluator(other))
