@@ -65,6 +65,18 @@ def figure_formats(text: str) -> tuple[str, ...]:
         raise argparse.ArgumentTypeError(f"'{text}': {str(exc).split(': ', 1)[-1]}") from None
 
 
+def add_figures(parser: argparse.ArgumentParser, besides: str = "") -> None:
+    """The --figures option: the files each figure is written as (`besides` says what is written anyway)."""
+    parser.add_argument(
+        "--figures",
+        type=figure_formats,
+        default=("png",),
+        metavar="FORMATS",
+        help=f"comma-separated files each figure is written as{besides}: png, svg, pdf (default png); each carries "
+        "its caption and source line",
+    )
+
+
 #: Settings whose flag is not '--' and the setting's name with hyphens.
 FLAG_OF = {"overrides": "--set"}
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from sim.cli.arguments import figure_formats
+from sim.cli.arguments import add_figures
 
 #: Differences printed on the terminal after `compare`.
 SHOWN = 3
@@ -34,14 +34,7 @@ def register(subparsers) -> None:
         help="months for the dominant-partner tables and grids, e.g. 2025-12,2030-12 "
         "(default: 2025-12, mid-way through the projection, if covered, and the last month)",
     )
-    compare.add_argument(
-        "--figures",
-        type=figure_formats,
-        default=("png",),
-        metavar="FORMATS",
-        help="comma-separated files each figure is written as besides the PNG that report.html embeds: svg, pdf "
-        "(default png only); each carries its caption and source line",
-    )
+    add_figures(compare, besides=" (the PNG that report.html embeds is written anyway)")
     compare.add_argument("--force", action="store_true", help="replace a non-empty output folder")
     compare.set_defaults(func=cmd_compare)
 

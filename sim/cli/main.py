@@ -13,7 +13,7 @@ from pathlib import Path
 
 from sim.cli.arguments import (
     Parser,
-    figure_formats,
+    add_figures,
     flags,
     positive_int,
     seed_int,
@@ -110,14 +110,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="comma-separated sources each run carries: shocks, parameters (a draw from the calibration "
         "posterior), evidence (a draw of the starting levels); default all three",
     )
-    run.add_argument(
-        "--figures",
-        type=figure_formats,
-        default=("png",),
-        metavar="FORMATS",
-        help="comma-separated files each figure is written as: png, svg, pdf (default png); each carries its "
-        "caption and source line",
-    )
+    add_figures(run)
     run.add_argument(
         "--series",
         type=series_names,
