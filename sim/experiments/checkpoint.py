@@ -42,15 +42,16 @@ class Journal:
         """The journal an interrupted fit left in `folder`; InputError if there is none or it is another fit's."""
         found = read_json(folder / CHECKPOINT / SETTINGS)
         if not isinstance(found, dict):
-            absent = f"{folder}: holds no interrupted fit to resume (no {CHECKPOINT}/{SETTINGS}); run without --resume"
-            raise InputError(absent)
+            absent = f"{folder}: holds no interrupted fit to resume (no {CHECKPOINT}/{SETTINGS}); run without resuming"
+            raise InputError(absent, ("resume",))
         differ = [name for name in settings if found.get(name) != settings[name]]
         if differ:
             name = differ[0]
             what = f"another {name}" if name.endswith("file") else f"{name} {found.get(name)}, not {settings[name]}"
             raise InputError(
                 f"{folder / CHECKPOINT}: the fit was started with {what}; resume with the same settings and files, "
-                "or start again with --force instead of --resume"
+                "or start again, replacing the folder, instead of resuming",
+                ("force", "resume"),
             )
         done = 0
         while (folder / CHECKPOINT / _batch(done)).is_file():
@@ -67,11 +68,13 @@ class Journal:
                     same = str(stored["key"]) == key and np.array_equal(stored["points"], points)
                     medians, margins = stored["medians"], stored["margins"]
             except (OSError, ValueError, KeyError) as exc:
-                raise InputError(f"{path}: unreadable ({exc}); start again with --force instead of --resume") from None
+                again = "start again, replacing the folder, instead of resuming"
+                raise InputError(f"{path}: unreadable ({exc}); {again}", ("force", "resume")) from None
             if not same:
                 raise InputError(
-                    f"{path}: the fit asked for other points than its checkpoint holds; start again with --force "
-                    "instead of --resume"
+                    f"{path}: the fit asked for other points than its checkpoint holds; start again, replacing the "
+                    "folder, instead of resuming",
+                    ("force", "resume"),
                 )
             return medians, margins
         medians, margins = compute(points)

@@ -175,6 +175,7 @@ def _choose_horizons(wanted: list[str] | None, dates: list[str]) -> list[str]:
     for month in wanted:
         if month not in dates:
             raise InputError(
-                f"--horizons: {month} is outside the results ({dates[0]} to {dates[-1]}); choose months in that range"
+                f"horizons: {month} is outside the results ({dates[0]} to {dates[-1]}); choose months in that range",
+                ("horizons",),
             )
     return sorted(wanted)
