@@ -51,7 +51,7 @@ TOLERANCE = 1.0
 #: The best candidates of the search are re-run with REPLICATION x the replicates to pick the fitted point.
 RECHECK, REPLICATION = 8, 4
 #: Most runs simulated in one call (bounds memory; any chunking gives the same numbers).
-CHUNK = 4000
+CHUNK = 512
 CALIBRATION_OUT = Path("results") / "calibration"
 
 #: Smallest population differential evolution accepts.
@@ -398,7 +398,7 @@ def held_sweeps(problem: Problem, values: dict[str, float], runs: int, seed: int
 
 def projection(setup: Setup, params: dict[str, Any], runs: int, seed: int) -> pd.DataFrame:
     """Each state's leading partner and hedging at the start and end of the full scenario (medians over runs)."""
-    traj = simulate(setup, runs, seed, params)
+    traj = simulate(setup, runs, seed, params, kept=[0, setup.scenario.months])
     shares = np.median(traj.alignment[:, [0, -1]], axis=0)  # (2,S,P)
     hedging = np.median(traj.hedging[:, [0, -1]], axis=0)  # (2,S)
     rows = []
