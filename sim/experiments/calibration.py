@@ -574,12 +574,17 @@ def _write_yaml(record: dict[str, Any], path: Path) -> None:
 
 
 def _plots(folder, found, frame, points, accepted, problem, values, n_targets) -> None:
+    """The fit's three figures, drawn at once on the figure workers (the marginals, the heaviest, first)."""
     from sim.outputs.calibration_plots import loss_trace, posterior_marginals, target_margins
+    from sim.outputs.plots import draw_all
 
-    loss_trace(found.losses, found.met, folder / "loss_trace.png", n_targets)
     bounds = dict(zip(problem.names, map(tuple, problem.bounds), strict=True))
-    posterior_marginals(points, accepted, bounds, values, folder / "posterior.png")
-    target_margins(frame, folder / "targets.png", "fitted parameters")
+    jobs = [
+        (loss_trace, (found.losses, found.met, folder / "loss_trace.png", n_targets)),
+        (posterior_marginals, (points, accepted, bounds, values, folder / "posterior.png")),
+        (target_margins, (frame, folder / "targets.png", "fitted parameters")),
+    ]
+    draw_all(jobs, weights=[1.0, len(problem.names), 1.0])
 
 
 def _informs(found: Search, names: tuple[str, ...], targets: list[Target]) -> dict[str, list[tuple[str, float]]]:
