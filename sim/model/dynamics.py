@@ -105,8 +105,17 @@ class Ties:
             np.ascontiguousarray(self.rivals, dtype=np.float64),
             np.ascontiguousarray(self.leader, dtype=np.int64),
             np.ascontiguousarray(self.tie, dtype=np.int64),
-            linked(self.borders + self.rivals),
+            self.peers(),
         )
+
+    def peers(self) -> np.ndarray:
+        """Each state's peers (S,S): the states it borders or is a rival of, in order, padded with -1."""
+        links = self.borders + self.rivals
+        peers = np.full(links.shape, -1, dtype=np.int64)
+        for s, row in enumerate(links):
+            found = np.flatnonzero(row)
+            peers[s, : len(found)] = found
+        return peers
 
 
 class Net(NamedTuple):
@@ -118,15 +127,6 @@ class Net(NamedTuple):
     leader: np.ndarray
     tie: np.ndarray
     peers: np.ndarray
-
-
-def linked(links: np.ndarray) -> np.ndarray:
-    """Each state's peers (S,S) from its links (S,S): the states it has a link with, in order, padded with -1."""
-    peers = np.full(links.shape, -1, dtype=np.int64)
-    for s, row in enumerate(links):
-        found = np.flatnonzero(row)
-        peers[s, : len(found)] = found
-    return peers
 
 
 #: Every parameter of sim/inputs/parameters.py, which the equations read. `rates` gives one record of them
