@@ -112,9 +112,10 @@ def simulate(
         n = R if logged is None else logged
         made, patron, answered = appeals
         _log(setup, log, n, (made[:n], patron[:n], answered[:n]), participation[:n])
+    dates = scenario.dates
     return Trajectories(
         scenario.name,
-        [scenario.dates[month] for month in slots],
+        [dates[month] for month in slots],
         list(scenario.states),
         list(scenario.powers),
         runs=run_ids,
