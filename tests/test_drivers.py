@@ -95,6 +95,32 @@ def test_blocks_of_runs_change_nothing(setup, monkeypatch):
     assert sum(months) == setup.scenario.months
 
 
+def test_repeated_runs_and_shared_parameters_give_what_each_run_gives_alone(setup):
+    """Runs drawn once and copied where a run id comes again, starts settled once where runs share their
+    parameters: each run is still the run simulated alone, bit for bit."""
+    run_ids = np.array([3, 1, 3, 0, 1, 3])
+    rates = np.array([0.1, 0.1, 0.2, 0.1, 0.2, 0.1])
+    batch = simulate(setup, run_ids, 7, {**setup.params, "adjustment_rate": rates})
+    for row, (run, rate) in enumerate(zip(run_ids, rates, strict=True)):
+        alone = simulate(setup, np.array([run]), 7, {**setup.params, "adjustment_rate": rate})
+        for name in SERIES:
+            np.testing.assert_array_equal(getattr(batch, name)[row], getattr(alone, name)[0], err_msg=name)
+    assert not np.array_equal(batch.alignment[0], batch.alignment[2])  # same run, other parameters
+
+
+def test_kept_months_are_those_of_every_month(setup):
+    """A simulation keeping some months gives those months of the whole simulation, labelled by their dates."""
+    whole = simulate(setup, 3, 7)
+    kept = [0, 2, setup.scenario.months]
+    some = simulate(setup, 3, 7, kept=kept)
+    assert some.dates == [whole.dates[m] for m in kept]
+    for name in SERIES:
+        np.testing.assert_array_equal(getattr(some, name), getattr(whole, name)[:, kept], err_msg=name)
+    np.testing.assert_array_equal(some.participation, whole.participation[:, kept])
+    with pytest.raises(ValueError, match="every month"):
+        simulate(setup, 3, 7, log=[], kept=kept)
+
+
 def test_seed_matters(setup):
     assert not np.allclose(simulate(setup, 2, 1).alignment, simulate(setup, 2, 2).alignment)
 

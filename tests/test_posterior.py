@@ -4,10 +4,12 @@ its budget, and it says each generation's acceptance rate."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
-from sim.experiments.posterior import Generation, Proposal, abc_smc
+from sim.experiments.posterior import Generation, Proposal, Tried, abc_smc
 
 BOUNDS = np.array([[0.0, 1.0], [0.0, 2.0]])
 CENTRE = np.array([0.4, 1.1])
@@ -74,3 +76,23 @@ def test_the_posterior_is_fixed_by_its_seed(seed: int) -> None:
     first, second = (abc_smc(distance, ("x", "y"), BOUNDS, 50, 6, 0.05, seed, 3000, 200) for _ in range(2))
     np.testing.assert_array_equal(first.points, second.points)
     np.testing.assert_array_equal(first.weights, second.weights)
+
+
+def test_recycled_weights_are_the_mixture_at_every_tolerance_as_it_shrinks() -> None:
+    """Each proposal's density is computed once, where it was first needed; as the tolerance shrinks, the weights
+    are still the prior over the mixture of the proposals at the candidates left."""
+    rng = np.random.default_rng(1)
+    batches = [rng.random((40, 2)) for _ in range(3)]
+    scores = [rng.random(40) for _ in range(3)]
+    proposals = [Proposal.prior(2, 40)] + [
+        replace(Proposal.local(b, np.full(40, 1 / 40), s, 0.5), inside=0.8, evaluated=40)
+        for b, s in zip(batches[:2], scores[:2], strict=True)
+    ]
+    tried = Tried(batches, scores)
+    for tolerance in (0.9, 0.6, 0.3):
+        points, weights = tried.recycled(proposals, tolerance, 1.0)
+        expected = np.concatenate(batches)[np.concatenate(scores) <= tolerance]
+        mixture = sum(p.evaluated / 120 * p.density(expected, 1.0) for p in proposals)
+        np.testing.assert_array_equal(points, expected)
+        np.testing.assert_allclose(weights, 1.0 / mixture, rtol=1e-12)
+    assert len(tried.densities) == 9

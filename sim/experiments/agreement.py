@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 #: Runs per posterior point (shocks only: each point's own parameters, the evidence as derived).
 RUNS = 16
 #: Most runs per engine call.
-CHUNK = 4000
+CHUNK = 512
 
 
 def agreement(setup: Setup, posterior: Posterior, seed: int = 0, runs: int = RUNS) -> pd.DataFrame:
@@ -34,7 +34,8 @@ def agreement(setup: Setup, posterior: Posterior, seed: int = 0, runs: int = RUN
         final = traj.alignment[:, -1].reshape(points, runs, *traj.alignment.shape[2:])
         return np.median(final, axis=1).argmax(axis=-1)  # (points, S)
 
-    lead = np.concatenate(simulate_points(setup, setup.params, values, runs, seed, leaders, CHUNK))
+    last = [setup.scenario.months]  # the runs' end is all it reads
+    lead = np.concatenate(simulate_points(setup, setup.params, values, runs, seed, leaders, CHUNK, kept=last))
     weights = posterior.weights / posterior.weights.sum()
     powers, rows = setup.scenario.powers, []
     for s, state in enumerate(setup.scenario.states):

@@ -51,7 +51,7 @@ TOLERANCE = 1.0
 #: The best candidates of the search are re-run with REPLICATION x the replicates to pick the fitted point.
 RECHECK, REPLICATION = 8, 4
 #: Most runs simulated in one call (bounds memory; any chunking gives the same numbers).
-CHUNK = 4000
+CHUNK = 512
 CALIBRATION_OUT = Path("results") / "calibration"
 
 #: Smallest population differential evolution accepts.
@@ -398,7 +398,7 @@ def held_sweeps(problem: Problem, values: dict[str, float], runs: int, seed: int
 
 def projection(setup: Setup, params: dict[str, Any], runs: int, seed: int) -> pd.DataFrame:
     """Each state's leading partner and hedging at the start and end of the full scenario (medians over runs)."""
-    traj = simulate(setup, runs, seed, params)
+    traj = simulate(setup, runs, seed, params, kept=[0, setup.scenario.months])
     shares = np.median(traj.alignment[:, [0, -1]], axis=0)  # (2,S,P)
     hedging = np.median(traj.hedging[:, [0, -1]], axis=0)  # (2,S)
     rows = []
@@ -574,12 +574,17 @@ def _write_yaml(record: dict[str, Any], path: Path) -> None:
 
 
 def _plots(folder, found, frame, points, accepted, problem, values, n_targets) -> None:
+    """The fit's three figures, drawn at once on the figure workers (the marginals, the heaviest, first)."""
     from sim.outputs.calibration_plots import loss_trace, posterior_marginals, target_margins
+    from sim.outputs.plots import draw_all
 
-    loss_trace(found.losses, found.met, folder / "loss_trace.png", n_targets)
     bounds = dict(zip(problem.names, map(tuple, problem.bounds), strict=True))
-    posterior_marginals(points, accepted, bounds, values, folder / "posterior.png")
-    target_margins(frame, folder / "targets.png", "fitted parameters")
+    jobs = [
+        (loss_trace, (found.losses, found.met, folder / "loss_trace.png", n_targets)),
+        (posterior_marginals, (points, accepted, bounds, values, folder / "posterior.png")),
+        (target_margins, (frame, folder / "targets.png", "fitted parameters")),
+    ]
+    draw_all(jobs, weights=[1.0, len(problem.names), 1.0])
 
 
 def _informs(found: Search, names: tuple[str, ...], targets: list[Target]) -> dict[str, list[tuple[str, float]]]:

@@ -25,11 +25,13 @@ def simulate_runs(
     points: np.ndarray,
     run_ids: np.ndarray,
     seed: int,
+    kept: list[int] | None = None,
 ) -> Trajectories:
     """Run run_ids[i] with the parameters of point points[i]: `base` overridden by each varied
-    parameter's value at that point (values[name] holds one value per point)."""
+    parameter's value at that point (values[name] holds one value per point); the months `kept` (all by
+    default)."""
     params = {**base, **{name: np.asarray(value)[points] for name, value in values.items()}}
-    return simulate(setup, run_ids, seed, params)
+    return simulate(setup, run_ids, seed, params, kept=kept)
 
 
 def simulate_points[Result](
@@ -41,10 +43,12 @@ def simulate_points[Result](
     reduce: Callable[[Trajectories, int], Result],
     chunk: int,
     progress: Callable[[int], None] | None = None,
+    kept: list[int] | None = None,
 ) -> list[Result]:
     """Every point's `replicates` runs (runs 0..replicates-1 for each point), at most about `chunk` runs
     per engine call; `reduce(trajectories, points)` turns each call's runs (point by point, replicates
-    consecutive) into what is kept, so that memory stays one chunk's. `progress` gets the points done."""
+    consecutive, the months `kept`: all by default) into what is kept, so that memory stays one chunk's.
+    `progress` gets the points done."""
     count = len(next(iter(values.values())))
     per_chunk = max(1, chunk // replicates)
     found = []
@@ -52,7 +56,7 @@ def simulate_points[Result](
         stop = min(count, first + per_chunk)
         points = np.repeat(np.arange(first, stop), replicates)
         run_ids = np.tile(np.arange(replicates), stop - first)
-        found.append(reduce(simulate_runs(setup, base, values, points, run_ids, seed), stop - first))
+        found.append(reduce(simulate_runs(setup, base, values, points, run_ids, seed, kept), stop - first))
         if progress is not None:
             progress(stop - first)
     return found

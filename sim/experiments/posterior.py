@@ -14,7 +14,7 @@ draw, so bands show what the targets leave open as well as the monthly shocks.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -172,7 +172,7 @@ def abc_smc(
     scores = losses(candidates)
     tolerance = max(epsilon, float(np.quantile(scores, QUANTILE)))
     keep = scores <= tolerance
-    tried, tried_scores = [candidates], [scores]
+    tried = Tried([candidates], [scores])
     history = [Generation(tolerance, len(candidates), int(keep.sum()))]
     proposals = [Proposal.prior(len(names), len(candidates))]
     if report is not None:
@@ -183,10 +183,7 @@ def abc_smc(
         evaluated = sum(p.evaluated for p in proposals)
         if evaluated >= budget or len(particles) < 2:
             break
-        if (
-            tolerance <= epsilon
-            and _effective(_recycled(tried, tried_scores, proposals, tolerance, volume)[1]) >= effective
-        ):
+        if tolerance <= epsilon and _effective(tried.recycled(proposals, tolerance, volume)[1]) >= effective:
             break
         tolerance = max(epsilon, _weighted_quantile(kept, weights, QUANTILE))
         kernel = Proposal.local(particles, weights, kept, tolerance)
@@ -201,8 +198,8 @@ def abc_smc(
             if len(proposed):
                 scores = losses(proposed)
                 inside += len(proposed)
-                tried.append(proposed)
-                tried_scores.append(scores)
+                tried.batches.append(proposed)
+                tried.scores.append(scores)
                 found.append(proposed[scores <= tolerance])
                 found_scores.append(scores[scores <= tolerance])
             if sum(map(len, found)) >= population:
@@ -217,20 +214,40 @@ def abc_smc(
         mixture = kernel.kernel_density(accepted)
         weights = (1.0 / mixture) / (1.0 / mixture).sum()
         particles, kept = accepted, np.concatenate(found_scores)[:population]
-    points, weights = _recycled(tried, tried_scores, proposals, tolerance, volume)
+    points, weights = tried.recycled(proposals, tolerance, volume)
     evaluations = sum(p.evaluated for p in proposals)
     return Posterior(names, points, weights / weights.sum(), tolerance, evaluations, tuple(history))
 
 
-def _recycled(
-    tried: list[np.ndarray], scores: list[np.ndarray], proposals: list[Proposal], tolerance: float, volume: float
-) -> tuple[np.ndarray, np.ndarray]:
-    """Every candidate within `tolerance` and its importance weight: the prior's density (uniform) over the
-    mixture of the proposals, each in proportion to the candidates it drew."""
-    points = np.concatenate(tried)[np.concatenate(scores) <= tolerance]
-    total = sum(p.evaluated for p in proposals)
-    mixture = sum(p.evaluated / total * p.density(points, volume) for p in proposals)
-    return points, (1.0 / volume) / np.asarray(mixture)
+@dataclass
+class Tried:
+    """Every candidate evaluated, batch by batch, with its loss; and each proposal's density at the candidates of
+    each batch within the tolerance when it was first needed. The tolerance never grows, so each density is
+    computed once, not again at every generation."""
+
+    batches: list[np.ndarray]
+    scores: list[np.ndarray]
+    densities: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+
+    def recycled(self, proposals: list[Proposal], tolerance: float, volume: float) -> tuple[np.ndarray, np.ndarray]:
+        """Every candidate within `tolerance` and its importance weight: the prior's density (uniform) over the
+        mixture of the proposals, each in proportion to the candidates it drew."""
+        total = sum(p.evaluated for p in proposals)
+        within = [scores <= tolerance for scores in self.scores]
+        points = np.concatenate([batch[rows] for batch, rows in zip(self.batches, within, strict=True)])
+
+        def density(j: int, p: Proposal) -> np.ndarray:
+            return np.concatenate([self._density(i, j, p, rows, volume) for i, rows in enumerate(within)])
+
+        mixture = sum(p.evaluated / total * density(j, p) for j, p in enumerate(proposals))
+        return points, (1.0 / volume) / np.asarray(mixture)
+
+    def _density(self, batch: int, proposal: int, p: Proposal, rows: np.ndarray, volume: float) -> np.ndarray:
+        """Proposal `p`'s density at the `rows` of a batch, from those it was first computed at (a superset)."""
+        if (batch, proposal) not in self.densities:
+            self.densities[batch, proposal] = rows, p.density(self.batches[batch][rows], volume)
+        first, density = self.densities[batch, proposal]
+        return density[rows[first]]
 
 
 def _effective(weights: np.ndarray) -> float:

@@ -150,7 +150,10 @@ def _simulate(setup, design, names: list[str], runs: int, seed: int, power: str)
         return traj.alignment[:, -1].reshape(points, runs, *traj.alignment.shape[2:])
 
     with progress(len(design), "sensitivity") as bar:
-        finals = simulate_points(setup, scenario.parameters, values, runs, seed, final_shares, CHUNK, bar.update)
+        last = [scenario.months]  # the runs' end is all it reads
+        finals = simulate_points(
+            setup, scenario.parameters, values, runs, seed, final_shares, CHUNK, bar.update, kept=last
+        )
     final = np.concatenate(finals)  # (N, runs, S, P)
     per_run = {f"{power} share {state}": final[:, :, s, p] for s, state in enumerate(scenario.states)}
     per_run[f"mean {power} share"] = final[..., p].mean(axis=2)

@@ -62,29 +62,29 @@ RANGES = {"credibility": (0.0, 1.0), "economic": (0.0, 1.0), "security": (0.0, 1
 LOG_FLOOR = 0.01
 
 
-def observe(traj: Trajectories, target: Target, hedging: np.ndarray | None = None) -> np.ndarray:
+def observe(traj: Trajectories, target: Target) -> np.ndarray:
     """The target's quantity in each run, shape (R,): the lead (order), the move (change) or the
-    level (worst month of the span)."""
+    level (worst month of the span). Only the months it reads are cut out of the runs' arrays."""
     t0, t1 = traj.dates.index(target.start), traj.dates.index(target.end)
+    months = [t0, t1] if target.kind == "change" else slice(t0, t1 + 1)
     s = [traj.states.index(name) for name in target.states]
     if target.measure == "hedging":
-        series = (traj.hedging if hedging is None else hedging)[:, :, s]  # (R,T,S)
+        series = hedging_index(traj.alignment[:, months][:, :, s])  # (R,T,S)
     elif target.measure == "outside":
-        standing = cast(np.ndarray, traj.participation)[:, :, BLOCS.index(target.bloc)][:, :, s]  # (R,T,S)
+        standing = cast(np.ndarray, traj.participation)[:, months, BLOCS.index(target.bloc)][:, :, s]  # (R,T,S)
         series = ((standing == FROZEN) | (standing == LEFT)).astype(float)
     else:
-        array = getattr(traj, target.measure)[:, :, s]  # (R,T,S,P)
+        array = getattr(traj, target.measure)[:, months][:, :, s]  # (R,T,S,P)
         p = traj.powers.index(cast(str, target.power))
         series = array[..., p]
     if target.kind == "order":
         rivals = [traj.powers.index(q) for q in target.over] or [q for q in range(len(traj.powers)) if q != p]
-        lead = series[:, t0 : t1 + 1] - array[:, t0 : t1 + 1][..., rivals].max(axis=-1)
+        lead = series - array[..., rivals].max(axis=-1)
         return lead.min(axis=(1, 2))
     mean = series.mean(axis=2)  # (R,T) averaged over the target's states
     if target.kind == "change":
-        return mean[:, t1] - mean[:, t0]
-    span = mean[:, t0 : t1 + 1]
-    return span.min(axis=1) if target.direction > 0 else span.max(axis=1)
+        return mean[:, 1] - mean[:, 0]
+    return mean.min(axis=1) if target.direction > 0 else mean.max(axis=1)
 
 
 def margin(target: Target, observed: np.ndarray) -> np.ndarray:
@@ -98,8 +98,7 @@ def margin(target: Target, observed: np.ndarray) -> np.ndarray:
 
 def per_run(traj: Trajectories, targets: list[Target]) -> np.ndarray:
     """Each run's value of each target's quantity, (R, K)."""
-    hedging = hedging_index(traj.alignment) if any(t.measure == "hedging" for t in targets) else None
-    return np.stack([observe(traj, t, hedging) for t in targets], axis=-1)
+    return np.stack([observe(traj, t) for t in targets], axis=-1)
 
 
 def assess(traj: Trajectories, targets: list[Target], groups: int = 1) -> tuple[np.ndarray, np.ndarray]:

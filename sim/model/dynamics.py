@@ -105,16 +105,28 @@ class Ties:
             np.ascontiguousarray(self.rivals, dtype=np.float64),
             np.ascontiguousarray(self.leader, dtype=np.int64),
             np.ascontiguousarray(self.tie, dtype=np.int64),
+            self.peers(),
         )
+
+    def peers(self) -> np.ndarray:
+        """Each state's peers (S,S): the states it borders or is a rival of, in order, padded with -1."""
+        links = self.borders + self.rivals
+        peers = np.full(links.shape, -1, dtype=np.int64)
+        for s, row in enumerate(links):
+            found = np.flatnonzero(row)
+            peers[s, : len(found)] = found
+        return peers
 
 
 class Net(NamedTuple):
-    """`Ties` as arrays of fixed types: borders and rivals (S,S), each bloc's leader and tie (K,)."""
+    """`Ties` as arrays of fixed types: borders and rivals (S,S), each bloc's leader and tie (K,), and each state's
+    peers (S,S): the states it borders or is a rival of, in order, then -1."""
 
     borders: np.ndarray
     rivals: np.ndarray
     leader: np.ndarray
     tie: np.ndarray
+    peers: np.ndarray
 
 
 #: Every parameter of sim/inputs/parameters.py, which the equations read. `rates` gives one record of them
@@ -227,14 +239,15 @@ def peer_pull(
     bloc, links = room[:, :P], room[:, P]
     for s in range(S):
         links[s] = 0.0
-        for j in range(S):
-            links[s] += net.borders[s, j] + net.rivals[s, j]
         for p in range(P):
             bloc[s, p] = out[s, p] = 0.0
-            for j in range(S):
-                sign = net.borders[s, j] - net.rivals[s, j]
-                if sign != 0:  # a term with no link adds exactly nothing
-                    out[s, p] += sign * alignment[j, p]
+        for j in net.peers[s]:  # a state with no link to s adds exactly nothing
+            if j < 0:
+                break
+            links[s] += net.borders[s, j] + net.rivals[s, j]
+            sign = net.borders[s, j] - net.rivals[s, j]
+            for p in range(P):
+                out[s, p] += sign * alignment[j, p]
     for k in range(len(net.leader)):
         leader = net.leader[k]
         if leader < 0:
@@ -767,7 +780,13 @@ def month_of(
     judging `judged` (the world itself by default), equal instrument mixes unless given."""
     runs, S, P = world.alignment.shape
     K = world.participation.shape[1]
-    nobody = Net(np.zeros((S, S)), np.zeros((S, S)), np.full(K, -1, dtype=np.int64), np.zeros(K, dtype=np.int64))
+    nobody = Net(
+        np.zeros((S, S)),
+        np.zeros((S, S)),
+        np.full(K, -1, dtype=np.int64),
+        np.zeros(K, dtype=np.int64),
+        np.full((S, S), -1, dtype=np.int64),
+    )
     net = ties.net() if isinstance(ties, Ties) else nobody if ties is None else ties
     mixes = np.full((P, len(COMPONENTS)), 1.0 / len(COMPONENTS)) if instruments is None else instruments
     shocks = np.zeros((runs, S, P)) if draws is None else draws

@@ -36,9 +36,15 @@ def run_seeds(seed: int, run_ids: np.ndarray) -> np.ndarray:
 
 
 def shocks(seed: int, runs: np.ndarray, out: np.ndarray) -> np.ndarray:
-    """Standard-normal draws into `out` (R, months, S, P): run i's months drawn in order from its own stream."""
-    for row, run in enumerate(runs):
-        np.random.default_rng(run_seed(seed, int(run))).standard_normal(out=out[row])
+    """Standard-normal draws into `out` (R, months, S, P): run i's months drawn in order from its own stream.
+    A run id that comes again (parameter points sharing their replicates' streams) is drawn once and copied."""
+    drawn: dict[int, int] = {}
+    for row, run in enumerate(runs.tolist()):
+        if run in drawn:
+            out[row] = out[drawn[run]]
+        else:
+            np.random.default_rng(run_seed(seed, run)).standard_normal(out=out[row])
+            drawn[run] = row
     return out
 
 
@@ -51,8 +57,10 @@ def simulate(
     log: list[LoggedEvent] | None = None,
     evidence_draws: bool | np.ndarray = False,
     logged: int | None = None,
+    kept: list[int] | None = None,
 ) -> Trajectories:
-    """Simulate the scenario for the given run ids (or 0..runs-1) and return every month's arrays.
+    """Simulate the scenario for the given run ids (or 0..runs-1) and return every month's arrays (or only
+    those of the months `kept`, indexes 0..months in order, for a caller that reads no others).
 
     `params` values may be floats or arrays with one value per run (a parameter design).
     `progress`, if given, is called with the number of months just done (over the whole batch); `log`, if
@@ -67,8 +75,11 @@ def simulate(
     params = params or setup.params
     world = _initial(setup, run_ids, seed, params, evidence_draws)
     T, S, P = scenario.months, len(scenario.states), len(scenario.powers)
-    record = {name: np.empty((R, T + 1, S, P)) for name in SERIES}
-    participation = np.empty((R, T + 1, *world.participation.shape[1:]), dtype=np.int8)
+    if log is not None and kept is not None:
+        raise ValueError("the event log reads every month: simulate with kept=None")
+    slots = {month: slot for slot, month in enumerate(range(T + 1) if kept is None else kept)}
+    record = {name: np.empty((R, len(slots), S, P)) for name in SERIES}
+    participation = np.empty((R, len(slots), *world.participation.shape[1:]), dtype=np.int8)
     appeals = np.zeros((R, T, S), dtype=np.bool_), np.zeros((R, T, S), dtype=np.int64), np.zeros((R, T, S))
     rates, net = dynamics.rates(params, R), setup.ties.net()
     instruments = np.ascontiguousarray(scenario.instruments, dtype=np.float64)
@@ -83,14 +94,16 @@ def simulate(
             block, block.allocation, block.outreach, net, rates[rows], instruments, 0, draws, made, patron, answered
         )  # the powers judge last month's choices: each run's are read before they are written
         actors = {phase.actors: dynamics.everyone(context, phase.actors) for phase in dynamics.MONTH}
-        _record(record, participation, block, rows, 0)
+        if 0 in slots:
+            _record(record, participation, block, rows, slots[0])
         for month in range(1, T + 1):
             for change in setup.events.get(month, ()):
                 apply_change(block, change, start)
             context = context._replace(t=month - 1)
             for phase in dynamics.MONTH:
                 phase.act(context, actors[phase.actors])
-            _record(record, participation, block, rows, month)
+            if month in slots:
+                _record(record, participation, block, rows, slots[month])
             if progress is not None:
                 done, before = done + len(block.alignment), done
                 if done // R > before // R:
@@ -99,9 +112,10 @@ def simulate(
         n = R if logged is None else logged
         made, patron, answered = appeals
         _log(setup, log, n, (made[:n], patron[:n], answered[:n]), participation[:n])
+    dates = scenario.dates
     return Trajectories(
         scenario.name,
-        scenario.dates,
+        [dates[month] for month in slots],
         list(scenario.states),
         list(scenario.powers),
         runs=run_ids,
@@ -137,11 +151,11 @@ def _rows(params: dict[str, Any], rows: np.ndarray) -> dict[str, Any]:
 
 
 def _record(
-    record: dict[str, np.ndarray], participation: np.ndarray, world: dynamics.World, rows: slice, month: int
+    record: dict[str, np.ndarray], participation: np.ndarray, world: dynamics.World, rows: slice, slot: int
 ) -> None:
     for name, array in record.items():
-        array[rows, month] = getattr(world, name)
-    participation[rows, month] = world.participation
+        array[rows, slot] = getattr(world, name)
+    participation[rows, slot] = world.participation
 
 
 def _log(

@@ -63,12 +63,16 @@ class Setup:
         self, runs: int, params: dict[str, Any] | None = None, evidence_seeds: np.ndarray | None = None
     ) -> World:
         """The starting world for `runs` runs, settled into its rest point for `params`. With
-        `evidence_seeds` (one per run), each run draws its evidence-derived levels from their spread."""
-        if evidence_seeds is None:
-            world = self.base.take(np.zeros(runs, dtype=int))
-        else:
+        `evidence_seeds` (one per run), each run draws its evidence-derived levels from their spread; without,
+        runs that share their parameters share their start, which is settled once for them all."""
+        records = dynamics.rates(params or self.params, runs)
+        if evidence_seeds is not None:
             world = self.start(draw_levels(self.levels, self.spread, evidence_seeds))
-        return dynamics.settle_start(world, self.ties, params or self.params)
+            return dynamics.settle_start(world, self.ties, records)
+        keys = np.ascontiguousarray(records).view(f"V{records.dtype.itemsize}")  # bytes: -0.0 and 0.0 differ
+        _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+        world = self.base.take(np.zeros(len(first), dtype=int))
+        return dynamics.settle_start(world, self.ties, records[first]).take(inverse.reshape(-1))
 
     def start(self, levels: dict[str, np.ndarray]) -> World:
         """The starting world (batch of the levels' leading axis) with the scenario's `initial:` changes."""
