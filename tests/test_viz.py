@@ -176,7 +176,7 @@ def test_a_page_whose_map_fails_shows_one_line_there_and_keeps_stepping(monkeypa
 
     from sim.viz.classroom import Classroom
 
-    def broken(model):
+    def broken(model, sizes):
         raise RuntimeError("/srv/alliance-sim/sim/viz/mapview.py: no place for Armenia")
 
     monkeypatch.setattr(mapview, "alignment_map", broken)
@@ -311,14 +311,14 @@ def test_the_map_shows_every_state_as_a_pie_with_its_shares_as_a_tooltip(baselin
         assert f">{power}</text>" in svg
     x, y = mapview.place("Armenia")
     assert mapview.wedge(x, y, 0.0, 1.0).count("a") == 2  # a whole pie is two arcs
-    assert 2 * mapview.PIE_RADIUS >= 60 and min(mapview.NAME_SIZE, mapview.PARTNER_SIZE) >= 14
+    assert 2 * mapview.PIE_RADIUS >= 60 and min(mapview.DESK.name, mapview.DESK.partner) >= 14
 
 
 def test_places_keep_pies_and_labels_apart():
     boxes = []
     for state in mapview.PLACES:
         x, y = mapview.place(state)
-        half = max(mapview.PIE_RADIUS, 0.62 * mapview.NAME_SIZE * len(state) / 2)
+        half = max(mapview.PIE_RADIUS, 0.62 * mapview.DESK.name * len(state) / 2)
         boxes.append((x - half, y - mapview.PIE_RADIUS, x + half, y + mapview.PIE_RADIUS + 44))
         assert 0 <= x - half and x + half <= mapview.WIDTH and y + mapview.PIE_RADIUS + 44 <= mapview.HEIGHT
     for i, a in enumerate(boxes):
@@ -500,3 +500,104 @@ def test_the_shares_table_says_how_far_each_state_is_from_the_run_as_written():
     points = 100 * (session.model.world.alignment[0, s, p] - session.baseline.world.alignment[0, s, p])
     state, power = session.model.states[s], session.model.powers[p]
     assert abs(points) >= 0.5 and f'id="change-{state}">{power} {points:+.1f}<' in table
+
+
+def test_why_a_state_moved_is_explain_s_decomposition_of_the_same_run():
+    from dataclasses import replace
+
+    from sim.experiments.attribution import event_parts, removable, without_event
+    from sim.experiments.uncertainty import simulate_uncertain
+    from sim.model.ensemble import run_seed
+    from sim.viz import why
+
+    steps = 20
+    session = Session(Settings("baseline.yaml", str(run_seed(0, 0))), SCENARIOS)  # the ensemble's run 0 of seed 0
+    for _ in range(steps):
+        session.step()
+    found = why.why(session, "Armenia")
+    setup = session.model.setup
+    setup = replace(setup, scenario=replace(setup.scenario, months=steps))
+
+    def shares(of) -> np.ndarray:
+        return simulate_uncertain(of, 1, 0, ("shocks",), None).alignment[0]  # (T, S, P)
+
+    run = shares(setup)
+    np.testing.assert_allclose(run[steps], session.model.world.alignment[0], atol=1e-12)  # the same run
+    fired = [event for event in removable(setup) if event[0] <= steps]
+    without = [shares(without_event(setup, event)) for event in fired]
+    named = [(setup.events[m][i].date, setup.events[m][i].label.split(";")[0]) for m, i in fired]
+    s = session.model.states.index("Armenia")
+    for move, first in ((found.start, 0), (found.month, steps - 1)):
+        p = session.model.powers.index(move.power)
+        change = run[steps, s, p] - run[first, s, p]
+        parts = event_parts(change, [w[steps, s, p] - w[first, s, p] for w in without], named)[: why.SHOWN]
+        assert move.change == pytest.approx(100 * change, abs=1e-9)
+        assert [(date, label) for date, label, _ in move.causes] == [(date, label) for date, label, _ in parts]
+        np.testing.assert_allclose([c[2] for c in move.causes], [100 * part for *_, part in parts], atol=1e-9)
+    assert found.start.causes, "no cause found for Armenia's move since the start"
+    text = why.panel(found)
+    assert "Armenia" in text and f"{found.start.causes[0][2]:+.1f}" in text
+
+
+def test_what_really_happened_agrees_with_the_hindcast_scoring_of_the_same_run():
+    from sim.experiments.validation import margin, per_run
+    from sim.viz import record
+
+    model = TeachingModel()
+    run_to(model, "2023-03")
+    assert record.judged(model) == []  # nothing shown while the run is within the documents
+    run_to(model, "2024-12")
+    found = record.judged(model)
+    due = [f for f in found if f.verdict != record.LATER]
+    assert due and any(f.verdict == record.LATER for f in found)  # facts of 2025 are still to come
+    assert all((f.verdict == record.LATER) == (f.month > model.date) for f in found)
+    values = per_run(model.trajectories(), [f.target for f in due])[0]
+    met = [bool(margin(f.target, values[k]) > 0) for k, f in enumerate(due)]
+    assert [f.verdict == record.MET for f in due] == met
+    assert {record.MET, record.MISSED} <= {f.verdict for f in due}
+    text = record.panel(found, model.date)
+    assert f"meets {sum(met)} of the {len(due)} facts" in text and "<script" not in text
+
+
+def test_the_run_as_csv_holds_every_month_shown_so_far_as_the_session_s_history():
+    import io
+
+    import pandas as pd
+
+    from sim.viz import takeaway
+
+    session = Session(Settings("baseline.yaml", "3"), SCENARIOS)
+    for _ in range(3):
+        session.step()
+    session.trigger(china_investment_surge)
+    for _ in range(3):
+        session.step()
+    model = session.model
+    frame = pd.read_csv(io.StringIO(takeaway.csv(session)))
+    assert len(frame) == 7 * len(model.states) * len(model.powers)
+    assert list(frame["date"].unique()) == model.setup.scenario.dates[:7]
+    s = frame["state"].map(model.states.index).to_numpy()
+    p = frame["power"].map(model.powers.index).to_numpy()
+    for series in ("alignment", "credibility", "outreach"):
+        expected = model.history[series][frame["step"].to_numpy(), s, p]
+        np.testing.assert_allclose(frame[series].to_numpy(), expected, rtol=1e-6)
+
+
+def test_the_handout_names_the_current_settings_and_escapes_what_users_wrote(tmp_path):
+    from sim.viz import takeaway
+
+    (tmp_path / "baseline.yaml").write_text((SCENARIOS / "baseline.yaml").read_text())
+    (tmp_path / "evil.yaml").write_text(
+        'name: evil_one\ndescription: "What if <script>alert(1)</script> & more?"\nextends: baseline.yaml\n'
+    )
+    session = Session(Settings("evil.yaml", "5").with_lever("china_engagement", 1.5), tmp_path)
+    session.step()
+    session.move("us_engagement", 2.0)
+    session.step()
+    page = takeaway.handout(session, "Georgia")
+    assert "<script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt; &amp; more?" in page
+    for said in ("Seed: 5", "China&#x27;s investment × 1.5", "US engagement × 2", "Month shown: 2021-03"):
+        assert said in page, said
+    assert page.count("<svg") == 3 and "Georgia: share with each power" in page
+    assert "15-minute lesson" in page and "<h2>" in page  # the lesson's text follows
+    assert takeaway.png(takeaway.pictures(session, "Georgia")["map"]).startswith(b"\x89PNG")

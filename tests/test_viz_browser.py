@@ -512,3 +512,77 @@ def test_dark_theme_keeps_text_light_on_dark(open_page):
     assert min(channels) >= 200, f"map labels are {ink} on a dark page"
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "visualizer_dark.png"))
+
+
+#: Each SVG text's size on screen in px: its font size times the SVG's scale.
+SVG_TEXT_PX = """svg => [...svg.querySelectorAll('text')].map(t => [t.textContent,
+    parseFloat(t.getAttribute('font-size') || getComputedStyle(t).fontSize) * svg.getScreenCTM().a])"""
+
+
+def test_presenter_mode_shows_the_map_a_chart_and_the_buttons_on_one_screen_in_large_type(open_page, server):
+    page = open_page(1280, 720)
+    expect(page.locator(".settings")).to_be_visible()  # at a desk the settings are open
+    page.get_by_role("switch", name="Presenter").check(force=True)  # Vuetify lays a ripple over the input
+    expect(page.locator(".classroom.presenter")).to_have_count(1)
+    expect(page.locator(".settings")).to_have_count(0)  # folded away
+    page.get_by_role("button", name="China: investment surge").click()
+    for _ in range(3):
+        step(page)
+    assert "presenter=1" in page.url  # a bookmark keeps it
+    page.evaluate("() => window.scrollTo(0, 0)")
+    shown = [page.locator(".alignment-map svg"), page.locator(".state-chart svg")]
+    shown += [page.get_by_role("button", name=name, exact=True) for name in ("▶ Play", "Step", "Back", "Reset")]
+    for element in shown:
+        box = element.bounding_box()
+        assert box["x"] >= 0 and box["y"] >= 0, box
+        assert box["x"] + box["width"] <= 1280 and box["y"] + box["height"] <= 720, f"{element} leaves the screen"
+    for element in shown[2:]:
+        assert element.evaluate("e => parseFloat(getComputedStyle(e).fontSize)") >= 20
+    for svg in shown[:2]:
+        for text, px in svg.evaluate(SVG_TEXT_PX):
+            assert px >= 20, f"{text!r} is {px:.1f} px on screen"
+    labels = page.locator(".state-chart text.mark-label")
+    expect(labels.first).to_be_visible()  # the marks are labelled in words
+    assert any("China" in text for text in labels.all_text_contents())
+    page.screenshot(path=str(ROOT / "docs" / "img" / "classroom_presenter.png"))
+    page.get_by_text("Settings: scenario, seed and sliders").click()
+    expect(page.locator(".settings .lever").first).to_be_visible()
+    fresh = open_page(1280, 720)
+    fresh.goto(page.url)
+    fresh.locator(".alignment-map svg").wait_for()
+    expect(fresh.locator(".classroom.presenter")).to_have_count(1)
+
+
+def test_clicking_a_state_on_the_map_shows_why_it_moved(open_page):
+    page = open_page(1280, 720)
+    for _ in range(15):  # past the invasion of Ukraine (2022-02)
+        step(page)
+    page.locator('.alignment-map g.pie[data-state="Kazakhstan"] path').first.click()
+    panel = page.locator(".why-panel")
+    expect(panel.locator("li")).to_have_count(2, timeout=60_000)
+    expect(panel).to_contain_text("Why Kazakhstan moved")
+    expect(panel.locator("li").first).to_contain_text(f"this month ({month(page)})")
+    step(page)  # the causes follow the month shown
+    expect(panel.locator("li").first).to_contain_text(f"this month ({month(page)})", timeout=60_000)
+    expect(panel.locator("li").last).to_contain_text(re.compile(r"^Kazakhstan \w+ [+-]\d+\.\d points since 2021-01: "))
+    expect(panel.locator("li").last).to_contain_text(re.compile(r"\(20\d\d-\d\d\) [+-]\d+\.\d"))  # a dated cause
+    expect(page.locator(".state-chart svg")).to_have_attribute("aria-label", re.compile("Kazakhstan"))
+    panel.scroll_into_view_if_needed()
+    page.screenshot(path=str(ROOT / "docs" / "img" / "classroom_why.png"))
+
+
+def test_the_run_so_far_and_the_map_download_from_the_page(open_page, tmp_path):
+    page = open_page()
+    step(page)
+    step(page)
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Run so far (CSV)").click()
+    assert download.value.suggested_filename == "run_to_2021-03.csv"
+    path = tmp_path / "run.csv"
+    download.value.save_as(path)
+    lines = path.read_text().splitlines()
+    assert lines[0].startswith("step,date,state,power,alignment") and len(lines) == 1 + 3 * 10 * 4
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Map (PNG)").click()
+    download.value.save_as(tmp_path / "map.png")
+    assert (tmp_path / "map.png").read_bytes().startswith(b"\x89PNG")

@@ -50,27 +50,47 @@ def largest_moves(
     (each event's part: the move with every event, less the move without that one, in the same runs)."""
     median = np.median(simulate_uncertain(setup, runs, seed, sources, posterior).alignment, axis=0)  # (T,S,P)
     moves = median[WINDOW:] - median[:-WINDOW]  # (T-W,S,P)
-    events = [(month, i) for month in sorted(setup.events) for i in range(len(setup.events[month]))]
-    without = []
-    for month, i in events:
-        kept = {m: [c for j, c in enumerate(cs) if (m, j) != (month, i)] for m, cs in setup.events.items()}
-        traj = simulate_uncertain(replace(setup, events=kept), runs, seed, sources, posterior)
-        without.append(np.median(traj.alignment, axis=0))
+    events = removable(setup)
+    without = [
+        np.median(simulate_uncertain(without_event(setup, event), runs, seed, sources, posterior).alignment, axis=0)
+        for event in events
+    ]
     scenario = setup.scenario
+    named = [(setup.events[month][i].date, setup.events[month][i].label) for month, i in events]
     found = []
     for s, state in enumerate(scenario.states):
         t, p = np.unravel_index(np.abs(moves[:, s]).argmax(), moves[:, s].shape)
         change = float(moves[t, s, p])
-        parts = []
-        for (month, i), other in zip(events, without, strict=True):
-            part = change - float(other[t + WINDOW, s, p] - other[t, s, p])
-            if part * change > 0:
-                parts.append((setup.events[month][i].date, setup.events[month][i].label, part))
-        parts.sort(key=lambda cause: -abs(cause[2]))
+        others = [float(other[t + WINDOW, s, p] - other[t, s, p]) for other in without]
+        causes = event_parts(change, others, named)
         found.append(
-            Move(state, scenario.powers[p], scenario.date(t), scenario.date(t + WINDOW), change, tuple(parts[:SHOWN]))
+            Move(state, scenario.powers[p], scenario.date(t), scenario.date(t + WINDOW), change, tuple(causes[:SHOWN]))
         )
     return found
+
+
+def removable(setup: Setup) -> list[tuple[int, int]]:
+    """Every scheduled change of the scenario as (month, its place in that month's list), in order."""
+    return [(month, i) for month in sorted(setup.events) for i in range(len(setup.events[month]))]
+
+
+def without_event(setup: Setup, event: tuple[int, int]) -> Setup:
+    """The setup with one scheduled change (as `removable` names it) left out."""
+    return replace(
+        setup, events={m: [c for j, c in enumerate(cs) if (m, j) != event] for m, cs in setup.events.items()}
+    )
+
+
+def event_parts(change: float, without: list[float], events: list[tuple[str, str]]) -> list[tuple[str, str, float]]:
+    """Each event's part of a change: the change with every event less the change without that one (`without`,
+    in the same order as `events`, each (date, label)); those that push the same way as the change, largest
+    first."""
+    parts = [
+        (date, label, change - other)
+        for (date, label), other in zip(events, without, strict=True)
+        if (change - other) * change > 0
+    ]
+    return sorted(parts, key=lambda cause: -abs(cause[2]))
 
 
 def move_lines(moves: list[Move]) -> list[str]:

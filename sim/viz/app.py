@@ -108,6 +108,36 @@ div:has(> b > a[href="https://solara.dev"]) { display: none; }
 .theme--dark .lever-value.moved { color: #FFC857; }
 .visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip-path: inset(50%); }
 .panel-failed { padding: 8px; font-size: 17px; border: 2px dashed #9a9a9a; border-radius: 6px; }
+.why-panel { font-size: 16px; min-height: 3em; }
+.why-panel ul { margin: 2px 0 0 0; }
+.alignment-map g.pie { cursor: pointer; }
+.record-panel { max-height: 260px; overflow-y: auto; font-size: 15px; }
+.record-panel li.met b { color: #1B7F3B; }
+.record-panel li.missed b { color: #B00020; }
+.theme--dark .record-panel li.met b { color: #7BD88F; }
+.theme--dark .record-panel li.missed b { color: #FF8A80; }
+svg .fact.met line { stroke: #1B7F3B; }
+svg .fact.met text { fill: #1B7F3B; }
+svg .fact.missed line { stroke: #B00020; }
+svg .fact.missed text { fill: #B00020; }
+.theme--dark svg .fact.met line { stroke: #7BD88F; }
+.theme--dark svg .fact.met text { fill: #7BD88F; }
+.theme--dark svg .fact.missed line { stroke: #FF8A80; }
+.theme--dark svg .fact.missed text { fill: #FF8A80; }
+.presenter .why-panel, .presenter .v-btn, .presenter .v-label, .presenter .v-select__selection,
+.presenter .scenario-name, .presenter .this-month, .presenter table.event-log, .presenter .record-panel,
+.presenter table.shares, .presenter .changed, .presenter .v-expansion-panel-header, .presenter .settings,
+.presenter .panel-failed { font-size: 21px !important; }
+.presenter .v-btn:not(.v-btn--icon) { height: 46px !important; text-transform: none; letter-spacing: 0; }
+.presenter .date #month { font-size: 36px; }
+.presenter .date .of { font-size: 20px; }
+.presenter .top-bar { padding: 4px 12px; }
+.presenter .stage { flex-wrap: nowrap; align-items: flex-start; }
+.presenter .stage > .alignment-map { flex: 0 0 62%; min-width: 0; }
+.presenter .stage > :last-child { flex: 1 1 0; min-width: 0; }
+.presenter .alignment-map svg { max-height: none; }
+.presenter .log-panel { height: 300px; }
+.presenter .controls .v-select { width: 240px !important; }
 """ + buttons.css()
 
 

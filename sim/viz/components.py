@@ -14,7 +14,7 @@ import numpy as np
 import solara
 
 from sim.outputs.colors import power_colors
-from sim.viz import charts, mapview
+from sim.viz import charts, mapview, record, why
 from sim.viz.safety import guarded
 from sim.viz.session import Session, Settings
 from sim.viz.teaching import LEVERS, TeachingModel, china_investment_surge, crisis, origin, us_exercises
@@ -87,25 +87,39 @@ def Cue(changed: bool) -> None:
     solara.HTML(tag="div", unsafe_innerHTML=CHANGED if changed else "", classes=["changed" if changed else "same"])
 
 
-def shown(session: Session, state: str) -> dict[str, str]:
+def shown(session: Session, state: str, presenter: bool = False, reveal: bool = False) -> dict[str, str]:
     """The HTML of every panel that shows the month, for the model's version now, read in one pass under the
-    session's lock so that they all show the same month; `frame` names this version for PaintAtOnce."""
+    session's lock so that they all show the same month; `frame` names this version for PaintAtOnce. For the
+    presenter's screen the map and charts are drawn with larger text and worded event marks; with `reveal`, the
+    record's facts after the documents' end are judged on the run and marked on the state chart."""
+    sizes, look = (mapview.PRESENTER, charts.PRESENTER) if presenter else (mapview.DESK, charts.DESK)
     with session.lock:  # Play's thread may be stepping
         model, baseline = session.model, session.baseline
         followed = state if state in model.states else model.states[0]
         date, steps, months = model.date, model.steps, model.setup.scenario.months
+        facts: list[record.Fact] = []
+
+        def record_panel() -> str:
+            facts.extend(record.judged(model))
+            return record.panel(facts, date)
+
+        revealed = guarded("record", record_panel) if reveal else ""  # a broken record file: one line
+        dates = model.setup.scenario.dates
+        about = [(dates.index(f.month), f.verdict == record.MET, f.target.claim) for f in facts
+                 if f.verdict != record.LATER and followed in f.target.states]  # fmt: skip
         return {
-            "frame": f"{id(session)}:{session.version}:{followed}",
+            "frame": f"{id(session)}:{session.version}:{followed}:{presenter}:{reveal}",
             "month": f'<span id="month">{date}</span> '
             f'<span class="of">month <span id="step">{steps}</span> of {months}</span>',
             "announcement": f"{date}, month {steps} of {months}",
             "this-month": guarded("month's summary", lambda: html.escape(session.this_month())),
-            "map": guarded("map", lambda: mapview.alignment_map(model)),
-            "state-chart": guarded("chart", lambda: charts.state_history(model, baseline, followed)),
-            "leaning-chart": guarded("chart", lambda: charts.leaning_counts(model, baseline)),
+            "map": guarded("map", lambda: mapview.alignment_map(model, sizes)),
+            "state-chart": guarded("chart", lambda: charts.state_history(model, baseline, followed, look, about)),
+            "leaning-chart": guarded("chart", lambda: charts.leaning_counts(model, baseline, look)),
             "shares": guarded("table", lambda: shares_table(model, baseline)),
             "acts-in": f"<b>Trigger an event now</b> (it acts in {model.setup.scenario.date(steps + 1)})",
             "log": guarded("event log", lambda: event_log(model)),
+            "record": revealed,
         }
 
 
@@ -141,6 +155,41 @@ def StateChart(states: list[str], follow: solara.Reactive[str]) -> None:
         with solara.Tooltip("The state whose shares the chart below follows"):
             solara.Select("State to follow", values=states, value=state, on_value=follow.set, dense=True)
         Slot("state-chart", ["chart", "state-chart"])
+
+
+@solara.component
+def WhyPanel(session: Session, state: str, playing: bool, version: int) -> None:
+    """Why the followed state moved, this month and since the start (a pie clicked on the map picks it), for the
+    session's `version`: worked out in a thread once the run is paused, since each event is left out of a replay
+    in turn."""
+    state = state if state in session.model.states else session.model.states[0]
+    key = (id(session), version, state)
+    found = solara.use_reactive(("", ""))  # (the key it was made for, its HTML)
+
+    def work() -> None:
+        if not playing:
+            with session.lock:
+                made = key == (id(session), session.version, state)
+            if made:
+                found.set((repr(key), guarded("causes", lambda: why.panel(why.why(session, state)))))
+
+    solara.use_thread(work, dependencies=[key, playing], intrusive_cancel=False)
+    if found.value[0] == repr(key):
+        text = found.value[1]
+    elif playing:
+        text = f"<b>Why {html.escape(state)} moved</b>: pause to see (or click a state on the map)"
+    else:
+        text = f"<b>Why {html.escape(state)} moved</b>: working it out, each event left out in turn…"
+    solara.HTML(tag="div", unsafe_innerHTML=text, classes=["why-panel"], attributes={"aria-live": "polite"})
+
+
+@solara.component
+def RecordPanel(reveal: solara.Reactive[bool]) -> None:
+    """The switch that reveals what really happened after the documents' end, and the facts judged on the run."""
+    with solara.Column(gap="0px", classes=["record"]):
+        with solara.Tooltip("Once the run is past 2023-03: the public record since then, met or missed by this run"):
+            solara.Switch(label="What really happened", value=reveal)
+        Slot("record", ["record-panel"])
 
 
 @solara.component

@@ -344,13 +344,18 @@ a lever.
 2. What is on the page, top to bottom:
    - **the bar on top** (it stays in view when you scroll): the month in large type, **Reset**,
      **▶ Play** (it becomes **❚❚ Pause**), **Step** (one month), **Back** (one month back, to the
-     same numbers), the *Play pace* (0.3 to 2 seconds a month), and a sun/moon button for a light or
-     dark page. On the keyboard, Space plays and pauses, → steps and ← goes back. Under the bar, one
-     line says what moved most this month and why;
+     same numbers), the *Play pace* (0.3 to 2 seconds a month), **Presenter** (large type for a
+     projector: the map beside one chart on a 1280×720 screen, event marks labelled in words, the
+     settings folded away; the page's address keeps it, so a bookmark opens that way) and a sun/moon
+     button for a light or dark page. On the keyboard, Space plays and pauses, → steps and ← goes
+     back. Under the bar, one line says what moved most this month and why;
    - **the map**: each state is a pie of its orientation, with its name and its main partner
      under it. The powers sit around the edge in their colours (Russia crimson, US blue, China
      gold, Turkey plum; the same colours as the `alliance-sim run` plots). Grey lines are
-     shared borders. Point at a pie to see all its shares;
+     shared borders. Point at a pie to see all its shares; click it to follow that state and see,
+     under the map, **why it moved** this month and since the start: each event's part in points,
+     measured as `alliance-sim explain --moves` does (the run replayed without that event), worked
+     out once the run is paused;
    - **State to follow** with that state's shares over time, and **States leaning to each power**.
      Faint dashed lines are the same run *as written* (same seed, nothing you changed), so any gap
      between bold and dashed is your doing. Marks on top of the charts are events: grey for the
@@ -359,6 +364,9 @@ a lever.
    - **Trigger an event now**: three buttons, and the event log below them (newest first; `by`
      says whether the scenario, a state or you made it happen, and an appeal shows how much of it
      was answered);
+   - **What really happened**: once the run is past 2023-03, where the documents end, this switch
+     lists the public record since then (`calibration/hindcast.yaml`), each fact *met* or *missed*
+     by this run, and marks the followed state's facts on its chart;
    - **the table** of current shares in per cent, with each state's largest change from the run as
      written in points, and **the settings**: scenario, seed and the sliders, each with its value
      beside it.

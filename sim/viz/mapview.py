@@ -2,7 +2,8 @@
 
 SVG text and pies stay sharp on a projector at any size, carry their own tooltips (`<title>`),
 and take the page's text colour, so the map reads in light and dark themes. The static part
-(borders, power names) is built once per set of states and powers; a step redraws only the pies.
+(borders, power names) is built once per set of states and powers; a step redraws only the pies. On the
+presenter's screen the map is drawn narrower, so its text is larger in SVG units (`PRESENTER`).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import functools
 import html
 import math
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -19,7 +21,20 @@ from sim.outputs.colors import power_colors
 
 WIDTH, HEIGHT = 1200, 450
 PIE_RADIUS = 36
-NAME_SIZE, PARTNER_SIZE, POWER_SIZE = 17, 16, 22
+
+
+@dataclass(frozen=True)
+class Sizes:
+    """Text sizes of the map in SVG units: a state's name, its main partner, a power's name."""
+
+    name: int = 17
+    partner: int = 16
+    power: int = 22
+
+
+DESK = Sizes()
+#: For the presenter's screen, where the map is drawn about 0.65 times its viewBox: at least 20 px on screen.
+PRESENTER = Sizes(name=32, partner=31, power=34)
 #: Schematic places (SVG units) that keep each pie and its two labels apart; roughly where the states lie.
 PLACES: dict[str, tuple[float, float]] = {
     "Belarus": (170, 95),
@@ -36,7 +51,7 @@ PLACES: dict[str, tuple[float, float]] = {
 POWER_PLACES: dict[str, tuple[float, float]] = {
     "Russia": (640, 30),
     "US": (45, 200),
-    "China": (1150, 330),
+    "China": (1140, 405),
     "Turkey": (215, 420),
     "EU": (45, 30),
 }
@@ -55,7 +70,9 @@ def power_place(power: str, index: int) -> tuple[float, float]:
 
 
 @functools.lru_cache(maxsize=32)
-def background(states: tuple[str, ...], powers: tuple[str, ...], conflicts: frozenset[frozenset[str]]) -> str:
+def background(
+    states: tuple[str, ...], powers: tuple[str, ...], conflicts: frozenset[frozenset[str]], sizes: Sizes = DESK
+) -> str:
     """Land borders as grey lines (dashed where the two states are in conflict) and the powers' names in their
     colours: drawn once, reused every step."""
     colors = power_colors(list(powers))
@@ -66,13 +83,14 @@ def background(states: tuple[str, ...], powers: tuple[str, ...], conflicts: froz
         parts.append(f'<line x1="{x1:.0f}" y1="{y1:.0f}" x2="{x2:.0f}" y2="{y2:.0f}" class="{kind}"/>')
     for index, power in enumerate(powers):
         x, y = power_place(power, index)
-        width = 18 + 0.62 * POWER_SIZE * len(power)
+        width, height = 18 + 0.62 * sizes.power * len(power), round(1.55 * sizes.power)
+        x = min(max(x, width / 2 + 2), WIDTH - width / 2 - 2)  # the whole name inside the map
         parts.append(
             f'<g class="power"><title>{html.escape(power)}: a power courting the states</title>'
-            f'<rect x="{x - width / 2:.0f}" y="{y - 17}" width="{width:.0f}" height="34" rx="8" '
+            f'<rect x="{x - width / 2:.0f}" y="{y - height / 2:.0f}" width="{width:.0f}" height="{height}" rx="8" '
             f'fill="{colors[power]}" fill-opacity="0.15" stroke="{colors[power]}" stroke-width="2.5"/>'
-            f'<text x="{x:.0f}" y="{y + 8}" text-anchor="middle" font-size="{POWER_SIZE}" font-weight="bold" '
-            f'class="ink">{html.escape(power)}</text></g>'
+            f'<text x="{x:.0f}" y="{y + round(0.36 * sizes.power)}" text-anchor="middle" font-size="{sizes.power}" '
+            f'font-weight="bold" class="ink">{html.escape(power)}</text></g>'
         )
     return "".join(parts)
 
@@ -93,12 +111,14 @@ def wedge(x: float, y: float, start: float, end: float, radius: float = PIE_RADI
     return f"M{x:.1f},{y:.1f}L{x1:.1f},{y1:.1f}A{radius},{radius} 0 {large},1 {x2:.1f},{y2:.1f}Z"
 
 
-def pie(state: str, powers: list[str], shares: np.ndarray, colors: dict[str, str]) -> str:
+def pie(state: str, powers: list[str], shares: np.ndarray, colors: dict[str, str], sizes: Sizes = DESK) -> str:
     """One state's pie, name and main partner, with a tooltip listing every share."""
     x, y = place(state)
     top = int(shares.argmax())
     tip = f"{state}: " + ", ".join(f"{p} {100 * v:.0f}%" for p, v in zip(powers, shares, strict=True))
     edges = np.concatenate([[0.0], np.cumsum(shares)])
+    name = sizes.name + 3  # below the pie: the name, then the main partner
+    partner = name + sizes.partner + 2
     slices = "".join(
         f'<path d="{wedge(x, y, edges[p], edges[p + 1])}" fill="{colors[power]}"/>'
         for p, power in enumerate(powers)
@@ -106,22 +126,22 @@ def pie(state: str, powers: list[str], shares: np.ndarray, colors: dict[str, str
     )
     return (
         f'<g class="pie" data-state="{html.escape(state)}"><title>{html.escape(tip)}</title>{slices}'
-        f'<text x="{x:.0f}" y="{y + PIE_RADIUS + 20:.0f}" text-anchor="middle" font-size="{NAME_SIZE}" '
+        f'<text x="{x:.0f}" y="{y + PIE_RADIUS + name:.0f}" text-anchor="middle" font-size="{sizes.name}" '
         f'font-weight="bold" class="ink">{html.escape(state)}</text>'
-        f'<text x="{x:.0f}" y="{y + PIE_RADIUS + 38:.0f}" text-anchor="middle" font-size="{PARTNER_SIZE}" '
+        f'<text x="{x:.0f}" y="{y + PIE_RADIUS + partner:.0f}" text-anchor="middle" font-size="{sizes.partner}" '
         f'class="ink"><tspan fill="{colors[powers[top]]}">● </tspan>{html.escape(powers[top])} '
         f"{100 * shares[top]:.0f}%</text></g>"
     )
 
 
-def alignment_map(model: AllianceModel) -> str:
+def alignment_map(model: AllianceModel, sizes: Sizes = DESK) -> str:
     """The whole map for the model's current month as one SVG element."""
     colors = power_colors(model.powers)
     states = model.states
     conflicts = frozenset(frozenset((states[i], states[j])) for i, j, kind in model.setup.edges if kind == "rival")
-    static = background(tuple(states), tuple(model.powers), conflicts)
+    static = background(tuple(states), tuple(model.powers), conflicts, sizes)
     shares = model.world.alignment[0]
-    pies = "".join(pie(state, model.powers, shares[s], colors) for s, state in enumerate(model.states))
+    pies = "".join(pie(state, model.powers, shares[s], colors, sizes) for s, state in enumerate(model.states))
     label = f"Alignment of each state in {model.date}: pie slices are shares, the line under a name its main partner"
     return (
         f'<svg viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-label="{html.escape(label)}" '

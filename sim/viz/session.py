@@ -63,6 +63,17 @@ class Settings:
         return settings
 
 
+def act(model: TeachingModel, written: TeachingModel, action: Action) -> None:
+    """Apply what the teacher did to `model`: an event now, or a slider from now on (what the scenario says
+    read from `written`, the same run with no teacher changes)."""
+    if isinstance(action, tuple):
+        name, factor = action
+        model.move(BY_LEVER[name], factor, written)
+        return
+    for change in action(model):
+        model.trigger(change)
+
+
 class Session:
     """A model and its baseline, stepped together; events from the page go to the model only."""
 
@@ -115,13 +126,9 @@ class Session:
             self.version += 1
 
     def _apply(self, action: Action) -> None:
+        act(self.model, self.baseline, action)
         if isinstance(action, tuple):
-            name, factor = action
-            self.model.move(BY_LEVER[name], factor, self.baseline)
-            self.settings = self.settings.with_lever(name, factor)
-            return
-        for change in action(self.model):
-            self.model.trigger(change)
+            self.settings = self.settings.with_lever(*action)
 
     def back(self, to: int | None = None) -> bool:
         """Return to month `to` (default: the month before), as it was shown: replayed from the seed with the

@@ -115,10 +115,21 @@ class TeachingModel(AllianceModel):
             path = BASELINE
             super().__init__(path, rng=chosen, evidence=shared_evidence())
         self.scenario_name, self.seed, self.notes = path.name, chosen, notes
+        self.left_out: Change | None = None  # a scheduled change this run leaves out (`leave_out`)
         self.levers: dict[str, float] = {}  # lever name -> factor, for the sliders moved away from 1
         moved = {name: float(factor) for name, factor in (levers or {}).items() if float(factor) != 1.0}
         for name in sorted(moved, key=lambda name: BY_LEVER[name].power is not None):  # parameters first
             self._pull(BY_LEVER[name], moved[name])
+
+    def leave_out(self, event: tuple[int, int]) -> None:
+        """Leave one scheduled change out of this run (as `attribution.removable` names it): it never fires."""
+        month, i = event
+        self.left_out = self.setup.events[month][i]
+
+    def trigger(self, change: Change) -> None:
+        """Apply a change now, unless it is the scheduled change this run leaves out."""
+        if change is not self.left_out:
+            super().trigger(change)
 
     def _pull(self, lever: Lever, factor: float) -> None:
         """Apply a lever and log it at the start date. A parameter's lever says how strongly states answer
