@@ -3,10 +3,14 @@
 Page ready: from starting `alliance-sim viz` to its "ready" line, then from opening the page to the
 map shown: the first page after that line, and new pages on the running server. Step: click to the
 month, the map and both charts redrawn, over `--steps` clicks. Play: the time between months shown
-at each pace. `--screenshots DIR` also saves the page at 1280x720 (top, and scrolled to the charts)
-and 1920x1080 in October 2022, with a Chinese investment surge triggered in the first month.
+at each pace. `--classes 3 30` plays that many pages at once at 0.3 s a month, each in its own browser
+context, and reports each page's interval between months and the server's memory per page.
+`--screenshots DIR` also saves the page at 1280x720 (top, and scrolled to the charts) and 1920x1080 in
+October 2022, with a Chinese investment surge triggered in the first month; presenter mode at 1280x720
+with the marks labelled; and the "why" panel for Kazakhstan after the invasion of Ukraine.
 
-Usage: python benchmarks/bench_viz.py [--repeat 3] [--steps 30] [--months 12] [--screenshots docs/img]
+Usage: python benchmarks/bench_viz.py [--repeat 3] [--steps 30] [--months 12] [--classes 3 30]
+       [--screenshots docs/img]
 """
 
 from __future__ import annotations
@@ -96,6 +100,48 @@ def play(page, pace: str, months: int) -> list[float]:
     return [(b - a) / 1000 for a, b in zip(shown[1 : months + 1], shown[2 : months + 2], strict=False)]
 
 
+def resident_mib(pid: int) -> float:
+    """Resident memory of a process and its children (MiB), from /proc."""
+    total, pending = 0.0, [pid]
+    while pending:
+        current = pending.pop()
+        try:
+            status = Path(f"/proc/{current}/status").read_text()
+            children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
+        except OSError:
+            continue
+        total += next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS")) / 1024
+        pending += [int(child) for child in children]
+    return total
+
+
+def class_at_once(browser, port: int, server: subprocess.Popen, pages: int, months: int) -> tuple[list, float]:
+    """`pages` pages playing at 0.3 s a month together: each page's intervals between months, and the server's
+    memory per page (MiB) once they are all open and have played."""
+    before = resident_mib(server.pid)
+    opened = [open_page(browser, port) for _ in range(pages)]
+    for page in opened:
+        page.locator(".top-bar .v-select").click()
+        page.get_by_role("option", name="0.3 s per month").click()
+        page.evaluate(WATCH)
+    for page in opened:
+        page.get_by_role("button", name="▶ Play").click()
+    deadline = time.monotonic() + 60 + 6 * months * pages
+    intervals = []
+    for page in opened:
+        left = max(1.0, deadline - time.monotonic())
+        try:
+            page.wait_for_function(f"() => window.shown.length >= {months + 1}", timeout=1000 * left)
+        except Exception:  # noqa: BLE001 - a page that fell behind is reported with what it showed
+            pass
+        shown = page.evaluate("() => window.shown")
+        intervals.append([(b - a) / 1000 for a, b in zip(shown[1:], shown[2:], strict=False)])
+    per_page = (resident_mib(server.pid) - before) / pages
+    for page in opened:
+        page.close()
+    return intervals, per_page
+
+
 def summary(values: list[float]) -> str:
     ordered = sorted(values)
     p90 = ordered[min(len(ordered) - 1, round(0.9 * (len(ordered) - 1)))]
@@ -119,6 +165,25 @@ def screenshots(browser, port: int, folder: Path) -> None:
             page.wait_for_timeout(300)
             page.screenshot(path=str(folder / f"visualizer_{width}x{height}_charts.png"))
         page.close()
+    page = open_page(browser, port, 1280, 720)
+    page.get_by_role("switch", name="Presenter").check(force=True)  # Vuetify lays a ripple over the input
+    page.locator(".classroom.presenter").wait_for()
+    page.get_by_role("button", name="China: investment surge").click()
+    while page.locator("#month").inner_text() < "2022-10":
+        step(page)
+    page.evaluate("() => window.scrollTo(0, 0)")
+    page.wait_for_timeout(300)
+    page.screenshot(path=str(folder / "classroom_presenter.png"))
+    page.close()
+    page = open_page(browser, port, 1280, 720)
+    while page.locator("#month").inner_text() < "2022-04":  # past the invasion of Ukraine (2022-02)
+        step(page)
+    page.locator('.alignment-map g.pie[data-state="Kazakhstan"] path').first.click()
+    page.locator(".why-panel li").nth(1).wait_for(timeout=120_000)
+    page.locator(".why-panel").evaluate("e => e.scrollIntoView({block: 'center', behavior: 'instant'})")
+    page.wait_for_timeout(300)
+    page.screenshot(path=str(folder / "classroom_why.png"))
+    page.close()
 
 
 def main() -> None:
@@ -126,9 +191,10 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3, help="server starts timed for page ready (default 3)")
     parser.add_argument("--steps", type=int, default=30, help="Step clicks timed (default 30)")
     parser.add_argument("--months", type=int, default=12, help="months timed at each Play pace (default 12)")
+    parser.add_argument("--classes", type=int, nargs="*", default=[], help="pages playing at once, e.g. 3 30")
     parser.add_argument("--screenshots", type=Path, help="also save screenshots into this folder")
     args = parser.parse_args()
-    start, first, warm = [], [], []
+    start, first, warm, classes = [], [], [], {}
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         for i in range(args.repeat):
@@ -151,6 +217,9 @@ def main() -> None:
                 trips = [step(page) for _ in range(args.steps)]
                 paces = {pace: play(page, pace, args.months) for pace in ("0.3 s per month", "1 s per month")}
                 paces["2 s per month"] = play(page, "2 s per month", max(3, args.months // 4))
+                page.close()
+                for pages in args.classes:
+                    classes[pages] = class_at_once(browser, port, server, pages, args.months)
                 if args.screenshots:
                     screenshots(browser, port, args.screenshots)
             finally:
@@ -162,6 +231,13 @@ def main() -> None:
     print(f"Step round trip (month, map and charts redrawn): {summary(trips)}")
     for pace, intervals in paces.items():
         print(f"Play at {pace}: interval {summary(intervals)}")
+    for pages, (intervals, memory) in classes.items():
+        medians = [statistics.median(i) for i in intervals if i]
+        print(
+            f"{pages} pages playing at 0.3 s a month: interval {summary([v for i in intervals for v in i])}; "
+            f"each page's median {min(medians, default=0):.3f}-{max(medians, default=0):.3f} s, "
+            f"{pages - len(medians)} pages showed no second month; {memory:.1f} MiB of server memory per page"
+        )
 
 
 if __name__ == "__main__":

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from helpers import cli
+from helpers import cli_in_process
 
 from sim.experiments.posterior import Posterior
 from sim.experiments.uncertainty import SOURCES, Group, simulate_groups, simulate_uncertain
@@ -128,8 +128,10 @@ def test_seed_matters(setup):
 @pytest.mark.slow
 def test_cli_engines_write_the_same_trajectories(short_scenario, tmp_path):
     for engine in ("ensemble", "mesa"):
-        result = cli("run", short_scenario, "--runs", 3, "--seed", 5, "--engine", engine, "--out", tmp_path / engine)
-        assert result.returncode == 0, result.stderr
+        code, _, err = cli_in_process(
+            "run", short_scenario, "--runs", 3, "--seed", 5, "--engine", engine, "--out", tmp_path / engine
+        )
+        assert code == 0, err
     a = pd.read_parquet(tmp_path / "ensemble" / "trajectories.parquet")
     b = pd.read_parquet(tmp_path / "mesa" / "trajectories.parquet")
     assert len(a) == len(b) == 3 * 36 * 10 * 4

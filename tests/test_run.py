@@ -41,12 +41,14 @@ def test_terminal_shows_key_numbers(finished):
 @pytest.mark.slow
 def test_series_keeps_only_the_chosen_series(short_scenario, tmp_path):
     out = tmp_path / "lean"
-    result = cli("run", short_scenario, "--runs", 2, "--series", "alignment,credibility", "--out", out)
-    assert result.returncode == 0, result.stderr
+    code, _, err = cli_in_process("run", short_scenario, "--runs", 2, "--series", "alignment,credibility", "--out", out)
+    assert code == 0, err
     columns = set(pd.read_parquet(out / "trajectories.parquet").columns)
     assert {"alignment", "credibility"} <= columns and not {"economic", "security", "outreach"} & columns
-    refused = cli("run", short_scenario, "--runs", 2, "--series", "alignment,mood", "--out", tmp_path / "x")
-    assert refused.returncode == 2 and "choose from" in refused.stderr and "Traceback" not in refused.stderr
+    code, _, err = cli_in_process(
+        "run", short_scenario, "--runs", 2, "--series", "alignment,mood", "--out", tmp_path / "x"
+    )
+    assert code == 2 and "choose from" in err and "Traceback" not in err
 
 
 @pytest.mark.slow
@@ -83,8 +85,8 @@ def test_plots_are_written(results):
 
 @pytest.mark.slow
 def test_same_seed_same_numbers(results, short_scenario, tmp_path):
-    again = cli("run", short_scenario, "--runs", 20, "--seed", 3, "--out", tmp_path / "again")
-    assert again.returncode == 0, again.stderr
+    code, _, err = cli_in_process("run", short_scenario, "--runs", 20, "--seed", 3, "--out", tmp_path / "again")
+    assert code == 0, err
     pd.testing.assert_frame_equal(
         pd.read_parquet(results / "trajectories.parquet"), pd.read_parquet(tmp_path / "again" / "trajectories.parquet")
     )
@@ -93,18 +95,18 @@ def test_same_seed_same_numbers(results, short_scenario, tmp_path):
 @pytest.mark.slow
 def test_refuses_to_overwrite_without_force(results, short_scenario):
     before = (results / "manifest.json").read_text()
-    refused = cli("run", short_scenario, "--runs", 2, "--out", results)
-    assert refused.returncode == 2 and "--force" in refused.stderr
+    code, _, err = cli_in_process("run", short_scenario, "--runs", 2, "--out", results)
+    assert code == 2 and "--force" in err
     assert (results / "manifest.json").read_text() == before
 
 
 @pytest.mark.slow
 def test_force_and_csv(short_scenario, tmp_path):
     out = tmp_path / "csv"
-    assert cli("run", short_scenario, "--runs", 1, "--out", out).returncode == 0
+    assert cli_in_process("run", short_scenario, "--runs", 1, "--out", out)[0] == 0
     (out / "old.txt").write_text("stale")
-    result = cli("run", short_scenario, "--runs", 2, "--format", "csv", "--out", out, "--force")
-    assert result.returncode == 0, result.stderr
+    code, _, err = cli_in_process("run", short_scenario, "--runs", 2, "--format", "csv", "--out", out, "--force")
+    assert code == 0, err
     assert not (out / "old.txt").exists()
     frame = pd.read_csv(out / "trajectories.csv")
     assert len(frame) == 2 * 36 * 10 * 4

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import re
 import socket
@@ -10,8 +11,10 @@ import sys
 
 import numpy as np
 import pytest
+import solara.util
 from helpers import ROOT, cli
 
+from sim.cli import viz as viz_command
 from sim.cli.viz import command, is_loopback
 from sim.inputs.geography import REGIONS
 from sim.inputs.packaged import SCENARIOS
@@ -176,7 +179,7 @@ def test_a_page_whose_map_fails_shows_one_line_there_and_keeps_stepping(monkeypa
 
     from sim.viz.classroom import Classroom
 
-    def broken(model, sizes):
+    def broken(*drawn):
         raise RuntimeError("/srv/alliance-sim/sim/viz/mapview.py: no place for Armenia")
 
     monkeypatch.setattr(mapview, "alignment_map", broken)
@@ -314,13 +317,29 @@ def test_the_map_shows_every_state_as_a_pie_with_its_shares_as_a_tooltip(baselin
     assert 2 * mapview.PIE_RADIUS >= 60 and min(mapview.DESK.name, mapview.DESK.partner) >= 14
 
 
+def test_each_pie_has_a_ring_of_the_run_as_written_which_parts_from_it_when_the_class_acts():
+    session = Session(Settings("baseline.yaml"), SCENARIOS)
+    session.step()
+    svg = mapview.alignment_map(session.model, written=session.baseline)
+    assert svg.count('class="ring"') >= len(session.model.states) and "the ring around a pie" in svg
+    assert re.search(r"<title>Armenia: ([^;<]*); as written \(the ring\): \1</title>", svg), "as written, same shares"
+    for _ in range(3):
+        session.trigger(china_investment_surge)
+        session.step()
+    svg = mapview.alignment_map(session.model, written=session.baseline)
+    tips = re.findall(r"<title>(\w+): ([^;<]*); as written \(the ring\): ([^<]*)</title>", svg)
+    assert len(tips) == len(session.model.states)
+    assert any(now != written for _, now, written in tips), "the surge moved no state away from its ring"
+    assert "as written" not in mapview.alignment_map(session.model), "no ring without the run as written"
+
+
 def test_places_keep_pies_and_labels_apart():
     boxes = []
     for state in mapview.PLACES:
         x, y = mapview.place(state)
-        half = max(mapview.PIE_RADIUS, 0.62 * mapview.DESK.name * len(state) / 2)
-        boxes.append((x - half, y - mapview.PIE_RADIUS, x + half, y + mapview.PIE_RADIUS + 44))
-        assert 0 <= x - half and x + half <= mapview.WIDTH and y + mapview.PIE_RADIUS + 44 <= mapview.HEIGHT
+        half = max(mapview.OUTER, 0.62 * mapview.DESK.name * len(state) / 2)
+        boxes.append((x - half, y - mapview.OUTER, x + half, y + mapview.OUTER + 44))
+        assert 0 <= x - half and x + half <= mapview.WIDTH and y + mapview.OUTER + 44 <= mapview.HEIGHT
     for i, a in enumerate(boxes):
         for b in boxes[i + 1 :]:
             assert a[2] <= b[0] or b[2] <= a[0] or a[3] <= b[1] or b[3] <= a[1], (a, b)
@@ -342,6 +361,28 @@ def test_charts_draw_the_run_over_its_baseline_with_event_marks():
     assert "Armenia" in history and ">2021</text>" in history
 
 
+def test_presenter_marks_carry_level_labels_that_stay_in_the_chart_and_never_overlap():
+    session = Session(Settings("baseline.yaml"), SCENARIOS)
+    for month in range(30):
+        if month % 4 == 0:
+            session.trigger(us_exercises if month % 8 else china_investment_surge)
+        session.step()
+    svg = charts.state_history(session.model, session.baseline, "Armenia", charts.PRESENTER)
+    found = re.findall(r'<text x="([\d.]+)" y="([\d.]+)" text-anchor="(start|end)" font-size="(\d+)" '
+                       r'class="ink mark-label">([^<]+)</text>', svg)  # fmt: skip
+    assert len(found) >= 3 and "rotate" not in svg, "the presenter's marks are labelled, level"
+    spans = []
+    for x, y, anchor, size, text in found:
+        width = charts.LABEL_WIDTH * int(size) * len(text)
+        start = float(x) if anchor == "start" else float(x) - width
+        assert charts.PRESENTER.left <= start and start + width <= charts.WIDTH - charts.RIGHT, text
+        assert charts.PRESENTER.top < float(y) < charts.HEIGHT - charts.BOTTOM, text
+        spans.append((float(y), start, start + width))
+    for i, (y, a, b) in enumerate(spans):
+        assert all(y != y2 or b < a2 or b2 < a for y2, a2, b2 in spans[i + 1 :]), "two labels overlap"
+    assert "mark-label" not in charts.state_history(session.model, session.baseline, "Armenia")  # not at a desk
+
+
 def test_the_time_axis_grows_two_years_at_a_time(baseline):
     model = TeachingModel()
     assert charts.span(model) == 24
@@ -349,7 +390,6 @@ def test_the_time_axis_grows_two_years_at_a_time(baseline):
     assert charts.span(model) == 48
 
 
-@pytest.mark.slow
 def relative_luminance(color: str) -> float:
     """WCAG 2.x relative luminance of an sRGB colour written #RRGGBB."""
     channels = [int(color[i : i + 2], 16) / 255 for i in (1, 3, 5)]
@@ -412,6 +452,20 @@ def test_viz_command_serves_locally_without_opening_a_browser():
     assert "--no-open" in line and line[-1] != "" and str(ROOT / "sim" / "viz" / "app.py") in line
     assert is_loopback("127.0.0.1") and is_loopback("localhost") and is_loopback("::1")
     assert not is_loopback("0.0.0.0") and not is_loopback("192.168.1.5")
+
+
+@pytest.mark.parametrize("asked", [None, "30s"])
+def test_the_server_frees_a_closed_tab_s_run_after_minutes_unless_told_otherwise(monkeypatch, asked):
+    started = {}
+    monkeypatch.setattr(viz_command.os, "execve", lambda path, line, env: started.update(env))
+    monkeypatch.setattr(viz_command, "check_port_free", lambda host, port: None)
+    if asked is None:
+        monkeypatch.delenv("SOLARA_KERNEL_CULL_TIMEOUT", raising=False)
+    else:
+        monkeypatch.setenv("SOLARA_KERNEL_CULL_TIMEOUT", asked)
+    viz_command.cmd_viz(argparse.Namespace(host="127.0.0.1", port=8765, scenarios=None))
+    assert started["SOLARA_KERNEL_CULL_TIMEOUT"] == (asked or viz_command.KEPT_AFTER_CLOSE)
+    assert solara.util.parse_timedelta(viz_command.KEPT_AFTER_CLOSE) <= 600  # not Solara's day
 
 
 def test_viz_bad_input_is_one_line_exit_2(tmp_path):
@@ -537,6 +591,22 @@ def test_why_a_state_moved_is_explain_s_decomposition_of_the_same_run():
     assert found.start.causes, "no cause found for Armenia's move since the start"
     text = why.panel(found)
     assert "Armenia" in text and f"{found.start.causes[0][2]:+.1f}" in text
+
+
+def test_the_causes_are_given_up_when_the_page_moves_on_and_made_once_when_it_rests(monkeypatch):
+    from sim.viz import why
+
+    session = Session(Settings("baseline.yaml"), SCENARIOS)
+    for _ in range(6):
+        session.step()
+    made = []
+    replay = why.replay
+    monkeypatch.setattr(why, "replay", lambda run, leave: made.append(leave) or replay(run, leave))
+    assert why.replays(session, stop=lambda: len(made) >= 2) is None, "a Step during the work stops it"
+    assert len(made) == 2 and session not in why.MADE, "stopped work is neither finished nor kept"
+    found = why.replays(session)
+    assert found is not None and len(found.without) == len(made) - 2 > 2
+    assert why.replays(session, stop=lambda: True) is found, "a month rested on is worked out once"
 
 
 def test_what_really_happened_agrees_with_the_hindcast_scoring_of_the_same_run():

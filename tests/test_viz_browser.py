@@ -544,7 +544,7 @@ def test_presenter_mode_shows_the_map_a_chart_and_the_buttons_on_one_screen_in_l
     labels = page.locator(".state-chart text.mark-label")
     expect(labels.first).to_be_visible()  # the marks are labelled in words
     assert any("China" in text for text in labels.all_text_contents())
-    page.screenshot(path=str(ROOT / "docs" / "img" / "classroom_presenter.png"))
+    page.screenshot(path=str(ARTIFACTS / "classroom_presenter.png"))
     page.get_by_text("Settings: scenario, seed and sliders").click()
     expect(page.locator(".settings .lever").first).to_be_visible()
     fresh = open_page(1280, 720)
@@ -568,7 +568,7 @@ def test_clicking_a_state_on_the_map_shows_why_it_moved(open_page):
     expect(panel.locator("li").last).to_contain_text(re.compile(r"\(20\d\d-\d\d\) [+-]\d+\.\d"))  # a dated cause
     expect(page.locator(".state-chart svg")).to_have_attribute("aria-label", re.compile("Kazakhstan"))
     panel.scroll_into_view_if_needed()
-    page.screenshot(path=str(ROOT / "docs" / "img" / "classroom_why.png"))
+    page.screenshot(path=str(ARTIFACTS / "classroom_why.png"))
 
 
 def test_the_run_so_far_and_the_map_download_from_the_page(open_page, tmp_path):

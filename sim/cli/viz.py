@@ -16,6 +16,9 @@ from sim.inputs.documents import InputError
 from sim.inputs.extras import require
 from sim.viz import ADDRESS_ENV, APP, SCENARIOS_ENV
 
+#: How long the server keeps a closed tab's run (Solara's kernel cull timeout; the environment may set another).
+KEPT_AFTER_CLOSE = "5m"
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     viz = subparsers.add_parser(
@@ -65,6 +68,9 @@ def cmd_viz(args: argparse.Namespace) -> int:
     require("viz")
     # offline: no usage reports, no version check; and no Solara banner over the page's bottom corner
     env = {**os.environ, "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False", "SOLARA_THEME_SHOW_BANNER": "False"}
+    # a closed tab's run is freed after five minutes, not Solara's day, so that a class reloading its pages all
+    # day holds only the runs still open (a reload within five minutes still finds its run)
+    env.setdefault("SOLARA_KERNEL_CULL_TIMEOUT", KEPT_AFTER_CLOSE)
     if args.scenarios is not None:
         folder = args.scenarios.resolve()
         if not folder.is_dir() or not any(folder.glob("*.yaml")):

@@ -82,6 +82,8 @@ CSS = """
 .alignment-map svg { display: block; width: 100%; max-height: calc(100vh - 150px); margin: 0 auto; }
 .chart svg { display: block; width: 100%; }
 svg .ink { fill: currentColor; }
+svg .mark-label { paint-order: stroke; stroke: #FFFFFF; stroke-width: 5px; stroke-linejoin: round; }
+.theme--dark svg .mark-label { stroke: #121212; }
 svg .grid { stroke: currentColor; stroke-opacity: 0.15; }
 svg line.border { stroke: #9a9a9a; stroke-width: 2; }
 svg line.border.conflict { stroke-dasharray: 8 5; }

@@ -38,8 +38,9 @@ class Look:
 DESK = Look()
 #: For a projector: every text at least 20 units, the marks labelled.
 PRESENTER = Look(title_size=23, tick_size=21, left=64, top=66, worded=True)
-#: Characters a mark's label keeps (whole words), and the least room between two labelled marks (SVG units).
-LABEL_CHARACTERS, LABEL_ROOM = 18, 30
+#: Characters a mark's label keeps (whole words), the rows of labels across the top of a chart, and a label's
+#: width per character per unit of font size (a little more than a sans-serif letter's average).
+LABEL_CHARACTERS, LABEL_ROWS, LABEL_WIDTH = 18, 3, 0.56
 #: Colour and stroke of an event's marker by who made it happen: the teacher, a state's decision, the scenario.
 MARKS = {
     "you": ("#E69F00", 'stroke-width="3"'),
@@ -98,7 +99,8 @@ def axes(model: AllianceModel, frame: Frame, title: str, legend: str, ticks: lis
 
 def markers(model: AllianceModel, frame: Frame) -> str:
     """A vertical mark at every month something happened, with the events as its tooltip; on the presenter's
-    screen the marks with room for it also carry a short label (the teacher's first, then the states')."""
+    screen the marks with room for it also carry a short label (the teacher's first, then the states'), level,
+    across the top of the plot."""
     by_month: dict[int, list] = {}
     scenario = model.setup.scenario
     dates = {scenario.date(m): m for m in range(frame.months + 1)}
@@ -107,7 +109,8 @@ def markers(model: AllianceModel, frame: Frame) -> str:
             by_month.setdefault(dates[event.date], []).append(event)
     top, bottom = frame.look.top, HEIGHT - BOTTOM
     kinds = {month: marked_kind(events) for month, events in by_month.items()}
-    labelled = room_for_labels(frame, kinds) if frame.look.worded else set()
+    labels = {month: short_label(first_of(events, kinds[month])) for month, events in by_month.items()}
+    places = label_places(frame, kinds, labels) if frame.look.worded else {}
     parts = []
     for month, events in sorted(by_month.items()):
         kind = kinds[month]
@@ -119,7 +122,7 @@ def markers(model: AllianceModel, frame: Frame) -> str:
             f'{html.escape(tip)}</title><line x1="{x:.1f}" x2="{x:.1f}" y1="{top}" y2="{bottom}" '
             f'stroke="{color}" {line}/><path d="M{x - 7:.1f},{top - 9}h14l-7,9Z" fill="{color}"/>'
             f'<rect x="{x - 8:.1f}" y="{top - 10}" width="16" height="{bottom - top + 10}" fill="transparent"/>'
-            f"{mark_label(frame, x, first_of(events, kind)) if month in labelled else ''}</g>"
+            f"{mark_label(frame, places[month], labels[month]) if month in places else ''}</g>"
         )
     return "".join(parts)
 
@@ -135,15 +138,23 @@ def first_of(events: list, kind: str) -> str:
     return next(e.label for e in events if origin(e.source) == kind)
 
 
-def room_for_labels(frame: Frame, kinds: dict[int, str]) -> set[int]:
-    """The months whose mark gets a label: the teacher's marks first, then the states', then the scenario's,
-    each only if no labelled mark is within LABEL_ROOM of it."""
-    order = sorted(kinds, key=lambda month: (list(MARKS).index(kinds[month]), month))
-    chosen: list[int] = []
-    for month in order:
-        if all(abs(frame.x(month) - frame.x(other)) >= LABEL_ROOM for other in chosen):
-            chosen.append(month)
-    return set(chosen)
+def label_places(frame: Frame, kinds: dict[int, str], labels: dict[int, str]) -> dict[int, tuple[float, float, str]]:
+    """Where each labelled mark's words go, (x, y, anchor): across the top of the plot beside the mark's line, in
+    one of LABEL_ROWS rows, the teacher's marks first, then the states', then the scenario's; a mark whose words
+    would overlap others in every row keeps only its tooltip."""
+    size = frame.look.tick_size
+    taken: list[list[tuple[float, float]]] = [[] for _ in range(LABEL_ROWS)]
+    places = {}
+    for month in sorted(kinds, key=lambda month: (list(MARKS).index(kinds[month]), month)):
+        x, width = frame.x(month), LABEL_WIDTH * size * len(labels[month])
+        right = x + 5 + width <= WIDTH - RIGHT
+        start, anchor = (x + 5, "start") if right else (x - 5 - width, "end")
+        for row, spans in enumerate(taken):
+            if start >= frame.look.left and all(start > b + 6 or start + width < a - 6 for a, b in spans):
+                spans.append((start, start + width))
+                places[month] = (x + 5 if right else x - 5, frame.look.top + (row + 1) * 1.2 * size, anchor)
+                break
+    return places
 
 
 def short_label(label: str) -> str:
@@ -157,13 +168,12 @@ def short_label(label: str) -> str:
     return kept
 
 
-def mark_label(frame: Frame, x: float, label: str) -> str:
-    """A mark's short label, read upward along its line from the time axis."""
-    y = HEIGHT - BOTTOM - 6
-    size = frame.look.tick_size
+def mark_label(frame: Frame, place: tuple[float, float, str], label: str) -> str:
+    """A mark's short label, level, at its place beside the line (a halo keeps it readable over the lines)."""
+    x, y, anchor = place
     return (
-        f'<text x="{x + size * 0.35 + 3:.1f}" y="{y}" transform="rotate(-90 {x + size * 0.35 + 3:.1f} {y})" '
-        f'font-size="{size}" class="ink mark-label">{html.escape(short_label(label))}</text>'
+        f'<text x="{x:.1f}" y="{y:.1f}" text-anchor="{anchor}" font-size="{frame.look.tick_size}" '
+        f'class="ink mark-label">{html.escape(label)}</text>'
     )
 
 

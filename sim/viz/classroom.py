@@ -100,8 +100,12 @@ def Classroom(folder: Path, choices: list[str]) -> None:
             follow.set(str(clicked["state"]))
 
     def key(pressed: dict[str, object]) -> None:
-        """Space plays and pauses, the right arrow steps and the left arrow goes back (both while paused)."""
-        if pressed.get("key") == "space" and (playing.value or session.running):
+        """Space plays and pauses, the right arrow steps and the left arrow goes back (both while paused);
+        "pause" is a click on Pause."""
+        if pressed.get("key") == "pause" and playing.value:
+            pause_pressed(pressed)
+            playing.set(False)
+        elif pressed.get("key") == "space" and (playing.value or session.running):
             pause_pressed(pressed)
             playing.set(not playing.value)
         elif pressed.get("key") == "right" and not playing.value and session.running:
@@ -154,7 +158,7 @@ def Classroom(folder: Path, choices: list[str]) -> None:
         return
     changed = pending.value != session.settings
     with solara.Column(gap="6px", classes=["classroom", "presenter" if presenter.value else "desk"]):
-        TeacherKeys(event_key=key, event_pause_pressed=pause_pressed, event_pick=pick)
+        TeacherKeys(event_key=key, event_pick=pick)
         PaintAtOnce(panels=panels)
         with solara.v.Sheet(class_="top-bar", elevation=2):
             with solara.Row(gap="16px", style={"align-items": "center", "justify-content": "space-between"}):

@@ -8,6 +8,7 @@ into the panels' slots; the controls take the page's `tick` (bumped after every 
 from __future__ import annotations
 
 import html
+import threading
 from collections.abc import Callable
 
 import numpy as np
@@ -22,6 +23,8 @@ from sim.viz.teaching import LEVERS, TeachingModel, china_investment_surge, cris
 #: Play's pace: seconds per month.
 SPEEDS = {"0.3 s per month": 0.3, "0.5 s per month": 0.5, "1 s per month": 1.0, "2 s per month": 2.0}
 CHANGED = "changed: press Reset to apply"
+#: Seconds the run must rest on a month before the "why" panel works out its causes.
+QUIET = 0.5
 #: Row class in the event log for each origin.
 KIND = {"you": "teacher", "a state": "decision", "scenario": "scenario"}
 
@@ -113,7 +116,7 @@ def shown(session: Session, state: str, presenter: bool = False, reveal: bool = 
             f'<span class="of">month <span id="step">{steps}</span> of {months}</span>',
             "announcement": f"{date}, month {steps} of {months}",
             "this-month": guarded("month's summary", lambda: html.escape(session.this_month())),
-            "map": guarded("map", lambda: mapview.alignment_map(model, sizes)),
+            "map": guarded("map", lambda: mapview.alignment_map(model, sizes, baseline)),
             "state-chart": guarded("chart", lambda: charts.state_history(model, baseline, followed, look, about)),
             "leaning-chart": guarded("chart", lambda: charts.leaning_counts(model, baseline, look)),
             "shares": guarded("table", lambda: shares_table(model, baseline)),
@@ -160,18 +163,26 @@ def StateChart(states: list[str], follow: solara.Reactive[str]) -> None:
 @solara.component
 def WhyPanel(session: Session, state: str, playing: bool, version: int) -> None:
     """Why the followed state moved, this month and since the start (a pie clicked on the map picks it), for the
-    session's `version`: worked out in a thread once the run is paused, since each event is left out of a replay
-    in turn."""
+    session's `version`: worked out in a thread once the run has rested on a month for QUIET seconds, and given
+    up as soon as it moves on, since each event is left out of a replay in turn (which Step must not wait for)."""
     state = state if state in session.model.states else session.model.states[0]
     key = (id(session), version, state)
     found = solara.use_reactive(("", ""))  # (the key it was made for, its HTML)
 
-    def work() -> None:
-        if not playing:
-            with session.lock:
-                made = key == (id(session), session.version, state)
-            if made:
-                found.set((repr(key), guarded("causes", lambda: why.panel(why.why(session, state)))))
+    def explained(cancel: threading.Event) -> str:
+        if why.replays(session, stop=cancel.is_set) is None:
+            return ""
+        return why.panel(why.why(session, state))
+
+    def work(cancel: threading.Event) -> None:
+        if playing or cancel.wait(QUIET):
+            return
+        with session.lock:
+            made = key == (id(session), session.version, state)
+        if made:
+            text = guarded("causes", lambda: explained(cancel))
+            if not cancel.is_set():
+                found.set((repr(key), text))
 
     solara.use_thread(work, dependencies=[key, playing], intrusive_cancel=False)
     if found.value[0] == repr(key):

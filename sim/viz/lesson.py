@@ -350,12 +350,14 @@ a lever.
      button for a light or dark page. On the keyboard, Space plays and pauses, → steps and ← goes
      back. Under the bar, one line says what moved most this month and why;
    - **the map**: each state is a pie of its orientation, with its name and its main partner
-     under it. The powers sit around the edge in their colours (Russia crimson, US blue, China
-     gold, Turkey plum; the same colours as the `alliance-sim run` plots). Grey lines are
-     shared borders. Point at a pie to see all its shares; click it to follow that state and see,
-     under the map, **why it moved** this month and since the start: each event's part in points,
-     measured as `alliance-sim explain --moves` does (the run replayed without that event), worked
-     out once the run is paused;
+     under it, and a thin ring around it: the same state in the run *as written* (same seed,
+     nothing you changed), so a pie that no longer matches its ring shows your doing. The powers
+     sit around the edge in their colours (Russia crimson, US blue, China gold, Turkey plum; the
+     same colours as the `alliance-sim run` plots). Grey lines are shared borders. Point at a pie
+     to see all its shares; click it to follow that state and see, under the map, **why it moved**
+     this month and since the start: each event's part in points, measured as
+     `alliance-sim explain --moves` does (the run replayed without that event), worked out once
+     the run is paused;
    - **State to follow** with that state's shares over time, and **States leaning to each power**.
      Faint dashed lines are the same run *as written* (same seed, nothing you changed), so any gap
      between bold and dashed is your doing. Marks on top of the charts are events: grey for the

@@ -1,5 +1,8 @@
 """The map as SVG: each state a pie of its alignment at a schematic place, the powers around the edge.
 
+A thin ring around each pie shows the same month of the run as written (same seed, nothing the
+teacher changed), so that what the class changed shows where the class looks.
+
 SVG text and pies stay sharp on a projector at any size, carry their own tooltips (`<title>`),
 and take the page's text colour, so the map reads in light and dark themes. The static part
 (borders, power names) is built once per set of states and powers; a step redraws only the pies. On the
@@ -21,6 +24,8 @@ from sim.outputs.colors import power_colors
 
 WIDTH, HEIGHT = 1200, 450
 PIE_RADIUS = 36
+RING_RADIUS, RING_WIDTH = PIE_RADIUS + 5, 4  # the as-written ring, clear of the pie
+OUTER = RING_RADIUS + RING_WIDTH / 2  # how far a state's drawing reaches from its centre; its labels start there
 
 
 @dataclass(frozen=True)
@@ -100,23 +105,60 @@ def borders(states: tuple[str, ...]) -> list[tuple[str, str]]:
     return [(a, b) for i, a in enumerate(states) for b in states[i + 1 :] if frozenset((a, b)) in LAND_BORDERS]
 
 
-def wedge(x: float, y: float, start: float, end: float, radius: float = PIE_RADIUS) -> str:
-    """SVG path of a pie slice from `start` to `end` (fractions of a turn, clockwise from the top)."""
-    if end - start >= 0.9999:
-        arc = f"a{radius},{radius} 0 1,1"
-        return f"M{x - radius:.1f},{y:.1f}{arc} {2 * radius},0{arc} {-2 * radius},0Z"
+def _arc_to(x: float, y: float, start: float, end: float, radius: float) -> tuple[str, str]:
+    """An arc's first point, and the SVG arc command from there to its last, clockwise from the top."""
     x1, y1 = x + radius * math.sin(2 * math.pi * start), y - radius * math.cos(2 * math.pi * start)
     x2, y2 = x + radius * math.sin(2 * math.pi * end), y - radius * math.cos(2 * math.pi * end)
     large = 1 if end - start > 0.5 else 0
-    return f"M{x:.1f},{y:.1f}L{x1:.1f},{y1:.1f}A{radius},{radius} 0 {large},1 {x2:.1f},{y2:.1f}Z"
+    return f"{x1:.1f},{y1:.1f}", f"A{radius},{radius} 0 {large},1 {x2:.1f},{y2:.1f}"
 
 
-def pie(state: str, powers: list[str], shares: np.ndarray, colors: dict[str, str], sizes: Sizes = DESK) -> str:
-    """One state's pie, name and main partner, with a tooltip listing every share."""
+def wedge(x: float, y: float, start: float, end: float, radius: float = PIE_RADIUS) -> str:
+    """SVG path of a pie slice from `start` to `end` (fractions of a turn, clockwise from the top)."""
+    if end - start >= 0.9999:
+        whole = f"a{radius},{radius} 0 1,1"
+        return f"M{x - radius:.1f},{y:.1f}{whole} {2 * radius},0{whole} {-2 * radius},0Z"
+    first, to = _arc_to(x, y, start, end, radius)
+    return f"M{x:.1f},{y:.1f}L{first}{to}Z"
+
+
+def arc(x: float, y: float, start: float, end: float, radius: float) -> str:
+    """SVG path of an open arc from `start` to `end` (fractions of a turn, clockwise from the top)."""
+    if end - start >= 0.9999:
+        whole = f"a{radius},{radius} 0 1,1"
+        return f"M{x:.1f},{y - radius:.1f}{whole} 0,{2 * radius}{whole} 0,{-2 * radius}"
+    first, to = _arc_to(x, y, start, end, radius)
+    return f"M{first}{to}"
+
+
+def listed(powers: list[str], shares: np.ndarray) -> str:
+    return ", ".join(f"{p} {100 * v:.0f}%" for p, v in zip(powers, shares, strict=True))
+
+
+def pie(
+    state: str,
+    powers: list[str],
+    shares: np.ndarray,
+    colors: dict[str, str],
+    sizes: Sizes = DESK,
+    written: np.ndarray | None = None,
+) -> str:
+    """One state's pie, name and main partner, with a tooltip listing every share; with `written`, the ring of
+    the shares as written around it, and those in the tooltip too."""
     x, y = place(state)
     top = int(shares.argmax())
-    tip = f"{state}: " + ", ".join(f"{p} {100 * v:.0f}%" for p, v in zip(powers, shares, strict=True))
+    tip = f"{state}: {listed(powers, shares)}"
     edges = np.concatenate([[0.0], np.cumsum(shares)])
+    ring = ""
+    if written is not None:
+        tip += f"; as written (the ring): {listed(powers, written)}"
+        ends = np.concatenate([[0.0], np.cumsum(written)])
+        ring = "".join(
+            f'<path d="{arc(x, y, ends[p], ends[p + 1], RING_RADIUS)}" class="ring" fill="none" '
+            f'style="stroke:{colors[power]};stroke-width:{RING_WIDTH}"/>'
+            for p, power in enumerate(powers)
+            if written[p] > 0.0005
+        )
     name = sizes.name + 3  # below the pie: the name, then the main partner
     partner = name + sizes.partner + 2
     slices = "".join(
@@ -125,24 +167,31 @@ def pie(state: str, powers: list[str], shares: np.ndarray, colors: dict[str, str
         if shares[p] > 0.0005
     )
     return (
-        f'<g class="pie" data-state="{html.escape(state)}"><title>{html.escape(tip)}</title>{slices}'
-        f'<text x="{x:.0f}" y="{y + PIE_RADIUS + name:.0f}" text-anchor="middle" font-size="{sizes.name}" '
+        f'<g class="pie" data-state="{html.escape(state)}"><title>{html.escape(tip)}</title>{slices}{ring}'
+        f'<text x="{x:.0f}" y="{y + OUTER + name:.0f}" text-anchor="middle" font-size="{sizes.name}" '
         f'font-weight="bold" class="ink">{html.escape(state)}</text>'
-        f'<text x="{x:.0f}" y="{y + PIE_RADIUS + partner:.0f}" text-anchor="middle" font-size="{sizes.partner}" '
+        f'<text x="{x:.0f}" y="{y + OUTER + partner:.0f}" text-anchor="middle" font-size="{sizes.partner}" '
         f'class="ink"><tspan fill="{colors[powers[top]]}">● </tspan>{html.escape(powers[top])} '
         f"{100 * shares[top]:.0f}%</text></g>"
     )
 
 
-def alignment_map(model: AllianceModel, sizes: Sizes = DESK) -> str:
-    """The whole map for the model's current month as one SVG element."""
+def alignment_map(model: AllianceModel, sizes: Sizes = DESK, written: AllianceModel | None = None) -> str:
+    """The whole map for the model's current month as one SVG element; with `written` (the run as written,
+    stepped alongside), each pie's ring shows its shares."""
     colors = power_colors(model.powers)
     states = model.states
     conflicts = frozenset(frozenset((states[i], states[j])) for i, j, kind in model.setup.edges if kind == "rival")
     static = background(tuple(states), tuple(model.powers), conflicts, sizes)
     shares = model.world.alignment[0]
-    pies = "".join(pie(state, model.powers, shares[s], colors, sizes) for s, state in enumerate(model.states))
+    as_written = None if written is None else written.world.alignment[0]
+    pies = "".join(
+        pie(state, model.powers, shares[s], colors, sizes, None if as_written is None else as_written[s])
+        for s, state in enumerate(model.states)
+    )
     label = f"Alignment of each state in {model.date}: pie slices are shares, the line under a name its main partner"
+    if written is not None:
+        label += ", the ring around a pie the run as written"
     return (
         f'<svg viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-label="{html.escape(label)}" '
         f'xmlns="http://www.w3.org/2000/svg" font-family="sans-serif">{static}{pies}</svg>'

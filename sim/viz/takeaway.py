@@ -46,7 +46,7 @@ def pictures(session: Session, state: str) -> dict[str, str]:
         model, baseline = session.model, session.baseline
         followed = state if state in model.states else model.states[0]
         return {
-            "map": mapview.alignment_map(model),
+            "map": mapview.alignment_map(model, written=baseline),
             "state": charts.state_history(model, baseline, followed),
             "leaning": charts.leaning_counts(model, baseline),
         }

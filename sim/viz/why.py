@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import html
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -73,8 +74,9 @@ class Replays:
 MADE: weakref.WeakKeyDictionary[Session, tuple[int, Replays]] = weakref.WeakKeyDictionary()
 
 
-def replays(session: Session) -> Replays:
-    """The replays for the month the session shows (made once per version)."""
+def replays(session: Session, stop: Callable[[], bool] = lambda: False) -> Replays | None:
+    """The replays for the month the session shows (made once per version); None if `stop` said so between two
+    replays (the page has moved on: a Step, Back or Play)."""
     with session.lock:
         version, model = session.version, session.model
         if session in MADE and MADE[session][0] == version:
@@ -89,7 +91,12 @@ def replays(session: Session) -> Replays:
         )
         shares = np.stack([model.history["alignment"][m] for m in spans(run.steps)])
         leaves, events = causes_of(run, model)
-    without = np.stack([replay(run, leave) for leave in leaves]) if leaves else np.empty((0, *shares.shape))
+    replayed = []
+    for leave in leaves:
+        if stop():
+            return None
+        replayed.append(replay(run, leave))
+    without = np.stack(replayed) if replayed else np.empty((0, *shares.shape))
     made = Replays(run, shares, without, events)
     with session.lock:
         MADE[session] = (version, made)
@@ -154,6 +161,7 @@ def replay(run: Run, leave: Leave) -> np.ndarray:
 def why(session: Session, state: str) -> Why:
     """The causes of `state`'s largest move this month and since the start, with the power each concerns."""
     made = replays(session)
+    assert made is not None  # nothing stops it
     model = session.model
     s = model.states.index(state)
     scenario = model.setup.scenario
