@@ -29,7 +29,7 @@ from sim.experiments.uncertainty import (
     spread_groups,
     spread_table,
 )
-from sim.inputs.limits import WRITE_OVERHEAD, chunk_runs
+from sim.inputs.limits import chunk_runs
 from sim.model.ensemble import run_seed
 from sim.model.events import EVENT_KEYS, MODEL, OCCURRENCE_COLUMNS, LoggedEvent, event_table, occurrence_table
 from sim.model.trajectories import SERIES, Trajectories
@@ -71,7 +71,8 @@ class Simulation:
         finals = dict(self.spread_finals)
         missing = {name: group for name, group in spread_runs(self.runs, self.sources).items() if name not in finals}
         if missing:
-            simulated = simulate_groups(self.setup, list(missing.values()), self.seed, self.posterior)
+            last = [self.setup.scenario.months]
+            simulated = simulate_groups(self.setup, list(missing.values()), self.seed, self.posterior, kept=last)
             finals.update(final_months(missing, simulated))
         finals.setdefault("all", self.held.alignment[: min(self.runs, SPREAD_RUNS), -1])
         return spread_table(self.setup, finals)
@@ -132,28 +133,19 @@ def _ensemble(
     extra_finals: dict[str, np.ndarray],
 ) -> tuple[pd.DataFrame, Trajectories, pd.DataFrame, pd.DataFrame]:
     """Simulate chunk by chunk, adding each chunk to `tally`; return the summary, the first `keep` runs, the
-    event log (for appeals, the share answered over all runs) and the events run by run. The `extra` groups ride
-    in the last chunk's batch (in a batch of their own if the chunk has no room for them) and leave their final
-    month in `extra_finals`."""
+    event log (for appeals, the share answered over all runs) and the events run by run. The `extra` groups are
+    simulated after, in a batch of their own that records only the final month, which they leave in
+    `extra_finals`."""
     scenario = setup.scenario
     size = chunk_runs(scenario.months, len(scenario.states), len(scenario.powers))
-    last = (runs - 1) // size * size
     riders = list(extra.values())
     ridden = sum(len(group.runs) for group in riders)
-    # The riders are simulated but never written: a third of a written run's memory each.
-    aboard = runs - last + ridden / WRITE_OVERHEAD <= size
     starts, finals, kept, logs, by_run = [], [], [], [], []
     with progress(scenario.months * (runs + ridden), f"{scenario.name}: {runs} runs", "run-month") as bar:
         for first in range(0, runs, size):
             ids = np.arange(first, min(first + size, runs))
-            groups = [Group(ids, sources), *(riders if aboard and first == last else [])]
             events: list[LoggedEvent] = []
-            done = simulate_groups(
-                setup, groups, seed, posterior, _per_run(bar, sum(len(g.runs) for g in groups)), events
-            )
-            traj = done[0]
-            if len(done) > 1:
-                extra_finals.update(final_months(extra, done[1:]))
+            (traj,) = simulate_groups(setup, [Group(ids, sources)], seed, posterior, _per_run(bar, len(ids)), events)
             if sink is not None:
                 sink(traj)
             tally.add(traj)
@@ -163,8 +155,8 @@ def _ensemble(
             by_run.append(occurrence_table(events, ids))
             if first < keep:
                 kept.append(first_runs(traj, keep - first))
-        if riders and not aboard:
-            done = simulate_groups(setup, riders, seed, posterior, _per_run(bar, ridden))
+        if riders:
+            done = simulate_groups(setup, riders, seed, posterior, _per_run(bar, ridden), kept=[scenario.months])
             extra_finals.update(final_months(extra, done))
     held = _join(kept)
     summary = summary_of(np.concatenate(starts), np.concatenate(finals), held)

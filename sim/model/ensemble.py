@@ -11,6 +11,7 @@ so that other runs can ride along in it.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -22,8 +23,12 @@ from sim.model.world import Setup, apply_change
 
 #: Runs stepped through the months together: their world (about 10 kB a run) stays in cache.
 BLOCK_RUNS = 512
+#: Run seeds remembered: a run's seed is asked for its shocks, its parameter draw, its evidence draw and its row
+#: of draws.parquet, and hashing it costs about 20 microseconds.
+REMEMBERED_SEEDS = 1 << 16
 
 
+@lru_cache(maxsize=REMEMBERED_SEEDS)
 def run_seed(seed: int, run: int) -> int:
     """Seed of run `run`: child `run` of SeedSequence(seed), as spawn() would give, as an integer."""
     child = np.random.SeedSequence(seed, spawn_key=(run,))
