@@ -63,9 +63,11 @@ def simulate(
     evidence_draws: bool | np.ndarray = False,
     logged: int | None = None,
     kept: list[int] | None = None,
+    into: dict[str, np.ndarray] | None = None,
 ) -> Trajectories:
     """Simulate the scenario for the given run ids (or 0..runs-1) and return every month's arrays (or only
-    those of the months `kept`, indexes 0..months in order, for a caller that reads no others).
+    those of the months `kept`, indexes 0..months in order, for a caller that reads no others), recorded into
+    `into` if given: one array (runs, months kept, S, P) per series, rows of a larger array the caller holds.
 
     `params` values may be floats or arrays with one value per run (a parameter design).
     `progress`, if given, is called with the number of months just done (over the whole batch); `log`, if
@@ -83,7 +85,7 @@ def simulate(
     if log is not None and kept is not None:
         raise ValueError("the event log reads every month: simulate with kept=None")
     slots = {month: slot for slot, month in enumerate(range(T + 1) if kept is None else kept)}
-    record = {name: np.empty((R, len(slots), S, P)) for name in SERIES}
+    record = into if into is not None else {name: np.empty((R, len(slots), S, P)) for name in SERIES}
     participation = np.empty((R, len(slots), *world.participation.shape[1:]), dtype=np.int8)
     appeals = np.zeros((R, T, S), dtype=np.bool_), np.zeros((R, T, S), dtype=np.int64), np.zeros((R, T, S))
     rates, net = dynamics.rates(params, R), setup.ties.net()
