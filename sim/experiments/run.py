@@ -71,7 +71,8 @@ class Simulation:
         finals = dict(self.spread_finals)
         missing = {name: group for name, group in spread_runs(self.runs, self.sources).items() if name not in finals}
         if missing:
-            simulated = simulate_groups(self.setup, list(missing.values()), self.seed, self.posterior)
+            last = [self.setup.scenario.months]
+            simulated = simulate_groups(self.setup, list(missing.values()), self.seed, self.posterior, kept=last)
             finals.update(final_months(missing, simulated))
         finals.setdefault("all", self.held.alignment[: min(self.runs, SPREAD_RUNS), -1])
         return spread_table(self.setup, finals)
@@ -132,24 +133,30 @@ def _ensemble(
     extra_finals: dict[str, np.ndarray],
 ) -> tuple[pd.DataFrame, Trajectories, pd.DataFrame, pd.DataFrame]:
     """Simulate chunk by chunk, adding each chunk to `tally`; return the summary, the first `keep` runs, the
-    event log (for appeals, the share answered over all runs) and the events run by run. The `extra` groups ride
-    in the last chunk's batch (in a batch of their own if the chunk has no room for them) and leave their final
-    month in `extra_finals`."""
+    event log (for appeals, the share answered over all runs) and the events run by run. A chunk within the
+    first `keep` runs is recorded straight into the held arrays, never copied. The `extra` groups ride in the last
+    chunk's batch (in a batch of their own, recording only the final month, if the chunk has no room for them)
+    and leave their final month in `extra_finals`."""
     scenario = setup.scenario
-    size = chunk_runs(scenario.months, len(scenario.states), len(scenario.powers))
+    S, P = len(scenario.states), len(scenario.powers)
+    size = chunk_runs(scenario.months, S, P)
     last = (runs - 1) // size * size
     riders = list(extra.values())
     ridden = sum(len(group.runs) for group in riders)
     # The riders are simulated but never written: a third of a written run's memory each.
     aboard = runs - last + ridden / WRITE_OVERHEAD <= size
-    starts, finals, kept, logs, by_run = [], [], [], [], []
+    count = min(runs, keep)
+    held = {name: np.empty((count, scenario.months + 1, S, P)) for name in SERIES}
+    starts, finals, logs, by_run = [], [], [], []
     with progress(scenario.months * (runs + ridden), f"{scenario.name}: {runs} runs", "run-month") as bar:
         for first in range(0, runs, size):
             ids = np.arange(first, min(first + size, runs))
             groups = [Group(ids, sources), *(riders if aboard and first == last else [])]
+            within = ids[-1] < count and len(groups) == 1
+            into = {name: array[first : first + len(ids)] for name, array in held.items()} if within else None
             events: list[LoggedEvent] = []
             done = simulate_groups(
-                setup, groups, seed, posterior, _per_run(bar, sum(len(g.runs) for g in groups)), events
+                setup, groups, seed, posterior, _per_run(bar, sum(len(g.runs) for g in groups)), events, into=into
             )
             traj = done[0]
             if len(done) > 1:
@@ -161,14 +168,15 @@ def _ensemble(
             finals.append(traj.alignment[:, -1].copy())
             logs.append((len(ids), event_table(events)))
             by_run.append(occurrence_table(events, ids))
-            if first < keep:
-                kept.append(first_runs(traj, keep - first))
+            if not within and first < count:
+                for name, array in held.items():
+                    array[first:] = getattr(traj, name)[: count - first]
         if riders and not aboard:
-            done = simulate_groups(setup, riders, seed, posterior, _per_run(bar, ridden))
+            done = simulate_groups(setup, riders, seed, posterior, _per_run(bar, ridden), kept=[scenario.months])
             extra_finals.update(final_months(extra, done))
-    held = _join(kept)
-    summary = summary_of(np.concatenate(starts), np.concatenate(finals), held)
-    return summary, held, _combine(logs), _stacked(by_run)
+    kept = Trajectories(scenario.name, traj.dates, traj.states, traj.powers, runs=np.arange(count), **held)
+    summary = summary_of(np.concatenate(starts), np.concatenate(finals), kept)
+    return summary, kept, _combine(logs), _stacked(by_run)
 
 
 def _per_run(bar: Progress, runs: int) -> Callable[[int], object]:
@@ -227,15 +235,6 @@ def first_runs(traj: Trajectories, count: int) -> Trajectories:
     """The first `count` runs (all of them if there are fewer)."""
     arrays = {name: getattr(traj, name)[:count] for name in SERIES}
     return Trajectories(traj.scenario, traj.dates, traj.states, traj.powers, runs=traj.runs[:count], **arrays)
-
-
-def _join(parts: list[Trajectories]) -> Trajectories:
-    if len(parts) == 1:
-        return parts[0]
-    arrays = {name: np.concatenate([getattr(t, name) for t in parts]) for name in SERIES}
-    first = parts[0]
-    runs = np.concatenate([t.runs for t in parts])
-    return Trajectories(first.scenario, first.dates, first.states, first.powers, runs=runs, **arrays)
 
 
 def _combine(logs: list[tuple[int, pd.DataFrame]]) -> pd.DataFrame:

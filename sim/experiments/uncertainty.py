@@ -148,16 +148,21 @@ def simulate_groups(
     posterior: Posterior | None = None,
     progress: Callable[[int], object] | None = None,
     log: list[LoggedEvent] | None = None,
+    kept: list[int] | None = None,
+    into: dict[str, np.ndarray] | None = None,
 ) -> list[Trajectories]:
     """Every group's runs in one batch of the ensemble, each run with its group's sources (run i gives the same
-    numbers in any batch); one Trajectories per group. The log, if given, counts the first group's runs."""
+    numbers in any batch); one Trajectories per group, of every month or of the months `kept`, recorded `into`
+    the arrays given (see `simulate`). The log, if given, counts the first group's runs."""
     sizes = [len(group.runs) for group in groups]
     params = _joined([run_parameters(setup, group.runs, seed, group.sources, posterior) for group in groups], sizes)
     draws = np.concatenate(
         [np.full(size, "evidence" in group.sources) for group, size in zip(groups, sizes, strict=True)]
     )
     run_ids = np.concatenate([group.runs for group in groups])
-    traj = simulate(setup, run_ids, seed, params, progress, log, evidence_draws=draws, logged=sizes[0])
+    traj = simulate(
+        setup, run_ids, seed, params, progress, log, evidence_draws=draws, logged=sizes[0], kept=kept, into=into
+    )
     bounds = np.cumsum([0, *sizes])
     return [_rows(traj, slice(first, last)) for first, last in itertools.pairwise(bounds)]
 

@@ -11,6 +11,7 @@ so that other runs can ride along in it.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -22,8 +23,12 @@ from sim.model.world import Setup, apply_change
 
 #: Runs stepped through the months together: their world (about 10 kB a run) stays in cache.
 BLOCK_RUNS = 512
+#: Run seeds remembered: a run's seed is asked for its shocks, its parameter draw, its evidence draw and its row
+#: of draws.parquet, and hashing it costs about 20 microseconds.
+REMEMBERED_SEEDS = 1 << 16
 
 
+@lru_cache(maxsize=REMEMBERED_SEEDS)
 def run_seed(seed: int, run: int) -> int:
     """Seed of run `run`: child `run` of SeedSequence(seed), as spawn() would give, as an integer."""
     child = np.random.SeedSequence(seed, spawn_key=(run,))
@@ -58,9 +63,11 @@ def simulate(
     evidence_draws: bool | np.ndarray = False,
     logged: int | None = None,
     kept: list[int] | None = None,
+    into: dict[str, np.ndarray] | None = None,
 ) -> Trajectories:
     """Simulate the scenario for the given run ids (or 0..runs-1) and return every month's arrays (or only
-    those of the months `kept`, indexes 0..months in order, for a caller that reads no others).
+    those of the months `kept`, indexes 0..months in order, for a caller that reads no others), recorded into
+    `into` if given: one array (runs, months kept, S, P) per series, rows of a larger array the caller holds.
 
     `params` values may be floats or arrays with one value per run (a parameter design).
     `progress`, if given, is called with the number of months just done (over the whole batch); `log`, if
@@ -78,7 +85,7 @@ def simulate(
     if log is not None and kept is not None:
         raise ValueError("the event log reads every month: simulate with kept=None")
     slots = {month: slot for slot, month in enumerate(range(T + 1) if kept is None else kept)}
-    record = {name: np.empty((R, len(slots), S, P)) for name in SERIES}
+    record = into if into is not None else {name: np.empty((R, len(slots), S, P)) for name in SERIES}
     participation = np.empty((R, len(slots), *world.participation.shape[1:]), dtype=np.int8)
     appeals = np.zeros((R, T, S), dtype=np.bool_), np.zeros((R, T, S), dtype=np.int64), np.zeros((R, T, S))
     rates, net = dynamics.rates(params, R), setup.ties.net()

@@ -128,12 +128,17 @@ def draw_levels(
     levels: dict[str, np.ndarray], spread: dict[str, np.ndarray], seeds: np.ndarray
 ) -> dict[str, np.ndarray]:
     """Each run's evidence-derived levels (leading axis: runs), drawn around the derived values with
-    their spread from the run's own stream, kept in 0..1."""
-    draws = {a: np.empty((len(seeds), *v.shape)) for a, v in levels.items()}
-    for r, seed in enumerate(seeds):
-        rng = np.random.default_rng([int(seed), EVIDENCE_STREAM])
-        for a, value in levels.items():
-            draws[a][r] = np.clip(value + spread[a] * rng.standard_normal(value.shape), 0.0, 1.0)
+    their spread from the run's own stream, kept in 0..1. A run's normals are drawn in one call, the
+    levels in order, and the arithmetic is done for every run at once."""
+    sizes = [value.size for value in levels.values()]
+    normals = np.empty((len(seeds), sum(sizes)))
+    for row, seed in zip(normals, seeds, strict=True):
+        np.random.default_rng([int(seed), EVIDENCE_STREAM]).standard_normal(out=row)
+    draws, at = {}, 0
+    for (attribute, value), size in zip(levels.items(), sizes, strict=True):
+        drawn = normals[:, at : at + size].reshape(len(seeds), *value.shape)
+        draws[attribute] = np.clip(value + spread[attribute] * drawn, 0.0, 1.0)
+        at += size
     return draws
 
 
