@@ -340,6 +340,8 @@ def test_places_keep_pies_and_labels_apart():
         half = max(mapview.OUTER, 0.62 * mapview.DESK.name * len(state) / 2)
         boxes.append((x - half, y - mapview.OUTER, x + half, y + mapview.OUTER + 44))
         assert 0 <= x - half and x + half <= mapview.WIDTH and y + mapview.OUTER + 44 <= mapview.HEIGHT
+        for sizes in (mapview.DESK, mapview.PRESENTER):  # the partner's line ends inside the map
+            assert y + mapview.OUTER + sizes.name + sizes.partner + 8 <= mapview.height(sizes), (state, sizes)
     for i, a in enumerate(boxes):
         for b in boxes[i + 1 :]:
             assert a[2] <= b[0] or b[2] <= a[0] or a[3] <= b[1] or b[3] <= a[1], (a, b)

@@ -340,7 +340,8 @@ a lever.
    8765 is taken. The page is only reachable from this computer; `--host 0.0.0.0` would let
    students open it on their own devices, but then anyone on the network can reach it, and the
    command warns you about that. Every browser tab gets its own run: students can follow along on
-   their own devices without disturbing yours, and reloading the page starts afresh.
+   their own devices without disturbing yours, and reloading the page starts afresh (a closed
+   tab's run is freed five minutes later).
 2. What is on the page, top to bottom:
    - **the bar on top** (it stays in view when you scroll): the month in large type, **Reset**,
      **▶ Play** (it becomes **❚❚ Pause**), **Step** (one month), **Back** (one month back, to the

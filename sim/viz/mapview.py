@@ -176,6 +176,12 @@ def pie(
     )
 
 
+def height(sizes: Sizes) -> int:
+    """The map's height in SVG units: HEIGHT, or more if the lowest state's two labels need it at these sizes."""
+    lowest = max(y for _, y in PLACES.values())
+    return max(HEIGHT, math.ceil(lowest + OUTER + sizes.name + sizes.partner + 11))
+
+
 def alignment_map(model: AllianceModel, sizes: Sizes = DESK, written: AllianceModel | None = None) -> str:
     """The whole map for the model's current month as one SVG element; with `written` (the run as written,
     stepped alongside), each pie's ring shows its shares."""
@@ -193,6 +199,6 @@ def alignment_map(model: AllianceModel, sizes: Sizes = DESK, written: AllianceMo
     if written is not None:
         label += ", the ring around a pie the run as written"
     return (
-        f'<svg viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-label="{html.escape(label)}" '
+        f'<svg viewBox="0 0 {WIDTH} {height(sizes)}" role="img" aria-label="{html.escape(label)}" '
         f'xmlns="http://www.w3.org/2000/svg" font-family="sans-serif">{static}{pies}</svg>'
     )
