@@ -11,8 +11,11 @@ RUNS ?= 1000
 baseline: $(VENV)/.installed
 	$(BIN)/alliance-sim run scenarios/baseline.yaml --runs $(RUNS) --seed 0 --force
 
+# The suite in two parts: everything but the browser tests on every core (pytest-xdist), then the browser tests
+# alone, since they time a page served from this machine.
 test: $(VENV)/.installed-test chromium lint
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n auto -m "not browser"
+	$(BIN)/pytest -q -m browser
 
 install: $(VENV)/.installed
 

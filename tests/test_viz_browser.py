@@ -276,7 +276,9 @@ def test_pause_keeps_the_month_shown_at_the_click(open_page, delay):
     page.wait_for_function("s => document.querySelector('#step').textContent !== s", arg=shown)
     time.sleep(delay)  # from just after a month is drawn to just before the next (the pace is 0.3 s)
     paused_on = pause_now(page)
-    expect(page.get_by_role("button", name="▶ Play")).to_be_visible()
+    expect(page.get_by_role("button", name="▶ Play")).to_be_visible(timeout=15_000)
+    # if Play had stepped past the month shown, the page goes back to it: a replay from the seed, slower under load
+    expect(page.locator("#step")).to_have_text(str(paused_on), timeout=15_000)
     time.sleep(1.0)
     assert int(page.locator("#step").inner_text()) == paused_on, "Pause did not keep the month shown at the click"
     step(page)
