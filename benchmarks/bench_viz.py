@@ -144,14 +144,19 @@ def summary(values: list[float]) -> str:
     return f"median {statistics.median(values):.3f} s, p90 {p90:.3f} s, max {max(values):.3f} s (n={len(values)})"
 
 
+def surge_then_october(page) -> None:
+    """A Chinese investment surge in the first month, then Step to October 2022."""
+    page.get_by_role("button", name="China: investment surge").click()
+    while page.locator("#month").inner_text() < "2022-10":
+        step(page)
+
+
 def screenshots(browser, port: int, folder: Path) -> None:
     """The page in 2022-10, a Chinese investment surge triggered in the first month, at projector sizes."""
     folder.mkdir(parents=True, exist_ok=True)
     for width, height in ((1280, 720), (1920, 1080)):
         page = open_page(browser, port, width, height)
-        page.get_by_role("button", name="China: investment surge").click()
-        while page.locator("#month").inner_text() < "2022-10":
-            step(page)
+        surge_then_october(page)
         page.evaluate("() => window.scrollTo(0, 0)")
         page.wait_for_timeout(300)
         page.screenshot(path=str(folder / f"visualizer_{width}x{height}.png"))
@@ -164,9 +169,7 @@ def screenshots(browser, port: int, folder: Path) -> None:
     page = open_page(browser, port, 1280, 720)
     page.get_by_role("switch", name="Presenter").check(force=True)  # Vuetify lays a ripple over the input
     page.locator(".classroom.presenter").wait_for()
-    page.get_by_role("button", name="China: investment surge").click()
-    while page.locator("#month").inner_text() < "2022-10":
-        step(page)
+    surge_then_october(page)
     page.evaluate("() => window.scrollTo(0, 0)")
     page.wait_for_timeout(300)
     page.screenshot(path=str(folder / "classroom_presenter.png"))

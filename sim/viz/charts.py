@@ -147,12 +147,14 @@ def label_places(frame: Frame, kinds: dict[int, str], labels: dict[int, str]) ->
     places = {}
     for month in sorted(kinds, key=lambda month: (list(MARKS).index(kinds[month]), month)):
         x, width = frame.x(month), LABEL_WIDTH * size * len(labels[month])
-        right = x + 5 + width <= WIDTH - RIGHT
-        start, anchor = (x + 5, "start") if right else (x - 5 - width, "end")
+        at, anchor = (x + 5, "start") if x + 5 + width <= WIDTH - RIGHT else (x - 5, "end")
+        start = at if anchor == "start" else at - width
+        if start < frame.look.left:
+            continue
         for row, spans in enumerate(taken):
-            if start >= frame.look.left and all(start > b + 6 or start + width < a - 6 for a, b in spans):
+            if all(start > b + 6 or start + width < a - 6 for a, b in spans):
                 spans.append((start, start + width))
-                places[month] = (x + 5 if right else x - 5, frame.look.top + (row + 1) * 1.2 * size, anchor)
+                places[month] = (at, frame.look.top + (row + 1) * 1.2 * size, anchor)
                 break
     return places
 

@@ -102,15 +102,13 @@ def Classroom(folder: Path, choices: list[str]) -> None:
     def key(pressed: dict[str, object]) -> None:
         """Space plays and pauses, the right arrow steps and the left arrow goes back (both while paused);
         "pause" is a click on Pause."""
-        if pressed.get("key") == "pause" and playing.value:
-            pause_pressed(pressed)
-            playing.set(False)
-        elif pressed.get("key") == "space" and (playing.value or session.running):
+        what = pressed.get("key")
+        if (what == "pause" and playing.value) or (what == "space" and (playing.value or session.running)):
             pause_pressed(pressed)
             playing.set(not playing.value)
-        elif pressed.get("key") == "right" and not playing.value and session.running:
+        elif what == "right" and not playing.value and session.running:
             step()
-        elif pressed.get("key") == "left" and not playing.value:
+        elif what == "left" and not playing.value:
             back()
 
     def reset() -> None:

@@ -132,7 +132,14 @@ def arc(x: float, y: float, start: float, end: float, radius: float) -> str:
 
 
 def listed(powers: list[str], shares: np.ndarray) -> str:
+    """'Russia 46%, US 20%, ...' for a tooltip."""
     return ", ".join(f"{p} {100 * v:.0f}%" for p, v in zip(powers, shares, strict=True))
+
+
+def cuts(powers: list[str], shares: np.ndarray) -> list[tuple[str, float, float]]:
+    """Each power's slice of a turn, (power, start, end), clockwise from the top; slivers too thin to see left out."""
+    edges = np.concatenate([[0.0], np.cumsum(shares)])
+    return [(power, edges[p], edges[p + 1]) for p, power in enumerate(powers) if shares[p] > 0.0005]
 
 
 def pie(
@@ -148,23 +155,18 @@ def pie(
     x, y = place(state)
     top = int(shares.argmax())
     tip = f"{state}: {listed(powers, shares)}"
-    edges = np.concatenate([[0.0], np.cumsum(shares)])
     ring = ""
     if written is not None:
         tip += f"; as written (the ring): {listed(powers, written)}"
-        ends = np.concatenate([[0.0], np.cumsum(written)])
         ring = "".join(
-            f'<path d="{arc(x, y, ends[p], ends[p + 1], RING_RADIUS)}" class="ring" fill="none" '
+            f'<path d="{arc(x, y, start, end, RING_RADIUS)}" class="ring" fill="none" '
             f'style="stroke:{colors[power]};stroke-width:{RING_WIDTH}"/>'
-            for p, power in enumerate(powers)
-            if written[p] > 0.0005
+            for power, start, end in cuts(powers, written)
         )
     name = sizes.name + 3  # below the pie: the name, then the main partner
     partner = name + sizes.partner + 2
     slices = "".join(
-        f'<path d="{wedge(x, y, edges[p], edges[p + 1])}" fill="{colors[power]}"/>'
-        for p, power in enumerate(powers)
-        if shares[p] > 0.0005
+        f'<path d="{wedge(x, y, start, end)}" fill="{colors[power]}"/>' for power, start, end in cuts(powers, shares)
     )
     return (
         f'<g class="pie" data-state="{html.escape(state)}"><title>{html.escape(tip)}</title>{slices}{ring}'
