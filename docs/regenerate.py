@@ -3,6 +3,7 @@ the model as it stands, and stamp them with the hashes of the model's code and i
 
     .venv/bin/python docs/regenerate.py            # everything (the screenshots need Debian's chromium)
     .venv/bin/python docs/regenerate.py --check    # exit 1 if the stamp is not the model's: the pages are stale
+    .venv/bin/python docs/regenerate.py --lesson   # only docs/teaching.md, after editing sim/viz/lesson.py
 
 tests/test_docs.py runs the check, so a change of the model that leaves the pages as they were fails the suite
 until this script is run again.
@@ -24,10 +25,12 @@ import pandas as pd
 import yaml
 
 from sim.outputs.brief import brief_figure
+from sim.viz import lesson
 
 ROOT = Path(__file__).resolve().parents[1]
 IMG = ROOT / "docs" / "img"
 STAMP = IMG / "stamp.json"
+LESSON = ROOT / "docs" / "teaching.md"
 BIN = Path(sys.executable).parent
 #: What the pages' numbers depend on: the model's code, the evidence, the fit, the facts scored and the baseline.
 MODEL_FILES = (
@@ -189,6 +192,12 @@ def printed_report(folder: Path, path: Path) -> None:
             browser.close()
 
 
+def write_lesson() -> None:
+    """docs/teaching.md: the lesson with its numbers computed from the model now."""
+    LESSON.write_text(lesson.render(), encoding="utf-8")
+    print(f"wrote {LESSON.relative_to(ROOT)}")
+
+
 def regenerate(screenshots: bool) -> None:
     work = Path(tempfile.mkdtemp(prefix="alliance-docs-"))
     try:
@@ -209,7 +218,7 @@ def regenerate(screenshots: bool) -> None:
         replace_between(ROOT / "docs" / "ODD.md", "ablation", ablation_table(work / "ablation"))
         replace_between(ROOT / "README.md", "bands", bands_sentence(work / "baseline"))
         replace_between(ROOT / "docs" / "ODD.md", "parameters", parameter_table())
-        subprocess.run([sys.executable, "-m", "sim.viz.lesson"], check=True, cwd=ROOT)
+        write_lesson()
         if screenshots:
             printed_report(work / "baseline", IMG / "report_printed.png")
             subprocess.run(
@@ -237,7 +246,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="exit 1 if the pages are older than the model")
     parser.add_argument("--no-screenshots", action="store_true", help="leave the visualizer's screenshots as they are")
+    parser.add_argument("--lesson", action="store_true", help="write only docs/teaching.md (after editing the lesson)")
     args = parser.parse_args()
+    if args.lesson:
+        write_lesson()
+        return
     if args.check:
         changed = stale()
         if changed:

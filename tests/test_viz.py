@@ -431,9 +431,9 @@ def test_every_button_on_the_page_has_a_tone_the_css_colours():
 
 
 def test_the_lesson_in_the_docs_is_what_the_model_gives_now():
-    """Fails when a model change moves a number in docs/teaching.md: run `python -m sim.viz.lesson` to regenerate."""
-    written = lesson.DOC.read_text(encoding="utf-8")
-    assert written == lesson.render(), "docs/teaching.md is stale: run python -m sim.viz.lesson"
+    """Fails when a model change moves a number in docs/teaching.md: `python docs/regenerate.py --lesson` mends it."""
+    written = (ROOT / "docs" / "teaching.md").read_text(encoding="utf-8")
+    assert written == lesson.render(), "docs/teaching.md is stale: run python docs/regenerate.py --lesson"
     assert f"seed {lesson.SEED}" in written
 
 
