@@ -14,7 +14,8 @@ import numpy as np
 from sim.inputs.geography import REGIONS
 from sim.inputs.packaged import SCENARIOS
 from sim.inputs.scenario import Change
-from sim.viz.teaching import DECIDED, LEVERS, Lever, TeachingModel, china_investment_surge, crisis, us_exercises
+from sim.model.events import APPEAL
+from sim.viz.teaching import LEVERS, Lever, TeachingModel, china_investment_surge, crisis, us_exercises
 
 SEED = 0
 #: The horizon every what-if is compared at, and the month the live events are triggered.
@@ -53,8 +54,8 @@ class Run:
     def appeal(self, state: str, after: str = "") -> tuple[str, str, float] | None:
         """The first appeal `state` makes from `after` on: (date, patron, share answered)."""
         for event in self.model.event_log:
-            if event.source == DECIDED and event.label.startswith(f"{state} appeals to") and event.date >= after:
-                return event.date, event.label.split(" appeals to ")[1].split()[0], float(event.answered or 0.0)
+            if event.kind == APPEAL and event.states == state and event.date >= after:
+                return event.date, event.power, float(event.answered or 0.0)
         return None
 
 
