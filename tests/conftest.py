@@ -1,8 +1,8 @@
 """Shared fixtures: a short scenario for fast tests, and results folders built once per session and shared.
 
-`pytest -m "not slow and not browser"` is the quick loop (under 90 s); plain `pytest` runs every test, and
-`make test` (as CI runs it) runs the same tests in two parts: those without a browser on every core, then the
-browser tests alone. Helpers shared by the tests (paths, the command line run two ways) live in helpers.py.
+`pytest -m "not slow"` is the quick loop (under 90 s; the browser tests count as slow); plain `pytest` runs every
+test, and `make test` (as CI runs it) runs the same tests in two parts: those without a browser on every core,
+then the browser tests alone. Helpers shared by the tests (paths, the command line run two ways) live in helpers.py.
 
 A session's results folders are read-only: a test that changes one copies it first
 (`shutil.copytree(folder, tmp_path / ...)`).

@@ -20,6 +20,7 @@ from sim.inputs.geography import REGIONS
 from sim.inputs.packaged import SCENARIOS
 from sim.inputs.parameters import BY_NAME
 from sim.inputs.vocabulary import attribute_bound
+from sim.model.events import LEVER
 from sim.outputs.colors import KNOWN
 from sim.viz import buttons, charts, lesson, mapview, scenario_files
 from sim.viz import session as session_module
@@ -526,6 +527,20 @@ def test_a_slider_moved_at_month_12_changes_the_months_after_it_only_and_back_re
     assert moved.back(to=20) and np.array_equal(np.stack(moved.model.history["alignment"]), run[:21])
     assert moved.back(to=11) and moved.settings.factor("china_engagement") == 1.0
     assert not [e for e in moved.model.event_log if e.source == TEACHER]
+
+
+def test_a_lever_moved_twice_in_a_month_is_logged_once_by_name_and_two_levers_twice():
+    session = Session(Settings("baseline.yaml"), SCENARIOS)
+    session.step()
+    session.move("china_engagement", 2.0)
+    session.move("china_engagement", 3.0)
+    session.move("us_engagement", 2.0)
+    logged = [e for e in session.model.event_log if e.source == TEACHER]
+    assert [(e.kind, e.attribute, e.power) for e in logged] == [
+        (LEVER, "china_engagement", "China"),
+        (LEVER, "us_engagement", "US"),
+    ]
+    assert logged[0].label == "teacher set China's investment to ×3"
 
 
 def test_the_powers_colours_stay_apart_under_normal_vision_and_every_colour_blindness():

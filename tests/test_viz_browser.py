@@ -37,7 +37,7 @@ REACHABLE = """el => {
             onTop: !!top && (el === top || el.contains(top) || top.contains(el))};
 }"""
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]  # a server and a browser for each test: seconds each
 
 
 def free_port() -> int:

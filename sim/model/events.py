@@ -23,6 +23,8 @@ MODEL = "model"
 
 #: What an event is: a dated change a scenario (or a teacher) writes in, or one of the agents' decisions.
 SCHEDULED, APPEAL, FREEZE, EXIT, RETURN = "scheduled", "appeal", "freeze", "exit", "return"
+#: A teacher's slider in the classroom: `attribute` names the lever, `power` the power it acts on.
+LEVER = "lever"
 
 
 @dataclass

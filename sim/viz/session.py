@@ -161,7 +161,7 @@ class Session:
         state, power = model.states[s], model.powers[p]
         moved = f"{model.date}: largest move {state} {power} {100 * change[s, p]:+.1f} points"
         fired = [e for e in model.event_log if e.date == model.date]
-        about = [e for e in fired if state in e.label]
+        about = [e for e in fired if state in e.states.split("; ")]
         if about:
             return f"{moved}, after: {about[0].label} ({origin(about[0].source)})"
         if fired:

@@ -26,7 +26,7 @@ from sim.inputs.packaged import BASELINE, EVIDENCE, SCENARIOS
 from sim.inputs.parameters import BY_NAME
 from sim.inputs.scenario import Change
 from sim.inputs.vocabulary import attribute_bound
-from sim.model.events import MODEL, LoggedEvent
+from sim.model.events import LEVER, MODEL, LoggedEvent
 from sim.model.model import AllianceModel
 
 TEACHER = "teacher"
@@ -150,7 +150,7 @@ class TeachingModel(AllianceModel):
             self.notes.append(f"{lever.label.rstrip(' ×')}: {lever.power} is not in this scenario, so it does nothing.")
             return
         self.levers[lever.name] = factor
-        self.event_log.append(LoggedEvent(self.date, f"{lever.label} {factor:g} (slider)", TEACHER))
+        self.event_log.append(self.lever_record(lever, f"{lever.label} {factor:g} (slider)"))
 
     def move(self, lever: Lever, factor: float, written: AllianceModel) -> None:
         """Set a lever to `factor` from this month on, without settling the start again: what the scenario says
@@ -170,11 +170,15 @@ class TeachingModel(AllianceModel):
         self.levers.pop(lever.name, None)
         if factor != 1.0:
             self.levers[lever.name] = factor
-        said = f"teacher set {lever.label.removesuffix(' ×')} to ×{factor:g}"
+        said = self.lever_record(lever, f"teacher set {lever.label.removesuffix(' ×')} to ×{factor:g}")
         last = self.event_log[-1] if self.event_log else None
-        if last and last.date == self.date and last.label.startswith(said.rsplit(" to ", 1)[0] + " to "):
+        if last and (last.date, last.kind, last.attribute) == (said.date, said.kind, said.attribute):
             self.event_log.pop()
-        self.event_log.append(LoggedEvent(self.date, said, TEACHER))
+        self.event_log.append(said)
+
+    def lever_record(self, lever: Lever, label: str) -> LoggedEvent:
+        """This month's record of a slider moved: the lever by name and the power it acts on."""
+        return LoggedEvent(self.date, label, TEACHER, kind=LEVER, power=lever.power or "", attribute=lever.name)
 
     def change(
         self, attribute: str, operation: str, value: float, targets: list[str], power: str | None, label: str
