@@ -60,8 +60,14 @@ def start_server(port: int) -> subprocess.Popen:
 
 
 def stop_server(process: subprocess.Popen) -> None:
+    """Stop the server; killed if it has not stopped 20 s after being asked (a busy server must not hide the
+    error that stopped the benchmark)."""
     os.killpg(process.pid, signal.SIGTERM)
-    process.wait(timeout=20)
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
 
 
 def open_page(browser, port: int, width: int = 1280, height: int = 720):

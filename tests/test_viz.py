@@ -471,6 +471,19 @@ def test_the_server_frees_a_closed_tab_s_run_after_minutes_unless_told_otherwise
     assert solara.util.parse_timedelta(viz_command.KEPT_AFTER_CLOSE) <= 600  # not Solara's day
 
 
+@pytest.mark.parametrize("theirs", [None, "error::DeprecationWarning"])
+def test_the_server_keeps_solara_s_cookie_warning_out_of_the_terminal_and_the_user_s_filters(monkeypatch, theirs):
+    started = {}
+    monkeypatch.setattr(viz_command.os, "execve", lambda path, line, env: started.update(env))
+    monkeypatch.setattr(viz_command, "check_port_free", lambda host, port: None)
+    if theirs is None:
+        monkeypatch.delenv("PYTHONWARNINGS", raising=False)
+    else:
+        monkeypatch.setenv("PYTHONWARNINGS", theirs)
+    viz_command.cmd_viz(argparse.Namespace(host="127.0.0.1", port=8765, scenarios=None))
+    assert started["PYTHONWARNINGS"].split(",") == [*filter(None, [theirs]), viz_command.COOKIE_WARNING]
+
+
 def test_viz_bad_input_is_one_line_exit_2(tmp_path):
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))

@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
@@ -47,8 +48,9 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def server(tmp_path_factory):
-    """`alliance-sim viz` on a free port, offering the shipped scenarios and one broken file; yields its URL."""
+def viz_server(tmp_path_factory):
+    """`alliance-sim viz` on a free port, offering the shipped scenarios and one broken file; yields its URL and
+    its process."""
     need_chromium()
     folder = tmp_path_factory.mktemp("scenarios")
     for path in (ROOT / "scenarios").glob("*.yaml"):
@@ -74,7 +76,7 @@ def server(tmp_path_factory):
             time.sleep(0.2)
         else:
             pytest.fail(f"alliance-sim viz did not say it was ready within 60 s:\n{log.read_text()}")
-        yield f"http://127.0.0.1:{port}/"
+        yield f"http://127.0.0.1:{port}/", process
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         try:
@@ -82,7 +84,15 @@ def server(tmp_path_factory):
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
-    assert "Traceback" not in log.read_text(), "the server printed a traceback (see test-artifacts/viz-server.log)"
+    printed = log.read_text()
+    assert "Traceback" not in printed, "the server printed a traceback (see test-artifacts/viz-server.log)"
+    assert "samesite" not in printed, "Solara's cookie warning reached the teacher's terminal"
+
+
+@pytest.fixture(scope="session")
+def server(viz_server) -> str:
+    """The classroom server's URL."""
+    return viz_server[0]
 
 
 @pytest.fixture(scope="session")
@@ -255,6 +265,31 @@ def test_three_classes_playing_60_months_at_the_fastest_pace_never_see_a_traceba
         expect(page.locator(".panel-failed")).to_have_count(0)
         if page.locator(".pause-button").count():
             page.locator(".pause-button").click()
+
+
+def cpu_seconds(pid: int) -> float:
+    """The CPU time a process has used so far (user and system), from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def test_a_tab_closed_while_playing_stops_playing_in_the_server(open_page, viz_server):
+    pid = viz_server[1].pid
+    pages = [open_page() for _ in range(2)]
+    for page in pages:
+        page.get_by_role("button", name="▶ Play").click()
+    expect(pages[0].locator("#step")).not_to_have_text("0", timeout=10_000)
+    busy = cpu_seconds(pid)
+    time.sleep(3)
+    busy = cpu_seconds(pid) - busy
+    assert busy > 0.3, f"two pages playing cost the server only {busy:.2f} CPU-s in 3 s: nothing to measure"
+    for page in pages:
+        page.context.close()  # closed while playing, as a class leaving the room
+    time.sleep(2)  # the server notices the dropped connections
+    idle = cpu_seconds(pid)
+    time.sleep(3)
+    idle = cpu_seconds(pid) - idle
+    assert idle < busy / 5, f"the server still spent {idle:.2f} CPU-s in 3 s after the tabs closed ({busy:.2f} playing)"
 
 
 def pause_now(page) -> int:

@@ -18,6 +18,8 @@ from sim.viz import ADDRESS_ENV, APP, SCENARIOS_ENV
 
 #: How long the server keeps a closed tab's run (Solara's kernel cull timeout; the environment may set another).
 KEPT_AFTER_CLOSE = "5m"
+#: Solara's warning, for every page served over http, that its session cookie falls back to SameSite=Lax.
+COOKIE_WARNING = "ignore:Cookies with samesite=none require https:UserWarning"
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -71,6 +73,9 @@ def cmd_viz(args: argparse.Namespace) -> int:
     # a closed tab's run is freed after five minutes, not Solara's day, so that a class reloading its pages all
     # day holds only the runs still open (a reload within five minutes still finds its run)
     env.setdefault("SOLARA_KERNEL_CULL_TIMEOUT", KEPT_AFTER_CLOSE)
+    # over plain http Solara's session cookie falls back to SameSite=Lax, which the page needs no more than, and
+    # Solara says so in 15 lines for every page opened: not for a teacher's terminal
+    env["PYTHONWARNINGS"] = ",".join(filter(None, [os.environ.get("PYTHONWARNINGS"), COOKIE_WARNING]))
     if args.scenarios is not None:
         folder = args.scenarios.resolve()
         if not folder.is_dir() or not any(folder.glob("*.yaml")):

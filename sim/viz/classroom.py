@@ -5,8 +5,9 @@ own model; Reset writes its settings into the page's address, so that a reload s
 from them. A slider acts at once, from the month shown on; the scenario and the seed wait for
 Reset. Play runs in a thread of this page, one month per interval, drawing included; Pause
 stops on the month the browser showed when it was pressed, going back to it if Play had already
-stepped past it. Presenter mode (`?presenter=1` in the address keeps it) sets everything in large type,
-the map beside one chart on a 1280x720 screen, and folds the settings away.
+stepped past it, and Play stops once no browser shows the page. Presenter mode (`?presenter=1` in
+the address keeps it) sets everything in large type, the map beside one chart on a 1280x720
+screen, and folds the settings away.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from sim.viz.components import (
 )
 from sim.viz.keys import TeacherKeys
 from sim.viz.paint import PaintAtOnce
+from sim.viz.presence import watched
 from sim.viz.session import Session, Settings
 from sim.viz.teaching import one_line
 
@@ -73,6 +75,7 @@ def Classroom(folder: Path, choices: list[str]) -> None:
     follow = solara.use_reactive("Armenia")  # the state the state chart follows
     presenter = solara.use_reactive(presenting(router.search))
     reveal = solara.use_reactive(False)  # what really happened after the documents' end, on the charts
+    seen = solara.use_memo(watched, [])
 
     def step() -> None:
         session.step()
@@ -135,6 +138,9 @@ def Classroom(folder: Path, choices: list[str]) -> None:
             return
         paused_on.current = None  # a Pause press whose click never came stops nothing later
         while playing.value and not cancel.is_set():
+            if not seen():
+                playing.set(False)  # shown paused if the page comes back
+                return
             started = time.monotonic()
             if not session.step():
                 playing.set(False)

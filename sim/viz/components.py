@@ -16,6 +16,7 @@ import solara
 
 from sim.outputs.colors import power_colors
 from sim.viz import charts, mapview, record, why
+from sim.viz.presence import watched
 from sim.viz.safety import guarded
 from sim.viz.session import Session, Settings
 from sim.viz.teaching import LEVERS, TeachingModel, china_investment_surge, crisis, origin, us_exercises
@@ -164,18 +165,20 @@ def StateChart(states: list[str], follow: solara.Reactive[str]) -> None:
 def WhyPanel(session: Session, state: str, playing: bool, version: int) -> None:
     """Why the followed state moved, this month and since the start (a pie clicked on the map picks it), for the
     session's `version`: worked out in a thread once the run has rested on a month for QUIET seconds, and given
-    up as soon as it moves on, since each event is left out of a replay in turn (which Step must not wait for)."""
+    up as soon as it moves on or nobody sees it, since each event is left out of a replay in turn (which Step must
+    not wait for)."""
     state = state if state in session.model.states else session.model.states[0]
     key = (id(session), version, state)
     found = solara.use_reactive(("", ""))  # (the key it was made for, its HTML)
+    seen = solara.use_memo(watched, [])
 
     def explained(cancel: threading.Event) -> str:
-        if why.replays(session, stop=cancel.is_set) is None:
+        if why.replays(session, stop=lambda: cancel.is_set() or not seen()) is None:
             return ""
         return why.panel(why.why(session, state))
 
     def work(cancel: threading.Event) -> None:
-        if playing or cancel.wait(QUIET):
+        if playing or cancel.wait(QUIET) or not seen():
             return
         with session.lock:
             made = key == (id(session), session.version, state)
