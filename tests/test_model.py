@@ -77,6 +77,23 @@ def test_history_is_what_the_datacollector_recorded(model):
     np.testing.assert_array_equal(traj.outreach[0], history["outreach"])
 
 
+def test_history_read_every_month_is_the_history_read_once_at_the_end(short_scenario, model):
+    """The page reads the history after every month, and each month's records are read only once: the result
+    is the same as reading the whole record at the end, month by month as the DataCollector holds it."""
+    followed = AllianceModel(short_scenario, rng=3)
+    while followed.running:
+        followed.step()
+        assert len(followed.history["alignment"]) == followed.steps + 1
+    assert followed.history.keys() == model.history.keys()
+    for name, array in model.history.items():
+        np.testing.assert_array_equal(followed.history[name], array)
+        assert followed.history[name].dtype == array.dtype and not followed.history[name].flags.writeable
+    states = model.datacollector.get_agenttype_vars_dataframe(StateAgent)
+    for step in range(model.steps + 1):
+        rows = states.xs(step, level="Step").set_index("state").loc[model.states]
+        np.testing.assert_array_equal(model.history["economic"][step], rows[[f"economic_{p}" for p in model.powers]])
+
+
 def test_parameter_overrides_change_the_run(short_scenario):
     calm = AllianceModel(short_scenario, rng=1, shock_scale=0.0)
     noisy = AllianceModel(short_scenario, rng=1, shock_scale=0.2)

@@ -88,7 +88,8 @@ class AllianceModel(mesa.Model):  # type: ignore[misc]  # mesa has no type infor
         for item in self._queued:
             self.schedule_event(item.fire, at=item.change.month - 0.5, priority=Priority.HIGH)
 
-        self._history: tuple[int, dict[str, np.ndarray]] = (0, {})
+        self._months: list[dict[str, np.ndarray]] = []  # each recorded month's arrays, read once
+        self._history: dict[str, np.ndarray] = {}
         self.datacollector = mesa.DataCollector(
             model_reporters={
                 "date": "date",
@@ -164,23 +165,30 @@ class AllianceModel(mesa.Model):  # type: ignore[misc]  # mesa has no type infor
     @property
     def history(self) -> dict[str, np.ndarray]:
         """The run so far as the DataCollector recorded it, as read-only arrays: each of SERIES shaped
-        (months, states, powers) and "participation" (months, blocs, states), month 0 the start."""
+        (months, states, powers) and "participation" (months, blocs, states), month 0 the start. Each month's
+        records are read once (the DataCollector's per-step records, which its docstring describes), so that a
+        page reading the history every month does not rebuild it from the start."""
         collected = len(self.datacollector.model_vars["date"])
-        if self._history[0] != collected:
-            rows = self.datacollector.get_agenttype_vars_dataframe(StateAgent).reset_index()
-            order = rows["state"].map({name: i for i, name in enumerate(self.states)})
-            rows = rows.assign(order=order).sort_values(["Step", "order"], kind="stable")
-            shape = (collected, len(self.states), -1)
-            arrays = {
-                name: rows[[f"{name}_{p}" for p in self.powers]].to_numpy(float).reshape(shape) for name in SERIES
-            }
+        if len(self._months) != collected:
+            columns = list(self.datacollector.agenttype_reporters[StateAgent])
+            place = {name: 2 + columns.index(name) for name in columns}  # after (step, agent id)
+            order = {name: i for i, name in enumerate(self.states)}
             codes = {label: code for code, label in STANDING.items()}
-            blocs = rows[[f"bloc_{b}" for b in BLOCS]].to_numpy().reshape(shape)
-            arrays["participation"] = np.vectorize(codes.get, otypes=[np.int8])(blocs).transpose(0, 2, 1)
+            steps = list(self.datacollector._agenttype_records.values())
+            for records in steps[len(self._months) : collected]:
+                rows = sorted(records[StateAgent], key=lambda row: order[row[place["state"]]])
+                month = {
+                    name: np.array([[row[place[f"{name}_{p}"]] for p in self.powers] for row in rows], dtype=float)
+                    for name in SERIES
+                }
+                blocs = [[codes[row[place[f"bloc_{b}"]]] for row in rows] for b in BLOCS]
+                month["participation"] = np.array(blocs, dtype=np.int8)
+                self._months.append(month)
+            arrays = {name: np.stack([month[name] for month in self._months]) for name in self._months[0]}
             for array in arrays.values():
                 array.flags.writeable = False
-            self._history = (collected, arrays)
-        return self._history[1]
+            self._history = arrays
+        return self._history
 
     def trajectories(self, run: int = 0) -> Trajectories:
         """Everything recorded so far as a one-run Trajectories."""

@@ -28,16 +28,16 @@ from sim.viz.components import (
     Controls,
     EventPanel,
     LeaningChart,
+    Painted,
     RecordPanel,
     SettingsPanel,
     SharesTable,
     StateChart,
     ThisMonth,
     WhyPanel,
-    shown,
+    while_paused,
 )
 from sim.viz.keys import TeacherKeys
-from sim.viz.paint import PaintAtOnce
 from sim.viz.presence import watched
 from sim.viz.session import Session, Settings
 from sim.viz.teaching import one_line
@@ -151,48 +151,42 @@ def Classroom(folder: Path, choices: list[str]) -> None:
                 return
 
     solara.use_thread(play, dependencies=[playing.value, session], intrusive_cancel=False)
-    version = session.version if isinstance(session, Session) else None
-    panels = solara.use_memo(
-        lambda: shown(session, follow.value, presenter.value, reveal.value) if isinstance(session, Session) else {},
-        [session, version, follow.value, presenter.value, reveal.value],
-    )
-
     if isinstance(session, str):  # not even the baseline could be built
         solara.Error(session)
         return
     changed = pending.value != session.settings
     with solara.Column(gap="6px", classes=["classroom", "presenter" if presenter.value else "desk"]):
         TeacherKeys(event_key=key, event_pick=pick)
-        PaintAtOnce(panels=panels)
+        Painted(session, tick, follow.value, presenter.value, reveal.value)
         with solara.v.Sheet(class_="top-bar", elevation=2):
             with solara.Row(gap="16px", style={"align-items": "center", "justify-content": "space-between"}):
-                Controls(session, tick.value, playing, speed, changed, step, back, reset)
+                Controls(session, tick, playing, speed, changed, step, back, reset)
                 with solara.Row(gap="8px", style={"align-items": "center"}):
                     with solara.Tooltip("Large type, the map beside one chart, the settings folded away"):
                         solara.Switch(label="Presenter", value=presenter.value, on_value=present)
                     solara.lab.ThemeToggle()
-            ThisMonth(session, tick.value)
+            ThisMonth(session, tick)
         if presenter.value:
             with solara.Row(gap="12px", classes=["stage"]):
                 AlignmentMap()
                 StateChart(session.model.states, follow)
-            WhyPanel(session, follow.value, playing.value, session.version)
+            WhyPanel(session, follow.value, playing.value, tick)
             with solara.ColumnsResponsive(default=12, medium=[7, 5]):
                 EventPanel(session, event)
                 LeaningChart()
             RecordPanel(reveal)
-            TakeAway(session, follow.value, tick.value)
+            TakeAway(session, follow.value, tick, playing.value)
             SettingsDrawer(session, pending, choices, lever, open_=False)
             SharesTable()
             return
         AlignmentMap()
-        WhyPanel(session, follow.value, playing.value, session.version)
+        WhyPanel(session, follow.value, playing.value, tick)
         with solara.ColumnsResponsive(default=12, medium=4):
             StateChart(session.model.states, follow)
             LeaningChart()
             EventPanel(session, event)
         RecordPanel(reveal)
-        TakeAway(session, follow.value, tick.value)
+        TakeAway(session, follow.value, tick, playing.value)
         with solara.ColumnsResponsive(default=12, medium=[5, 7]):
             SharesTable()
             SettingsDrawer(session, pending, choices, lever, open_=True)
@@ -218,9 +212,10 @@ def SettingsDrawer(
 
 
 @solara.component
-def TakeAway(session: Session, state: str, tick: int) -> None:
+def TakeAway(session: Session, state: str, tick: solara.Reactive[int], playing: bool) -> None:
     """Buttons that download the map and the charts as PNG, the months shown as CSV and a printable handout,
-    each made when pressed."""
+    each made when pressed; named for the month, so they wait for a pause."""
+    while_paused(tick, playing)
     with session.lock:
         date = session.model.date
     files = [
@@ -231,10 +226,10 @@ def TakeAway(session: Session, state: str, tick: int) -> None:
         (f"handout_{date}.html", "Handout (HTML, to print)", lambda: takeaway.handout(session, state)),
     ]
     with solara.Row(gap="8px", style={"align-items": "center", "flex-wrap": "wrap"}, classes=["takeaway"]):
-        solara.HTML(tag="b", unsafe_innerHTML="Take it to class:")
+        solara.HTML(tag="b", unsafe_innerHTML="Take it to class (pause first):" if playing else "Take it to class:")
         for filename, label, data in files:
             with solara.FileDownload(data, filename=filename, mime_type=mime(filename)):
-                solara.Button(label, outlined=True, classes=["tone-plain"])
+                solara.Button(label, outlined=True, disabled=playing, classes=["tone-plain"])
 
 
 def mime(filename: str) -> str:

@@ -16,6 +16,7 @@ import solara
 
 from sim.outputs.colors import power_colors
 from sim.viz import charts, mapview, record, why
+from sim.viz.paint import PaintAtOnce
 from sim.viz.presence import watched
 from sim.viz.safety import guarded
 from sim.viz.session import Session, Settings
@@ -39,7 +40,7 @@ def Slot(name: str, classes: list[str], attributes: dict[str, str] | None = None
 @solara.component
 def Controls(
     session: Session,
-    tick: int,
+    tick: solara.Reactive[int],
     playing: solara.Reactive[bool],
     speed: solara.Reactive[str],
     changed: bool,
@@ -48,6 +49,7 @@ def Controls(
     on_reset: Callable[[], None],
 ) -> None:
     """The month in large type, Reset / Play / Step / Back, Play's pace, and the cue that settings wait for Reset."""
+    while_paused(tick, playing.value)
     model = session.model
     with session.lock:  # Play's thread may be stepping
         steps = model.steps
@@ -91,6 +93,29 @@ def Cue(changed: bool) -> None:
     solara.HTML(tag="div", unsafe_innerHTML=CHANGED if changed else "", classes=["changed" if changed else "same"])
 
 
+def monthly(tick: solara.Reactive[int]) -> int:
+    """Read the page's tick, bumped after every step and event: the component that reads it is drawn again each
+    month, and only it (the page around it is not, which would cost Play most of its month)."""
+    return tick.value
+
+
+def while_paused(tick: solara.Reactive[int], playing: bool) -> None:
+    """Follow the tick only while paused: what matters only between months (Step, Back, the causes, the downloads)
+    is not drawn again for every month Play shows, but as soon as it stops."""
+    if not playing:
+        monthly(tick)
+
+
+@solara.component
+def Painted(session: Session, tick: solara.Reactive[int], state: str, presenter: bool, reveal: bool) -> None:
+    """Every panel that shows the month, built once per model version and painted at once."""
+    monthly(tick)
+    panels = solara.use_memo(
+        lambda: shown(session, state, presenter, reveal), [session, session.version, state, presenter, reveal]
+    )
+    PaintAtOnce(panels=panels)
+
+
 def shown(session: Session, state: str, presenter: bool = False, reveal: bool = False) -> dict[str, str]:
     """The HTML of every panel that shows the month, for the model's version now, read in one pass under the
     session's lock so that they all show the same month; `frame` names this version for PaintAtOnce. For the
@@ -128,11 +153,11 @@ def shown(session: Session, state: str, presenter: bool = False, reveal: bool = 
 
 
 @solara.component
-def ThisMonth(session: Session, tick: int) -> None:
+def ThisMonth(session: Session, tick: solara.Reactive[int]) -> None:
     """One line under the controls: the largest move this month and its cause, and below it what went wrong."""
     with solara.Column(gap="2px"):
         Slot("this-month", ["this-month"])
-        Notes(session, tick)
+        Notes(session, monthly(tick))
 
 
 @solara.component
@@ -162,13 +187,14 @@ def StateChart(states: list[str], follow: solara.Reactive[str]) -> None:
 
 
 @solara.component
-def WhyPanel(session: Session, state: str, playing: bool, version: int) -> None:
+def WhyPanel(session: Session, state: str, playing: bool, tick: solara.Reactive[int]) -> None:
     """Why the followed state moved, this month and since the start (a pie clicked on the map picks it), for the
     session's `version`: worked out in a thread once the run has rested on a month for QUIET seconds, and given
     up as soon as it moves on or nobody sees it, since each event is left out of a replay in turn (which Step must
     not wait for)."""
+    while_paused(tick, playing)
     state = state if state in session.model.states else session.model.states[0]
-    key = (id(session), version, state)
+    key = (id(session), session.version, state)
     found = solara.use_reactive(("", ""))  # (the key it was made for, its HTML)
     seen = solara.use_memo(watched, [])
 
