@@ -293,6 +293,12 @@ def test_an_attack_makes_the_state_appeal_to_its_patron_next_month():
     assert appeals and 0 <= appeals[0].answered <= 1
 
 
+def test_an_event_pressed_says_which_states_it_acts_on_so_the_page_can_follow_one():
+    session = Session(Settings("baseline.yaml"), SCENARIOS)
+    assert session.trigger(lambda m: crisis(m, "Kyrgyzstan")) == ["Kyrgyzstan"]
+    assert session.trigger(us_exercises) == [s for s in REGIONS["Central Asia"] if s in session.model.states]
+
+
 def test_this_month_names_the_largest_move_and_its_cause():
     session = Session(Settings("baseline.yaml"), SCENARIOS)
     assert "starting picture" in session.this_month()
@@ -457,30 +463,30 @@ def test_viz_command_serves_locally_without_opening_a_browser():
     assert not is_loopback("0.0.0.0") and not is_loopback("192.168.1.5")
 
 
-@pytest.mark.parametrize("asked", [None, "30s"])
-def test_the_server_frees_a_closed_tab_s_run_after_minutes_unless_told_otherwise(monkeypatch, asked):
-    started = {}
+def environment_of_the_server(monkeypatch, name: str, value: str | None) -> dict[str, str]:
+    """The environment `alliance-sim viz` starts the server with, when the user's own has `name` set to
+    `value` (or unset)."""
+    started: dict[str, str] = {}
     monkeypatch.setattr(viz_command.os, "execve", lambda path, line, env: started.update(env))
     monkeypatch.setattr(viz_command, "check_port_free", lambda host, port: None)
-    if asked is None:
-        monkeypatch.delenv("SOLARA_KERNEL_CULL_TIMEOUT", raising=False)
+    if value is None:
+        monkeypatch.delenv(name, raising=False)
     else:
-        monkeypatch.setenv("SOLARA_KERNEL_CULL_TIMEOUT", asked)
+        monkeypatch.setenv(name, value)
     viz_command.cmd_viz(argparse.Namespace(host="127.0.0.1", port=8765, scenarios=None))
+    return started
+
+
+@pytest.mark.parametrize("asked", [None, "30s"])
+def test_the_server_frees_a_closed_tab_s_run_after_minutes_unless_told_otherwise(monkeypatch, asked):
+    started = environment_of_the_server(monkeypatch, "SOLARA_KERNEL_CULL_TIMEOUT", asked)
     assert started["SOLARA_KERNEL_CULL_TIMEOUT"] == (asked or viz_command.KEPT_AFTER_CLOSE)
     assert solara.util.parse_timedelta(viz_command.KEPT_AFTER_CLOSE) <= 600  # not Solara's day
 
 
 @pytest.mark.parametrize("theirs", [None, "error::DeprecationWarning"])
 def test_the_server_keeps_solara_s_cookie_warning_out_of_the_terminal_and_the_user_s_filters(monkeypatch, theirs):
-    started = {}
-    monkeypatch.setattr(viz_command.os, "execve", lambda path, line, env: started.update(env))
-    monkeypatch.setattr(viz_command, "check_port_free", lambda host, port: None)
-    if theirs is None:
-        monkeypatch.delenv("PYTHONWARNINGS", raising=False)
-    else:
-        monkeypatch.setenv("PYTHONWARNINGS", theirs)
-    viz_command.cmd_viz(argparse.Namespace(host="127.0.0.1", port=8765, scenarios=None))
+    started = environment_of_the_server(monkeypatch, "PYTHONWARNINGS", theirs)
     assert started["PYTHONWARNINGS"].split(",") == [*filter(None, [theirs]), viz_command.COOKIE_WARNING]
 
 

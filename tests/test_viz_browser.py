@@ -517,6 +517,17 @@ def test_events_are_marked_on_the_charts_over_a_faint_baseline(open_page):
     expect(page.locator(".alignment-map g.pie title").first).to_contain_text("%")
 
 
+def test_the_state_chart_follows_the_state_an_event_acts_on(open_page):
+    page = open_page()
+    expect(page.locator(".state-chart svg")).to_have_attribute("aria-label", re.compile("Armenia"))
+    page.get_by_role("button", name="Attack: it calls for help").click()  # on Kyrgyzstan, the default
+    expect(page.locator(".state-chart svg")).to_have_attribute("aria-label", re.compile("Kyrgyzstan"))
+    expect(page.locator(".why-panel")).to_contain_text("Kyrgyzstan")
+    page.get_by_role("button", name="US exercises in Central Asia").click()  # five states: the chart stays
+    expect(log_rows(page, "teacher").filter(has_text="US exercises")).to_have_count(2)
+    expect(page.locator(".state-chart svg")).to_have_attribute("aria-label", re.compile("Kyrgyzstan"))
+
+
 def test_a_bad_seed_and_a_broken_scenario_give_one_line_each_never_a_traceback(open_page):
     page = open_page()
     seed = page.get_by_label("Seed (whole number)")

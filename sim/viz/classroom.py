@@ -125,7 +125,10 @@ def Classroom(folder: Path, choices: list[str]) -> None:
         router.push(f"{router.path}?{address(session.reset_settings, on)}")
 
     def event(make: Callable) -> None:
-        session.trigger(make)
+        """An event pressed: the state chart and the causes follow the state it acts on, if it acts on one."""
+        touched = session.trigger(make)
+        if len(touched) == 1:
+            follow.set(touched[0])
         tick.set(tick.value + 1)
 
     def play(cancel: threading.Event) -> None:

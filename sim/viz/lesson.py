@@ -364,7 +364,8 @@ a lever.
      read it;
    - **Trigger an event now**: three buttons, and the event log below them (newest first; `by`
      says whether the scenario, a state or you made it happen, and an appeal shows how much of it
-     was answered);
+     was answered); an attack makes the chart and *why it moved* follow the state attacked. The
+     downloads (*Take it to class*) wait for a pause;
    - **What really happened**: once the run is past 2023-03, where the documents end, this switch
      lists the public record since then (`calibration/hindcast.yaml`), each fact *met* or *missed*
      by this run, and marks the followed state's facts on its chart;

@@ -111,12 +111,15 @@ class Session:
                 self.version += 1
             return True
 
-    def trigger(self, make: Event) -> None:
-        """Apply an event the teacher triggered (built for this model) now."""
+    def trigger(self, make: Event) -> list[str]:
+        """Apply an event the teacher triggered (built for this model) now; the states it touches, as logged."""
         with self.lock:
+            logged = len(self.model.event_log)
             self.pressed.append((self.model.steps, make))
             self._apply(make)
             self.version += 1
+            touched = [s for event in self.model.event_log[logged:] for s in event.states.split("; ") if s]
+        return list(dict.fromkeys(touched))
 
     def move(self, name: str, factor: float) -> None:
         """Set a slider from the month shown on, logged; Back replays it at this month."""
