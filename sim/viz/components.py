@@ -2,7 +2,9 @@
 
 What shows the month (the date, the map, the charts, the table, the log) is built by `shown` in
 one pass under the session's lock, once per model version, and painted at once by PaintAtOnce
-into the panels' slots; the controls take the page's `tick` (bumped after every step or event).
+into the panels' slots. Only the components that read the page's `tick` (bumped after every step or
+event) are drawn again: `Painted` and the line under the controls every month, the controls, the causes
+and the downloads only while paused. Play thus redraws a few widgets a month, not the whole page.
 """
 
 from __future__ import annotations
