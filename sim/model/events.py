@@ -25,6 +25,8 @@ MODEL = "model"
 SCHEDULED, APPEAL, FREEZE, EXIT, RETURN = "scheduled", "appeal", "freeze", "exit", "return"
 #: A teacher's slider in the classroom: `attribute` names the lever, `power` the power it acts on.
 LEVER = "lever"
+#: Between the names in an event's `states`.
+STATES_SEPARATOR = "; "
 
 
 @dataclass
@@ -41,11 +43,16 @@ class LoggedEvent:
     answered: float | None = None  # for an appeal: share of the need the patron met (mean over the runs)
     runs: int = 1  # how many of the simulated runs it happened in
     kind: str = SCHEDULED
-    states: str = ""  # the states it touches, "; "-separated
+    states: str = ""  # the states it touches, STATES_SEPARATOR between them
     power: str = ""
     bloc: str = ""
     attribute: str = ""  # for a scheduled change: the attribute it changes
     rows: np.ndarray | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def touched(self) -> list[str]:
+        """The states it touches, by name: `states` split."""
+        return [name for name in self.states.split(STATES_SEPARATOR) if name]
 
 
 #: The events table's columns, in order.
@@ -84,7 +91,7 @@ def scheduled(setup: Setup, change: Change, date: str, runs: int = 1) -> LoggedE
         change.label,
         change.source,
         runs=runs,
-        states="; ".join(scenario.states[i] for i in change.states),
+        states=STATES_SEPARATOR.join(scenario.states[i] for i in change.states),
         power="" if change.power is None else scenario.powers[change.power],
         attribute=change.attribute,
     )

@@ -10,6 +10,7 @@ the orientation those imply, with a random shock. The rules and equations are in
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import mesa
@@ -171,11 +172,11 @@ class AllianceModel(mesa.Model):  # type: ignore[misc]  # mesa has no type infor
         collected = len(self.datacollector.model_vars["date"])
         if len(self._months) != collected:
             columns = list(self.datacollector.agenttype_reporters[StateAgent])
-            place = {name: 2 + columns.index(name) for name in columns}  # after (step, agent id)
+            place = {name: 2 + i for i, name in enumerate(columns)}  # after (step, agent id)
             order = {name: i for i, name in enumerate(self.states)}
             codes = {label: code for code, label in STANDING.items()}
-            steps = list(self.datacollector._agenttype_records.values())
-            for records in steps[len(self._months) : collected]:
+            steps = self.datacollector._agenttype_records.values()
+            for records in itertools.islice(steps, len(self._months), collected):
                 rows = sorted(records[StateAgent], key=lambda row: order[row[place["state"]]])
                 month = {
                     name: np.array([[row[place[f"{name}_{p}"]] for p in self.powers] for row in rows], dtype=float)

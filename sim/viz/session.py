@@ -118,7 +118,7 @@ class Session:
             self.pressed.append((self.model.steps, make))
             self._apply(make)
             self.version += 1
-            touched = [s for event in self.model.event_log[logged:] for s in event.states.split("; ") if s]
+            touched = [name for event in self.model.event_log[logged:] for name in event.touched]
         return list(dict.fromkeys(touched))
 
     def move(self, name: str, factor: float) -> None:
@@ -164,7 +164,7 @@ class Session:
         state, power = model.states[s], model.powers[p]
         moved = f"{model.date}: largest move {state} {power} {100 * change[s, p]:+.1f} points"
         fired = [e for e in model.event_log if e.date == model.date]
-        about = [e for e in fired if state in e.states.split("; ")]
+        about = [e for e in fired if state in e.touched]
         if about:
             return f"{moved}, after: {about[0].label} ({origin(about[0].source)})"
         if fired:
