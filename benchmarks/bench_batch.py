@@ -1,7 +1,8 @@
 """Per-run cost of each driver, and throughput and peak memory of `alliance-sim batch`, on the baseline.
 
 Measures, in one process and interleaved round by round, the Mesa model built and stepped through the
-whole scenario, and the ensemble's simulate() over 1,000 and 10,000 runs at once and over a single run;
+whole scenario, and the ensemble's simulate() over 1,000 and 10,000 runs at once (on one thread, as the Mesa
+model runs, and on one thread per core, as the commands run) and over a single run;
 CPU time (user + system) and wall time, the median over the rounds. Then the first call of a fresh
 process with an empty compile cache (what the first run after an install pays), Mesa's batch_run, and
 `alliance-sim batch` run end to end as a subprocess for each size given (trajectories stored when the
@@ -33,6 +34,9 @@ BASELINE = ROOT / "scenarios" / "baseline.yaml"
 ROW_BYTES = 18
 #: Ensemble batch sizes measured against the Mesa model.
 ENSEMBLE_RUNS = (1_000, 10_000)
+#: Threads of the threaded rows: what a simulation uses by default (sim.model.ensemble.THREADS).
+THREADS = len(os.sched_getaffinity(0))
+LABELS = {"mesa": "Mesa driver: build AllianceModel + 119 steps", "ensemble": "ensemble simulate(), one thread"}
 
 
 def clocks() -> tuple[float, float]:
@@ -54,14 +58,15 @@ def mesa_driver(scenario, runs: int, first: int) -> tuple[float, float]:
     return (now_cpu - cpu) / runs, (now_wall - wall) / runs
 
 
-def ensemble(setup, runs: int, repeat: int = 1) -> tuple[float, float]:
-    """CPU and wall seconds per run of simulate() over `runs` runs at once (set-up excluded), best of `repeat`."""
+def ensemble(setup, runs: int, repeat: int = 1, threads: int = 1) -> tuple[float, float]:
+    """CPU and wall seconds per run of simulate() over `runs` runs at once on `threads` threads (set-up excluded),
+    best of `repeat`."""
     from sim.model.ensemble import simulate
 
     best = (float("inf"), float("inf"))
     for _ in range(repeat):
         cpu, wall = clocks()
-        simulate(setup, runs, 0)
+        simulate(setup, runs, 0, threads=threads)
         now_cpu, now_wall = clocks()
         best = min(best, ((now_cpu - cpu) / runs, (now_wall - wall) / runs))
     return best
@@ -81,6 +86,7 @@ def interleaved(rounds: int, mesa_runs: int) -> dict[str, list[tuple[float, floa
         found.setdefault("mesa", []).append(mesa_driver(scenario, mesa_runs, round_ * mesa_runs))
         for runs in ENSEMBLE_RUNS:
             found.setdefault(f"ensemble {runs}", []).append(ensemble(setup, runs))
+            found.setdefault(f"threaded {runs}", []).append(ensemble(setup, runs, threads=THREADS))
         found.setdefault("ensemble 1", []).append(ensemble(setup, 1, repeat=20))
         print(f"round {round_ + 1}: load average {os.getloadavg()[0]:.1f}", file=sys.stderr)
     return found
@@ -179,7 +185,7 @@ def main() -> None:
     ]
     for name, values in found.items():
         runs = args.mesa_runs if name == "mesa" else int(name.split()[1])
-        label = "Mesa driver: build AllianceModel + 119 steps" if name == "mesa" else f"ensemble simulate(), {name}"
+        label = LABELS.get(name.split()[0], f"ensemble simulate() on {THREADS} threads")
         rounds = ", ".join(f"{cpu * 1e3:.3f}" for cpu, _ in values)
         ratios = (
             ""

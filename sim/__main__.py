@@ -2,6 +2,6 @@
 
 import sys
 
-from sim.cli.main import main
+from sim.cli.main import command_line
 
-sys.exit(main())
+sys.exit(command_line())

@@ -95,6 +95,24 @@ def test_blocks_of_runs_change_nothing(setup, monkeypatch):
     assert sum(months) == setup.scenario.months
 
 
+def test_threads_change_nothing(setup, monkeypatch):
+    """Blocks stepped on three threads at once give every number, event and progress count that one thread
+    gives, with the last block shorter than the others."""
+    monkeypatch.setattr(ensemble, "BLOCK_RUNS", 4)
+    monkeypatch.setattr(ensemble, "THREAD_RUNS", 1)
+    alone_log: list[LoggedEvent] = []
+    alone = simulate(setup, 14, 7, log=alone_log, threads=1)
+    log: list[LoggedEvent] = []
+    months: list[int] = []
+    together = simulate(setup, 14, 7, log=log, progress=months.append, threads=3)
+    assert [rows.stop - rows.start for rows in ensemble._blocks(14, 3)] == [3, 3, 3, 3, 2]
+    for name in SERIES:
+        np.testing.assert_array_equal(getattr(together, name), getattr(alone, name), err_msg=name)
+    np.testing.assert_array_equal(together.participation, alone.participation)
+    assert log == alone_log
+    assert sum(months) == setup.scenario.months
+
+
 def test_repeated_runs_and_shared_parameters_give_what_each_run_gives_alone(setup):
     """Runs drawn once and copied where a run id comes again, starts settled once where runs share their
     parameters: each run is still the run simulated alone, bit for bit."""

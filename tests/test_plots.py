@@ -198,3 +198,21 @@ def test_figures_as_svg_and_pdf_carry_their_caption_and_source(tmp_path):
     assert all((out / "plots" / f"{name}.pdf").read_bytes().startswith(b"%PDF") for name in CAPTIONS)
     code, _, err = cli_in_process("run", scenario, "--runs", 3, "--out", tmp_path / "x", "--figures", "png,gif")
     assert code == 2 and "--figures" in err and "gif" in err and "Traceback" not in err
+
+
+def test_figure_workers_wait_for_cores_other_processes_leave_free(monkeypatch):
+    """Two figure workers are forked on a 2-core machine only if the other processes kept less than half a core
+    busy since the last look: this process's own work (threads, waited-for workers) does not count against it."""
+    from sim.outputs import cores
+
+    monkeypatch.setattr(cores.os, "cpu_count", lambda: 2)
+
+    def after(seconds: float, machine: float, own: float) -> bool:
+        monkeypatch.setattr(cores, "_last", cores.Reading(100.0, 10.0, 50.0))
+        monkeypatch.setattr(cores, "reading", lambda: cores.Reading(100.0 + machine, 10.0 + own, 50.0 + seconds))
+        return cores.spare_cores(2)
+
+    assert after(2.0, machine=3.8, own=3.6)  # both cores busy, with this process's own threads
+    assert after(2.0, machine=0.5, own=0.0)  # another process, a quarter of a core
+    assert not after(2.0, machine=3.0, own=1.0)  # another process on one core all along
+    assert not after(2.0, machine=4.0, own=2.0)

@@ -331,7 +331,8 @@ def slim(setup: Setup) -> Setup:
 
 def _simulate(chunk: Chunk, run_ids: np.ndarray) -> Trajectories:
     points = run_ids // chunk.runs_per_point - chunk.first_point
-    return simulate_runs(chunk.setup, chunk.setup.params, chunk.values, points, run_ids, chunk.seed)
+    # One thread: the batch's workers, each simulating its own chunk, are its parallelism.
+    return simulate_runs(chunk.setup, chunk.setup.params, chunk.values, points, run_ids, chunk.seed, threads=1)
 
 
 def _blocks(traj: Trajectories, size: int) -> Iterator[Trajectories]:

@@ -26,12 +26,13 @@ def simulate_runs(
     run_ids: np.ndarray,
     seed: int,
     kept: list[int] | None = None,
+    threads: int | None = None,
 ) -> Trajectories:
     """Run run_ids[i] with the parameters of point points[i]: `base` overridden by each varied
     parameter's value at that point (values[name] holds one value per point); the months `kept` (all by
-    default)."""
+    default), on `threads` threads (see `simulate`)."""
     params = {**base, **{name: np.asarray(value)[points] for name, value in values.items()}}
-    return simulate(setup, run_ids, seed, params, kept=kept)
+    return simulate(setup, run_ids, seed, params, kept=kept, threads=threads)
 
 
 def simulate_points[Result](

@@ -3,15 +3,21 @@
 Run i of a batch draws its shocks from its own stream, `run_seed(seed, i)`, so it gives the
 same numbers however the batch is chunked, and the same as the Mesa model given that seed.
 Runs go through the months a block of BLOCK_RUNS at a time, so that a block's world stays in the
-processor's cache whatever the batch; what a simulation writes is allocated once and filled in place.
+processor's cache whatever the batch, and the blocks go on THREADS threads at once; what a simulation
+writes is allocated once and filled in place.
 A batch may mix runs with and without evidence draws and count only its leading runs in the event log,
 so that other runs can ride along in it.
 """
 
 from __future__ import annotations
 
+import os
+import warnings
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
+from queue import SimpleQueue
+from threading import Lock
 from typing import Any
 
 import numpy as np
@@ -23,6 +29,23 @@ from sim.model.world import Setup, apply_change
 
 #: Runs stepped through the months together: their world (about 10 kB a run) stays in cache.
 BLOCK_RUNS = 512
+
+
+def usable_cores() -> int:
+    """The cores this process may run on, or ALLIANCE_SIM_THREADS if that is a whole number of at least 1."""
+    chosen = os.environ.get("ALLIANCE_SIM_THREADS", "").strip()
+    if chosen.isdecimal() and int(chosen) >= 1:
+        return int(chosen)
+    if chosen:
+        warnings.warn(f"ALLIANCE_SIM_THREADS={chosen!r} is not a whole number of at least 1: ignored", stacklevel=2)
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+#: Threads a simulation steps its blocks on, one block at a time each (the compiled phases and numpy's fills
+#: release the GIL). A batch's workers use one each.
+THREADS = usable_cores()
+#: Fewest runs a thread is given: below that, starting one costs more than it saves.
+THREAD_RUNS = 32
 #: Run seeds remembered: a run's seed is asked for its shocks, its parameter draw, its evidence draw and its row
 #: of draws.parquet, and hashing it costs about 20 microseconds.
 REMEMBERED_SEEDS = 1 << 16
@@ -64,6 +87,7 @@ def simulate(
     logged: int | None = None,
     kept: list[int] | None = None,
     into: dict[str, np.ndarray] | None = None,
+    threads: int | None = None,
 ) -> Trajectories:
     """Simulate the scenario for the given run ids (or 0..runs-1) and return every month's arrays (or only
     those of the months `kept`, indexes 0..months in order, for a caller that reads no others), recorded into
@@ -75,6 +99,8 @@ def simulate(
     it happened and, for an appeal, the mean share of the need answered; with `logged`, it counts only the
     first `logged` runs (a batch carrying other runs beside its own). With `evidence_draws` (for every run, or
     a flag per run), a run starts from its own draw of the evidence-derived levels (`Setup.initial`).
+    The blocks of runs are stepped on `threads` threads (THREADS by default); a run gives the same numbers
+    whatever the threads.
     """
     scenario = setup.scenario
     run_ids = np.arange(runs) if np.isscalar(runs) else np.asarray(runs)
@@ -90,11 +116,18 @@ def simulate(
     appeals = np.zeros((R, T, S), dtype=np.bool_), np.zeros((R, T, S), dtype=np.int64), np.zeros((R, T, S))
     rates, net = dynamics.rates(params, R), setup.ties.net()
     instruments = np.ascontiguousarray(scenario.instruments, dtype=np.float64)
-    done, room = 0, np.empty((min(R, BLOCK_RUNS), T, S, P))
-    for first in range(0, R, BLOCK_RUNS):
-        rows = slice(first, min(first + BLOCK_RUNS, R))
+    blocks = _blocks(R, threads or THREADS)
+    workers = min(threads or THREADS, len(blocks))
+    rooms: SimpleQueue[np.ndarray] = SimpleQueue()
+    for _ in range(workers):
+        rooms.put(np.empty((blocks[0].stop, T, S, P)))
+    months = _Months(R, progress)
+
+    def step(rows: slice) -> None:
+        """Every month for the runs `rows`, recorded into their rows of `record`."""
         block = world.take(rows)
         start = block.copy()
+        room = rooms.get()  # a buffer for the shocks, reused from block to block
         draws = shocks(seed, run_ids[rows], room[: len(block.alignment)])
         made, patron, answered = (array[rows] for array in appeals)
         context = dynamics.Month(
@@ -111,10 +144,19 @@ def simulate(
                 phase.act(context, actors[phase.actors])
             if month in slots:
                 _record(record, participation, block, rows, slots[month])
-            if progress is not None:
-                done, before = done + len(block.alignment), done
-                if done // R > before // R:
-                    progress(done // R - before // R)
+            months.done(len(block.alignment))
+        rooms.put(room)
+
+    if workers == 1:
+        for rows in blocks:
+            step(rows)
+    else:
+        pool = ThreadPoolExecutor(workers, thread_name_prefix="runs")
+        try:
+            for finished in [pool.submit(step, rows) for rows in blocks]:
+                finished.result()
+        finally:  # an interrupted simulation starts no further block
+            pool.shutdown(cancel_futures=True)
     if log is not None:
         n = R if logged is None else logged
         made, patron, answered = appeals
@@ -129,6 +171,33 @@ def simulate(
         participation=participation,
         **record,
     )
+
+
+class _Months:
+    """The months a batch has done, counted in run-months from every thread: `progress` is told of each month done
+    over the whole batch."""
+
+    def __init__(self, runs: int, progress: Callable[[int], object] | None) -> None:
+        self.runs, self.progress, self.run_months, self.lock = runs, progress, 0, Lock()
+
+    def done(self, runs: int) -> None:
+        if self.progress is None:
+            return
+        with self.lock:
+            before, self.run_months = self.run_months, self.run_months + runs
+            whole = self.run_months // self.runs - before // self.runs
+            if whole:
+                self.progress(whole)
+
+
+def _blocks(runs: int, threads: int) -> list[slice]:
+    """The runs in blocks of equal size, at most BLOCK_RUNS each: as many as a multiple of `threads` (each
+    thread an equal share) where every thread gets THREAD_RUNS runs or more."""
+    count = -(-runs // BLOCK_RUNS)
+    if threads > 1 and runs >= threads * THREAD_RUNS:
+        count = -(-count // threads) * threads
+    size = -(-runs // count)
+    return [slice(first, min(first + size, runs)) for first in range(0, runs, size)]
 
 
 def _initial(

@@ -23,7 +23,7 @@ from sim.inputs.vocabulary import (
     attribute_bound,
     attribute_kind,
 )
-from sim.model import dynamics
+from sim.model import cache, dynamics
 from sim.model.dynamics import MEMBER, NOT_MEMBER, Ties, World
 
 #: Smallest starting share with any power: evidence of "no ties at all" still leaves a state able
@@ -66,13 +66,17 @@ class Setup:
         `evidence_seeds` (one per run), each run draws its evidence-derived levels from their spread; without,
         runs that share their parameters share their start, which is settled once for them all."""
         records = dynamics.rates(params or self.params, runs)
+        cache.compile_phases_aside()  # the first time on a machine: the month compiles while the start settles
         if evidence_seeds is not None:
             world = self.start(draw_levels(self.levels, self.spread, evidence_seeds))
-            return dynamics.settle_start(world, self.ties, records)
-        keys = np.ascontiguousarray(records).view(f"V{records.dtype.itemsize}")  # bytes: -0.0 and 0.0 differ
-        _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
-        world = self.base.take(np.zeros(len(first), dtype=int))
-        return dynamics.settle_start(world, self.ties, records[first]).take(inverse.reshape(-1))
+            settled = dynamics.settle_start(world, self.ties, records)
+        else:
+            keys = np.ascontiguousarray(records).view(f"V{records.dtype.itemsize}")  # bytes: -0.0 and 0.0 differ
+            _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+            world = self.base.take(np.zeros(len(first), dtype=int))
+            settled = dynamics.settle_start(world, self.ties, records[first]).take(inverse.reshape(-1))
+        cache.phases_compiled(self.base, self.ties, self.params, self.scenario.instruments)
+        return settled
 
     def start(self, levels: dict[str, np.ndarray]) -> World:
         """The starting world (batch of the levels' leading axis) with the scenario's `initial:` changes."""

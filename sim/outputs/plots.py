@@ -35,6 +35,7 @@ from sim.inputs.sources import PROJECTION
 from sim.model.events import APPEAL
 from sim.model.trajectories import Trajectories
 from sim.outputs.colors import power_colors
+from sim.outputs.cores import spare_cores
 from sim.outputs.destination import TOOL
 
 DPI = 110
@@ -372,22 +373,14 @@ def captioned(fig: Figure, caption: str, source: str) -> Text:
 def draw_all(jobs: list[tuple], weights: list[float] | None = None, pool: Executor | None = None) -> list:
     """Run (figure function, arguments) jobs and return their results in order: in the `pool` given, else in
     PLOT_WORKERS processes forked for them when this process has no other thread (forking is then safe) and the
-    machine has cores to spare for them, else one after the other here. The heaviest jobs (by `weights`) are
-    handed out first, so the last to finish is a light one."""
-    if pool is None and len(jobs) > 1 and PLOT_WORKERS > 1 and threading.active_count() == 1 and spare_cores():
+    machine has a core for each (on a busy machine two forked workers drew no sooner than this process alone, for
+    0.8 CPU-seconds more), else one after the other here. The heaviest jobs (by `weights`) are handed out first,
+    so the last to finish is a light one."""
+    forkable = PLOT_WORKERS > 1 and len(jobs) > 1 and threading.active_count() == 1
+    if pool is None and forkable and spare_cores(PLOT_WORKERS):
         with ProcessPoolExecutor(PLOT_WORKERS, mp_context=multiprocessing.get_context("fork")) as own:
             return _hand_out(jobs, weights, own)
     return _hand_out(jobs, weights, pool)
-
-
-def spare_cores() -> bool:
-    """Whether each figure worker would have a core of its own: the last minute's load average, this process counted
-    in it, leaves PLOT_WORKERS - 1 cores idle. On a busy machine two forked workers drew the figures no sooner than
-    this process alone, for 0.8 CPU-seconds more."""
-    try:
-        return os.getloadavg()[0] <= (os.cpu_count() or 1) - PLOT_WORKERS + 1
-    except OSError:  # no load average on this platform
-        return True
 
 
 def _hand_out(jobs: list[tuple], weights: list[float] | None, pool: Executor | None) -> list:
