@@ -176,3 +176,17 @@ def test_a_batch_mixing_sources_of_uncertainty_gives_each_run_what_it_gives_alon
     simulate_uncertain(setup, groups[0].runs, 6, SOURCES, posterior, log=first_alone)
     assert log == first_alone
     assert not np.array_equal(together[1].alignment, together[2].alignment)  # the sources do differ
+
+
+def test_the_threads_are_the_cores_unless_a_whole_number_is_chosen(monkeypatch):
+    """ALLIANCE_SIM_THREADS chooses the threads; a value that is not a whole number of at least 1 is named in a
+    warning and the usable cores are taken instead."""
+    monkeypatch.setenv("ALLIANCE_SIM_THREADS", "3")
+    assert ensemble.usable_cores() == 3
+    monkeypatch.delenv("ALLIANCE_SIM_THREADS")
+    cores = ensemble.usable_cores()
+    assert cores >= 1
+    for wrong in ("0", "two", "-1"):
+        monkeypatch.setenv("ALLIANCE_SIM_THREADS", wrong)
+        with pytest.warns(UserWarning, match=f"ALLIANCE_SIM_THREADS='{wrong}'"):
+            assert ensemble.usable_cores() == cores

@@ -252,3 +252,15 @@ def test_run_asks_the_engine_once_for_its_runs_and_the_runs_of_the_spread(
     expected = tmp_path / "expected.csv"
     run.write_table(uncertainty.spread_table(setup, finals), expected)
     assert (out / "uncertainty.csv").read_bytes() == expected.read_bytes()
+
+
+def test_the_program_gives_the_commands_status_then_spares_the_teardown_its_collection(monkeypatch):
+    """`alliance-sim` (the console script) returns what the command returned, and only then freezes the collector,
+    so that the interpreter's teardown does not trace every object for cycles."""
+    import sim.cli.main as program
+
+    calls: list[str] = []
+    monkeypatch.setattr(program, "main", lambda: calls.append("main") or 7)
+    monkeypatch.setattr(program.gc, "freeze", lambda: calls.append("freeze"))
+    assert program.command_line() == 7
+    assert calls == ["main", "freeze"]
