@@ -190,3 +190,9 @@ def test_the_threads_are_the_cores_unless_a_whole_number_is_chosen(monkeypatch):
         monkeypatch.setenv("ALLIANCE_SIM_THREADS", wrong)
         with pytest.warns(UserWarning, match=f"ALLIANCE_SIM_THREADS='{wrong}'"):
             assert ensemble.usable_cores() == cores
+
+
+def test_no_runs_give_empty_arrays(setup):
+    """A batch of no runs (a group with nothing to simulate) gives every month's arrays with no rows."""
+    traj = simulate(setup, np.array([], dtype=int), 7, log=[], threads=2)
+    assert traj.alignment.shape == (0, setup.scenario.months + 1, *traj.alignment.shape[2:])

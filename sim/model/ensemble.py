@@ -120,7 +120,7 @@ def simulate(
     workers = min(threads or THREADS, len(blocks))
     rooms: SimpleQueue[np.ndarray] = SimpleQueue()
     for _ in range(workers):
-        rooms.put(np.empty((blocks[0].stop, T, S, P)))
+        rooms.put(np.empty((blocks[0].stop, T, S, P)))  # the first block is the longest
     months = _Months(R, progress)
 
     def step(rows: slice) -> None:
@@ -147,7 +147,7 @@ def simulate(
             months.done(len(block.alignment))
         rooms.put(room)
 
-    if workers == 1:
+    if workers <= 1:
         for rows in blocks:
             step(rows)
     else:
@@ -194,6 +194,8 @@ def _blocks(runs: int, threads: int) -> list[slice]:
     """The runs in blocks of equal size, at most BLOCK_RUNS each: as many as a multiple of `threads` (each
     thread an equal share) where every thread gets THREAD_RUNS runs or more."""
     count = -(-runs // BLOCK_RUNS)
+    if count == 0:
+        return []
     if threads > 1 and runs >= threads * THREAD_RUNS:
         count = -(-count // threads) * threads
     size = -(-runs // count)
