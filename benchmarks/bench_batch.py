@@ -28,14 +28,14 @@ os.environ.setdefault("NUMPY_MADVISE_HUGEPAGE", "0")  # as the commands run (sim
 
 from bench_run import watch  # noqa: E402
 
+from sim.model.ensemble import THREADS  # noqa: E402  (the threads a simulation uses by default)
+
 ROOT = Path(__file__).resolve().parent.parent
 BASELINE = ROOT / "scenarios" / "baseline.yaml"
 #: Bytes per stored trajectory row (lz4 Parquet), to decide before writing whether the disk has room.
 ROW_BYTES = 18
 #: Ensemble batch sizes measured against the Mesa model.
 ENSEMBLE_RUNS = (1_000, 10_000)
-#: Threads of the threaded rows: what a simulation uses by default (sim.model.ensemble.THREADS).
-THREADS = len(os.sched_getaffinity(0))
 LABELS = {"mesa": "Mesa driver: build AllianceModel + 119 steps", "ensemble": "ensemble simulate(), one thread"}
 
 

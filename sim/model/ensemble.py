@@ -116,8 +116,9 @@ def simulate(
     appeals = np.zeros((R, T, S), dtype=np.bool_), np.zeros((R, T, S), dtype=np.int64), np.zeros((R, T, S))
     rates, net = dynamics.rates(params, R), setup.ties.net()
     instruments = np.ascontiguousarray(scenario.instruments, dtype=np.float64)
-    blocks = _blocks(R, threads or THREADS)
-    workers = min(threads or THREADS, len(blocks))
+    threads = threads or THREADS
+    blocks = _blocks(R, threads)
+    workers = min(threads, len(blocks))
     rooms: SimpleQueue[np.ndarray] = SimpleQueue()
     for _ in range(workers):
         rooms.put(np.empty((blocks[0].stop, T, S, P)))  # the first block is the longest
