@@ -3,12 +3,13 @@
 Measures, in one process and interleaved round by round, the Mesa model built and stepped through the
 whole scenario, and the ensemble's simulate() over 1,000 and 10,000 runs at once (on one thread, as the Mesa
 model runs, and on one thread per core, as the commands run) and over a single run;
-CPU time (user + system) and wall time, the median over the rounds. Then the first call of a fresh
+CPU time (user + system) and wall time, the median over the rounds after a warm-up round. Then the first call of a fresh
 process with an empty compile cache (what the first run after an install pays), Mesa's batch_run, and
 `alliance-sim batch` run end to end as a subprocess for each size given (trajectories stored when the
 disk has room, else outcomes only). Prints a Markdown table.
 
-Usage: python benchmarks/bench_batch.py [--rounds 3] [--mesa-runs 3] [--sizes 10000 100000] [--keep-free-gb 10]
+Usage: python benchmarks/bench_batch.py [--rounds 3] [--warm-up 1] [--mesa-runs 3] [--sizes 10000 100000]
+       [--keep-free-gb 10]
 """
 
 from __future__ import annotations
@@ -72,8 +73,10 @@ def ensemble(setup, runs: int, repeat: int = 1, threads: int = 1) -> tuple[float
     return best
 
 
-def interleaved(rounds: int, mesa_runs: int) -> dict[str, list[tuple[float, float]]]:
-    """Each round: the Mesa driver, then the ensemble at each size and for one run; CPU and wall per run."""
+def interleaved(rounds: int, mesa_runs: int, warm_up: int = 1) -> dict[str, list[tuple[float, float]]]:
+    """Each round: the Mesa driver, then the ensemble at each size and for one run; CPU and wall per run. The first
+    `warm_up` rounds are not counted: on a virtual machine, memory the host has not yet backed costs 2-3 ms per MB
+    at first touch (0.4 ms after), which a fresh process's first 10,000-run call pays."""
     from sim.inputs.scenario import load_scenario
     from sim.model.ensemble import simulate
     from sim.model.world import prepare
@@ -82,13 +85,16 @@ def interleaved(rounds: int, mesa_runs: int) -> dict[str, list[tuple[float, floa
     setup = prepare(scenario)
     simulate(setup, 2, 0)  # compiled (or loaded from the cache) before timing
     found: dict[str, list[tuple[float, float]]] = {}
-    for round_ in range(rounds):
-        found.setdefault("mesa", []).append(mesa_driver(scenario, mesa_runs, round_ * mesa_runs))
+    for round_ in range(-warm_up, rounds):
+        if round_ == 0:
+            found.clear()
+        found.setdefault("mesa", []).append(mesa_driver(scenario, mesa_runs, (round_ + warm_up) * mesa_runs))
         for runs in ENSEMBLE_RUNS:
             found.setdefault(f"ensemble {runs}", []).append(ensemble(setup, runs))
             found.setdefault(f"threaded {runs}", []).append(ensemble(setup, runs, threads=THREADS))
         found.setdefault("ensemble 1", []).append(ensemble(setup, 1, repeat=20))
-        print(f"round {round_ + 1}: load average {os.getloadavg()[0]:.1f}", file=sys.stderr)
+        what = f"round {round_ + 1}" if round_ >= 0 else "warm-up round (not counted)"
+        print(f"{what}: load average {os.getloadavg()[0]:.1f}", file=sys.stderr)
     return found
 
 
@@ -167,6 +173,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds of the drivers")
     parser.add_argument("--mesa-runs", type=int, default=3, help="Mesa runs per round")
+    parser.add_argument("--warm-up", type=int, default=1, help="rounds run first and not counted (default 1)")
     parser.add_argument("--sizes", type=int, nargs="*", default=[10_000, 100_000])
     parser.add_argument(
         "--keep-free-gb", type=float, default=10.0, help="store trajectories only if this much stays free"
@@ -175,7 +182,7 @@ def main() -> None:
     args = parser.parse_args()
 
     print(f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at start", file=sys.stderr)
-    found = interleaved(args.rounds, args.mesa_runs)
+    found = interleaved(args.rounds, args.mesa_runs, args.warm_up)
     median = {name: tuple(statistics.median(x[i] for x in values) for i in (0, 1)) for name, values in found.items()}
     mesa_cpu = median["mesa"][0]
     rows = [

@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -58,3 +59,22 @@ def test_a_cached_or_settled_month_starts_no_process(monkeypatch):
     assert dynamics.settle.signatures and cache.cached(dynamics.settle)
     cache.compile_phases_aside()
     assert started == [] and cache._aside is None
+
+
+def test_the_process_started_to_compile_starts_no_other(monkeypatch):
+    """`prepare` starts the compiling process on a cold cache, and that process prepares the baseline too: it must
+    not start one of its own (each would start another until the cache filled)."""
+    started: list[object] = []
+    monkeypatch.setattr(cache.subprocess, "Popen", lambda *args, **kwargs: started.append(args) or object())
+    monkeypatch.setattr(cache.atexit, "register", lambda *args: None)
+    monkeypatch.setattr(cache, "cached", lambda function: False)  # a cold cache
+    cold = SimpleNamespace(settle=SimpleNamespace(signatures=[]), MONTH=dynamics.MONTH)  # nothing settled here yet
+    monkeypatch.setattr(cache, "dynamics", cold)
+    monkeypatch.setattr(cache, "_aside", None)
+    cache.compile_phases_aside()
+    assert len(started) == 1  # an ordinary process starts one
+    monkeypatch.setattr(cache, "_aside", None)
+    monkeypatch.setattr(cache, "_compiling_aside", True)
+    cache.compile_phases_aside()
+    assert len(started) == 1 and cache._aside is None
+    assert "cache._compiling_aside = True" in cache.ASIDE_CODE.split("prepare(")[0]

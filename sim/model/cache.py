@@ -2,8 +2,9 @@
 
 numba compiles a function on its first call, one function at a time, and keeps it in a cache on disk that
 later processes load. The first simulation after an install spent 13 s compiling: 4.4 s the rest point
-(`dynamics.settle`), 6.6 s the month's phases. When none is cached, a second process compiles the two
-dearest phases while this one compiles the rest point and the other two, then loads those two from the cache.
+(`dynamics.settle`), 6.6 s the month's phases. When none is cached, a second process, started as the
+scenario is prepared, compiles the two dearest phases while this one compiles the rest point and the other two,
+then loads those two from the cache.
 """
 
 from __future__ import annotations
@@ -26,6 +27,10 @@ WAIT_SECONDS = 120.0
 
 #: What the second process runs: the phases compiled on the shipped baseline's start.
 ASIDE_CODE = """
+from sim.model import cache
+
+cache._compiling_aside = True  # the process started to compile: it starts no other
+
 from sim.inputs.packaged import BASELINE
 from sim.inputs.scenario import load_scenario
 from sim.model.cache import compile_phases
@@ -36,6 +41,7 @@ compile_phases(setup.base, setup.ties, setup.params, setup.scenario.instruments)
 """
 
 _aside: subprocess.Popen[bytes] | None = None
+_compiling_aside = False
 
 
 def cached(function: Callable[..., object]) -> bool:
@@ -51,8 +57,8 @@ def compile_phases_aside() -> None:
     """Start a process compiling the ASIDE phases into the cache, if the rest point and the phases are not
     cached yet and no such process is running."""
     global _aside
-    if _aside is not None or getattr(dynamics.settle, "signatures", True):  # running, or settled here before
-        return
+    if _compiling_aside or _aside is not None or getattr(dynamics.settle, "signatures", True):
+        return  # this is the process started, or one is running, or the start was settled here before
     if cached(dynamics.settle) or all(cached(phase.act) for phase in dynamics.MONTH):
         return
     try:

@@ -66,7 +66,7 @@ class Setup:
         `evidence_seeds` (one per run), each run draws its evidence-derived levels from their spread; without,
         runs that share their parameters share their start, which is settled once for them all."""
         records = dynamics.rates(params or self.params, runs)
-        cache.compile_phases_aside()  # the first time on a machine: the month compiles while the start settles
+        cache.compile_phases_aside()  # started by `prepare`, unless this set-up came from another process
         if evidence_seeds is not None:
             world = self.start(draw_levels(self.levels, self.spread, evidence_seeds))
             settled = dynamics.settle_start(world, self.ties, records)
@@ -89,6 +89,7 @@ class Setup:
 
 def prepare(scenario: Scenario, evidence: Evidence | None = None) -> Setup:
     """Derive the starting world from the evidence, apply the scenario's `initial:` changes."""
+    cache.compile_phases_aside()  # the first time on a machine: the month compiles while this derives and settles
     evidence = evidence or load_evidence(EVIDENCE)
     states, powers = scenario.states, scenario.powers
     provenance: dict[tuple[str, str | None, str | None], Derived] = {}
