@@ -61,7 +61,7 @@ def test_a_cached_or_settled_month_starts_no_process(monkeypatch):
     assert started == [] and cache._aside is None
 
 
-def test_the_process_started_to_compile_starts_no_other(monkeypatch):
+def test_the_process_started_to_compile_starts_no_other(monkeypatch, caplog):
     """`prepare` starts the compiling process on a cold cache, and that process prepares the baseline too: it must
     not start one of its own (each would start another until the cache filled)."""
     started: list[object] = []
@@ -71,10 +71,14 @@ def test_the_process_started_to_compile_starts_no_other(monkeypatch):
     cold = SimpleNamespace(settle=SimpleNamespace(signatures=[]), MONTH=dynamics.MONTH)  # nothing settled here yet
     monkeypatch.setattr(cache, "dynamics", cold)
     monkeypatch.setattr(cache, "_aside", None)
-    cache.compile_phases_aside()
-    assert len(started) == 1  # an ordinary process starts one
+    with caplog.at_level("INFO", logger="sim.model.cache"):
+        cache.compile_phases_aside()
+    assert len(started) == 1  # an ordinary process starts one, and says why the first run waits
+    assert [record.getMessage() for record in caplog.records if "compiling the model" in record.getMessage()]
+    caplog.clear()
     monkeypatch.setattr(cache, "_aside", None)
     monkeypatch.setattr(cache, "_compiling_aside", True)
-    cache.compile_phases_aside()
-    assert len(started) == 1 and cache._aside is None
+    with caplog.at_level("INFO", logger="sim.model.cache"):
+        cache.compile_phases_aside()
+    assert len(started) == 1 and cache._aside is None and not caplog.records
     assert "cache._compiling_aside = True" in cache.ASIDE_CODE.split("prepare(")[0]

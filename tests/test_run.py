@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shlex
+import sys
 
 import numpy as np
 import pandas as pd
@@ -264,3 +265,25 @@ def test_the_program_gives_the_commands_status_then_spares_the_teardown_its_coll
     monkeypatch.setattr(program.gc, "freeze", lambda: calls.append("freeze"))
     assert program.command_line() == 7
     assert calls == ["main", "freeze"]
+
+
+def test_a_notice_the_package_logs_is_a_line_on_a_terminal_while_a_command_runs(monkeypatch, capsys):
+    """What the package logs at INFO (the first compile's wait) reaches a user at a terminal as one line on standard
+    error, only while a command runs (afterwards the package's logger is as it was), and never a log or a pipe."""
+    import logging
+
+    import sim.cli.main as program
+
+    package = logging.getLogger("sim")
+    before = (package.level, list(package.handlers))
+    monkeypatch.setattr(
+        program, "cmd_params", lambda args: logging.getLogger("sim.model.cache").info("compiling, once") or 0
+    )
+    assert program.main(["params"]) == 0
+    assert capsys.readouterr().err == ""  # not a terminal
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    assert program.main(["params"]) == 0
+    assert capsys.readouterr().err == "alliance-sim: compiling, once\n"
+    assert (package.level, list(package.handlers)) == before
+    logging.getLogger("sim.model.cache").info("not during a command")
+    assert "not during a command" not in capsys.readouterr().err

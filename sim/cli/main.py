@@ -5,11 +5,14 @@ from __future__ import annotations
 import argparse
 import gc
 import importlib
+import logging
 import os
 import signal
 import sys
 import textwrap
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from sim.cli.arguments import (
@@ -187,7 +190,8 @@ def main(argv: list[str] | None = None) -> int:
     handled = threading.current_thread() is threading.main_thread()
     previous = signal.signal(signal.SIGTERM, _terminate) if handled else None
     try:
-        return args.func(args)
+        with _notices():
+            return args.func(args)
     except InputError as exc:
         print(f"alliance-sim: error: {error_line(str(exc) + flags(exc.settings))}", file=sys.stderr)
         return 2
@@ -207,6 +211,25 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if handled:
             signal.signal(signal.SIGTERM, previous)
+
+
+@contextmanager
+def _notices() -> Iterator[None]:
+    """While a command runs on a terminal, what the package logs at INFO or above (a first compile's wait) is a line
+    on standard error; a log or a pipe gets only the command's own output and its progress lines."""
+    if not sys.stderr.isatty():
+        yield
+        return
+    package = logging.getLogger("sim")
+    handler, level = logging.StreamHandler(sys.stderr), package.level
+    handler.setFormatter(logging.Formatter("alliance-sim: %(message)s"))
+    package.setLevel(logging.INFO)
+    package.addHandler(handler)
+    try:
+        yield
+    finally:
+        package.removeHandler(handler)
+        package.setLevel(level)
 
 
 def command_line() -> int:

@@ -10,6 +10,7 @@ then loads those two from the cache.
 from __future__ import annotations
 
 import atexit
+import logging
 import subprocess
 import sys
 from collections.abc import Callable, Mapping, Sequence
@@ -42,6 +43,7 @@ compile_phases(setup.base, setup.ties, setup.params, setup.scenario.instruments)
 
 _aside: subprocess.Popen[bytes] | None = None
 _compiling_aside = False
+log = logging.getLogger(__name__)
 
 
 def cached(function: Callable[..., object]) -> bool:
@@ -61,6 +63,7 @@ def compile_phases_aside() -> None:
         return  # this is the process started, or one is running, or the start was settled here before
     if cached(dynamics.settle) or all(cached(phase.act) for phase in dynamics.MONTH):
         return
+    log.info("compiling the model for this machine, once (about 10 s on two cores; later runs load it)")
     try:
         _aside = subprocess.Popen(
             [sys.executable, "-c", ASIDE_CODE],
