@@ -3,10 +3,10 @@
 Measures, in one process and interleaved round by round, the Mesa model built and stepped through the
 whole scenario, and the ensemble's simulate() over 1,000 and 10,000 runs at once (on one thread, as the Mesa
 model runs, and on one thread per core, as the commands run) and over a single run;
-CPU time (user + system) and wall time, the median over the rounds after a warm-up round. Then the first call of a fresh
-process with an empty compile cache (what the first run after an install pays), Mesa's batch_run, and
-`alliance-sim batch` run end to end as a subprocess for each size given (trajectories stored when the
-disk has room, else outcomes only). Prints a Markdown table.
+CPU time (user + system) and wall time, the median over the rounds after an uncounted warm-up round. Then the
+first call of a fresh process with an empty compile cache (what the first run after an install pays), Mesa's
+batch_run, and `alliance-sim batch` run end to end as a subprocess for each size given (trajectories stored when
+the disk has room, else outcomes only). Prints a Markdown table.
 
 Usage: python benchmarks/bench_batch.py [--rounds 3] [--warm-up 1] [--mesa-runs 3] [--sizes 10000 100000]
        [--keep-free-gb 10]
@@ -86,13 +86,12 @@ def interleaved(rounds: int, mesa_runs: int, warm_up: int = 1) -> dict[str, list
     simulate(setup, 2, 0)  # compiled (or loaded from the cache) before timing
     found: dict[str, list[tuple[float, float]]] = {}
     for round_ in range(-warm_up, rounds):
-        if round_ == 0:
-            found.clear()
-        found.setdefault("mesa", []).append(mesa_driver(scenario, mesa_runs, (round_ + warm_up) * mesa_runs))
+        counted = found if round_ >= 0 else {}
+        counted.setdefault("mesa", []).append(mesa_driver(scenario, mesa_runs, (round_ + warm_up) * mesa_runs))
         for runs in ENSEMBLE_RUNS:
-            found.setdefault(f"ensemble {runs}", []).append(ensemble(setup, runs))
-            found.setdefault(f"threaded {runs}", []).append(ensemble(setup, runs, threads=THREADS))
-        found.setdefault("ensemble 1", []).append(ensemble(setup, 1, repeat=20))
+            counted.setdefault(f"ensemble {runs}", []).append(ensemble(setup, runs))
+            counted.setdefault(f"threaded {runs}", []).append(ensemble(setup, runs, threads=THREADS))
+        counted.setdefault("ensemble 1", []).append(ensemble(setup, 1, repeat=20))
         what = f"round {round_ + 1}" if round_ >= 0 else "warm-up round (not counted)"
         print(f"{what}: load average {os.getloadavg()[0]:.1f}", file=sys.stderr)
     return found

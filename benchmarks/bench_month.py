@@ -19,7 +19,6 @@ import sys
 import time
 from collections.abc import Callable
 from contextlib import contextmanager
-from pathlib import Path
 
 import sim.cli  # noqa: F401  (before numpy: the commands' memory settings, huge pages off and freed heap reused)
 
@@ -28,11 +27,11 @@ import sim.cli  # noqa: F401  (before numpy: the commands' memory settings, huge
 import numba
 import numpy as np
 
+from sim.inputs.packaged import BASELINE
 from sim.inputs.scenario import load_scenario
 from sim.model import dynamics, ensemble
 from sim.model.world import prepare
 
-BASELINE = Path(__file__).resolve().parent.parent / "scenarios" / "baseline.yaml"
 #: What the realignment computes with `np.exp` per state, power and month.
 EXPONENTIALS = 2
 

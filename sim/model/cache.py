@@ -34,11 +34,10 @@ cache._compiling_aside = True  # the process started to compile: it starts no ot
 
 from sim.inputs.packaged import BASELINE
 from sim.inputs.scenario import load_scenario
-from sim.model.cache import compile_phases
 from sim.model.world import prepare
 
 setup = prepare(load_scenario(BASELINE))
-compile_phases(setup.base, setup.ties, setup.params, setup.scenario.instruments)
+cache.compile_phases(setup.base, setup.ties, setup.params, setup.scenario.instruments)
 """
 
 _aside: subprocess.Popen[bytes] | None = None
