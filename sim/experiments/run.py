@@ -31,7 +31,7 @@ from sim.experiments.uncertainty import (
 )
 from sim.inputs.limits import WRITE_OVERHEAD, chunk_runs
 from sim.model.ensemble import run_seed
-from sim.model.events import EVENT_KEYS, MODEL, OCCURRENCE_COLUMNS, LoggedEvent, event_table, occurrence_table
+from sim.model.events import MODEL, OCCURRENCE_COLUMNS, LoggedEvent, combined, event_table, occurrence_table
 from sim.model.trajectories import SERIES, Trajectories
 from sim.model.world import Setup
 from sim.outputs.results import summary_of, write_table
@@ -166,7 +166,7 @@ def _ensemble(
             tally.add(traj)
             starts.append(traj.alignment[:, 0].copy())
             finals.append(traj.alignment[:, -1].copy())
-            logs.append((len(ids), event_table(events)))
+            logs.append(events)
             by_run.append(occurrence_table(events, ids))
             if not within and first < count:
                 for name, array in held.items():
@@ -176,7 +176,7 @@ def _ensemble(
             extra_finals.update(final_months(extra, done))
     kept = Trajectories(scenario.name, traj.dates, traj.states, traj.powers, runs=np.arange(count), **held)
     summary = summary_of(np.concatenate(starts), np.concatenate(finals), kept)
-    return summary, kept, _combine(logs), _stacked(by_run)
+    return summary, kept, _in_order(event_table(combined(logs))), _stacked(by_run)
 
 
 def _per_run(bar: Progress, runs: int) -> Callable[[int], object]:
@@ -237,21 +237,6 @@ def first_runs(traj: Trajectories, count: int) -> Trajectories:
     return Trajectories(traj.scenario, traj.dates, traj.states, traj.powers, runs=traj.runs[:count], **arrays)
 
 
-def _combine(logs: list[tuple[int, pd.DataFrame]]) -> pd.DataFrame:
-    """One row per event over all chunks: an appeal's answered share averaged over the chunks' runs, counts
-    (such as how many runs an emergent event happened in) added up."""
-    if len(logs) == 1 or all(frame.empty for _, frame in logs):
-        return _in_order(logs[0][1])
-    log = pd.concat([frame.assign(_runs=n) for n, frame in logs], ignore_index=True)
-    answered = log["answered"].astype(float)
-    log["_weight"] = log["_runs"].where(answered.notna(), 0)
-    log["answered"] = answered * log["_runs"]
-    sums = log.groupby(EVENT_KEYS, sort=False, as_index=False, dropna=False).sum(numeric_only=True)
-    sums["answered"] = (sums["answered"] / sums["_weight"]).where(sums["_weight"] > 0)
-    columns = [c for c in logs[0][1].columns if c in sums]
-    return _in_order(sums[columns].astype({"answered": object}).where(sums[columns].notna(), None))
-
-
 def _stacked(parts: list[pd.DataFrame]) -> pd.DataFrame:
     """The chunks' events run by run as one table (the chunks come in run order), their categories united."""
     if len(parts) == 1:
@@ -298,10 +283,10 @@ def simulate_mesa(
             while model.steps < setup.scenario.months:
                 model.step()
             parts.append(model.trajectories(run))
-            logs.append((1, event_table(model.event_log)))
+            logs.append(model.event_log)
             by_run.append(occurrence_table(model.event_log, np.array([run])))
             bar.update()
     arrays = {name: np.concatenate([getattr(t, name) for t in parts]) for name in SERIES}
     first = parts[0]
     traj = Trajectories(first.scenario, first.dates, first.states, first.powers, runs=np.arange(runs), **arrays)
-    return traj, _combine(logs), _stacked(by_run)
+    return traj, _in_order(event_table(combined(logs))), _stacked(by_run)

@@ -7,7 +7,7 @@ and whom they concern, and become the events table (events.csv) through `event_t
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 
 import numpy as np
 import pandas as pd
@@ -35,7 +35,8 @@ class LoggedEvent:
     with its kind and whom it concerns, so that nobody needs to read the label: `states` it touches, the
     `power` it acts on (an appeal's patron, a bloc's leader), the `bloc` of a freeze, exit or return and the
     `attribute` a scheduled change changes. `rows` are the positions in the batch of the runs it happened in
-    (None: every run counted), which events_by_run spells out run by run."""
+    (None: every run counted), which events_by_run spells out run by run; for an appeal, `answers` are the
+    shares of the need met in those runs, in run order, which `answered` is the mean of."""
 
     date: str
     label: str
@@ -48,6 +49,7 @@ class LoggedEvent:
     bloc: str = ""
     attribute: str = ""  # for a scheduled change: the attribute it changes
     rows: np.ndarray | None = field(default=None, repr=False, compare=False)
+    answers: np.ndarray | None = field(default=None, repr=False, compare=False)
 
     @property
     def touched(self) -> list[str]:
@@ -56,14 +58,35 @@ class LoggedEvent:
 
 
 #: The events table's columns, in order.
-EVENT_COLUMNS = [f.name for f in fields(LoggedEvent) if f.name != "rows"]
+EVENT_COLUMNS = [f.name for f in fields(LoggedEvent) if f.name not in ("rows", "answers")]
 #: The columns that say which event a row is (the others count it).
 EVENT_KEYS = ["date", "label", "source", "kind", "states", "power", "bloc", "attribute"]
 
 
 def event_table(events: list[LoggedEvent]) -> pd.DataFrame:
-    """One row per event, columns EVENT_COLUMNS (the table has them even when nothing happened)."""
-    return pd.DataFrame([[getattr(event, c) for c in EVENT_COLUMNS] for event in events], columns=EVENT_COLUMNS)
+    """One row per event, columns EVENT_COLUMNS (the table has them even when nothing happened); `answered` is a
+    float column, empty (NaN) for what is not an appeal."""
+    rows = [[getattr(event, c) for c in EVENT_COLUMNS] for event in events]
+    return pd.DataFrame(rows, columns=EVENT_COLUMNS).astype({"answered": float})
+
+
+def combined(chunks: list[list[LoggedEvent]]) -> list[LoggedEvent]:
+    """The logs of batches of consecutive runs as one log, as one batch of all of them would give it: an event
+    logged in several batches once (by EVENT_KEYS, where it first came), in how many runs it happened added up,
+    and an appeal's `answered` the mean of every run's answer, in run order (so the same to the last digit)."""
+    merged: dict[tuple[object, ...], LoggedEvent] = {}
+    for events in chunks:
+        for event in events:
+            key = tuple(getattr(event, name) for name in EVENT_KEYS)
+            if key not in merged:
+                merged[key] = replace(event, rows=None)
+                continue
+            into = merged[key]
+            into.runs += event.runs
+            if into.answers is not None and event.answers is not None:
+                into.answers = np.concatenate([into.answers, event.answers])
+                into.answered = float(into.answers.mean())
+    return list(merged.values())
 
 
 #: The per-run table's columns (events_by_run): the run, then what events.csv says the event is.
@@ -109,9 +132,13 @@ def decision_records(
         for patron in np.unique(appeal.patron[appeal.made]):
             runs = np.flatnonzero(appeal.made & (appeal.patron == patron))
             label = f"{states[appeal.state]} appeals to {powers[patron]} for help"
-            answered = float(appeal.answered[runs].mean())
+            answers = appeal.answered[runs]
             client = states[appeal.state], powers[patron]
-            records.append(LoggedEvent(date, label, MODEL, answered, len(runs), APPEAL, *client, rows=runs))
+            records.append(
+                LoggedEvent(
+                    date, label, MODEL, float(answers.mean()), len(runs), APPEAL, *client, rows=runs, answers=answers
+                )
+            )
     verbs = {
         dynamics.FROZEN: (FREEZE, "freezes its {} membership"),
         dynamics.LEFT: (EXIT, "leaves the {}"),
