@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
 import pytest
 from helpers import cli_in_process
 
@@ -203,3 +206,22 @@ def test_no_runs_give_empty_arrays(setup):
     """A batch of no runs (a group with nothing to simulate) gives every month's arrays with no rows."""
     traj = simulate(setup, np.array([], dtype=int), 7, log=[], threads=2)
     assert traj.alignment.shape == (0, setup.scenario.months + 1, *traj.alignment.shape[2:])
+
+
+def test_a_run_folder_is_the_same_from_either_driver(short_scenario, tmp_path):
+    """Every table and figure `run --engine mesa` writes is the ensemble's, byte for byte, bloc tallies included
+    (only the manifest, and its copy in the trajectories file, say which driver ran)."""
+    from sim.experiments.request import RunRequest
+
+    folders = [
+        RunRequest.build(short_scenario, runs=3, seed=4, engine=engine).write(tmp_path / engine)
+        for engine in ("ensemble", "mesa")
+    ]
+    names = [sorted(path.relative_to(folder) for path in folder.rglob("*") if path.is_file()) for folder in folders]
+    assert names[0] == names[1] and Path("bloc_events.csv") in names[0] and Path("plots/summary.png") in names[0]
+    for name in names[0]:
+        ensemble_file, mesa_file = (folder / name for folder in folders)
+        if name.suffix == ".parquet":
+            assert pq.read_table(ensemble_file).equals(pq.read_table(mesa_file)), name
+        elif name.name != "manifest.json":
+            assert ensemble_file.read_bytes() == mesa_file.read_bytes(), name

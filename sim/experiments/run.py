@@ -286,7 +286,7 @@ def simulate_mesa(
             logs.append(model.event_log)
             by_run.append(occurrence_table(model.event_log, np.array([run])))
             bar.update()
-    arrays = {name: np.concatenate([getattr(t, name) for t in parts]) for name in SERIES}
+    arrays = {name: np.concatenate([getattr(t, name) for t in parts]) for name in (*SERIES, "participation")}
     first = parts[0]
     traj = Trajectories(first.scenario, first.dates, first.states, first.powers, runs=np.arange(runs), **arrays)
     return traj, _in_order(event_table(combined(logs))), _stacked(by_run)
