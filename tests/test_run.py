@@ -287,3 +287,23 @@ def test_a_notice_the_package_logs_is_a_line_on_a_terminal_while_a_command_runs(
     assert (package.level, list(package.handlers)) == before
     logging.getLogger("sim.model.cache").info("not during a command")
     assert "not during a command" not in capsys.readouterr().err
+
+
+def test_the_packages_own_warnings_are_a_line_each_and_others_are_left_to_python(monkeypatch, capsys, recwarn):
+    """A warning raised in the package's files (a wrong ALLIANCE_SIM_THREADS) is one escaped line on standard
+    error, in a pipe as at a terminal; a warning from elsewhere goes where warnings went before (here, pytest's
+    record of them)."""
+    import warnings
+
+    import sim.cli.main as program
+
+    def params(args) -> int:
+        where = str(program.PACKAGE / "model" / "ensemble.py")
+        warnings.warn_explicit("ALLIANCE_SIM_THREADS='\x1b[2J' is not a whole number", UserWarning, where, 40)
+        warnings.warn("from somebody else's code", UserWarning, stacklevel=1)
+        return 0
+
+    monkeypatch.setattr(program, "cmd_params", params)
+    assert program.main(["params"]) == 0
+    assert capsys.readouterr().err == "alliance-sim: warning: ALLIANCE_SIM_THREADS='\\x1b[2J' is not a whole number\n"
+    assert [str(caught.message) for caught in recwarn] == ["from somebody else's code"]

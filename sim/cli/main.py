@@ -11,7 +11,8 @@ import signal
 import sys
 import textwrap
 import threading
-from collections.abc import Iterator
+import warnings
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -215,11 +216,37 @@ def main(argv: list[str] | None = None) -> int:
 
 @contextmanager
 def _notices() -> Iterator[None]:
-    """While a command runs on a terminal, what the package logs at INFO or above (a first compile's wait) is a line
-    on standard error; a log or a pipe gets only the command's own output and its progress lines."""
-    if not sys.stderr.isatty():
-        yield
-        return
+    """While a command runs, the package's own warnings are each a line on standard error ("alliance-sim: warning:
+    ..."), not Python's report of a source line; on a terminal, so is what the package logs at INFO or above (a
+    first compile's wait): a log or a pipe gets only the command's own output, its progress lines and warnings."""
+    with warnings.catch_warnings():
+        warnings.showwarning = _as_lines(warnings.showwarning)
+        if not sys.stderr.isatty():
+            yield
+            return
+        with _logged():
+            yield
+
+
+#: The package's own folder: a warning raised from a file in it is one of its own.
+PACKAGE = Path(__file__).resolve().parents[1]
+
+
+def _as_lines(show: Callable[..., None]) -> Callable[..., None]:
+    """`warnings.showwarning` that writes the package's own warnings as one escaped line and leaves others to `show`."""
+
+    def shown(message: Warning | str, category: type[Warning], filename: str, lineno: int, *rest: object) -> None:
+        if issubclass(category, UserWarning) and Path(filename).resolve().is_relative_to(PACKAGE):
+            print(f"alliance-sim: warning: {error_line(str(message))}", file=sys.stderr)
+        else:
+            show(message, category, filename, lineno, *rest)
+
+    return shown
+
+
+@contextmanager
+def _logged() -> Iterator[None]:
+    """What the package logs at INFO or above, as lines on standard error."""
     package = logging.getLogger("sim")
     handler, level = logging.StreamHandler(sys.stderr), package.level
     handler.setFormatter(logging.Formatter("alliance-sim: %(message)s"))

@@ -36,9 +36,14 @@ def usable_cores() -> int:
     chosen = os.environ.get("ALLIANCE_SIM_THREADS", "").strip()
     if chosen.isdecimal() and int(chosen) >= 1:
         return int(chosen)
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
     if chosen:
-        warnings.warn(f"ALLIANCE_SIM_THREADS={chosen!r} is not a whole number of at least 1: ignored", stacklevel=2)
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+        warnings.warn(
+            f"ALLIANCE_SIM_THREADS={chosen!r} is not a whole number of at least 1 (set it to 1, 2, ... or unset it):"
+            f" using {cores}, one thread per core",
+            stacklevel=2,
+        )
+    return cores
 
 
 #: Threads a simulation steps its blocks on, one block at a time each (the compiled phases and numpy's fills
