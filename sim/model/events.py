@@ -75,17 +75,20 @@ def combined(chunks: list[list[LoggedEvent]]) -> list[LoggedEvent]:
     logged in several batches once (by EVENT_KEYS, where it first came), in how many runs it happened added up,
     and an appeal's `answered` the mean of every run's answer, in run order (so the same to the last digit)."""
     merged: dict[tuple[object, ...], LoggedEvent] = {}
+    answers: dict[tuple[object, ...], list[np.ndarray]] = {}
     for events in chunks:
         for event in events:
             key = tuple(getattr(event, name) for name in EVENT_KEYS)
-            if key not in merged:
+            if key in merged:
+                merged[key].runs += event.runs
+            else:
                 merged[key] = replace(event, rows=None)
-                continue
-            into = merged[key]
-            into.runs += event.runs
-            if into.answers is not None and event.answers is not None:
-                into.answers = np.concatenate([into.answers, event.answers])
-                into.answered = float(into.answers.mean())
+            if event.answers is not None:
+                answers.setdefault(key, []).append(event.answers)
+    for key, parts in answers.items():
+        event = merged[key]
+        event.answers = np.concatenate(parts)
+        event.answered = float(event.answers.mean())
     return list(merged.values())
 
 
