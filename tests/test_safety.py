@@ -381,6 +381,11 @@ def staging(folder: Path) -> list[Path]:
     return [p for p in folder.iterdir() if ".stage-" in p.name or ".old-" in p.name]
 
 
+def writing(folder: Path) -> bool:
+    """Whether a run writing into `folder / "out"` has staged it (not merely probed that the folder can be made)."""
+    return any(p.name.startswith(".out.stage-") for p in staging(folder))
+
+
 def wait_for(condition, seconds: float = 30) -> bool:
     end = time.monotonic() + seconds
     while time.monotonic() < end:
@@ -395,7 +400,7 @@ def test_sigterm_removes_the_staging_folder_and_sigkill_leftovers_go_next_time(w
     short = scenario(work)
     for stop in (signal.SIGTERM, signal.SIGKILL):
         process = child("run", str(BASELINE), "--runs", "3000", "--out", str(work / "out"), cwd=ROOT)
-        assert wait_for(lambda: staging(work) != []), "the run never started writing"
+        assert wait_for(lambda: writing(work)), "the run never started writing"
         process.send_signal(stop)
         process.communicate(timeout=60)
         if stop == signal.SIGTERM:
@@ -416,6 +421,23 @@ def test_stale_staging_of_a_live_process_is_kept(tmp_path):
     mark(dead)
     assert remove_stale(tmp_path) == [dead]
     assert live.exists() and user.exists()
+
+
+def test_staging_killed_before_it_was_marked_goes_too_and_nothing_holding_more(tmp_path):
+    """A command killed between making a staging folder and marking it leaves it empty, or holding its marker
+    partly written: the next clean-up removes it once its process is gone (nothing in it is anyone's); a folder
+    holding anything else is kept."""
+    empty = tmp_path / ".probe.stage-999999999-0123abcd"
+    partly = tmp_path / ".out.stage-999999999-89abcdef"
+    live = tmp_path / f".out.stage-{os.getpid()}-00000000"
+    held = tmp_path / ".notes.stage-999999999-fedcba98"
+    for folder in (empty, partly, live, held):
+        folder.mkdir()
+    (partly / MARKER).write_text("alliance-sim sta")
+    (held / MARKER).write_text("")
+    (held / "draft.txt").write_text("mine")
+    assert sorted(remove_stale(tmp_path)) == [partly, empty]
+    assert live.is_dir() and (held / "draft.txt").read_text() == "mine"
 
 
 @pytest.mark.slow

@@ -7,7 +7,8 @@ file inside it) and holds the claim to the end: a second writer stops at once. E
 hidden staging folder beside the target (named with the writer's process id, carrying this tool's marker
 file), synced to disk and renamed into place at the end, replacing only what the command claimed; staging
 left by a killed process is removed by the next command writing into the same parent folder, and only
-staging carrying the marker: a user's entry of the same name is never touched.
+staging carrying the marker (or killed before it was marked: empty, or holding its marker partly written): a
+user's entry of the same name is never touched.
 """
 
 from __future__ import annotations
@@ -425,11 +426,30 @@ def remove_stale(folder: Path, any_process: bool = False) -> list[Path]:
         return removed
     for entry in entries:
         match = STAGING.match(entry.name)
-        if match is None or (not any_process and _alive(int(match["pid"]))) or not is_staging(entry):
+        if match is None or (not any_process and _alive(int(match["pid"]))):
+            continue
+        if not (is_staging(entry) or _unmarked(entry)):
             continue
         shutil.rmtree(entry, ignore_errors=True)
         removed.append(entry)
     return removed
+
+
+def _unmarked(entry: Path) -> bool:
+    """Whether `entry`, named as staging, is one a command was killed in the middle of making: a real folder
+    holding nothing, or nothing but its marker partly written. Removing it loses nothing."""
+    if entry.is_symlink() or not entry.is_dir():
+        return False
+    try:
+        inside = list(entry.iterdir())
+        if not inside:
+            return True
+        marker = inside[0]
+        if len(inside) > 1 or marker.name != MARKER or marker.is_symlink() or not marker.is_file():
+            return False
+        return _mark(entry.name).startswith(marker.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError):
+        return False
 
 
 def _alive(pid: int) -> bool:
