@@ -176,7 +176,7 @@ def _ensemble(
             extra_finals.update(final_months(extra, done))
     kept = Trajectories(scenario.name, traj.dates, traj.states, traj.powers, runs=np.arange(count), **held)
     summary = summary_of(np.concatenate(starts), np.concatenate(finals), kept)
-    return summary, kept, _in_order(event_table(combined(logs))), _stacked(by_run)
+    return summary, kept, _events(logs), _stacked(by_run)
 
 
 def _per_run(bar: Progress, runs: int) -> Callable[[int], object]:
@@ -247,9 +247,10 @@ def _stacked(parts: list[pd.DataFrame]) -> pd.DataFrame:
     return pd.DataFrame(columns)
 
 
-def _in_order(log: pd.DataFrame) -> pd.DataFrame:
-    """One order whatever the engine or chunking: by month, the scenario's events first (in file order),
-    then what the agents did that month, by label."""
+def _events(logs: list[list[LoggedEvent]]) -> pd.DataFrame:
+    """The events table of the chunks' logs (`combined`), in one order whatever the engine or chunking: by month,
+    the scenario's events first (in file order), then what the agents did that month, by label."""
+    log = event_table(combined(logs))
     if log.empty:
         return log
     emergent = log["source"] == MODEL
@@ -289,4 +290,4 @@ def simulate_mesa(
     arrays = {name: np.concatenate([getattr(t, name) for t in parts]) for name in (*SERIES, "participation")}
     first = parts[0]
     traj = Trajectories(first.scenario, first.dates, first.states, first.powers, runs=np.arange(runs), **arrays)
-    return traj, _in_order(event_table(combined(logs))), _stacked(by_run)
+    return traj, _events(logs), _stacked(by_run)

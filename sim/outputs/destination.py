@@ -438,16 +438,15 @@ def remove_stale(folder: Path, any_process: bool = False) -> list[Path]:
 def _unmarked(entry: Path) -> bool:
     """Whether `entry`, named as staging, is one a command was killed in the middle of making: a real folder
     holding nothing, or nothing but its marker partly written. Removing it loses nothing."""
-    if entry.is_symlink() or not entry.is_dir():
+    if entry.is_symlink():
         return False
+    marker = entry / MARKER
     try:
-        inside = list(entry.iterdir())
+        inside = list(entry.iterdir())  # a file raises: it is not a folder
         if not inside:
             return True
-        marker = inside[0]
-        if len(inside) > 1 or marker.name != MARKER or marker.is_symlink() or not marker.is_file():
-            return False
-        return _mark(entry.name).startswith(marker.read_text(encoding="utf-8"))
+        only_marker = inside == [marker] and marker.is_file() and not marker.is_symlink()
+        return only_marker and _mark(entry.name).startswith(marker.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError):
         return False
 
